@@ -1,0 +1,73 @@
+"""Facilitator: live boards for breakout groups, a plenary dashboard, votes and an outcome report."""
+
+import os
+
+from flask import Flask, g, request
+from flask_babel import Babel
+from flask_socketio import SocketIO
+
+from .config import Config
+
+socketio = SocketIO()
+babel = Babel()
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def select_locale() -> str:
+    """?lang= (remembered in a cookie), then Accept-Language, then the meeting's language."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang") or request.cookies.get("lang")
+    if wanted in languages:
+        return wanted
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
+    return getattr(g, "meeting_language", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        static_folder=os.path.join(ROOT, "static"),
+        template_folder=os.path.join(ROOT, "templates"),
+    )
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+
+    babel.init_app(app, locale_selector=select_locale)
+
+    from .store import open_store
+    from . import cli
+    from .web import api, hub as hub_module, pages
+    from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
+
+    store = open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
+    redis_url = app.config["REDIS_URL"]
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=redis_url,
+        channel=f"{app.config['REDIS_PREFIX']}-socketio",
+        # Same origin only: no wildcard CORS.
+        cors_allowed_origins=None,
+    )
+    presence = (
+        hub_module.RedisPresence(redis_url, app.config["REDIS_PREFIX"])
+        if redis_url
+        else hub_module.Presence()
+    )
+    hub = hub_module.Hub(
+        store,
+        emit=lambda room, payload: socketio.emit("event", payload, to=room),
+        presence=presence,
+    )
+    app.extensions["facilitator"] = hub
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    cli.register_translate(app)
+    return app

@@ -1,0 +1,130 @@
+"""The commands behind run.py (create-meeting, import-meeting, demo links) and `flask translate`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+
+from . import meetings
+from .meeting.agenda import AgendaError, load_agenda
+from .store import MeetingExists, open_store
+
+DEMO_FILE = "demo-meeting.json"
+
+
+def _store(data_dir, redis_url):
+    prefix = os.environ.get("FACILITATOR_REDIS_PREFIX") or "fac"
+    return open_store(data_dir, redis_url, prefix)
+
+
+def create_meeting_command(agenda: str, data_dir, redis_url, base_url: str) -> dict:
+    try:
+        agenda_doc = load_agenda(agenda)
+    except AgendaError as error:
+        raise SystemExit(f"create-meeting: the agenda is not valid: {error}")
+    store = _store(data_dir, redis_url)
+    try:
+        meeting_id, meeting_secrets = meetings.create_meeting(store, agenda_doc)
+        return meetings.links(base_url, meeting_id, meeting_secrets, agenda_doc)
+    finally:
+        store.close()
+
+
+def import_meeting_command(path: str, data_dir, redis_url, base_url: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            archive = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"import-meeting: cannot read {path}: {error}")
+    if not isinstance(archive, dict) or not isinstance(archive.get("events"), list):
+        raise SystemExit("import-meeting: the file is not a Facilitator archive (no events list).")
+    events = archive["events"]
+    meeting_id = archive.get("meeting_id") or (events[0].get("meeting", {}).get("id") if events else None)
+    if not isinstance(meeting_id, str) or not meeting_id:
+        raise SystemExit("import-meeting: the archive names no meeting id.")
+    store = _store(data_dir, redis_url)
+    try:
+        meeting_secrets = meetings.import_meeting(store, meeting_id, events)
+        meeting = events[0]["meeting"]
+        return meetings.links(base_url, meeting_id, meeting_secrets, meeting)
+    except MeetingExists:
+        raise SystemExit(
+            f"import-meeting: a meeting with id {meeting_id} already exists in this store; "
+            "nothing was changed."
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"import-meeting: the archive is not valid: {error}")
+    finally:
+        store.close()
+
+
+def demo_links(store, data_dir: str, base_url: str) -> dict:
+    """The GRCP7 demo meeting, created once per data directory (or Redis prefix)."""
+    marker = os.path.join(data_dir, DEMO_FILE)
+    if os.path.exists(marker):
+        with open(marker, encoding="utf-8") as handle:
+            meeting_id = json.load(handle)["meeting_id"]
+        meeting_secrets = store.secrets(meeting_id)
+        if meeting_secrets is not None:
+            meeting = store.read(meeting_id, after=0, limit=1)[0]["meeting"]
+            return meetings.links(base_url, meeting_id, meeting_secrets, meeting)
+    agenda = load_agenda("grcp7")
+    meeting_id, meeting_secrets = meetings.create_meeting(store, agenda)
+    os.makedirs(data_dir, exist_ok=True)
+    with open(marker, "w", encoding="utf-8") as handle:
+        json.dump({"meeting_id": meeting_id}, handle)
+    return meetings.links(base_url, meeting_id, meeting_secrets, agenda)
+
+
+def print_links(links: dict, out=sys.stdout) -> None:
+    print(f"\nMeeting {links['meeting_id']}: {links['title']}", file=out)
+    print(f"  chair console:     {links['chair_url']}", file=out)
+    print(f"  plenary dashboard: {links['plenary_url']}", file=out)
+    print(f"  participants join: {links['join_url']}  (code {links['join_code']})", file=out)
+    for group in links["groups"]:
+        print(f"  rapporteur, {group['name']}: {group['rapporteur_url']}", file=out)
+    print("", file=out, flush=True)
+
+
+# ----- flask translate -----------------------------------------------------------------------
+
+
+def register_translate(app) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    translations = os.path.join(root, "translations")
+    pot = os.path.join(root, "messages.pot")
+
+    def babel(*args):
+        pybabel = os.path.join(os.path.dirname(sys.executable), "pybabel")
+        subprocess.run([pybabel, *args], check=True, cwd=root)
+
+    @app.cli.group()
+    def translate():
+        """Extract, update and compile the UI catalogs."""
+
+    @translate.command()
+    def extract():
+        """Extract messages into messages.pot."""
+        babel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", pot, ".")
+
+    @translate.command()
+    def update():
+        """Extract, then merge new messages into every language's .po file."""
+        extract.callback()
+        babel("update", "-i", pot, "-d", translations)
+
+    @translate.command()
+    @click.argument("lang")
+    def init(lang):
+        """Start a catalog for a new language."""
+        extract.callback()
+        babel("init", "-i", pot, "-d", translations, "-l", lang)
+
+    @translate.command()
+    def compile():
+        """Compile the .po files into the .mo files the server reads."""
+        babel("compile", "-d", translations)

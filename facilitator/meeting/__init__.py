@@ -1,0 +1,1 @@
+"""The meeting domain: plain Python, no Flask, no sockets, no storage."""

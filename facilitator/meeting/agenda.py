@@ -1,0 +1,556 @@
+"""Load and validate agenda files (YAML or JSON).
+
+Plain Python: no Flask, no web import. See docs/agenda.md for the format.
+
+    load_agenda("grcp7")            -> normalised agenda (dict)
+    load_agenda("path/to/x.yaml")   -> normalised agenda (dict)
+    validate_agenda(raw_dict)       -> normalised agenda (dict)
+    text_in(text_map, "fr", "ar")   -> str
+
+Every problem raises AgendaError(field, problem); ``str(err)`` is
+``"<field>: <problem>"`` where field is a path such as
+``sessions[1].questions[0].text``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "AgendaError",
+    "AGENDAS_DIR",
+    "PLENARY_GROUP_ID",
+    "load_agenda",
+    "validate_agenda",
+    "text_in",
+]
+
+AGENDAS_DIR = Path(__file__).resolve().parent.parent / "agendas"
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+BARE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+EXTENSIONS = (".yaml", ".yml", ".json")
+
+PLENARY_GROUP_ID = "plenary"
+PLENARY_NAMES = {
+    "ar": "الجلسة العامة",
+    "en": "Plenary",
+    "fr": "Plénière",
+    "es": "Plenaria",
+}
+
+TOP_KEYS = ("title", "languages", "default_language", "purposes", "groups", "regions", "sessions")
+GROUP_KEYS = ("id", "name")
+SESSION_KEYS = ("id", "title", "plenary", "objectives", "groups", "questions")
+QUESTION_KEYS = ("id", "text", "parts")
+PART_KEYS = ("id", "text")
+
+
+class AgendaError(ValueError):
+    """An agenda is invalid. ``field`` is where, ``problem`` is what."""
+
+    def __init__(self, field: str, problem: str):
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+    def __str__(self) -> str:  # keep the format even if args are changed
+        return f"{self.field}: {self.problem}"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _StrictSafeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys in a mapping (a common typo)."""
+
+
+def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False):
+    loader.flatten_mapping(node)
+    mapping: dict = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark
+            ) from None
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_StrictSafeLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def _json_pairs(pairs):
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _resolve_path(name_or_path: str) -> Path:
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise AgendaError("file", f"expected an agenda name or a file path, got {type(name_or_path).__name__}")
+    text = os.fspath(name_or_path)
+    if not text.strip():
+        raise AgendaError("file", "no agenda name or path given")
+    is_bare = "/" not in text and "\\" not in text and "." not in text
+    if is_bare:
+        if not BARE_NAME_RE.match(text):
+            raise AgendaError("file", f"{text!r} is not a valid agenda name (letters, digits, '-' and '_' only)")
+        for ext in EXTENSIONS:
+            candidate = AGENDAS_DIR / f"{text}{ext}"
+            if candidate.is_file():
+                return candidate
+        available = sorted({p.stem for p in AGENDAS_DIR.glob("*") if p.suffix in EXTENSIONS}) if AGENDAS_DIR.is_dir() else []
+        hint = f" (available: {', '.join(available)})" if available else ""
+        raise AgendaError("file", f"no agenda named {text!r} in {AGENDAS_DIR}{hint}")
+    path = Path(text).expanduser()
+    if path.suffix.lower() not in EXTENSIONS:
+        raise AgendaError("file", f"{text!r}: an agenda file must end in .yaml, .yml or .json")
+    if not path.is_file():
+        raise AgendaError("file", f"agenda file {text!r} does not exist")
+    return path
+
+
+def load_agenda(name_or_path: str) -> dict:
+    """Load an agenda by bare name (from facilitator/agendas/) or by path, and validate it.
+
+    Returns the normalised agenda (see validate_agenda). Raises AgendaError.
+    """
+    path = _resolve_path(name_or_path)
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AgendaError("file", f"{path} is not valid UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise AgendaError("file", f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        if path.suffix.lower() == ".json":
+            raw = json.loads(content, object_pairs_hook=_json_pairs)
+        else:
+            raw = yaml.load(content, Loader=_StrictSafeLoader)  # noqa: S506 - safe loader subclass
+    except json.JSONDecodeError as exc:
+        raise AgendaError("file", f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise AgendaError("file", f"{path} is not valid YAML: {problem}{where}") from None
+    except ValueError as exc:  # duplicate JSON keys
+        raise AgendaError("file", f"{path} is not valid JSON: {exc}") from None
+    if raw is None:
+        raise AgendaError("file", f"{path} is empty")
+    return validate_agenda(raw)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _check_keys(obj: dict, allowed: tuple, path: str) -> None:
+    for key in obj:
+        if not isinstance(key, str):
+            raise AgendaError(_join(path, str(key)), f"keys must be strings, got {_type_name(key)}")
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise AgendaError(
+                _join(path, key),
+                f"unknown key {key!r} (allowed: {', '.join(allowed)}){hint}",
+            )
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _require_mapping(value: Any, path: str, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise AgendaError(path, f"{what} must be a mapping (object), got {_type_name(value)}")
+    return value
+
+
+def _require_list(value: Any, path: str, what: str) -> list:
+    if not isinstance(value, list):
+        raise AgendaError(path, f"{what} must be a list, got {_type_name(value)}")
+    return value
+
+
+def _check_id(value: Any, path: str) -> str:
+    if value is None:
+        raise AgendaError(path, "id is required")
+    if not isinstance(value, str):
+        raise AgendaError(path, f"id must be a string, got {_type_name(value)}")
+    if not ID_RE.match(value):
+        raise AgendaError(
+            path,
+            f"invalid id {value!r}: use 1 to 40 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit",
+        )
+    return value
+
+
+class _Ctx:
+    def __init__(self, languages: list[str], default_language: str):
+        self.languages = languages
+        self.default_language = default_language
+
+    def text(self, value: Any, path: str) -> dict:
+        """A text field: a non-empty string, or a map language -> non-empty string."""
+        if isinstance(value, str):
+            stripped = value.strip()
+            if not stripped:
+                raise AgendaError(path, "text is empty")
+            return {self.default_language: stripped}
+        if isinstance(value, dict):
+            if not value:
+                raise AgendaError(path, "text map is empty; give at least one language")
+            out: dict[str, str] = {}
+            for lang, text in value.items():
+                sub = f"{path}.{lang}"
+                if not isinstance(lang, str):
+                    raise AgendaError(sub, f"language code must be a string, got {_type_name(lang)}")
+                if lang not in self.languages:
+                    raise AgendaError(
+                        sub,
+                        f"unknown language {lang!r}; the agenda's languages are {', '.join(self.languages)}",
+                    )
+                if not isinstance(text, str):
+                    raise AgendaError(sub, f"text must be a string, got {_type_name(text)}")
+                stripped = text.strip()
+                if not stripped:
+                    raise AgendaError(sub, "text is empty")
+                out[lang] = stripped
+            return out
+        raise AgendaError(
+            path, f"text must be a string or a map from language code to string, got {_type_name(value)}"
+        )
+
+    def text_list(self, value: Any, path: str, what: str) -> list[dict]:
+        if value is None:
+            return []
+        items = _require_list(value, path, what)
+        return [self.text(item, f"{path}[{i}]") for i, item in enumerate(items)]
+
+
+def _languages(raw: dict) -> tuple[list[str], str]:
+    langs_raw = raw.get("languages")
+    default_raw = raw.get("default_language")
+    if default_raw is not None and not isinstance(default_raw, str):
+        raise AgendaError("default_language", f"must be a language code string, got {_type_name(default_raw)}")
+    if langs_raw is None:
+        langs = [default_raw] if default_raw else ["en"]
+        for lang in langs:
+            if not LANG_RE.match(lang):
+                raise AgendaError("default_language", f"invalid language code {lang!r} (expected e.g. 'ar', 'en', 'pt-BR')")
+    else:
+        langs_list = _require_list(langs_raw, "languages", "languages")
+        if not langs_list:
+            raise AgendaError("languages", "give at least one language code")
+        langs = []
+        for i, lang in enumerate(langs_list):
+            sub = f"languages[{i}]"
+            if not isinstance(lang, str):
+                raise AgendaError(sub, f"language code must be a string, got {_type_name(lang)}")
+            if not LANG_RE.match(lang):
+                raise AgendaError(sub, f"invalid language code {lang!r} (expected e.g. 'ar', 'en', 'pt-BR')")
+            if lang in langs:
+                raise AgendaError(sub, f"language {lang!r} is listed twice")
+            langs.append(lang)
+    default = default_raw if default_raw is not None else langs[0]
+    if default not in langs:
+        raise AgendaError(
+            "default_language", f"{default!r} is not one of the agenda's languages ({', '.join(langs)})"
+        )
+    return langs, default
+
+
+def _group_def(ctx: _Ctx, value: Any, path: str) -> dict:
+    obj = _require_mapping(value, path, "a group")
+    _check_keys(obj, GROUP_KEYS, path)
+    gid = _check_id(obj.get("id"), f"{path}.id")
+    if gid == PLENARY_GROUP_ID:
+        raise AgendaError(f"{path}.id", f"{gid!r} is reserved for plenary sessions; set 'plenary: true' on the session instead")
+    if "name" not in obj:
+        raise AgendaError(f"{path}.name", "name is required")
+    return {"id": gid, "name": ctx.text(obj["name"], f"{path}.name")}
+
+
+def validate_agenda(raw: dict) -> dict:
+    """Validate a raw agenda (as parsed from YAML/JSON) and return it normalised.
+
+    See docs/agenda.md. Raises AgendaError naming the field and the problem.
+    """
+    if not isinstance(raw, dict):
+        raise AgendaError("agenda", f"an agenda must be a mapping (object) at the top level, got {_type_name(raw)}")
+    _check_keys(raw, TOP_KEYS, "")
+
+    languages, default_language = _languages(raw)
+    ctx = _Ctx(languages, default_language)
+
+    if "title" not in raw:
+        raise AgendaError("title", "title is required")
+    title = ctx.text(raw["title"], "title")
+    purposes = ctx.text_list(raw.get("purposes"), "purposes", "purposes")
+
+    # --- top-level groups
+    top_groups: list[dict] = []
+    all_groups: dict[str, dict] = {}
+    groups_raw = raw.get("groups")
+    if groups_raw is not None:
+        for i, g in enumerate(_require_list(groups_raw, "groups", "groups")):
+            group = _group_def(ctx, g, f"groups[{i}]")
+            if group["id"] in all_groups:
+                raise AgendaError(f"groups[{i}].id", f"duplicate group id {group['id']!r}")
+            group["kind"] = "breakout"
+            top_groups.append(group)
+            all_groups[group["id"]] = group
+
+    # --- regions
+    regions: list[dict]
+    regions_raw = raw.get("regions")
+    if regions_raw is not None:
+        regions = []
+        seen_regions: set[str] = set()
+        region_list = _require_list(regions_raw, "regions", "regions")
+        if not region_list:
+            raise AgendaError("regions", "give at least one region, or leave 'regions' out to use the groups")
+        for i, r in enumerate(region_list):
+            path = f"regions[{i}]"
+            obj = _require_mapping(r, path, "a region")
+            _check_keys(obj, GROUP_KEYS, path)
+            rid = _check_id(obj.get("id"), f"{path}.id")
+            if rid in seen_regions:
+                raise AgendaError(f"{path}.id", f"duplicate region id {rid!r}")
+            if "name" not in obj:
+                raise AgendaError(f"{path}.name", "name is required")
+            seen_regions.add(rid)
+            regions.append({"id": rid, "name": ctx.text(obj["name"], f"{path}.name")})
+    else:
+        regions = [{"id": g["id"], "name": dict(g["name"])} for g in top_groups]
+
+    # --- sessions
+    if "sessions" not in raw:
+        raise AgendaError("sessions", "sessions is required")
+    sessions_raw = _require_list(raw["sessions"], "sessions", "sessions")
+    if not sessions_raw:
+        raise AgendaError("sessions", "give at least one session")
+
+    sessions: list[dict] = []
+    session_ids: set[str] = set()
+    question_ids: dict[str, str] = {}
+    inline_groups: list[dict] = []
+    any_plenary = False
+
+    for si, s_raw in enumerate(sessions_raw):
+        spath = f"sessions[{si}]"
+        s = _require_mapping(s_raw, spath, "a session")
+        _check_keys(s, SESSION_KEYS, spath)
+        sid = _check_id(s.get("id"), f"{spath}.id")
+        if sid in session_ids:
+            raise AgendaError(f"{spath}.id", f"duplicate session id {sid!r}")
+        session_ids.add(sid)
+        if "title" not in s:
+            raise AgendaError(f"{spath}.title", "title is required")
+        s_title = ctx.text(s["title"], f"{spath}.title")
+
+        plenary = s.get("plenary", False)
+        if plenary is None:
+            plenary = False
+        if not isinstance(plenary, bool):
+            raise AgendaError(f"{spath}.plenary", f"must be true or false, got {_type_name(plenary)}")
+
+        objectives = ctx.text_list(s.get("objectives"), f"{spath}.objectives", "objectives")
+
+        # groups of this session
+        g_raw = s.get("groups")
+        session_groups: list[str] = []
+        if plenary:
+            if g_raw not in (None, [], [PLENARY_GROUP_ID]):
+                raise AgendaError(
+                    f"{spath}.groups",
+                    "a plenary session has a single board; remove 'groups' or set 'plenary: false'",
+                )
+            session_groups = [PLENARY_GROUP_ID]
+            any_plenary = True
+        elif g_raw is None:
+            if not top_groups:
+                raise AgendaError(
+                    "groups",
+                    f"groups is required: session {sid!r} is not plenary and names no groups of its own, "
+                    "so it breaks out into the top-level groups, and there are none",
+                )
+            session_groups = [g["id"] for g in top_groups]
+        else:
+            g_list = _require_list(g_raw, f"{spath}.groups", "groups")
+            if not g_list:
+                raise AgendaError(
+                    f"{spath}.groups",
+                    "empty list; list at least one group, leave 'groups' out to use all top-level groups, "
+                    "or set 'plenary: true'",
+                )
+            for gi, entry in enumerate(g_list):
+                gpath = f"{spath}.groups[{gi}]"
+                if isinstance(entry, str):
+                    if entry == PLENARY_GROUP_ID:
+                        raise AgendaError(gpath, "'plenary' is not a breakout group; set 'plenary: true' on the session instead")
+                    if entry not in all_groups:
+                        known = ", ".join(all_groups) or "none"
+                        raise AgendaError(gpath, f"unknown group {entry!r} (defined groups: {known})")
+                    gid = entry
+                elif isinstance(entry, dict):
+                    group = _group_def(ctx, entry, gpath)
+                    gid = group["id"]
+                    if gid in all_groups:
+                        raise AgendaError(
+                            f"{gpath}.id",
+                            f"duplicate group id {gid!r}: a group with this id is already defined "
+                            "(refer to it by its id as a plain string instead)",
+                        )
+                    group["kind"] = "breakout"
+                    all_groups[gid] = group
+                    inline_groups.append(group)
+                else:
+                    raise AgendaError(
+                        gpath, f"a group entry must be a group id (string) or a mapping with id and name, got {_type_name(entry)}"
+                    )
+                if gid in session_groups:
+                    raise AgendaError(gpath, f"group {gid!r} is listed twice in this session")
+                session_groups.append(gid)
+
+        # questions
+        if "questions" not in s:
+            raise AgendaError(f"{spath}.questions", "questions is required (at least one question)")
+        q_list = _require_list(s["questions"], f"{spath}.questions", "questions")
+        if not q_list:
+            raise AgendaError(f"{spath}.questions", "give at least one question")
+        questions: list[dict] = []
+        for qi, q_raw in enumerate(q_list):
+            qpath = f"{spath}.questions[{qi}]"
+            q = _require_mapping(q_raw, qpath, "a question")
+            _check_keys(q, QUESTION_KEYS, qpath)
+            qid = _check_id(q.get("id"), f"{qpath}.id")
+            if qid in question_ids:
+                raise AgendaError(
+                    f"{qpath}.id",
+                    f"duplicate question id {qid!r} (already used in session {question_ids[qid]!r}); "
+                    "question ids must be unique across the whole agenda",
+                )
+            question_ids[qid] = sid
+            if "text" not in q:
+                raise AgendaError(f"{qpath}.text", "text is required")
+            q_text = ctx.text(q["text"], f"{qpath}.text")
+            parts: list[dict] = []
+            p_raw = q.get("parts")
+            if p_raw is not None:
+                part_ids: set[str] = set()
+                for pi, part_raw in enumerate(_require_list(p_raw, f"{qpath}.parts", "parts")):
+                    ppath = f"{qpath}.parts[{pi}]"
+                    part = _require_mapping(part_raw, ppath, "a part")
+                    _check_keys(part, PART_KEYS, ppath)
+                    pid = _check_id(part.get("id"), f"{ppath}.id")
+                    if pid in part_ids:
+                        raise AgendaError(f"{ppath}.id", f"duplicate part id {pid!r} in this question")
+                    part_ids.add(pid)
+                    if "text" not in part:
+                        raise AgendaError(f"{ppath}.text", "text is required")
+                    parts.append({"id": pid, "text": ctx.text(part["text"], f"{ppath}.text")})
+            questions.append({"id": qid, "text": q_text, "parts": parts})
+
+        sessions.append(
+            {
+                "id": sid,
+                "title": s_title,
+                "plenary": plenary,
+                "objectives": objectives,
+                "groups": session_groups,
+                "questions": questions,
+            }
+        )
+
+    groups = top_groups + inline_groups
+    if any_plenary:
+        groups.append(
+            {
+                "id": PLENARY_GROUP_ID,
+                "name": _plenary_name(languages, default_language),
+                "kind": "plenary",
+            }
+        )
+
+    return {
+        "title": title,
+        "languages": list(languages),
+        "default_language": default_language,
+        "purposes": purposes,
+        "groups": groups,
+        "regions": regions,
+        "sessions": sessions,
+    }
+
+
+def _plenary_name(languages: list[str], default_language: str) -> dict:
+    name = {lang: PLENARY_NAMES[lang] for lang in languages if lang in PLENARY_NAMES}
+    if not name:
+        name = {default_language: PLENARY_NAMES["en"]}
+    return name
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def text_in(text_map: Any, lang: str, fallback: str | None = None) -> str:
+    """The text in ``lang``, else in ``fallback``, else in any language ("" if none).
+
+    Accepts a plain string too (returned as is). A regional code such as
+    ``fr-CA`` falls back to ``fr`` before ``fallback``.
+    """
+    if text_map is None:
+        return ""
+    if isinstance(text_map, str):
+        return text_map
+    if not isinstance(text_map, dict) or not text_map:
+        return ""
+    for code in (lang, (lang or "").split("-")[0], fallback, (fallback or "").split("-")[0]):
+        if code and text_map.get(code):
+            return text_map[code]
+    for value in text_map.values():
+        if value:
+            return value
+    return ""

@@ -1,0 +1,366 @@
+"""Ops: check a command against the state and the sender's role, decide the one event it yields.
+
+Each handler takes (state, actor, op, now) and returns the event (without `seq`), or raises
+OpError. Handlers never change the state: the caller appends the event and folds it in.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+
+from . import roles
+from .errors import OpError
+from .state import AGREEMENTS, KINDS, MeetingState, order_key
+
+MAX_TEXT = 2000  # characters of one contribution, after trimming
+MAX_TITLE = 200
+MAX_TIMER = 6 * 3600
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+OP_ID_MAX = 100
+
+HANDLERS: dict = {}
+
+
+def op(name: str, *allowed_roles: str):
+    def register(fn):
+        HANDLERS[name] = (fn, set(allowed_roles))
+        return fn
+
+    return register
+
+
+def decide(state: MeetingState, actor: roles.Actor, message, now: float) -> dict:
+    """Validate one op and return the event it produces."""
+    if not isinstance(message, dict):
+        raise OpError("invalid", "An op must be a JSON object.")
+    op_type = message.get("type")
+    if not isinstance(op_type, str) or op_type not in HANDLERS:
+        raise OpError("invalid", f"Unknown op type: {str(op_type)[:60]!r}.")
+    handler, allowed = HANDLERS[op_type]
+    if actor.role not in allowed:
+        raise OpError("forbidden", f"The {actor.role} role may not send {op_type}.")
+    event = handler(state, actor, message, now)
+    event.setdefault("ts", now)
+    event["by"] = actor.as_author()
+    return event
+
+
+def check_op_id(message) -> str:
+    if not isinstance(message, dict):
+        raise OpError("invalid", "An op must be a JSON object.")
+    op_id = message.get("op_id")
+    if not isinstance(op_id, str) or not 1 <= len(op_id) <= OP_ID_MAX:
+        raise OpError("invalid", f"op_id must be a string of 1 to {OP_ID_MAX} characters.")
+    return op_id
+
+
+# ----- field helpers --------------------------------------------------------------------------
+
+
+def _field(message: dict, name: str, kind, required: bool = True):
+    value = message.get(name)
+    if value is None:
+        if required:
+            raise OpError("invalid", f"Missing field: {name}.")
+        return None
+    # bool is an int in Python; a flag is never a number and a number never a flag
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise OpError("invalid", f"{name} must be an integer.")
+    if kind is not int and not isinstance(value, kind):
+        raise OpError("invalid", f"{name} must be of type {kind.__name__}.")
+    return value
+
+
+def clean_text(value, name: str = "text", limit: int = MAX_TEXT) -> str:
+    """Trim, normalise to NFC and drop control characters other than line breaks and tabs."""
+    if not isinstance(value, str):
+        raise OpError("invalid", f"{name} must be a string.")
+    value = unicodedata.normalize("NFC", value)
+    value = "".join(
+        ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
+    ).strip()
+    if not value:
+        raise OpError("invalid", f"{name} must not be empty.")
+    if len(value) > limit:
+        raise OpError("too_long", f"{name} is {len(value)} characters; the limit is {limit}.")
+    return value
+
+
+def _choice(message: dict, name: str, allowed, required: bool = True):
+    value = _field(message, name, str, required)
+    if value is not None and value not in allowed:
+        raise OpError("invalid", f"{name} must be one of: {', '.join(allowed)}.")
+    return value
+
+
+def _lang(message: dict, text: str, actor_default: str) -> str:
+    value = _field(message, "lang", str, required=False)
+    if value is None:
+        return guess_lang(text, actor_default)
+    if not LANG_PATTERN.match(value):
+        raise OpError("invalid", "lang must be a language code such as ar, en, fr or es.")
+    return value
+
+
+def guess_lang(text: str, default: str) -> str:
+    arabic = sum(1 for ch in text if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f")
+    letters = sum(1 for ch in text if ch.isalpha())
+    if letters and arabic / letters > 0.5:
+        return "ar"
+    return default if default != "ar" else "en"
+
+
+def _contribution(state: MeetingState, message: dict) -> dict:
+    cid = _field(message, "contribution_id", str)
+    contribution = state.contributions.get(cid)
+    if contribution is None:
+        raise OpError("not_found", "No such contribution.")
+    return contribution
+
+
+def _check_board(state: MeetingState, actor: roles.Actor, group_id: str) -> None:
+    """A rapporteur writes on its own group's board only, and only while it is open."""
+    if actor.role == roles.CHAIR:
+        return
+    if actor.group_id != group_id:
+        raise OpError("forbidden", "This is another group's board.")
+    if state.locks.get("all") or state.locks.get(group_id):
+        raise OpError("locked", "The board is locked by the chair.")
+
+
+def _check_question_for_group(state: MeetingState, question_id, group_id: str) -> dict:
+    if not isinstance(question_id, str):
+        raise OpError("invalid", "question_id must be a string.")
+    question = state.questions.get(question_id)
+    if question is None:
+        raise OpError("not_found", "No such question.")
+    if group_id not in state.session_groups(question["session_id"]):
+        raise OpError("forbidden", "This group does not take part in that question's session.")
+    return question
+
+
+def _index(message: dict, length: int) -> int:
+    index = _field(message, "index", int, required=False)
+    if index is None:
+        return length
+    if index < 0:
+        raise OpError("invalid", "index must not be negative.")
+    return min(index, length)
+
+
+def _check_version(message: dict, contribution: dict, required: bool) -> None:
+    version = _field(message, "version", int, required=required)
+    if version is not None and version != contribution["version"]:
+        raise OpError(
+            "conflict",
+            "This contribution was changed by someone else.",
+            current=dict(contribution),
+        )
+
+
+def _changed(contribution: dict, event_type: str, order: list[str], now: float, **extra) -> dict:
+    event = {"type": event_type, "contribution": contribution, "order": order}
+    event.update(extra)
+    contribution["updated_at"] = now
+    return event
+
+
+# ----- contributions --------------------------------------------------------------------------
+
+
+@op("contribution.add", roles.RAPPORTEUR, roles.CHAIR)
+def add_contribution(state, actor, message, now):
+    question_id = message.get("question_id")
+    if actor.role == roles.CHAIR:
+        group_id = _field(message, "group_id", str, required=False)
+        if group_id is None:
+            question = state.questions.get(question_id) if isinstance(question_id, str) else None
+            group_id = "plenary" if question and state.sessions[question["session_id"]]["plenary"] else None
+            if group_id is None:
+                raise OpError("invalid", "The chair must name the group_id of the board.")
+    else:
+        group_id = actor.group_id
+    _check_board(state, actor, group_id)
+    question = _check_question_for_group(state, question_id, group_id)
+    text = clean_text(message.get("text"))
+    kind = _choice(message, "kind", KINDS)
+    agreement = _choice(message, "agreement", AGREEMENTS)
+    lang = _lang(message, text, state.meeting.get("default_language", "en"))
+    cid = _field(message, "id", str, required=False)
+    if cid is None:
+        cid = secrets.token_urlsafe(12)
+    elif not ID_PATTERN.match(cid):
+        raise OpError("invalid", "id must be 8 to 40 letters, digits, - or _.")
+    elif cid in state.contributions:
+        raise OpError("invalid", "A contribution with this id already exists.")
+    key = order_key(group_id, question_id)
+    order = list(state.order.get(key, []))
+    order.insert(_index(message, len(order)), cid)
+    contribution = {
+        "id": cid,
+        "group_id": group_id,
+        "question_id": question_id,
+        "session_id": question["session_id"],
+        "kind": kind,
+        "agreement": agreement,
+        "text": text,
+        "lang": lang,
+        "version": 1,
+        "deleted": False,
+        "author": actor.as_author(),
+        "created_at": now,
+    }
+    return _changed(contribution, "contribution.added", order, now)
+
+
+@op("contribution.edit", roles.RAPPORTEUR, roles.CHAIR)
+def edit_contribution(state, actor, message, now):
+    current = _contribution(state, message)
+    _check_board(state, actor, current["group_id"])
+    _check_version(message, current, required=True)
+    if current["deleted"]:
+        raise OpError("conflict", "This contribution was deleted.", current=dict(current))
+    changes = {}
+    if "text" in message:
+        changes["text"] = clean_text(message["text"])
+    if "kind" in message:
+        changes["kind"] = _choice(message, "kind", KINDS)
+    if "agreement" in message:
+        changes["agreement"] = _choice(message, "agreement", AGREEMENTS)
+    if "lang" in message:
+        changes["lang"] = _lang(message, changes.get("text", current["text"]), current["lang"])
+    if not changes:
+        raise OpError("invalid", "Nothing to change: give text, kind, agreement or lang.")
+    contribution = dict(current, **changes, version=current["version"] + 1)
+    contribution["edited_by"] = actor.as_author()
+    order = state.order.get(order_key(current["group_id"], current["question_id"]), [])
+    return _changed(contribution, "contribution.edited", list(order), now)
+
+
+@op("contribution.move", roles.RAPPORTEUR, roles.CHAIR)
+def move_contribution(state, actor, message, now):
+    current = _contribution(state, message)
+    _check_board(state, actor, current["group_id"])
+    _check_version(message, current, required=False)
+    if current["deleted"]:
+        raise OpError("conflict", "This contribution was deleted.", current=dict(current))
+    group_id = current["group_id"]
+    target_q = message.get("question_id", current["question_id"])
+    question = _check_question_for_group(state, target_q, group_id)
+    extra = {}
+    old_key = order_key(group_id, current["question_id"])
+    old_order = [cid for cid in state.order.get(old_key, []) if cid != current["id"]]
+    if target_q == current["question_id"]:
+        order = old_order
+    else:
+        order = [cid for cid in state.order.get(order_key(group_id, target_q), []) if cid != current["id"]]
+        extra["previous_order"] = {"question_id": current["question_id"], "order": old_order}
+    if "index" not in message:
+        raise OpError("invalid", "Missing field: index.")
+    order.insert(_index(message, len(order)), current["id"])
+    contribution = dict(
+        current,
+        question_id=target_q,
+        session_id=question["session_id"],
+        version=current["version"] + 1,
+    )
+    return _changed(contribution, "contribution.moved", order, now, **extra)
+
+
+@op("contribution.delete", roles.RAPPORTEUR, roles.CHAIR)
+def delete_contribution(state, actor, message, now):
+    current = _contribution(state, message)
+    _check_board(state, actor, current["group_id"])
+    _check_version(message, current, required=False)
+    if current["deleted"]:
+        raise OpError("conflict", "This contribution is already deleted.", current=dict(current))
+    key = order_key(current["group_id"], current["question_id"])
+    old_order = state.order.get(key, [])
+    order = [cid for cid in old_order if cid != current["id"]]
+    index = old_order.index(current["id"]) if current["id"] in old_order else len(order)
+    # Remember where it stood so that undo puts it back in the same place.
+    contribution = dict(current, deleted=True, version=current["version"] + 1, deleted_index=index)
+    return _changed(contribution, "contribution.deleted", order, now)
+
+
+@op("contribution.restore", roles.RAPPORTEUR, roles.CHAIR)
+def restore_contribution(state, actor, message, now):
+    current = _contribution(state, message)
+    _check_board(state, actor, current["group_id"])
+    _check_version(message, current, required=False)
+    if not current["deleted"]:
+        raise OpError("conflict", "This contribution is not deleted.", current=dict(current))
+    key = order_key(current["group_id"], current["question_id"])
+    order = list(state.order.get(key, []))
+    order.insert(min(current.get("deleted_index", len(order)), len(order)), current["id"])
+    contribution = dict(current, deleted=False, version=current["version"] + 1)
+    contribution.pop("deleted_index", None)
+    return _changed(contribution, "contribution.restored", order, now)
+
+
+# ----- the chair's controls ---------------------------------------------------------------------
+
+
+@op("session.set", roles.CHAIR)
+def set_session(state, actor, message, now):
+    session_id = _field(message, "session_id", str)
+    if session_id not in state.sessions:
+        raise OpError("not_found", "No such session.")
+    return {"type": "session.changed", "session_id": session_id}
+
+
+@op("board.lock", roles.CHAIR)
+def lock_board(state, actor, message, now):
+    group_id = _field(message, "group_id", str)
+    locked = _field(message, "locked", bool)
+    if group_id != "all" and group_id not in state.group_ids:
+        raise OpError("not_found", "No such group.")
+    return {"type": "board.locked", "group_id": group_id, "locked": locked}
+
+
+@op("timer.start", roles.CHAIR)
+def start_timer(state, actor, message, now):
+    seconds = _field(message, "seconds", int)
+    if not 1 <= seconds <= MAX_TIMER:
+        raise OpError("invalid", f"seconds must be between 1 and {MAX_TIMER}.")
+    # Counted from the server clock: every screen shows the same end time.
+    return {"type": "timer.started", "seconds": seconds, "ends_at": now + seconds}
+
+
+@op("timer.stop", roles.CHAIR)
+def stop_timer(state, actor, message, now):
+    return {"type": "timer.stopped"}
+
+
+@op("spotlight.set", roles.CHAIR)
+def set_spotlight(state, actor, message, now):
+    contribution_id = _field(message, "contribution_id", str, required=False)
+    cluster_id = _field(message, "cluster_id", str, required=False)
+    if contribution_id and cluster_id:
+        raise OpError("invalid", "Spotlight one contribution or one cluster, not both.")
+    if contribution_id:
+        if contribution_id not in state.contributions:
+            raise OpError("not_found", "No such contribution.")
+        return {"type": "spotlight.set", "spotlight": {"contribution_id": contribution_id}}
+    if cluster_id:
+        if len(cluster_id) > 60:
+            raise OpError("invalid", "cluster_id is too long.")
+        return {"type": "spotlight.set", "spotlight": {"cluster_id": cluster_id}}
+    return {"type": "spotlight.set", "spotlight": None}
+
+
+@op("meeting.set_anonymous", roles.CHAIR)
+def set_anonymous(state, actor, message, now):
+    return {"type": "meeting.anonymity", "anonymous": _field(message, "anonymous", bool)}
+
+
+# ----- meetings ---------------------------------------------------------------------------------
+
+
+def meeting_created(meeting_id: str, agenda: dict, now: float) -> dict:
+    """The first event of every meeting: the agenda it runs on, so the log alone is the meeting."""
+    meeting = dict(agenda, id=meeting_id, created_at=now)
+    return {"type": "meeting.created", "ts": now, "meeting": meeting, "by": {"role": "system"}}

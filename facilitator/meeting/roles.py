@@ -1,0 +1,116 @@
+"""Who may do and see what. A key grants one role in one meeting; the role decides the rest."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+CHAIR = "chair"
+PLENARY = "plenary"
+RAPPORTEUR = "rapporteur"
+PARTICIPANT = "participant"
+
+# The page each role uses; also the suffix of its key cookie.
+PAGE_OF_ROLE = {CHAIR: "chair", PLENARY: "plenary", RAPPORTEUR: "board", PARTICIPANT: "vote"}
+
+# Join codes avoid characters people confuse when reading them off a projector.
+JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: str
+    group_id: str | None = None
+    participant_id: str | None = None
+    name: str | None = None
+
+    @property
+    def audience(self) -> str:
+        """The one audience this actor belongs to (see `audiences`)."""
+        if self.role in (CHAIR, PLENARY):
+            return "staff"
+        if self.role == RAPPORTEUR:
+            return f"group:{self.group_id}"
+        return "participants"
+
+    def as_author(self) -> dict:
+        author = {"role": self.role}
+        if self.group_id:
+            author["group_id"] = self.group_id
+        if self.name:
+            author["name"] = self.name
+        return author
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normalise_join_code(code: str) -> str:
+    """People type codes in lower case, with spaces or with O for 0: be forgiving."""
+    return "".join(ch for ch in str(code).upper() if ch.isalnum())
+
+
+def new_secrets(group_ids: list[str], join_code: str | None = None) -> dict:
+    return {
+        "chair": new_key(),
+        "plenary": new_key(),
+        "rapporteurs": {gid: new_key() for gid in group_ids},
+        "join_code": join_code or new_join_code(),
+    }
+
+
+def actor_for_key(meeting_secrets: dict, key: str, name: str | None = None) -> Actor | None:
+    """The role a staff key grants, or None. Participant keys live in the participant registry."""
+    if not key or not isinstance(key, str):
+        return None
+    if secrets.compare_digest(key, meeting_secrets.get("chair", "")):
+        return Actor(CHAIR, name=name)
+    if secrets.compare_digest(key, meeting_secrets.get("plenary", "")):
+        return Actor(PLENARY)
+    for gid, group_key in meeting_secrets.get("rapporteurs", {}).items():
+        if secrets.compare_digest(key, group_key):
+            return Actor(RAPPORTEUR, group_id=gid, name=name)
+    return None
+
+
+# Event types seen only by the chair and the plenary screen.
+STAFF_ONLY = {
+    "participant.joined",
+    "spotlight.set",
+    "meeting.anonymity",
+    "cluster.titled",
+    "cluster.merged",
+    "cluster.detached",
+    "outcome.marked",
+    "outcome.wording",
+    "outcome.ordered",
+}
+# Event types the voters' phones need too.
+FOR_PARTICIPANTS = {"ballot.opened", "ballot.closed", "ballot.revealed", "session.changed", "meeting.created"}
+# Logged but broadcast to nobody: a vote must never reach a screen tied to its voter.
+PRIVATE = {"vote.cast"}
+
+
+def audiences(event: dict, group_ids: list[str]) -> list[str]:
+    """Every audience entitled to an event. Each connected client belongs to exactly one."""
+    etype = event["type"]
+    if etype in PRIVATE:
+        return []
+    if etype.startswith("contribution."):
+        return ["staff", f"group:{event['contribution']['group_id']}"]
+    if etype in STAFF_ONLY:
+        return ["staff"]
+    result = ["staff"] + [f"group:{gid}" for gid in group_ids]
+    if etype in FOR_PARTICIPANTS:
+        result.append("participants")
+    return result
+
+
+def visible(event: dict, actor: Actor, group_ids: list[str]) -> bool:
+    return actor.audience in audiences(event, group_ids)

@@ -1,0 +1,184 @@
+"""The meeting as a fold of its event log.
+
+Events are facts already decided by `ops`; applying one never fails and never looks at the
+clock, so every server process that folds the same log reaches the same state.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from . import roles
+
+KINDS = (
+    "good_practice",
+    "innovative_solution",
+    "principle",
+    "recommendation",
+    "gap",
+    "partnership",
+    "commitment",
+    "other",
+)
+AGREEMENTS = ("consensus", "majority", "divergent")
+
+
+def order_key(group_id: str, question_id: str) -> str:
+    return f"{group_id}|{question_id}"
+
+
+class MeetingState:
+    def __init__(self) -> None:
+        self.seq = 0
+        self.meeting: dict | None = None  # the normalised agenda plus "id" and "created_at"
+        self.session_id: str | None = None
+        self.contributions: dict[str, dict] = {}  # in creation order
+        self.order: dict[str, list[str]] = {}  # order_key -> ids of live contributions
+        self.locks: dict[str, bool] = {"all": False}
+        self.timer: dict | None = None
+        self.spotlight: dict | None = None
+        self.anonymous = False
+        self.curation: dict = {"links": [], "detached": [], "titles": {}}
+        self.outcome: dict = {"marked": {}, "wording": {}, "order": []}
+        self.participants: dict[str, dict] = {}
+        self.ballots: dict[str, dict] = {}  # in opening order
+        self.votes: dict[str, dict[str, dict]] = {}  # ballot id -> participant id -> {contribution id: value}
+        self.last_seq_by_audience: dict[str, int] = {}
+        # indexes built from the agenda
+        self.questions: dict[str, dict] = {}  # question id -> question plus "session_id"
+        self.sessions: dict[str, dict] = {}
+
+    # ----- lookups -----------------------------------------------------------------------------
+
+    @property
+    def group_ids(self) -> list[str]:
+        return [g["id"] for g in self.meeting["groups"]] if self.meeting else []
+
+    def group(self, group_id: str) -> dict | None:
+        for g in self.meeting["groups"] if self.meeting else []:
+            if g["id"] == group_id:
+                return g
+        return None
+
+    def session_groups(self, session_id: str) -> list[str]:
+        return self.sessions[session_id]["groups"]
+
+    def live_contributions(self) -> list[dict]:
+        return [c for c in self.contributions.values() if not c["deleted"]]
+
+    # ----- the fold --------------------------------------------------------------------------
+
+    def apply(self, event: dict) -> None:
+        handler = getattr(self, "_on_" + event["type"].replace(".", "_"), None)
+        if handler is not None:
+            handler(event)
+        self.seq = event["seq"]
+        for audience in roles.audiences(event, self.group_ids):
+            self.last_seq_by_audience[audience] = event["seq"]
+
+    def _on_meeting_created(self, e: dict) -> None:
+        self.meeting = copy.deepcopy(e["meeting"])
+        for session in self.meeting["sessions"]:
+            self.sessions[session["id"]] = session
+            for question in session["questions"]:
+                self.questions[question["id"]] = dict(question, session_id=session["id"])
+        self.session_id = self.meeting["sessions"][0]["id"]
+
+    def _set_contribution(self, e: dict) -> None:
+        c = e["contribution"]
+        self.contributions[c["id"]] = dict(c)
+        self.order[order_key(c["group_id"], c["question_id"])] = list(e["order"])
+        previous = e.get("previous_order")
+        if previous:
+            self.order[order_key(c["group_id"], previous["question_id"])] = list(previous["order"])
+
+    _on_contribution_added = _set_contribution
+    _on_contribution_edited = _set_contribution
+    _on_contribution_moved = _set_contribution
+    _on_contribution_deleted = _set_contribution
+    _on_contribution_restored = _set_contribution
+
+    def _on_session_changed(self, e: dict) -> None:
+        self.session_id = e["session_id"]
+
+    def _on_board_locked(self, e: dict) -> None:
+        if e["group_id"] == "all":
+            # Locking or opening everything resets the per-group switches too.
+            self.locks = {"all": e["locked"]}
+        else:
+            self.locks[e["group_id"]] = e["locked"]
+
+    def _on_timer_started(self, e: dict) -> None:
+        self.timer = {"started_at": e["ts"], "ends_at": e["ends_at"], "seconds": e["seconds"]}
+
+    def _on_timer_stopped(self, e: dict) -> None:
+        self.timer = None
+
+    def _on_spotlight_set(self, e: dict) -> None:
+        self.spotlight = e.get("spotlight")
+
+    def _on_meeting_anonymity(self, e: dict) -> None:
+        self.anonymous = bool(e["anonymous"])
+
+    def _on_cluster_titled(self, e: dict) -> None:
+        if e.get("title"):
+            self.curation["titles"][e["cluster_id"]] = e["title"]
+        else:
+            self.curation["titles"].pop(e["cluster_id"], None)
+
+    def _on_cluster_merged(self, e: dict) -> None:
+        self.curation["links"].append([e["contribution_a"], e["contribution_b"]])
+        for cid in (e["contribution_a"], e["contribution_b"]):
+            if cid in self.curation["detached"]:
+                self.curation["detached"].remove(cid)
+
+    def _on_cluster_detached(self, e: dict) -> None:
+        cid = e["contribution_id"]
+        self.curation["links"] = [pair for pair in self.curation["links"] if cid not in pair]
+        if cid not in self.curation["detached"]:
+            self.curation["detached"].append(cid)
+
+    def _on_outcome_marked(self, e: dict) -> None:
+        ref = e["ref"]
+        if e["marked"]:
+            self.outcome["marked"][ref] = True
+            if ref not in self.outcome["order"]:
+                self.outcome["order"].append(ref)
+        else:
+            self.outcome["marked"].pop(ref, None)
+            if ref in self.outcome["order"]:
+                self.outcome["order"].remove(ref)
+
+    def _on_outcome_wording(self, e: dict) -> None:
+        if e.get("text"):
+            self.outcome["wording"][e["ref"]] = {"text": e["text"], "lang": e.get("lang")}
+        else:
+            self.outcome["wording"].pop(e["ref"], None)
+
+    def _on_outcome_ordered(self, e: dict) -> None:
+        self.outcome["order"] = list(e["order"])
+
+    def _on_participant_joined(self, e: dict) -> None:
+        self.participants[e["participant_id"]] = {"region": e.get("region"), "lang": e.get("lang")}
+
+    def _on_ballot_opened(self, e: dict) -> None:
+        ballot = dict(e["ballot"])
+        self.ballots[ballot["id"]] = ballot
+        self.votes.setdefault(ballot["id"], {})
+
+    def _on_ballot_closed(self, e: dict) -> None:
+        self.ballots[e["ballot_id"]]["status"] = "closed"
+
+    def _on_ballot_revealed(self, e: dict) -> None:
+        self.ballots[e["ballot_id"]]["revealed"] = bool(e.get("revealed", True))
+
+    def _on_vote_cast(self, e: dict) -> None:
+        mine = self.votes.setdefault(e["ballot_id"], {}).setdefault(e["participant_id"], {})
+        mine[e["contribution_id"]] = e["value"]
+
+
+def fold(events) -> MeetingState:
+    state = MeetingState()
+    for event in events:
+        state.apply(event)
+    return state

@@ -1,0 +1,63 @@
+"""Creating, importing and linking meetings: the store plus the domain, used by the CLI and the hub."""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+import time
+from urllib.parse import quote
+
+from .meeting import ops, roles
+from .meeting.agenda import text_in
+from .meeting.state import fold
+from .store import MeetingExists
+
+
+def create_meeting(store, agenda: dict, meeting_id: str | None = None, now: float | None = None):
+    """Append a meeting's first event and store its fresh keys. Returns (meeting_id, secrets)."""
+    meeting_id = meeting_id or pysecrets.token_hex(6)
+    group_ids = [g["id"] for g in agenda["groups"]]
+    meeting_secrets = roles.new_secrets(group_ids)
+    for _ in range(10):  # a join code must be unique across the store
+        if store.meeting_for_join_code(meeting_secrets["join_code"]) is None:
+            break
+        meeting_secrets["join_code"] = roles.new_join_code()
+    event = ops.meeting_created(meeting_id, agenda, time.time() if now is None else now)
+    store.create_meeting(meeting_id, meeting_secrets, [event])
+    return meeting_id, meeting_secrets
+
+
+def import_meeting(store, meeting_id: str, events: list[dict]) -> dict:
+    """Restore an archived log under its own id, with fresh keys (an archive holds no secrets)."""
+    if not isinstance(events, list) or not events or events[0].get("type") != "meeting.created":
+        raise ValueError("The archive's log does not start with meeting.created.")
+    if store.secrets(meeting_id) is not None:
+        raise MeetingExists(f"A meeting with id {meeting_id} already exists in this store.")
+    cleaned = [{k: v for k, v in e.items() if k not in ("seq", "prev")} for e in events]
+    state = fold(dict(e, seq=i) for i, e in enumerate(cleaned, start=1))  # refuses a broken log
+    meeting_secrets = roles.new_secrets(state.group_ids)
+    store.create_meeting(meeting_id, meeting_secrets, cleaned)
+    return meeting_secrets
+
+
+def links(base_url: str, meeting_id: str, meeting_secrets: dict, meeting: dict) -> dict:
+    """The create-meeting JSON: every secret link of a meeting."""
+    base = base_url.rstrip("/")
+    mid = quote(meeting_id)
+    lang = meeting.get("default_language", "en")
+    names = {g["id"]: text_in(g["name"], "en", lang) for g in meeting["groups"]}
+    return {
+        "meeting_id": meeting_id,
+        "title": text_in(meeting["title"], "en", lang),
+        "chair_url": f"{base}/m/{mid}/chair?key={meeting_secrets['chair']}",
+        "plenary_url": f"{base}/m/{mid}/plenary?key={meeting_secrets['plenary']}",
+        "join_url": f"{base}/join?code={meeting_secrets['join_code']}",
+        "join_code": meeting_secrets["join_code"],
+        "groups": [
+            {
+                "id": gid,
+                "name": names.get(gid, gid),
+                "rapporteur_url": f"{base}/m/{mid}/board?key={key}",
+            }
+            for gid, key in meeting_secrets["rapporteurs"].items()
+        ],
+    }

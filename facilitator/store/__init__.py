@@ -1,0 +1,19 @@
+"""Event stores: one interface (base.EventStore), SQLite and Redis implementations."""
+from __future__ import annotations
+
+from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
+                   StoreError, UnknownMeeting)
+
+__all__ = ["EventStore", "StoreError", "MeetingExists", "UnknownMeeting",
+           "SeqConflict", "JoinCodeTaken", "open_store"]
+
+
+def open_store(data_dir: str | None, redis_url: str | None, prefix: str = "fac") -> EventStore:
+    """Redis when ``redis_url`` is given (keys under ``prefix:``), else SQLite
+    at ``<data_dir>/facilitator.sqlite3`` (``data_dir`` defaults to ``data``
+    and is created if missing)."""
+    if redis_url:
+        from .redis import RedisStore
+        return RedisStore(redis_url, prefix=prefix)
+    from .sqlite import SQLiteStore, sqlite_path
+    return SQLiteStore(sqlite_path(data_dir or "data"))

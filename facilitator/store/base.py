@@ -1,0 +1,140 @@
+"""The event store interface: one append-only log per meeting.
+
+Plain Python, no Flask. Two implementations: ``sqlite.SQLiteStore`` (embedded
+default) and ``redis.RedisStore`` (several server processes share a meeting).
+Both are checked by ``tests/test_store_contract.py``.
+"""
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+
+
+class StoreError(Exception):
+    """Base class of every error raised by a store."""
+
+
+class MeetingExists(StoreError):
+    """create_meeting with an id that is already taken."""
+
+
+class UnknownMeeting(StoreError):
+    """An operation that needs the meeting found no meeting with that id."""
+
+
+class JoinCodeTaken(StoreError):
+    """create_meeting with a join code that another meeting already uses."""
+
+
+class SeqConflict(StoreError):
+    """append's expected_seq is stale: another writer appended first."""
+
+    def __init__(self, last_seq: int):
+        super().__init__(f"sequence conflict: the log is at {last_seq}")
+        self.last_seq = int(last_seq)
+
+
+def dump_event(event: dict) -> str:
+    """The stored form of an event: JSON text without ``seq`` and ``op_id``."""
+    if not isinstance(event, dict):
+        raise TypeError("an event must be a dict")
+    body = {k: v for k, v in event.items() if k not in ("seq", "op_id")}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_event(text: str, seq: int) -> dict:
+    event = json.loads(text)
+    event["seq"] = int(seq)
+    return event
+
+
+def check_import(events: list[dict]) -> list[tuple[str | None, str]]:
+    """Serialise create_meeting's events: [(op_id, json)]; refuses duplicate op_ids."""
+    out: list[tuple[str | None, str]] = []
+    seen: set[str] = set()
+    for event in events:
+        if not isinstance(event, dict):
+            raise TypeError("an event must be a dict")
+        op_id = event.get("op_id")
+        if op_id is not None:
+            if not isinstance(op_id, str):
+                raise TypeError("op_id must be a string or None")
+            if op_id in seen:
+                raise StoreError(f"duplicate op_id in imported events: {op_id!r}")
+            seen.add(op_id)
+        out.append((op_id, dump_event(event)))
+    return out
+
+
+class EventStore(ABC):
+    """One append-only event log per meeting, plus the meeting's secrets and
+    participant registry.
+
+    Events are JSON-able dicts. ``read`` returns each stored event plus
+    ``"seq"`` (an int); ``op_id`` is kept beside the event, never inside it.
+    """
+
+    @abstractmethod
+    def create_meeting(self, meeting_id: str, secrets: dict, events: list[dict]) -> int:
+        """Atomically record the meeting, its secrets (``secrets["join_code"]``,
+        when present, is indexed for :meth:`meeting_for_join_code`) and append
+        ``events`` as seq 1..n (each may carry ``"op_id"``, possibly None; a
+        ``"seq"`` they carry is ignored). Raises MeetingExists (or
+        JoinCodeTaken) and writes nothing if the id (or code) is taken.
+        Returns the last seq (0 for no events)."""
+
+    @abstractmethod
+    def meeting_ids(self) -> list[str]:
+        """Every meeting id, in creation order."""
+
+    @abstractmethod
+    def secrets(self, meeting_id: str) -> dict | None:
+        """The meeting's secrets, None if the meeting is unknown."""
+
+    @abstractmethod
+    def meeting_for_join_code(self, code: str) -> str | None:
+        """The meeting whose secrets carry this join code, or None."""
+
+    @abstractmethod
+    def append(self, meeting_id: str, op_id: str | None, event: dict,
+               expected_seq: int) -> tuple[int, bool]:
+        """Append one event, atomically and durably.
+
+        - op_id already recorded for this meeting: return (its seq, True),
+          write nothing, whatever expected_seq is;
+        - the log's last seq != expected_seq: raise SeqConflict(last_seq);
+        - else store the event as seq expected_seq + 1, durable before
+          returning (seq, False).
+        Raises UnknownMeeting for an unknown meeting."""
+
+    @abstractmethod
+    def read(self, meeting_id: str, after: int = 0, limit: int | None = None) -> list[dict]:
+        """Events with seq > after, in order, at most ``limit`` ([] for an
+        unknown meeting)."""
+
+    @abstractmethod
+    def last_seq(self, meeting_id: str) -> int:
+        """The last seq of the meeting's log; 0 if empty or unknown."""
+
+    @abstractmethod
+    def seq_of_op(self, meeting_id: str, op_id: str) -> int | None:
+        """The seq of the event appended for op_id, or None."""
+
+    @abstractmethod
+    def add_participant(self, meeting_id: str, key: str, record: dict) -> None:
+        """Record (or replace) a participant: key -> small JSON record.
+        Raises UnknownMeeting for an unknown meeting."""
+
+    @abstractmethod
+    def participant(self, meeting_id: str, key: str) -> dict | None:
+        """The participant's record, or None."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections. The store is unusable afterwards."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,204 @@
+"""SQLite event store: one file for all meetings, WAL, synchronous=FULL.
+
+An append commits (and so fsyncs the WAL) before it returns. Appends run
+inside ``BEGIN IMMEDIATE`` so that several processes on one file serialise;
+inside one process a lock serialises threads / green threads sharing the
+connection.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+
+from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
+                   StoreError, UnknownMeeting, check_import, dump_event,
+                   load_event)
+
+BUSY_TIMEOUT_MS = 30_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meetings (
+    ord        INTEGER PRIMARY KEY AUTOINCREMENT,
+    meeting_id TEXT NOT NULL UNIQUE,
+    secrets    TEXT NOT NULL,
+    created    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS join_codes (
+    code       TEXT PRIMARY KEY,
+    meeting_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    meeting_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    op_id      TEXT,
+    json       TEXT NOT NULL,
+    PRIMARY KEY (meeting_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_op
+    ON events (meeting_id, op_id) WHERE op_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS participants (
+    meeting_id TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    json       TEXT NOT NULL,
+    PRIMARY KEY (meeting_id, key)
+) WITHOUT ROWID;
+"""
+
+
+class SQLiteStore(EventStore):
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = threading.Lock()
+        # Autocommit mode (isolation_level=None): transactions are explicit.
+        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None, check_same_thread=False)
+        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"could not switch {path} to WAL (got {mode!r})")
+        self._db.execute("PRAGMA synchronous=FULL")
+        with self._tx():
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    self._db.execute(stmt)
+
+    # -- plumbing ---------------------------------------------------------
+    class _Tx:
+        def __init__(self, store):
+            self.store = store
+
+        def __enter__(self):
+            self.store._lock.acquire()
+            try:
+                self.store._db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self.store._lock.release()
+                raise
+            return self.store._db
+
+        def __exit__(self, exc_type, exc, tb):
+            try:
+                if exc_type is None:
+                    self.store._db.execute("COMMIT")
+                else:
+                    self.store._db.execute("ROLLBACK")
+            finally:
+                self.store._lock.release()
+            return False
+
+    def _tx(self):
+        return SQLiteStore._Tx(self)
+
+    def _query(self, sql: str, params=()):
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    @staticmethod
+    def _exists(db, meeting_id: str) -> bool:
+        return db.execute("SELECT 1 FROM meetings WHERE meeting_id=?",
+                          (meeting_id,)).fetchone() is not None
+
+    @staticmethod
+    def _last(db, meeting_id: str) -> int:
+        row = db.execute("SELECT MAX(seq) FROM events WHERE meeting_id=?",
+                         (meeting_id,)).fetchone()
+        return int(row[0] or 0)
+
+    # -- interface --------------------------------------------------------
+    def create_meeting(self, meeting_id: str, secrets: dict, events: list[dict]) -> int:
+        secrets_json = json.dumps(secrets, ensure_ascii=False)
+        code = secrets.get("join_code")
+        if code is not None and not isinstance(code, str):
+            raise TypeError("join_code must be a string")
+        rows = check_import(events)
+        with self._tx() as db:
+            if self._exists(db, meeting_id):
+                raise MeetingExists(meeting_id)
+            if code is not None and db.execute(
+                    "SELECT 1 FROM join_codes WHERE code=?", (code,)).fetchone():
+                raise JoinCodeTaken(code)
+            db.execute("INSERT INTO meetings (meeting_id, secrets, created) VALUES (?,?,?)",
+                       (meeting_id, secrets_json, time.time()))
+            if code is not None:
+                db.execute("INSERT INTO join_codes (code, meeting_id) VALUES (?,?)",
+                           (code, meeting_id))
+            db.executemany(
+                "INSERT INTO events (meeting_id, seq, op_id, json) VALUES (?,?,?,?)",
+                [(meeting_id, i, op_id, text) for i, (op_id, text) in enumerate(rows, 1)])
+        return len(rows)
+
+    def meeting_ids(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT meeting_id FROM meetings ORDER BY ord")]
+
+    def secrets(self, meeting_id: str) -> dict | None:
+        rows = self._query("SELECT secrets FROM meetings WHERE meeting_id=?", (meeting_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def meeting_for_join_code(self, code: str) -> str | None:
+        rows = self._query("SELECT meeting_id FROM join_codes WHERE code=?", (code,))
+        return rows[0][0] if rows else None
+
+    def append(self, meeting_id: str, op_id: str | None, event: dict,
+               expected_seq: int) -> tuple[int, bool]:
+        text = dump_event(event)
+        expected_seq = int(expected_seq)
+        with self._tx() as db:
+            if not self._exists(db, meeting_id):
+                raise UnknownMeeting(meeting_id)
+            if op_id is not None:
+                row = db.execute("SELECT seq FROM events WHERE meeting_id=? AND op_id=?",
+                                 (meeting_id, op_id)).fetchone()
+                if row is not None:
+                    return int(row[0]), True
+            last = self._last(db, meeting_id)
+            if last != expected_seq:
+                raise SeqConflict(last)
+            seq = last + 1
+            db.execute("INSERT INTO events (meeting_id, seq, op_id, json) VALUES (?,?,?,?)",
+                       (meeting_id, seq, op_id, text))
+        # COMMIT with synchronous=FULL has fsynced the WAL: durable.
+        return seq, False
+
+    def read(self, meeting_id: str, after: int = 0, limit: int | None = None) -> list[dict]:
+        if limit is not None and limit <= 0:
+            return []
+        sql = "SELECT seq, json FROM events WHERE meeting_id=? AND seq>? ORDER BY seq"
+        params: tuple = (meeting_id, int(after))
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (int(limit),)
+        return [load_event(text, seq) for seq, text in self._query(sql, params)]
+
+    def last_seq(self, meeting_id: str) -> int:
+        with self._lock:
+            return self._last(self._db, meeting_id)
+
+    def seq_of_op(self, meeting_id: str, op_id: str) -> int | None:
+        rows = self._query("SELECT seq FROM events WHERE meeting_id=? AND op_id=?",
+                           (meeting_id, op_id))
+        return int(rows[0][0]) if rows else None
+
+    def add_participant(self, meeting_id: str, key: str, record: dict) -> None:
+        text = json.dumps(record, ensure_ascii=False)
+        with self._tx() as db:
+            if not self._exists(db, meeting_id):
+                raise UnknownMeeting(meeting_id)
+            db.execute("INSERT OR REPLACE INTO participants (meeting_id, key, json) "
+                       "VALUES (?,?,?)", (meeting_id, key, text))
+
+    def participant(self, meeting_id: str, key: str) -> dict | None:
+        rows = self._query("SELECT json FROM participants WHERE meeting_id=? AND key=?",
+                           (meeting_id, key))
+        return json.loads(rows[0][0]) if rows else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def sqlite_path(data_dir: str) -> str:
+    os.makedirs(data_dir, exist_ok=True)
+    return os.path.join(data_dir, "facilitator.sqlite3")

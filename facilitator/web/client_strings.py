@@ -1,0 +1,93 @@
+"""Strings the browser scripts show, translated on the server and passed in ``boot["i18n"]``.
+
+The scripts never hard-code a user-visible string: they look keys up here (static/js/i18n.js).
+Placeholders are written ``{name}`` and filled in by the script. Counted phrases are avoided
+("Unsent changes: {n}"), so no plural forms have to travel to the browser.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+CLIENT_STRINGS = {
+    # connection
+    "status_connecting": _l("Connecting…"),
+    "status_online": _l("Connected. Every change is saved."),
+    "status_syncing": _l("Reconnected — catching up with what others did…"),
+    "status_offline": _l("Offline — your typing is kept and will be sent when the connection returns."),
+    "status_unsent": _l("Unsent changes: {n}"),
+    "status_refused": _l("This link is no longer valid. Ask the chair for a new one."),
+    "load_failed": _l("Could not load the meeting. Trying again…"),
+    # board header
+    "timer_left": _l("Time left"),
+    "timer_over": _l("Time is up"),
+    "presence_label": _l("Connected to this board:"),
+    "presence_you": _l("(you)"),
+    "presence_anonymous": _l("Rapporteur"),
+    "current_session": _l("Current session"),
+    "objectives": _l("Objectives"),
+    "not_in_session": _l(
+        "Your group does not break out in the current session. Here are the sessions it takes part in."
+    ),
+    "no_sessions": _l("Your group has no questions to answer in this meeting."),
+    "locked_notice": _l("The chair has locked this board. You can read it but not change it."),
+    "locked_held": _l(
+        "The board is locked: your unsent changes are kept and will be sent when the chair opens it again."
+    ),
+    # questions and the add form
+    "question_n": _l("Question {n}"),
+    "nothing_yet": _l("No contributions yet."),
+    "field_text": _l("New contribution"),
+    "field_kind": _l("Kind"),
+    "field_agreement": _l("Level of agreement"),
+    "field_lang": _l("Language of the text"),
+    "add": _l("Add"),
+    "add_hint": _l("Ctrl+Enter adds it."),
+    "chars": _l("{n} of {max} characters"),
+    "empty_text": _l("Type the contribution first."),
+    # kinds
+    "kind_good_practice": _l("Good practice"),
+    "kind_innovative_solution": _l("Innovative solution"),
+    "kind_principle": _l("Principle or common approach"),
+    "kind_recommendation": _l("Recommendation"),
+    "kind_gap": _l("Gap or priority issue"),
+    "kind_partnership": _l("Partnership"),
+    "kind_commitment": _l("Actionable commitment"),
+    "kind_other": _l("Other"),
+    # agreement
+    "agreement_consensus": _l("Consensus"),
+    "agreement_majority": _l("Majority"),
+    "agreement_divergent": _l("Divergent views"),
+    # one contribution
+    "pending": _l("Not sent yet"),
+    "edit": _l("Edit"),
+    "save": _l("Save"),
+    "cancel": _l("Cancel"),
+    "delete": _l("Delete"),
+    "move_up": _l("Move up"),
+    "move_down": _l("Move down"),
+    "actions_for": _l("Actions for contribution {n}"),
+    "edit_label": _l("Edit the contribution"),
+    "deleted": _l("Contribution deleted."),
+    "undo": _l("Undo"),
+    "close": _l("Close"),
+    "added_by_other": _l("New contribution: {text}"),
+    # conflicts and errors
+    "conflict_title": _l("Someone else changed this contribution while you were editing it."),
+    "conflict_deleted": _l("Someone else deleted this contribution while you were editing it."),
+    "conflict_theirs": _l("Their version"),
+    "conflict_yours": _l("Your version"),
+    "keep_theirs": _l("Keep theirs"),
+    "use_mine": _l("Use mine"),
+    "error_not_saved": _l("Not saved: {message}"),
+    "error_too_long": _l("Too long: at most {max} characters."),
+    "error_forbidden": _l("This board does not accept that change."),
+    "error_not_found": _l("That item no longer exists."),
+    "error_invalid": _l("The server did not accept this change."),
+    "error_kept_text": _l("Your text is back in the box below the question."),
+}
+
+
+def client_strings() -> dict[str, str]:
+    """The client strings in the current request's language."""
+    return {key: str(value) for key, value in CLIENT_STRINGS.items()}

@@ -1,0 +1,302 @@
+"""Per meeting: load, apply an op, append, broadcast.
+
+The one place that touches both the store and the sockets. One op is applied at a time per
+meeting in this process; between processes the store's expected-seq check serialises appends.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ..meeting import ops, roles
+from ..meeting.errors import OpError
+from ..meeting.roles import Actor
+from ..meeting.state import MeetingState
+from ..store import SeqConflict, UnknownMeeting
+
+SYNC_PAGE = 1000
+APPEND_RETRIES = 20
+
+
+def room(meeting_id: str, audience: str) -> str:
+    return f"m:{meeting_id}:{audience}"
+
+
+@dataclass
+class Runtime:
+    state: MeetingState
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Presence:
+    """Who is connected, per meeting and audience. In memory: one process sees its own clients."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], dict[str, str]] = {}
+
+    def add(self, meeting_id: str, audience: str, client_id: str, name: str) -> list[dict]:
+        with self._lock:
+            self._clients.setdefault((meeting_id, audience), {})[client_id] = name
+        return self.list(meeting_id, audience)
+
+    def remove(self, meeting_id: str, audience: str, client_id: str) -> list[dict]:
+        with self._lock:
+            self._clients.get((meeting_id, audience), {}).pop(client_id, None)
+        return self.list(meeting_id, audience)
+
+    def list(self, meeting_id: str, audience: str) -> list[dict]:
+        with self._lock:
+            clients = dict(self._clients.get((meeting_id, audience), {}))
+        return [{"id": cid[:8], "name": name} for cid, name in sorted(clients.items())]
+
+
+class RedisPresence(Presence):
+    """Shared between server processes: a hash per audience, client id -> name."""
+
+    def __init__(self, redis_url: str, prefix: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url, decode_responses=True)
+        self._prefix = prefix
+
+    def _key(self, meeting_id: str, audience: str) -> str:
+        return f"{self._prefix}:m:{meeting_id}:presence:{audience}"
+
+    def add(self, meeting_id, audience, client_id, name):
+        key = self._key(meeting_id, audience)
+        self._redis.hset(key, client_id, name)
+        self._redis.expire(key, 24 * 3600)
+        return self.list(meeting_id, audience)
+
+    def remove(self, meeting_id, audience, client_id):
+        self._redis.hdel(self._key(meeting_id, audience), client_id)
+        return self.list(meeting_id, audience)
+
+    def list(self, meeting_id, audience):
+        clients = self._redis.hgetall(self._key(meeting_id, audience))
+        return [{"id": cid[:8], "name": name} for cid, name in sorted(clients.items())]
+
+
+class Hub:
+    def __init__(self, store, emit, presence: Presence | None = None, clock=time.time) -> None:
+        self.store = store
+        self.emit = emit  # emit(room_name, payload)
+        self.presence = presence or Presence()
+        self.clock = clock
+        self.listeners: list = []  # called as fn(meeting_id, state, event) after each append
+        self._runtimes: dict[str, Runtime] = {}
+        self._runtimes_lock = threading.Lock()
+
+    # ----- meetings ----------------------------------------------------------------------------
+
+    def exists(self, meeting_id: str) -> bool:
+        return self.store.secrets(meeting_id) is not None
+
+    def runtime(self, meeting_id: str) -> Runtime:
+        with self._runtimes_lock:
+            rt = self._runtimes.get(meeting_id)
+            if rt is None:
+                if self.store.secrets(meeting_id) is None:
+                    raise OpError("not_found", "No such meeting.")
+                rt = self._runtimes[meeting_id] = Runtime(MeetingState())
+        return rt
+
+    def _catch_up(self, meeting_id: str, state: MeetingState) -> None:
+        """Fold in what other processes appended since this one last looked."""
+        while True:
+            events = self.store.read(meeting_id, after=state.seq, limit=SYNC_PAGE)
+            for event in events:
+                state.apply(event)
+            if len(events) < SYNC_PAGE:
+                return
+
+    def state(self, meeting_id: str) -> MeetingState:
+        rt = self.runtime(meeting_id)
+        with rt.lock:
+            self._catch_up(meeting_id, rt.state)
+        return rt.state
+
+    # ----- keys --------------------------------------------------------------------------------
+
+    def authenticate(self, meeting_id: str, key, name: str | None = None) -> Actor | None:
+        if not isinstance(meeting_id, str) or not isinstance(key, str) or not key:
+            return None
+        meeting_secrets = self.store.secrets(meeting_id)
+        if meeting_secrets is None:
+            return None
+        actor = roles.actor_for_key(meeting_secrets, key, name=name)
+        if actor is not None:
+            return actor
+        record = self.store.participant(meeting_id, key)
+        if record is not None:
+            return Actor(roles.PARTICIPANT, participant_id=record["participant_id"])
+        return None
+
+    def key_for(self, meeting_id: str, actor: Actor) -> str | None:
+        meeting_secrets = self.store.secrets(meeting_id) or {}
+        if actor.role == roles.RAPPORTEUR:
+            return meeting_secrets.get("rapporteurs", {}).get(actor.group_id)
+        return meeting_secrets.get(actor.role)
+
+    def join(self, meeting_id: str, code, region, lang) -> str:
+        """Register a participant and return its key. Their region and language go in the log."""
+        meeting_secrets = self.store.secrets(meeting_id)
+        if meeting_secrets is None:
+            raise OpError("not_found", "No such meeting.")
+        if not isinstance(code, str) or roles.normalise_join_code(code) != meeting_secrets["join_code"]:
+            raise OpError("unauthorized", "Wrong join code.")
+        state = self.state(meeting_id)
+        region_ids = [r["id"] for r in state.meeting.get("regions", [])]
+        if region in ("", None):
+            region = None
+        elif not isinstance(region, str) or region not in region_ids:
+            raise OpError("invalid", "Unknown region.")
+        if lang is not None and (not isinstance(lang, str) or not ops.LANG_PATTERN.match(lang)):
+            raise OpError("invalid", "lang must be a language code.")
+        key = roles.new_key()
+        participant_id = pysecrets.token_hex(8)
+        self.store.add_participant(meeting_id, key, {"participant_id": participant_id})
+        event = {
+            "type": "participant.joined",
+            "participant_id": participant_id,
+            "region": region,
+            "lang": lang,
+            "by": {"role": roles.PARTICIPANT},
+        }
+        self._append(meeting_id, None, lambda state, now: dict(event, ts=now))
+        return key
+
+    # ----- ops ---------------------------------------------------------------------------------
+
+    def submit(self, meeting_id: str, actor: Actor, message) -> dict:
+        """Apply one op and return its ack. Never raises for bad input."""
+        try:
+            op_id = ops.check_op_id(message)
+            seq = self.store.seq_of_op(meeting_id, op_id)
+            if seq is not None:
+                return {"ok": True, "seq": seq, "duplicate": True}
+            return self._append(
+                meeting_id, op_id, lambda state, now: ops.decide(state, actor, message, now)
+            )
+        except OpError as error:
+            return error.as_ack()
+
+    def _append(self, meeting_id: str, op_id: str | None, decide) -> dict:
+        rt = self.runtime(meeting_id)
+        with rt.lock:
+            state = rt.state
+            for _ in range(APPEND_RETRIES):
+                self._catch_up(meeting_id, state)
+                event = decide(state, self.clock())
+                try:
+                    seq, duplicate = self.store.append(meeting_id, op_id, event, state.seq)
+                except SeqConflict:
+                    continue  # another process appended first: fold it in and decide again
+                except UnknownMeeting:
+                    raise OpError("not_found", "No such meeting.")
+                if duplicate:
+                    return {"ok": True, "seq": seq, "duplicate": True}
+                break
+            else:
+                raise OpError("rate_limited", "The meeting is too busy; retry.")
+            event["seq"] = seq
+            audiences = roles.audiences(event, state.group_ids)
+            prevs = {a: state.last_seq_by_audience.get(a, 0) for a in audiences}
+            state.apply(event)
+            # Emitting under the lock keeps each audience's events in log order.
+            for audience, prev in prevs.items():
+                self.emit(room(meeting_id, audience), dict(event, prev=prev))
+            for listener in self.listeners:
+                listener(meeting_id, state, event)
+        return {"ok": True, "seq": seq}
+
+    def sync(self, meeting_id: str, actor: Actor, after) -> dict:
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            return OpError("invalid", "after must be a non-negative integer.").as_ack()
+        state = self.state(meeting_id)
+        group_ids = state.group_ids
+        events: list[dict] = []
+        cursor = after
+        more = False
+        while True:
+            page = self.store.read(meeting_id, after=cursor, limit=SYNC_PAGE)
+            for event in page:
+                if roles.visible(event, actor, group_ids):
+                    events.append(event)
+            if len(page) < SYNC_PAGE:
+                break
+            cursor = page[-1]["seq"]
+            if len(events) >= SYNC_PAGE:
+                more = True
+                break
+        latest = cursor if more else max(state.seq, self.store.last_seq(meeting_id))
+        ack = {"ok": True, "seq": latest, "events": events}
+        if more:
+            ack["more"] = True
+        return ack
+
+    # ----- live events ---------------------------------------------------------------------------
+
+    def emit_live(self, meeting_id: str, audiences: list[str], payload: dict) -> None:
+        state = self.runtime(meeting_id).state
+        payload = dict(payload, live=True, seq=state.seq, ts=self.clock())
+        for audience in audiences:
+            self.emit(room(meeting_id, audience), payload)
+
+    def presence_changed(self, meeting_id: str, audience: str, clients: list[dict]) -> None:
+        if not audience.startswith("group:"):
+            return
+        group_id = audience.split(":", 1)[1]
+        self.emit_live(
+            meeting_id,
+            ["staff", audience],
+            {"type": "presence", "group_id": group_id, "clients": clients},
+        )
+
+    # ----- what a role sees ----------------------------------------------------------------------
+
+    def view(self, meeting_id: str, actor: Actor) -> dict:
+        state = self.state(meeting_id)
+        view = {
+            "meeting": state.meeting,
+            "seq": state.seq,
+            "role": actor.role,
+            "session_id": state.session_id,
+            "locks": dict(state.locks),
+            "timer": state.timer,
+            "server_time": self.clock(),
+        }
+        if actor.role == roles.PARTICIPANT:
+            view["participant"] = state.participants.get(actor.participant_id, {})
+            view["ballots"] = [b for b in state.ballots.values()]
+            view["my_votes"] = {
+                bid: votes.get(actor.participant_id, {}) for bid, votes in state.votes.items()
+            }
+            return view
+        if actor.role == roles.RAPPORTEUR:
+            view["group_id"] = actor.group_id
+            groups = [actor.group_id]
+        else:
+            groups = state.group_ids
+            view.update(
+                spotlight=state.spotlight,
+                anonymous=state.anonymous,
+                curation=state.curation,
+                outcome=state.outcome,
+                ballots=list(state.ballots.values()),
+                participants=len(state.participants),
+            )
+        view["contributions"] = [
+            c for c in state.contributions.values() if c["group_id"] in groups
+        ]
+        view["order"] = {
+            key: ids for key, ids in state.order.items() if key.split("|", 1)[0] in groups
+        }
+        view["presence"] = {
+            gid: self.presence.list(meeting_id, f"group:{gid}") for gid in groups
+        }
+        return view

@@ -1,0 +1,29 @@
+"""Secret links: a key arrives once in the URL, then lives in an HttpOnly cookie."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from ..meeting.roles import Actor
+
+PAGES = ("chair", "plenary", "board", "vote")
+COOKIE_MAX_AGE = 14 * 24 * 3600
+
+
+def cookie_name(meeting_id: str, page: str) -> str:
+    return f"fk_{meeting_id}_{page}"
+
+
+def request_actor(meeting_id: str, page: str | None = None) -> Actor | None:
+    """The actor of an HTTP request: ?key= first, else the cookie of the page (or any page)."""
+    hub = current_app.extensions["facilitator"]
+    key = request.args.get("key") or request.headers.get("X-Facilitator-Key")
+    if key:
+        return hub.authenticate(meeting_id, key)
+    for candidate in (page,) if page else PAGES:
+        cookie = request.cookies.get(cookie_name(meeting_id, candidate))
+        if cookie:
+            actor = hub.authenticate(meeting_id, cookie)
+            if actor is not None:
+                return actor
+    return None

@@ -1,0 +1,152 @@
+"""HTML pages. Each page is server-rendered and boots one ES module with a JSON block."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlencode
+
+from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template,
+                   request, send_from_directory)
+from flask_babel import get_locale, gettext as _
+
+from ..meeting import roles
+from ..meeting.ops import MAX_TEXT
+from ..meeting.state import AGREEMENTS, KINDS
+from .client_strings import client_strings
+from .keys import COOKIE_MAX_AGE, PAGES, cookie_name, request_actor
+
+bp = Blueprint("pages", __name__)
+
+LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "fr": "Français", "es": "Español"}
+RTL = {"ar", "fa", "he", "ur"}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+# Front-end packages fetched from the npm registry at set-up; served locally (no CDN).
+VENDOR_PACKAGES = ("socket.io-client", "axe-core")
+
+
+def page_context(page_title: str, boot: dict) -> dict:
+    lang = str(get_locale())
+    boot = dict(boot, lang=lang, i18n=client_strings())
+    return {
+        "lang": lang,
+        "dir": "rtl" if lang in RTL else "ltr",
+        "languages": [
+            {"code": code, "name": LANGUAGE_NAMES.get(code, code)}
+            for code in current_app.config["LANGUAGES"]
+        ],
+        "page_title": page_title,
+        "boot": boot,
+    }
+
+
+@bp.after_app_request
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    lang = request.args.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    return {"ok": True}
+
+
+@bp.route("/")
+def index():
+    return render_template("index.html", **page_context(_("Facilitator"), {"page": "index"}))
+
+
+@bp.route("/vendor/<package>/<path:path>")
+def vendor(package, path):
+    if package not in VENDOR_PACKAGES:
+        abort(404)
+    root = os.path.join(current_app.root_path, os.pardir, "node_modules", package)
+    response = send_from_directory(os.path.abspath(root), path, max_age=3600)
+    return response
+
+
+def _without_key_url() -> str:
+    args = [(k, v) for k, values in request.args.lists() for v in values if k != "key"]
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def _enter(meeting_id: str, page: str):
+    """Check the key for this page; on first visit move it from the URL into a cookie."""
+    hub = current_app.extensions["facilitator"]
+    key = request.args.get("key")
+    if key:
+        actor = hub.authenticate(meeting_id, key)
+        if actor is None or roles.PAGE_OF_ROLE[actor.role] != page:
+            abort(403)
+        response = redirect(_without_key_url(), code=303)
+        response.set_cookie(
+            cookie_name(meeting_id, page),
+            key,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            path="/",
+            secure=request.is_secure,
+        )
+        return None, response
+    actor = request_actor(meeting_id, page)
+    if actor is None or roles.PAGE_OF_ROLE[actor.role] != page:
+        abort(403)
+    state = hub.state(meeting_id)
+    g.meeting_language = state.meeting.get("default_language")
+    return actor, state
+
+
+@bp.route("/m/<meeting_id>/<page>")
+def meeting_page(meeting_id, page):
+    if page not in PAGES:
+        abort(404)
+    actor, state = _enter(meeting_id, page)
+    if actor is None:
+        return state  # the redirect that stores the key
+    boot = {
+        "meeting_id": meeting_id,
+        "page": page,
+        "role": actor.role,
+        "group_id": actor.group_id,
+        "limits": {"text": MAX_TEXT},
+        "kinds": list(KINDS),
+        "agreements": list(AGREEMENTS),
+    }
+    titles = {
+        "chair": _("Chair console"),
+        "plenary": _("Plenary dashboard"),
+        "board": _("Group board"),
+        "vote": _("Vote"),
+    }
+    response = make_response(render_template(f"{page}.html", **page_context(titles[page], boot)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_errorhandler(403)
+def forbidden(_error):
+    context = page_context(_("Link not valid"), {"page": "error"})
+    return render_template("error.html", message=_("This link is not valid for this page. Ask the chair for a new one."), **context), 403
+
+
+@bp.app_errorhandler(404)
+def not_found(_error):
+    if request.path.startswith("/api/"):
+        return {"ok": False, "error": {"code": "not_found", "message": "Not found."}}, 404
+    context = page_context(_("Not found"), {"page": "error"})
+    return render_template("error.html", message=_("There is nothing at this address."), **context), 404
+
+
+@bp.route("/join")
+def join():
+    """Participants arrive here from the QR code or type the short code themselves."""
+    boot = {"page": "join", "code": request.args.get("code", "")[:20]}
+    return render_template("join.html", **page_context(_("Join the vote"), boot))

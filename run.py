@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""serve / create-meeting / import-meeting. Parses arguments and starts the app.
+
+The eventlet-specific calls live here and only here, so that moving to another async mode is a
+configuration change (FACILITATOR_ASYNC_MODE), not a code change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="run.py", description="Facilitator")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def store_args(p):
+        p.add_argument("--data", help="directory of the SQLite store (default ./data)")
+        p.add_argument("--redis", help="Redis URL: store the log in Redis and share sockets")
+        p.add_argument("--base-url", help="origin used in printed links")
+
+    serve = sub.add_parser("serve", help="serve the app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--demo", action="store_true", help="create (once) and print the GRCP7 demo meeting")
+    store_args(serve)
+
+    create = sub.add_parser("create-meeting", help="create a meeting and print its links")
+    create.add_argument("--agenda", required=True, help="agenda name (e.g. grcp7) or file path")
+    create.add_argument("--json", action="store_true", help="print one JSON object")
+    store_args(create)
+
+    imp = sub.add_parser("import-meeting", help="restore an archived meeting (JSON export)")
+    imp.add_argument("file")
+    imp.add_argument("--json", action="store_true", help="print one JSON object")
+    store_args(imp)
+    return parser.parse_args(argv)
+
+
+def settings(args) -> None:
+    """Command-line options win over the environment; both end up in Config."""
+    if args.data:
+        os.environ["FACILITATOR_DATA"] = os.path.abspath(args.data)
+    if args.redis:
+        os.environ["FACILITATOR_REDIS"] = args.redis
+    if args.base_url:
+        os.environ["FACILITATOR_BASE_URL"] = args.base_url
+    elif args.command == "serve":
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        os.environ.setdefault("FACILITATOR_BASE_URL", f"http://{host}:{args.port}")
+
+
+def serve(args) -> None:
+    mode = os.environ.get("FACILITATOR_ASYNC_MODE", "eventlet")
+    if mode == "eventlet":
+        import warnings
+
+        # eventlet warns on import that it is in maintenance mode; docs/architecture says why we keep it.
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        import eventlet
+
+        eventlet.monkey_patch()
+    from facilitator import create_app
+    from facilitator.cli import demo_links, print_links
+
+    app = create_app()
+    hub = app.extensions["facilitator"]
+    if args.demo:
+        print_links(demo_links(hub.store, app.config["DATA_DIR"], app.config["BASE_URL"]))
+    print(f"Facilitator serving on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+    if mode == "eventlet":
+        import eventlet
+        import eventlet.wsgi
+
+        listener = eventlet.listen((args.host, args.port))
+        # Accepted sockets inherit this: acks and events go out at once instead of waiting
+        # for Nagle's algorithm to coalesce small writes (~40 ms with delayed ACKs).
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        eventlet.wsgi.server(listener, app, log_output=False)
+    else:
+        from facilitator import socketio
+
+        socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True)
+
+
+def main(argv=None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    settings(args)
+    if args.command == "serve":
+        serve(args)
+        return 0
+    from facilitator.cli import create_meeting_command, import_meeting_command, print_links
+    from facilitator.config import Config
+
+    base_url = os.environ.get("FACILITATOR_BASE_URL", Config.BASE_URL)
+    data_dir = os.environ.get("FACILITATOR_DATA", Config.DATA_DIR)
+    redis_url = os.environ.get("FACILITATOR_REDIS")
+    if args.command == "create-meeting":
+        links = create_meeting_command(args.agenda, data_dir, redis_url, base_url)
+    else:
+        links = import_meeting_command(args.file, data_dir, redis_url, base_url)
+    if args.json:
+        print(json.dumps(links, ensure_ascii=False))
+    else:
+        print_links(links)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

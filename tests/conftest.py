@@ -1,0 +1,330 @@
+"""Fixtures that start real things: a server process on a free port, Redis, socket clients, Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+import socketio
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REDIS_URL = os.environ.get("FACILITATOR_TEST_REDIS", "redis://127.0.0.1:6379/0")
+ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    if not redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
+        pytest.skip(f"Redis does not answer at {REDIS_URL}")
+    return REDIS_URL
+
+
+class ServerProcess:
+    """`python run.py serve` in a child process; kill -9 and restart on the same data."""
+
+    def __init__(self, data_dir: str, redis_url: str | None = None, prefix: str | None = None,
+                 port: int | None = None, env: dict | None = None):
+        self.data_dir = data_dir
+        self.redis_url = redis_url
+        self.prefix = prefix or f"test-{uuid.uuid4().hex[:10]}"
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = os.path.join(data_dir, f"server-{self.port}.log")
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env["FACILITATOR_REDIS_PREFIX"] = self.prefix
+        env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
+        return env
+
+    def store_args(self) -> list[str]:
+        args = ["--data", self.data_dir]
+        if self.redis_url:
+            args += ["--redis", self.redis_url]
+        return args
+
+    def start(self, timeout: float = 30) -> "ServerProcess":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "run.py"), "serve", "--port", str(self.port),
+             *self.store_args()],
+            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log()}")
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as handle:
+                return handle.read()[-4000:]
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        """kill -9: no chance to flush or clean up."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> "ServerProcess":
+        self.kill()
+        return self.start()
+
+    def create_meeting(self, agenda: str = "grcp7") -> dict:
+        out = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "run.py"), "create-meeting", "--agenda", agenda,
+             *self.store_args(), "--base-url", self.url, "--json"],
+            cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    def cleanup_redis(self) -> None:
+        if not self.redis_url:
+            return
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        keys = list(client.scan_iter(match=f"{self.prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    server = ServerProcess(str(tmp_path)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path, redis_url):
+    server = ServerProcess(str(tmp_path), redis_url=redis_url).start()
+    yield server
+    server.stop()
+    server.cleanup_redis()
+
+
+def key_of(url: str) -> str:
+    return url.split("key=", 1)[1]
+
+
+class Client:
+    """A real python-socketio client that records every event it receives."""
+
+    def __init__(self, server_url: str, meeting_id: str, key: str, name: str | None = None):
+        self.events: list[dict] = []
+        self.cond = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("event", self._on_event)
+        auth = {"meeting": meeting_id, "key": key}
+        if name:
+            auth["name"] = name
+        self.sio.connect(server_url, auth=auth, transports=["websocket"], wait_timeout=10)
+
+    def _on_event(self, event):
+        with self.cond:
+            self.events.append(event)
+            self.cond.notify_all()
+
+    def op(self, type_: str, op_id: str | None = None, timeout: float = 10, **fields) -> dict:
+        message = {"op_id": op_id or uuid.uuid4().hex, "type": type_, **fields}
+        return self.sio.call("op", message, timeout=timeout)
+
+    def raw_op(self, message, timeout: float = 10):
+        return self.sio.call("op", message, timeout=timeout)
+
+    def sync(self, after: int = 0) -> dict:
+        return self.sio.call("sync", {"after": after}, timeout=10)
+
+    def wait_for(self, predicate, timeout: float = 10) -> dict:
+        deadline = time.time() + timeout
+        with self.cond:
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError(f"no matching event; got {[e.get('type') for e in self.events]}")
+                self.cond.wait(left)
+
+    def close(self) -> None:
+        try:
+            self.sio.disconnect()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def connect():
+    clients: list[Client] = []
+
+    def make(server_url: str, meeting_id: str, key: str, **kw) -> Client:
+        client = Client(server_url, meeting_id, key, **kw)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+class TcpProxy:
+    """A TCP proxy of the test's own between a browser and the server, to cut connections for real."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._up = threading.Event()
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self.up()
+
+    def up(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        self._up.set()
+        self._thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._thread.start()
+
+    def down(self) -> None:
+        """Refuse new connections and drop every open one."""
+        self._up.clear()
+        if self._listener:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for conn in self._conns:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                conn.close()
+            self._conns.clear()
+
+    def _accept(self, listener):
+        while self._up.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+@pytest.fixture
+def tcp_proxy():
+    proxies: list[TcpProxy] = []
+
+    def make(target_port: int) -> TcpProxy:
+        proxy = TcpProxy(target_port)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.down()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing; .ci/run should have installed it")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
