@@ -67,7 +67,13 @@ def serve(args) -> None:
     from facilitator import create_app
     from facilitator.cli import demo_links, print_links
 
-    app = create_app()
+    config = {}
+    if mode == "eventlet":
+        from eventlet import tpool
+
+        # CPU-bound analysis (clustering, embeddings) runs in a real OS thread, never on the loop.
+        config["OFFLOAD"] = tpool.execute
+    app = create_app(config)
     hub = app.extensions["facilitator"]
     if args.demo:
         print_links(demo_links(hub.store, app.config["DATA_DIR"], app.config["BASE_URL"]))

@@ -42,7 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .store import open_store
     from . import cli
-    from .web import api, hub as hub_module, pages
+    from .meeting.synthesis import Synthesizer
+    from .web import api, hub as hub_module, live, pages
     from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
 
     store = open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
@@ -66,6 +67,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         presence=presence,
     )
     app.extensions["facilitator"] = hub
+    app.extensions["facilitator.live"] = live.LiveViews(
+        hub,
+        socketio,
+        synthesizer_factory=lambda: Synthesizer(
+            engine=app.config["SYNTHESIS_ENGINE"], default_lang="en"
+        ),
+        offload=app.config.get("OFFLOAD"),
+        debounce=app.config["SYNTHESIS_DEBOUNCE"],
+    )
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

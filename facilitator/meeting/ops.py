@@ -11,6 +11,7 @@ import secrets
 import unicodedata
 
 from . import roles
+from . import voting
 from .errors import OpError
 from .state import AGREEMENTS, KINDS, MeetingState, order_key
 
@@ -355,6 +356,176 @@ def set_spotlight(state, actor, message, now):
 @op("meeting.set_anonymous", roles.CHAIR)
 def set_anonymous(state, actor, message, now):
     return {"type": "meeting.anonymity", "anonymous": _field(message, "anonymous", bool)}
+
+
+
+# ----- curation: the chair's decisions override the clustering --------------------------------
+
+CLUSTER_PREFIX = "c-"  # a cluster is named after its earliest member: "c-<contribution id>"
+
+
+def _cluster_anchor(state: MeetingState, cluster_id, name: str = "cluster_id") -> str:
+    if not isinstance(cluster_id, str) or not cluster_id.startswith(CLUSTER_PREFIX):
+        raise OpError("invalid", f"{name} must be a cluster id such as c-<contribution id>.")
+    anchor = cluster_id[len(CLUSTER_PREFIX):]
+    if anchor not in state.contributions:
+        raise OpError("not_found", "No such cluster.")
+    return anchor
+
+
+@op("cluster.merge", roles.CHAIR)
+def merge_clusters(state, actor, message, now):
+    a = _cluster_anchor(state, message.get("cluster_id"))
+    b = _cluster_anchor(state, message.get("into"), "into")
+    if a == b:
+        raise OpError("invalid", "A cluster cannot be merged into itself.")
+    return {"type": "cluster.merged", "cluster_id": message["cluster_id"], "into": message["into"],
+            "contribution_a": a, "contribution_b": b}
+
+
+@op("cluster.detach", roles.CHAIR)
+def detach_contribution(state, actor, message, now):
+    contribution = _contribution(state, message)
+    return {"type": "cluster.detached", "contribution_id": contribution["id"]}
+
+
+@op("cluster.title", roles.CHAIR)
+def title_cluster(state, actor, message, now):
+    _cluster_anchor(state, message.get("cluster_id"))
+    title = message.get("title")
+    if title not in (None, ""):
+        title = clean_text(title, "title", MAX_TITLE)
+    return {"type": "cluster.titled", "cluster_id": message["cluster_id"], "title": title or None}
+
+
+# ----- the outcome: what goes to the co-facilitators -------------------------------------------
+
+
+def _outcome_ref(state: MeetingState, message: dict) -> str:
+    contribution_id = message.get("contribution_id")
+    cluster_id = message.get("cluster_id")
+    if (contribution_id is None) == (cluster_id is None):
+        raise OpError("invalid", "Name one contribution_id or one cluster_id.")
+    if cluster_id is not None:
+        _cluster_anchor(state, cluster_id)
+        return f"cluster:{cluster_id}"
+    _contribution(state, message)
+    return f"contribution:{contribution_id}"
+
+
+@op("outcome.mark", roles.CHAIR)
+def mark_outcome(state, actor, message, now):
+    ref = _outcome_ref(state, message)
+    marked = _field(message, "marked", bool, required=False)
+    return {"type": "outcome.marked", "ref": ref, "marked": True if marked is None else marked}
+
+
+@op("outcome.wording", roles.CHAIR)
+def word_outcome(state, actor, message, now):
+    ref = _outcome_ref(state, message)
+    text = message.get("text")
+    if text not in (None, ""):
+        text = clean_text(text)
+    lang = _field(message, "lang", str, required=False)
+    if lang is not None and not LANG_PATTERN.match(lang):
+        raise OpError("invalid", "lang must be a language code.")
+    if text and lang is None:
+        lang = guess_lang(text, state.meeting.get("default_language", "en"))
+    return {"type": "outcome.wording", "ref": ref, "text": text or None, "lang": lang}
+
+
+@op("outcome.order", roles.CHAIR)
+def order_outcome(state, actor, message, now):
+    order = _field(message, "order", list)
+    marked = state.outcome["order"]
+    if sorted(order) != sorted(marked) or len(set(order)) != len(order):
+        raise OpError("invalid", "order must list every forwarded item exactly once.")
+    return {"type": "outcome.ordered", "order": list(order)}
+
+
+# ----- ballots and votes ------------------------------------------------------------------------
+
+MAX_BALLOT_ITEMS = 50
+MAX_DOTS = 100
+
+
+@op("ballot.open", roles.CHAIR)
+def open_ballot(state, actor, message, now):
+    ids = _field(message, "contribution_ids", list)
+    if not ids or len(ids) > MAX_BALLOT_ITEMS:
+        raise OpError("invalid", f"A ballot holds 1 to {MAX_BALLOT_ITEMS} practices.")
+    if not all(isinstance(cid, str) for cid in ids) or len(set(ids)) != len(ids):
+        raise OpError("invalid", "contribution_ids must be distinct strings.")
+    items = []
+    for cid in ids:
+        c = state.contributions.get(cid)
+        if c is None or c["deleted"]:
+            raise OpError("not_found", f"No such contribution: {cid[:40]}.")
+        # The phones see the practice as it was typed, with its group: a snapshot for the ballot.
+        items.append({"contribution_id": cid, "text": c["text"], "lang": c["lang"],
+                      "group_id": c["group_id"], "kind": c["kind"]})
+    mode = _choice(message, "mode", voting.MODES, required=False) or "yes_no"
+    dots = None
+    if mode == "dots":
+        dots = _field(message, "dots", int, required=False) or 5
+        if not 1 <= dots <= MAX_DOTS:
+            raise OpError("invalid", f"dots must be between 1 and {MAX_DOTS}.")
+    prompt = message.get("prompt")
+    if prompt not in (None, ""):
+        prompt = clean_text(prompt, "prompt", MAX_TITLE * 2)
+    ballot_id = "b" + str(len(state.ballots) + 1)
+    ballot = {"id": ballot_id, "mode": mode, "contribution_ids": list(ids), "items": items,
+              "prompt": prompt or None, "dots": dots, "status": "open", "revealed": False,
+              "opened_at": now}
+    return {"type": "ballot.opened", "ballot": ballot}
+
+
+def _ballot(state: MeetingState, message: dict) -> dict:
+    ballot = state.ballots.get(_field(message, "ballot_id", str))
+    if ballot is None:
+        raise OpError("not_found", "No such ballot.")
+    return ballot
+
+
+@op("ballot.close", roles.CHAIR)
+def close_ballot(state, actor, message, now):
+    ballot = _ballot(state, message)
+    if ballot["status"] == "closed":
+        raise OpError("closed", "This ballot is already closed.")
+    return {"type": "ballot.closed", "ballot_id": ballot["id"]}
+
+
+@op("ballot.reveal", roles.CHAIR)
+def reveal_ballot(state, actor, message, now):
+    ballot = _ballot(state, message)
+    revealed = _field(message, "revealed", bool, required=False)
+    return {"type": "ballot.revealed", "ballot_id": ballot["id"],
+            "revealed": True if revealed is None else revealed}
+
+
+@op("vote.cast", roles.PARTICIPANT)
+def cast_vote(state, actor, message, now):
+    ballot = _ballot(state, message)
+    contribution_id = _field(message, "contribution_id", str)
+    if ballot["mode"] == "dots":
+        value = message.get("dots")
+        if "dots" not in message:
+            raise OpError("invalid", "Missing field: dots.")
+    else:
+        value = _field(message, "choice", str)
+    mine = state.votes.get(ballot["id"], {}).get(actor.participant_id, {})
+    code = voting.validate_vote(ballot, mine, contribution_id, value)
+    if code is not None:
+        messages = {
+            "closed": "This ballot is closed.",
+            "not_found": "This practice is not on the ballot.",
+            "too_many_dots": f"That would spend more than your {ballot.get('dots')} dots.",
+            "invalid": "Choose yes, no or unsure." if ballot["mode"] != "dots" else "dots must be a whole number.",
+        }
+        raise OpError(code, messages.get(code, "This vote cannot be counted."))
+    # The voter's pseudonym stays in the log so that a re-vote replaces; it never leaves the server.
+    return {"type": "vote.cast", "ballot_id": ballot["id"], "contribution_id": contribution_id,
+            "value": value, "participant_id": actor.participant_id}
 
 
 # ----- meetings ---------------------------------------------------------------------------------

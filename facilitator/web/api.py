@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
+from ..meeting import roles
 from ..meeting.errors import OpError
-from .keys import request_actor
+from .keys import COOKIE_MAX_AGE, cookie_name, request_actor
+from .live import ballot_results
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -41,3 +43,69 @@ def state(meeting_id):
     response = jsonify(_hub().view(meeting_id, actor))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _live():
+    return current_app.extensions["facilitator.live"]
+
+
+def _staff(meeting_id: str):
+    actor = authorised(meeting_id)
+    if actor.role not in (roles.CHAIR, roles.PLENARY):
+        raise OpError("forbidden", "Only the chair and the plenary screen see this.")
+    return actor
+
+
+@bp.route("/m/<meeting_id>/synthesis")
+def synthesis(meeting_id):
+    _staff(meeting_id)
+    result = _live().synthesis(meeting_id)
+    question = request.args.get("question")
+    if question:
+        result = dict(result, questions=[q for q in result["questions"] if q["question_id"] == question])
+    return jsonify(result)
+
+
+@bp.route("/m/<meeting_id>/ballots/<ballot_id>")
+def ballot(meeting_id, ballot_id):
+    actor = authorised(meeting_id)
+    state = _hub().state(meeting_id)
+    found = state.ballots.get(ballot_id)
+    if found is None:
+        raise OpError("not_found", "No such ballot.")
+    if actor.role != roles.CHAIR and not found.get("revealed"):
+        raise OpError("forbidden", "The chair has not revealed these results yet.")
+    if actor.role == roles.RAPPORTEUR:
+        raise OpError("forbidden", "Rapporteurs do not see vote results here.")
+    return jsonify(ballot_results(state, ballot_id))
+
+
+@bp.route("/join/<code>")
+def find_meeting(code):
+    """The join page turns a typed code into a meeting: its title, regions and languages."""
+    hub = _hub()
+    meeting_id = hub.store.meeting_for_join_code(roles.normalise_join_code(code))
+    if meeting_id is None:
+        raise OpError("not_found", "No meeting has this code. Check it on the screen.")
+    meeting = hub.state(meeting_id).meeting
+    return jsonify({
+        "meeting_id": meeting_id,
+        "title": meeting["title"],
+        "languages": meeting["languages"],
+        "regions": meeting.get("regions", []),
+    })
+
+
+@bp.route("/m/<meeting_id>/participants", methods=["POST"])
+def join(meeting_id):
+    """A participant joins with the code: returns its key and sets it as the vote page cookie."""
+    if not _hub().exists(meeting_id):
+        raise OpError("not_found", "No such meeting.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise OpError("invalid", "Send a JSON object: {code, region, lang}.")
+    key = _hub().join(meeting_id, body.get("code"), body.get("region"), body.get("lang"))
+    response = jsonify({"ok": True, "key": key, "vote_url": f"/m/{meeting_id}/vote"})
+    response.set_cookie(cookie_name(meeting_id, "vote"), key, max_age=COOKIE_MAX_AGE,
+                        httponly=True, samesite="Lax", path="/", secure=request.is_secure)
+    return response, 201

@@ -24,7 +24,6 @@ CLIENT_STRINGS = {
     "presence_label": _l("Connected to this board:"),
     "presence_you": _l("(you)"),
     "presence_anonymous": _l("Rapporteur"),
-    "current_session": _l("Current session"),
     "objectives": _l("Objectives"),
     "not_in_session": _l(
         "Your group does not break out in the current session. Here are the sessions it takes part in."
@@ -45,7 +44,7 @@ CLIENT_STRINGS = {
     "add_hint": _l("Ctrl+Enter adds it."),
     "chars": _l("{n} of {max} characters"),
     "empty_text": _l("Type the contribution first."),
-    # kinds
+    # kinds and levels of agreement: looked up as kind_<code> and agreement_<code>
     "kind_good_practice": _l("Good practice"),
     "kind_innovative_solution": _l("Innovative solution"),
     "kind_principle": _l("Principle or common approach"),

@@ -43,6 +43,8 @@ def on_connect(auth=None):
     session["actor"] = actor
     session["bucket"] = [float(current_app.config["OP_BURST"]), time.monotonic()]
     join_room(room(meeting_id, actor.audience))
+    # Some live views differ between the chair and the projector (unrevealed vote results).
+    join_room(room(meeting_id, f"role:{actor.role}"))
     if actor.role == roles.RAPPORTEUR:
         hub = _hub()
         clients = hub.presence.add(meeting_id, actor.audience, request.sid, actor.name or "")

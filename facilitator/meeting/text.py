@@ -1,0 +1,239 @@
+"""Text normalisation, tokenisation and stemming for Arabic, English, French and Spanish.
+
+Plain Python (no Flask). Used by :mod:`facilitator.meeting.synthesis` for the lexical engine and
+for the "shared terms" that explain why a cluster formed.
+
+Normalisation (``normalise``):
+
+* Unicode NFKC (presentation forms and ligatures such as ``ﻻ`` become plain letters), case folding;
+* Arabic: diacritics (harakat, tanwin, shadda, sukun, dagger alef, Quranic marks) and tatweel
+  removed; alef variants ``أ إ آ ٱ`` → ``ا``; ``ؤ`` → ``و``; ``ئ`` → ``ي``; ``ى`` → ``ي``;
+  ``ة`` → ``ه``; Persian/Urdu look-alikes (``ک ی``) → Arabic letters; Arabic-Indic digits → ASCII;
+* Latin script: accents folded (``é`` → ``e``, ``ñ`` → ``n``, ``ç`` → ``c``), ligatures ``œ æ``
+  expanded, so "réintégration" and "reintegracion" typed without accents match.
+
+Tokens (``tokens``): words of the normalised text, stop words removed (lists in
+``data/stopwords/``), Snowball-stemmed with the stemmer of the token's script/language.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import threading
+import unicodedata
+
+import snowballstemmer
+
+LANGS = ("ar", "en", "fr", "es")
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+_STEMMER_NAMES = {"ar": "arabic", "en": "english", "fr": "french", "es": "spanish"}
+
+# Arabic diacritics: Quranic annotation signs, harakat/tanwin/shadda/sukun/maddah/hamza marks,
+# superscript (dagger) alef, small high/low Quranic signs. Tatweel (kashida) U+0640.
+_AR_DIACRITICS = re.compile(
+    "[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06DC\u06DF-\u06E8\u06EA-\u06ED\u08D3-\u08FF\u0640]"
+)
+_AR_LETTERS_BASE = {
+    "\u0623": "\u0627",  # أ
+    "\u0625": "\u0627",  # إ
+    "\u0622": "\u0627",  # آ
+    "\u0671": "\u0627",  # ٱ alef wasla
+    "\u0672": "\u0627",  # ٲ
+    "\u0673": "\u0627",  # ٳ
+    "\u0624": "\u0648",  # ؤ → و
+    "\u0626": "\u064A",  # ئ → ي
+    "\u0649": "\u064A",  # ى alef maqsura → ي
+    "\u06CC": "\u064A",  # ی Farsi yeh
+    "\u06D2": "\u064A",  # ے
+    "\u06A9": "\u0643",  # ک keheh → ك
+    "\u06C0": "\u0647",  # ۀ
+}
+_AR_TA_MARBUTA = {"\u0629": "\u0647"}  # ة → ه
+_AR_DIGITS = {chr(0x0660 + i): str(i) for i in range(10)}
+_AR_DIGITS.update({chr(0x06F0 + i): str(i) for i in range(10)})
+_AR_PUNCT = {"\u060C": ",", "\u061B": ";", "\u061F": "?", "\u066A": "%", "\u066B": ".", "\u066C": ","}
+_LATIN_EXTRA = {"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ß": "ss", "’": "'", "ʼ": "'"}
+
+_TABLE_FULL = str.maketrans({**_AR_LETTERS_BASE, **_AR_TA_MARBUTA, **_AR_DIGITS, **_AR_PUNCT,
+                             **_LATIN_EXTRA})
+_TABLE_NO_TA = str.maketrans({**_AR_LETTERS_BASE, **_AR_DIGITS, **_AR_PUNCT, **_LATIN_EXTRA})
+
+_ARABIC_CHAR = re.compile("[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# A word: letters/digits plus the combining marks and tatweel that live inside words.
+_WORD = re.compile(r"[\w\u0300-\u036F\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640'-]+")
+_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'", re.UNICODE)
+
+
+def _fold_accents(s: str) -> str:
+    """Strip combining marks from Latin letters (keeps Arabic letters intact: they were mapped)."""
+    decomposed = unicodedata.normalize("NFD", s)
+    out = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", out)
+
+
+def _normalise(text: str, keep_ta_marbuta: bool = False) -> str:
+    if not text:
+        return ""
+    s = unicodedata.normalize("NFKC", text).casefold()
+    s = _AR_DIACRITICS.sub("", s)
+    s = s.translate(_TABLE_NO_TA if keep_ta_marbuta else _TABLE_FULL)
+    s = _fold_accents(s)
+    s = s.translate(_TABLE_NO_TA if keep_ta_marbuta else _TABLE_FULL)
+    return s
+
+
+def normalise(text: str, lang: str | None = None) -> str:
+    """NFKC, casefold, Arabic diacritics/tatweel removed and letter variants unified, accents folded.
+
+    The rules are applied whatever ``lang`` says (a French contribution may quote an Arabic
+    term); ``lang`` is accepted for API symmetry.
+    """
+    return _normalise(text or "")
+
+
+def strip_arabic_marks(text: str) -> str:
+    """NFKC and Arabic diacritics/tatweel removed, letters otherwise untouched (hamza and ta
+    marbuta kept, case kept): the clean form a sentence-embedding model expects."""
+    return _AR_DIACRITICS.sub("", unicodedata.normalize("NFKC", text or ""))
+
+
+def is_arabic_script(text: str) -> bool:
+    letters = _LETTER.findall(text or "")
+    if not letters:
+        return False
+    ar = sum(1 for ch in letters if _ARABIC_CHAR.match(ch))
+    return ar * 2 >= len(letters)
+
+
+@functools.lru_cache(maxsize=None)
+def stop_words(lang: str) -> frozenset[str]:
+    """The stop words of ``lang``, normalised like the text they are matched against."""
+    path = os.path.join(DATA_DIR, "stopwords", f"{lang}.txt")
+    words: set[str] = set()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.split("#", 1)[0]
+                for w in line.split():
+                    words.add(_normalise(w))
+    except FileNotFoundError:
+        pass
+    return frozenset(words)
+
+
+_stemmers = threading.local()  # Snowball stemmer objects are not thread-safe: one per thread.
+
+
+def _stemmer(lang: str):
+    cache = getattr(_stemmers, "d", None)
+    if cache is None:
+        cache = _stemmers.d = {}
+    st = cache.get(lang)
+    if st is None:
+        st = cache[lang] = snowballstemmer.stemmer(_STEMMER_NAMES[lang])
+    return st
+
+
+def _stem_arabic(word_keep_ta: str) -> str:
+    """Snowball Arabic stem of a word normalised with its ta marbuta kept, then fully normalised.
+
+    Small fixes around known weak spots of the Snowball Arabic stemmer:
+    ``وال``/``فال`` + noun is reduced to ``ال`` + noun; a bare ``-ات`` plural gets an article so
+    the plural suffix is recognised (``بيانات`` and ``البيانات`` both → ``بيان``); a final ``ه``
+    typed for ``ة`` is read as ``ة`` (``الهجره`` and ``الهجرة`` both → ``هجر``).
+    """
+    w = word_keep_ta
+    if len(w) > 4 and w[0] in "وف" and w[1:3] == "ال":
+        w = w[1:]
+    if len(w) > 3 and w.endswith("ه"):
+        w = w[:-1] + "ة"
+    if len(w) > 4 and w.endswith("ات") and not w.startswith(("ال", "لل", "بال", "كال")):
+        w = "ال" + w
+    stem = _stemmer("ar").stemWord(w)
+    return _normalise(stem) or _normalise(w)
+
+
+def _stem(norm_word: str, keep_ta_word: str, lang: str) -> str:
+    if _ARABIC_CHAR.search(norm_word):
+        return _stem_arabic(keep_ta_word)
+    st_lang = lang if lang in ("en", "fr", "es") else "en"
+    return _stemmer(st_lang).stemWord(norm_word)
+
+
+def words(text: str) -> list[str]:
+    """Surface words of ``text`` (NFKC applied, case and marks kept), in order."""
+    s = unicodedata.normalize("NFKC", text or "")
+    out = []
+    for w in _WORD.findall(s):
+        w = w.strip("'-_")
+        if w:
+            out.append(w)
+    return out
+
+
+def analyse_words(text: str, lang: str | None) -> list[tuple[str, str]]:
+    """``(stem, surface)`` pairs for the content words of ``text``, in order.
+
+    ``surface`` is the word as typed (with an elided French article removed), used to show the
+    shared terms of a cluster in a readable form rather than as stems.
+    """
+    lang = lang if lang in LANGS else ("ar" if is_arabic_script(text) else "en")
+    out: list[tuple[str, str]] = []
+    for surface in words(text):
+        norm = _normalise(surface)
+        if lang in ("fr", "en"):
+            m = _ELISION.match(norm)
+            if m:
+                norm = norm[m.end():]
+                surface = surface[m.end():]
+        norm = norm.replace("'", "").replace("-", "")
+        if not norm or norm.isdigit() and len(norm) < 4:
+            continue
+        word_lang = "ar" if _ARABIC_CHAR.search(norm) else lang
+        if word_lang == "ar" and lang != "ar":
+            sw = stop_words("ar")
+        elif word_lang != "ar" and lang == "ar":
+            sw = stop_words("en") | stop_words("fr") | stop_words("es")
+        else:
+            sw = stop_words(word_lang)
+        if norm in sw or len(norm) < 2:
+            continue
+        stem = _stem(norm, _normalise(surface, keep_ta_marbuta=True), word_lang)
+        if not stem or stem in sw:
+            continue
+        out.append((stem, surface))
+    return out
+
+
+def tokens(text: str, lang: str | None) -> list[str]:
+    """Normalised, stop-word-free, Snowball-stemmed tokens of ``text``."""
+    return [stem for stem, _ in analyse_words(text, lang)]
+
+
+# Stop words found in one of the three Latin-script lists only ("et", "dans" are French; "y",
+# "los" Spanish; "the", "and" English): the evidence used by detect_lang.
+_LATIN_MARKERS = {
+    lang: stop_words(lang) - frozenset().union(*(stop_words(o) for o in ("en", "fr", "es") if o != lang))
+    for lang in ("en", "fr", "es")
+}
+
+
+def detect_lang(text: str, default: str) -> str:
+    """Rough language of ``text``: Arabic script → ``ar``; otherwise the Latin language whose stop
+    words clearly dominate (at least 2 hits and twice the runner-up), else ``default``."""
+    if is_arabic_script(text):
+        return "ar"
+    ws = [_normalise(w) for w in words(text)]
+    if not ws:
+        return default if default in LANGS else "en"
+    scores = {lang: sum(1 for w in ws if w in _LATIN_MARKERS[lang]) for lang in ("en", "fr", "es")}
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    (best, s1), (_, s2) = ranked[0], ranked[1]
+    if s1 >= 2 and s1 >= 2 * s2:
+        return best
+    if default in LANGS and default != "ar":
+        return default
+    return best if s1 > 0 else "en"  # Latin script is not Arabic, whatever the default

@@ -1,0 +1,65 @@
+"""Contributions from several groups over real clients become converging points, live."""
+
+from __future__ import annotations
+
+import requests
+
+from conftest import key_of
+
+Q = "s2-q1"
+
+
+def group_key(links, gid):
+    return key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
+
+
+def test_converging_point_and_chair_curation(live_server, connect):
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    chair = connect(live_server.url, mid, key_of(links["chair_url"]))
+    plenary = connect(live_server.url, mid, key_of(links["plenary_url"]))
+    texts = {
+        "africa": ("Bilateral labour migration agreements that protect migrant workers' rights", "en"),
+        "europe-central-asia": ("Labour migration agreements between countries protecting the rights of migrant workers", "en"),
+        "americas": ("Acuerdos bilaterales de migración laboral que protejan los derechos de los trabajadores migrantes", "es"),
+        "mena": ("Early warning systems for climate-induced displacement in coastal areas", "en"),
+    }
+    ids = {}
+    for gid, (text, lang) in texts.items():
+        rap = connect(live_server.url, mid, group_key(links, gid))
+        ack = rap.op("contribution.add", question_id=Q, text=text, lang=lang, kind="good_practice",
+                     agreement="divergent" if gid == "europe-central-asia" else "consensus")
+        assert ack["ok"], ack
+        ids[gid] = rap.wait_for(lambda e: e["type"] == "contribution.added")["contribution"]["id"]
+
+    update = plenary.wait_for(lambda e: e["type"] == "synthesis.updated" and e["synthesis"]["seq"] >= ack["seq"], timeout=60)
+    assert update["live"] is True
+    url = f"{live_server.url}/api/m/{mid}/synthesis"
+    result = requests.get(url, params={"key": key_of(links["plenary_url"]), "question": Q}).json()
+    (question,) = result["questions"]
+    assert question["question_id"] == Q
+    labour = [c for c in question["converging"] if ids["africa"] in c["contributions"]]
+    assert labour, question
+    cluster = labour[0]
+    assert ids["europe-central-asia"] in cluster["contributions"]
+    assert set(cluster["groups"]) >= {"africa", "europe-central-asia"}
+    assert cluster["strength"] > 0 and cluster["terms"]
+    assert ids["mena"] in question["unique"]
+    reasons = {d["reason"] for d in question["diverging"]}
+    assert "divergent_views" in reasons
+    # Only the chair and the plenary see the synthesis.
+    assert requests.get(url, params={"key": group_key(links, "africa")}).status_code == 403
+
+    # Curation: a title survives recomputation; detaching takes a contribution out; others are refused.
+    rap = connect(live_server.url, mid, group_key(links, "africa"))
+    assert rap.op("cluster.title", cluster_id=cluster["id"], title="Labour mobility")["error"]["code"] == "forbidden"
+    assert chair.op("cluster.title", cluster_id=cluster["id"], title="Labour mobility")["ok"]
+    assert chair.op("cluster.detach", contribution_id=ids["europe-central-asia"])["ok"]
+    assert chair.op("cluster.merge", cluster_id="c-" + ids["mena"], into=cluster["id"])["ok"]
+    assert chair.op("cluster.title", cluster_id="c-nope", title="x")["error"]["code"] == "not_found"
+    result = requests.get(url, params={"key": key_of(links["chair_url"]), "question": Q}).json()
+    (question,) = result["questions"]
+    cluster = next(c for c in question["converging"] if c["id"] == cluster["id"])
+    assert cluster["title"] == "Labour mobility"
+    assert ids["europe-central-asia"] not in cluster["contributions"]
+    assert ids["mena"] in cluster["contributions"]

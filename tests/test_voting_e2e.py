@@ -1,0 +1,159 @@
+"""Participants join and vote over real clients; the results match exactly what was cast."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+
+import requests
+
+from conftest import Client, ServerProcess, key_of
+
+
+def group_key(links, gid):
+    return key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
+
+
+def join(server_url, links, region=None, lang="en"):
+    mid = links["meeting_id"]
+    r = requests.post(f"{server_url}/api/m/{mid}/participants",
+                      json={"code": links["join_code"].lower(), "region": region, "lang": lang})
+    assert r.status_code == 201, r.text
+    return r.json()["key"]
+
+
+def practices(server_url, links, connect, n=3):
+    mid = links["meeting_id"]
+    ids = []
+    for i, gid in enumerate(["africa", "europe-central-asia", "mena"][:n]):
+        rap = connect(server_url, mid, group_key(links, gid))
+        ack = rap.op("contribution.add", question_id="s2-q1", text=f"Practice {i} from {gid}",
+                     kind="good_practice", agreement="consensus")
+        assert ack["ok"], ack
+        ids.append(rap.wait_for(lambda e: e["type"] == "contribution.added")["contribution"]["id"])
+    return ids
+
+
+def test_join_code_and_errors(live_server, connect):
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    found = requests.get(f"{live_server.url}/api/join/{links['join_code'].lower()}").json()
+    assert found["meeting_id"] == mid and {r["id"] for r in found["regions"]} >= {"africa", "mena"}
+    assert requests.get(f"{live_server.url}/api/join/ZZZZZZ").status_code == 404
+    bad = requests.post(f"{live_server.url}/api/m/{mid}/participants", json={"code": "WRONG1"})
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
+    bad = requests.post(f"{live_server.url}/api/m/{mid}/participants", json={"code": links["join_code"], "region": "mars"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"
+    key = join(live_server.url, links, region=None)
+    voter = connect(live_server.url, mid, key)
+    # A participant key cannot send chair or rapporteur ops.
+    assert voter.op("ballot.open", contribution_ids=["x"])["error"]["code"] == "forbidden"
+    assert voter.op("contribution.add", question_id="s2-q1", text="x", kind="gap", agreement="consensus")["error"]["code"] == "forbidden"
+    assert voter.op("vote.cast", ballot_id="b9", contribution_id="x", choice="yes")["error"]["code"] == "not_found"
+
+
+def test_two_hundred_participants_vote_in_a_burst(tmp_path, connect):
+    server = ServerProcess(str(tmp_path)).start()
+    try:
+        links = server.create_meeting()
+        mid = links["meeting_id"]
+        ids = practices(server.url, links, connect)
+        chair = connect(server.url, mid, key_of(links["chair_url"]))
+        plenary = connect(server.url, mid, key_of(links["plenary_url"]))
+        ack = chair.op("ballot.open", contribution_ids=ids, mode="yes_no", prompt="Could this work in your region?")
+        assert ack["ok"], ack
+        ballot = chair.wait_for(lambda e: e["type"] == "ballot.opened")["ballot"]
+        regions = ["africa", "americas", "asia-pacific", "europe-central-asia", "mena", None]
+        rng = random.Random(7)
+        voters = []
+        for i in range(200):
+            region = regions[i % len(regions)]
+            voters.append((region, join(server.url, links, region=region)))
+        expected = {cid: {"yes": 0, "no": 0, "unsure": 0} for cid in ids}
+        expected_region = {}
+        errors = []
+
+        def vote(batch):
+            for region, key in batch:
+                client = Client(server.url, mid, key)
+                try:
+                    for cid in ids:
+                        first = rng.choice(["yes", "no", "unsure"])
+                        final = rng.choice(["yes", "no", "unsure"])
+                        for choice in (first, final):  # a re-vote replaces, never adds
+                            a = client.op("vote.cast", ballot_id=ballot["id"], contribution_id=cid, choice=choice)
+                            if not a.get("ok"):
+                                errors.append(a)
+                        with lock:
+                            expected[cid][final] += 1
+                            if region:
+                                cell = expected_region.setdefault((cid, region), {"yes": 0, "no": 0, "unsure": 0})
+                                cell[final] += 1
+                finally:
+                    client.close()
+
+        lock = threading.Lock()
+        threads = [threading.Thread(target=vote, args=(voters[i::8],)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors[:3]
+        url = f"{server.url}/api/m/{mid}/ballots/{ballot['id']}"
+        results = requests.get(url, params={"key": key_of(links["chair_url"])}).json()
+        assert results["ballot_id"] == ballot["id"] and results["status"] == "open"
+        for row in results["results"]:
+            assert row["counts"] == expected[row["contribution_id"]]
+            assert row["turnout"] == 200
+            for region, cell in row["by_region"].items():
+                if cell is not None:
+                    want = expected_region[(row["contribution_id"], region)]
+                    assert {k: cell[k] for k in ("yes", "no", "unsure")} == want
+        # Results reach the chair live, coalesced, and not the plenary before the reveal.
+        last = chair.wait_for(lambda e: e["type"] == "ballot.results" and sum(e["results"]["results"][0]["counts"].values()) == 200)
+        assert last["live"] is True
+        pushed = [e for e in chair.events if e["type"] == "ballot.results"]
+        assert len(pushed) < 200
+        assert not [e for e in plenary.events if e["type"] == "ballot.results"]
+        assert requests.get(url, params={"key": key_of(links["plenary_url"])}).status_code == 403
+        assert chair.op("ballot.reveal", ballot_id=ballot["id"])["ok"]
+        plenary.wait_for(lambda e: e["type"] == "ballot.results")
+        assert requests.get(url, params={"key": key_of(links["plenary_url"])}).status_code == 200
+        # No vote event ever reaches a screen, and nothing links a vote to a voter.
+        for client in (chair, plenary):
+            assert not [e for e in client.events if e["type"] == "vote.cast"]
+        assert "participant" not in str(results).replace("participants", "")
+        # A closed ballot refuses votes.
+        assert chair.op("ballot.close", ballot_id=ballot["id"])["ok"]
+        late = Client(server.url, mid, voters[0][1])
+        try:
+            assert late.op("vote.cast", ballot_id=ballot["id"], contribution_id=ids[0], choice="yes")["error"]["code"] == "closed"
+        finally:
+            late.close()
+    finally:
+        server.stop()
+
+
+def test_dot_votes_respect_the_allowance(live_server, connect):
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    ids = practices(live_server.url, links, connect)
+    chair = connect(live_server.url, mid, key_of(links["chair_url"]))
+    assert chair.op("ballot.open", contribution_ids=ids, mode="dots", dots=5)["ok"]
+    ballot_id = chair.wait_for(lambda e: e["type"] == "ballot.opened")["ballot"]["id"]
+    voter_key = join(live_server.url, links, region="africa")
+    voter = connect(live_server.url, mid, voter_key)
+    assert voter.op("vote.cast", ballot_id=ballot_id, contribution_id=ids[0], dots=3)["ok"]
+    assert voter.op("vote.cast", ballot_id=ballot_id, contribution_id=ids[1], dots=3)["error"]["code"] == "too_many_dots"
+    assert voter.op("vote.cast", ballot_id=ballot_id, contribution_id=ids[1], dots=2)["ok"]
+    assert voter.op("vote.cast", ballot_id=ballot_id, contribution_id=ids[0], dots=1)["ok"]  # replaces 3
+    assert voter.op("vote.cast", ballot_id=ballot_id, contribution_id=ids[2], dots=2)["ok"]
+    assert voter.op("vote.cast", ballot_id=ballot_id, contribution_id=ids[2], dots="two")["error"]["code"] == "invalid"
+    results = requests.get(f"{live_server.url}/api/m/{mid}/ballots/{ballot_id}", params={"key": key_of(links["chair_url"])}).json()
+    assert [r["dots"] for r in results["results"]] == [1, 2, 2]
+    # The phone sees its own current votes after a reload, and nobody else's.
+    key = voter_key
+    mine = requests.get(f"{live_server.url}/api/m/{mid}/state", params={"key": key}).json()
+    assert mine["role"] == "participant" and mine["my_votes"][ballot_id] == {ids[0]: 1, ids[1]: 2, ids[2]: 2}
+    assert "contributions" not in mine
