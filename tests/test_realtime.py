@@ -341,3 +341,13 @@ def test_two_processes_on_one_redis_serve_one_meeting(tmp_path, redis_url, conne
         one.stop()
         two.stop()
         one.cleanup_redis()
+
+
+def test_only_same_origin_sockets(live_server):
+    """No wildcard CORS: a page on another origin cannot open a Socket.IO session."""
+    url = f"{live_server.url}/socket.io/?EIO=4&transport=polling"
+    evil = requests.get(url, headers={"Origin": "http://evil.example"})
+    assert evil.status_code == 400 and "origin" in evil.text.lower()
+    assert "Access-Control-Allow-Origin" not in evil.headers
+    same = requests.get(url, headers={"Origin": live_server.url})
+    assert same.status_code == 200

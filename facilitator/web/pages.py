@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from urllib.parse import urlencode
 
+import segno
 from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template,
                    request, send_from_directory)
 from flask_babel import get_locale, gettext as _
@@ -27,9 +29,26 @@ CSP = (
 VENDOR_PACKAGES = ("socket.io-client", "axe-core")
 
 
+def qr_data_uri(text: str) -> str:
+    """A QR code drawn here, not fetched: the venue may have no internet."""
+    qr = segno.make(text, error="m")
+    return qr.svg_data_uri(scale=8, border=2, dark="#000", light="#fff")
+
+
+def page_strings(page: str) -> dict:
+    """The shared client strings plus the page's own (module strings_<page>.py, if any)."""
+    strings = client_strings()
+    try:
+        module = importlib.import_module(f"{__package__}.strings_{page}")
+    except ModuleNotFoundError:
+        return strings
+    strings.update({key: str(value) for key, value in module.STRINGS.items()})
+    return strings
+
+
 def page_context(page_title: str, boot: dict) -> dict:
     lang = str(get_locale())
-    boot = dict(boot, lang=lang, i18n=client_strings())
+    boot = dict(boot, lang=lang, i18n=page_strings(boot.get("page", "")))
     return {
         "lang": lang,
         "dir": "rtl" if lang in RTL else "ltr",
@@ -111,6 +130,7 @@ def meeting_page(meeting_id, page):
     actor, state = _enter(meeting_id, page)
     if actor is None:
         return state  # the redirect that stores the key
+    hub = current_app.extensions["facilitator"]
     boot = {
         "meeting_id": meeting_id,
         "page": page,
@@ -120,6 +140,10 @@ def meeting_page(meeting_id, page):
         "kinds": list(KINDS),
         "agreements": list(AGREEMENTS),
     }
+    if page in ("chair", "plenary"):
+        join_code = hub.store.secrets(meeting_id)["join_code"]
+        join_url = f"{request.host_url.rstrip('/')}/join?code={join_code}"
+        boot.update(join_code=join_code, join_url=join_url, join_qr=qr_data_uri(join_url))
     titles = {
         "chair": _("Chair console"),
         "plenary": _("Plenary dashboard"),

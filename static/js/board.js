@@ -1,0 +1,596 @@
+// The rapporteur's group board: the guiding questions of the group's session, and under
+// each one the group's contributions, added, edited, reordered and deleted (with undo).
+// Every user text goes in with textContent; nothing is built from HTML strings.
+
+import { MeetingClient, randomId, storage } from "./client.js";
+import { boot, t, lang as uiLang, pick, formatNumber, languageName } from "./i18n.js";
+
+const KINDS = boot.kinds || [];
+const AGREEMENTS = boot.agreements || [];
+const TEXT_LIMIT = (boot.limits && boot.limits.text) || 2000;
+const GROUP = boot.group_id;
+const NAME_KEY = "fac:name";
+const draftKey = (qid) => `fac:${boot.meeting_id}:board:${GROUP}:draft:${qid}`;
+
+// A shape as well as a colour for each kind and level of agreement (never colour alone).
+const KIND_ICON = {
+  good_practice: "★", innovative_solution: "✦", principle: "◆", recommendation: "➜",
+  gap: "▲", partnership: "⇄", commitment: "✔", other: "●",
+};
+const MIRRORED = new Set(["recommendation"]); // icons that point: flipped in right-to-left
+const AGREEMENT_ICON = { consensus: "●", majority: "◐", divergent: "≠" };
+
+const client = new MeetingClient({
+  meetingId: boot.meeting_id, page: "board", scope: GROUP, name: storage.get(NAME_KEY) || "",
+});
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  board: $("board"), group: $("board-group"), session: $("board-session"),
+  timer: $("board-timer"), timerLabel: $("board-timer-label"), timerValue: $("board-timer-value"),
+  presenceLabel: $("presence-label"), presenceList: $("presence-list"), name: $("display-name"),
+  unsent: $("unsent"), locked: $("locked-notice"), held: $("held-notice"),
+  sessionNotice: $("session-notice"), sessions: $("sessions"),
+  status: $("conn-status"), toasts: $("toasts"), announcer: $("announcer"),
+};
+
+// ----- small DOM helpers ------------------------------------------------------------------------
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value == null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key in el && typeof value !== "string") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) if (child) el.append(child);
+  return el;
+}
+
+function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+
+function iconSpan(icon, mirrored) {
+  return h("span", { class: "icon" + (mirrored ? " icon--mirror" : ""), "aria-hidden": "true", text: icon });
+}
+
+function select(id, options, value, labelOf) {
+  const el = h("select", { id });
+  for (const code of options) el.append(h("option", { value: code, text: labelOf(code) }));
+  if (value) el.value = value;
+  return el;
+}
+
+function isArabic(text) {
+  let arabic = 0, letters = 0;
+  for (const ch of text) {
+    if (/\p{L}/u.test(ch)) letters += 1;
+    if (/[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]/.test(ch)) arabic += 1;
+  }
+  return letters > 0 && arabic / letters > 0.5;
+}
+
+function announce(text) {
+  els.announcer.textContent = "";
+  setTimeout(() => { els.announcer.textContent = text; }, 50);
+}
+
+function errorText(error) {
+  switch (error.code) {
+    case "too_long": return t("error_too_long", { max: formatNumber(TEXT_LIMIT) });
+    case "forbidden": return t("error_forbidden");
+    case "not_found": return t("error_not_found");
+    default: return t("error_invalid");
+  }
+}
+
+// ----- toasts -----------------------------------------------------------------------------------
+
+function toast(message, action, { focusAction = false, key = null } = {}) {
+  if (key) for (const old of els.toasts.querySelectorAll(`[data-key="${key}"]`)) old.remove();
+  const box = h("div", { class: "toast", "data-key": key });
+  const close = () => {
+    const hadFocus = box.contains(document.activeElement);
+    box.remove();
+    if (hadFocus) document.getElementById("main").focus();
+  };
+  box.append(h("p", { class: "toast__text", text: message }));
+  let actionButton = null;
+  if (action) {
+    actionButton = h("button", { type: "button", class: "button button--primary", text: action.label,
+      onclick: () => { box.remove(); action.run(); } });
+    box.append(actionButton);
+  }
+  box.append(h("button", { type: "button", class: "button button--quiet", text: t("close"), onclick: close }));
+  box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
+  els.toasts.append(box);
+  while (els.toasts.children.length > 3) els.toasts.firstElementChild.remove();
+  if (!action) setTimeout(() => box.remove(), 12000);
+  if (focusAction && actionButton) actionButton.focus();
+  return box;
+}
+
+// ----- which sessions and questions this group answers -------------------------------------------
+
+function takesPart(session) { return (session.groups || []).includes(GROUP); }
+
+function shownSessions() {
+  const sessions = client.meeting.sessions || [];
+  const current = sessions.find((s) => s.id === client.sessionId);
+  if (current && takesPart(current)) return { sessions: [current], inCurrent: true, current };
+  return { sessions: sessions.filter(takesPart), inCurrent: false, current };
+}
+
+// ----- the page structure: sessions and questions (rebuilt only when they change) --------------
+
+const questionViews = new Map(); // question id -> {list, empty, form, ...}
+const itemEls = new Map(); // contribution id -> li
+let structureKey = "";
+const ui = {
+  editing: new Set(), // contribution ids with an open editor
+  conflicts: new Map(), // contribution id -> {current, mine}
+  mine: new Set(), // contributions added on this page (not announced)
+};
+
+function buildStructure(sessions) {
+  const key = sessions.map((s) => s.id).join(",");
+  if (key === structureKey) return;
+  structureKey = key;
+  questionViews.clear();
+  itemEls.clear();
+  ui.editing.clear();
+  const fallback = client.meeting.default_language;
+  const nodes = [];
+  for (const session of sessions) {
+    const section = h("section", { class: "session", "aria-labelledby": `s-${session.id}-title` });
+    section.append(h("h2", { class: "session__title", id: `s-${session.id}-title`, text: pick(session.title, fallback) }));
+    const objectives = (session.objectives || []).map((o) => pick(o, fallback)).filter(Boolean);
+    if (objectives.length) {
+      const details = h("details", { class: "session__objectives" }, h("summary", { text: t("objectives") }));
+      const ul = h("ul");
+      for (const o of objectives) ul.append(h("li", { text: o }));
+      details.append(ul);
+      section.append(details);
+    }
+    (session.questions || []).forEach((q, i) => section.append(buildQuestion(q, i, fallback)));
+    nodes.push(section);
+  }
+  els.sessions.replaceChildren(...nodes);
+}
+
+function buildQuestion(q, index, fallback) {
+  const qid = q.id;
+  const titleId = `q-${qid}-title`;
+  const article = h("article", { class: "question", "aria-labelledby": titleId });
+  const heading = h("h3", { class: "question__title", id: titleId },
+    h("span", { class: "question__number", text: t("question_n", { n: formatNumber(index + 1) }) }),
+    h("span", { class: "question__text", text: pick(q.text, fallback) }));
+  article.append(heading);
+  if (q.parts && q.parts.length) {
+    const ol = h("ol", { class: "question__parts" });
+    for (const part of q.parts) ol.append(h("li", { text: pick(part.text, fallback) }));
+    article.append(ol);
+  }
+  const list = h("ol", { class: "items", "aria-labelledby": titleId });
+  const empty = h("p", { class: "items__empty", text: t("nothing_yet") });
+  article.append(list, empty, buildAddForm(qid));
+  questionViews.set(qid, { list, empty, article, form: article.querySelector("form.add") });
+  return article;
+}
+
+function langOptions() {
+  const langs = client.meeting.languages || [uiLang];
+  return langs.includes(uiLang) ? langs : [uiLang, ...langs];
+}
+
+function buildAddForm(qid) {
+  const base = `add-${qid}`;
+  const textarea = h("textarea", {
+    id: `${base}-text`, rows: 3, maxlength: TEXT_LIMIT, dir: "auto", "aria-describedby": `${base}-hint ${base}-count`,
+  });
+  textarea.value = storage.get(draftKey(qid)) || "";
+  const kind = select(`${base}-kind`, KINDS, KINDS[0], (k) => t(`kind_${k}`));
+  const agreement = select(`${base}-agreement`, AGREEMENTS, AGREEMENTS[0], (a) => t(`agreement_${a}`));
+  const langSel = select(`${base}-lang`, langOptions(), uiLang, languageName);
+  for (const option of langSel.options) { option.lang = option.value; option.dir = "auto"; }
+  let langTouched = false;
+  langSel.addEventListener("change", () => { langTouched = true; });
+  const count = h("span", { class: "hint add__count", id: `${base}-count` });
+  const problem = h("p", { class: "add__problem", id: `${base}-problem`, role: "alert" });
+  const updateCount = () => {
+    const n = textarea.value.length;
+    setText(count, n > TEXT_LIMIT * 0.8 ? t("chars", { n: formatNumber(n), max: formatNumber(TEXT_LIMIT) }) : "");
+  };
+  textarea.addEventListener("input", () => {
+    storage.set(draftKey(qid), textarea.value);
+    updateCount();
+    if (textarea.value.trim()) { textarea.removeAttribute("aria-invalid"); setText(problem, ""); }
+    if (!langTouched && textarea.value.trim().length > 2) {
+      // the language follows the script typed, until the rapporteur picks one
+      const options = Array.from(langSel.options, (o) => o.value);
+      if (isArabic(textarea.value) && options.includes("ar")) langSel.value = "ar";
+      else if (!isArabic(textarea.value) && langSel.value === "ar") {
+        langSel.value = uiLang !== "ar" ? uiLang : options.find((c) => c !== "ar") || uiLang;
+      }
+    }
+  });
+  updateCount();
+  const form = h("form", { class: "add", novalidate: true },
+    h("div", { class: "field field--text" },
+      h("label", { for: textarea.id, text: t("field_text") }),
+      textarea,
+      h("div", { class: "add__hints" }, h("span", { class: "hint", id: `${base}-hint`, text: t("add_hint") }), count),
+      problem),
+    h("div", { class: "add__row" },
+      h("div", { class: "field" }, h("label", { for: kind.id, text: t("field_kind") }), kind),
+      h("div", { class: "field" }, h("label", { for: agreement.id, text: t("field_agreement") }), agreement),
+      h("div", { class: "field" }, h("label", { for: langSel.id, text: t("field_lang") }), langSel),
+      h("button", { type: "submit", class: "button button--primary add__submit" },
+        iconSpan("+"), h("span", { text: t("add") }))));
+  const submit = (e) => {
+    e.preventDefault();
+    if (client.isLocked(GROUP)) return;
+    const text = textarea.value.trim();
+    if (!text) {
+      textarea.setAttribute("aria-invalid", "true");
+      setText(problem, t("empty_text"));
+      textarea.focus();
+      return;
+    }
+    const id = randomId(20);
+    ui.mine.add(id);
+    client.send({
+      type: "contribution.add", id, question_id: qid, text,
+      kind: kind.value, agreement: agreement.value, lang: langSel.value,
+    }, 0);
+    textarea.value = "";
+    storage.set(draftKey(qid), "");
+    langTouched = false;
+    langSel.value = uiLang;
+    updateCount();
+    textarea.focus();
+  };
+  form.addEventListener("submit", submit);
+  textarea.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit(e);
+  });
+  return form;
+}
+
+// ----- one contribution -------------------------------------------------------------------------
+
+function badge(cls, icon, mirrored) {
+  return h("span", { class: `badge ${cls}` }, iconSpan(icon, mirrored), h("span", { class: "badge__text" }));
+}
+
+function buildItem(id) {
+  const li = h("li", { class: "item", id: `c-${id}` });
+  const kind = badge("badge--kind", "");
+  const agreement = badge("badge--agreement", "");
+  const pending = h("span", { class: "item__pending" }, iconSpan("⏳"), h("span", { text: t("pending") }));
+  const text = h("p", { class: "item__text", dir: "auto", id: `c-${id}-text` });
+  const actions = h("div", { class: "item__actions", role: "group" });
+  const button = (cls, icon, label, run) =>
+    h("button", { type: "button", class: `button button--small ${cls}`, onclick: run }, iconSpan(icon), h("span", { text: label }));
+  const edit = button("item__edit", "✎", t("edit"), () => openEditor(id));
+  const up = button("item__up", "↑", t("move_up"), () => move(id, -1));
+  const down = button("item__down", "↓", t("move_down"), () => move(id, +1));
+  const del = button("item__delete button--danger", "✕", t("delete"), () => remove(id));
+  actions.append(edit, up, down, del);
+  const editor = h("div", { class: "item__editor", hidden: true });
+  const conflict = h("div", { class: "conflict", hidden: true, role: "alert" });
+  li.append(h("div", { class: "item__meta" }, kind, agreement, pending), text, actions, editor, conflict);
+  li._parts = { kind, agreement, pending, text, actions, edit, up, down, del, editor, conflict };
+  return li;
+}
+
+function updateItem(li, c, position, total, isPending, locked) {
+  const p = li._parts;
+  li.dataset.kind = c.kind;
+  li.dataset.agreement = c.agreement;
+  p.kind.dataset.kind = c.kind;
+  setText(p.kind.firstChild, KIND_ICON[c.kind] || "●");
+  p.kind.firstChild.classList.toggle("icon--mirror", MIRRORED.has(c.kind));
+  setText(p.kind.lastChild, t(`kind_${c.kind}`));
+  p.agreement.dataset.agreement = c.agreement;
+  setText(p.agreement.firstChild, AGREEMENT_ICON[c.agreement] || "●");
+  setText(p.agreement.lastChild, t(`agreement_${c.agreement}`));
+  p.pending.hidden = !isPending;
+  li.classList.toggle("item--pending", isPending);
+  setText(p.text, c.text);
+  if (c.lang) p.text.lang = c.lang; else p.text.removeAttribute("lang");
+  p.actions.setAttribute("aria-label", t("actions_for", { n: formatNumber(position + 1) }));
+  p.edit.disabled = locked;
+  p.del.disabled = locked;
+  p.up.disabled = locked || position === 0;
+  p.down.disabled = locked || position === total - 1;
+  for (const el of p.editor.querySelectorAll("textarea, select, button")) {
+    if (!el.classList.contains("editor__cancel")) el.disabled = locked;
+  }
+  renderConflict(li, c);
+}
+
+function move(id, delta) {
+  const view = client.view();
+  const c = view.contributions.get(id);
+  if (!c) return;
+  const ids = MeetingClient.listOf(view, c.group_id, c.question_id).map((x) => x.id);
+  const index = ids.indexOf(id) + delta;
+  if (index < 0 || index >= ids.length) return;
+  client.send({ type: "contribution.move", contribution_id: id, index }, c.version);
+}
+
+function remove(id) {
+  const c = client.view().contributions.get(id);
+  if (!c) return;
+  ui.editing.delete(id);
+  client.send({ type: "contribution.delete", contribution_id: id }, c.version);
+  toast(t("deleted"), { label: t("undo"), run: () => restore(id) }, { focusAction: true, key: "undo" });
+}
+
+function restore(id) {
+  const c = client.view().contributions.get(id);
+  if (!c || !c.deleted) return;
+  client.send({ type: "contribution.restore", contribution_id: id }, c.version);
+  setTimeout(() => { const li = itemEls.get(id); if (li) li._parts.edit.focus(); }, 0);
+}
+
+// ----- editing and conflicts --------------------------------------------------------------------
+
+function openEditor(id) {
+  const li = itemEls.get(id);
+  const c = client.view().contributions.get(id);
+  if (!li || !c) return;
+  ui.editing.add(id);
+  const p = li._parts;
+  const base = `edit-${id}`;
+  const textarea = h("textarea", { id: `${base}-text`, rows: 3, maxlength: TEXT_LIMIT, dir: "auto" });
+  textarea.value = c.text;
+  const kind = select(`${base}-kind`, KINDS, c.kind, (k) => t(`kind_${k}`));
+  const agreement = select(`${base}-agreement`, AGREEMENTS, c.agreement, (a) => t(`agreement_${a}`));
+  const seenVersion = c.version;
+  const close = () => {
+    ui.editing.delete(id);
+    p.editor.hidden = true;
+    p.editor.replaceChildren();
+    p.text.hidden = false;
+    p.actions.hidden = false;
+    p.edit.focus();
+  };
+  const save = (e) => {
+    e.preventDefault();
+    const text = textarea.value.trim();
+    if (!text) { textarea.setAttribute("aria-invalid", "true"); textarea.focus(); return; }
+    const changes = {};
+    if (text !== c.text) changes.text = text;
+    if (kind.value !== c.kind) changes.kind = kind.value;
+    if (agreement.value !== c.agreement) changes.agreement = agreement.value;
+    if (changes.text) changes.lang = isArabic(text) ? "ar" : (c.lang === "ar" ? (uiLang !== "ar" ? uiLang : "en") : c.lang);
+    if (changes.lang === c.lang) delete changes.lang;
+    close();
+    if (!Object.keys(changes).length) return;
+    // the version the rapporteur saw when opening the editor: a change by someone else
+    // in the meantime comes back as a conflict instead of being overwritten
+    const version = seenVersion;
+    client.send({ type: "contribution.edit", contribution_id: id, version, ...changes }, version);
+  };
+  const form = h("form", { class: "editor", novalidate: true, onsubmit: save },
+    h("div", { class: "field field--text" }, h("label", { for: textarea.id, text: t("edit_label") }), textarea),
+    h("div", { class: "add__row" },
+      h("div", { class: "field" }, h("label", { for: kind.id, text: t("field_kind") }), kind),
+      h("div", { class: "field" }, h("label", { for: agreement.id, text: t("field_agreement") }), agreement),
+      h("button", { type: "submit", class: "button button--primary", text: t("save") }),
+      h("button", { type: "button", class: "button editor__cancel", text: t("cancel"), onclick: close })));
+  form.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); close(); }
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) save(e);
+  });
+  p.editor.replaceChildren(form);
+  p.editor.hidden = false;
+  p.text.hidden = true;
+  p.actions.hidden = true;
+  textarea.focus();
+}
+
+function renderConflict(li, c) {
+  const p = li._parts;
+  const conflict = ui.conflicts.get(c.id);
+  if (!conflict) { if (!p.conflict.hidden) { p.conflict.hidden = true; p.conflict.replaceChildren(); } return; }
+  if (!p.conflict.hidden) return; // already shown
+  const { current, mine } = conflict;
+  const version = (label, text, textLang) => h("div", { class: "conflict__version" },
+    h("p", { class: "conflict__label", text: label }),
+    h("p", { class: "conflict__text", dir: "auto", lang: textLang || null, text }));
+  const done = () => { ui.conflicts.delete(c.id); p.conflict.hidden = true; p.conflict.replaceChildren(); p.edit.focus(); };
+  const useMine = () => {
+    const now = client.view().contributions.get(c.id);
+    ui.conflicts.delete(c.id);
+    if (now && !now.deleted) {
+      const { op_id, type, contribution_id, version: _v, ...fields } = mine;
+      client.send({ type: "contribution.edit", contribution_id: c.id, version: now.version, ...fields }, now.version);
+    } else if (now) {
+      const id = randomId(20);
+      ui.mine.add(id);
+      client.send({
+        type: "contribution.add", id, question_id: now.question_id, text: mine.text || now.text,
+        kind: mine.kind || now.kind, agreement: mine.agreement || now.agreement, lang: mine.lang || now.lang,
+      }, 0);
+    }
+    p.conflict.hidden = true;
+    p.conflict.replaceChildren();
+    scheduleRender();
+  };
+  p.conflict.append(
+    h("p", { class: "conflict__title", text: current.deleted ? t("conflict_deleted") : t("conflict_title") }),
+    h("div", { class: "conflict__versions" },
+      version(t("conflict_theirs"), current.text, current.lang),
+      version(t("conflict_yours"), mine.text || current.text, mine.lang || current.lang)),
+    h("div", { class: "conflict__actions" },
+      h("button", { type: "button", class: "button", text: t("keep_theirs"), onclick: done }),
+      h("button", { type: "button", class: "button button--primary", text: t("use_mine"), onclick: useMine })));
+  p.conflict.hidden = false;
+}
+
+// ----- rendering --------------------------------------------------------------------------------
+
+const pageTitle = document.title;
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  setTimeout(() => { renderQueued = false; render(); }, 0);
+}
+
+function render() {
+  if (!client.meeting) return;
+  const fallback = client.meeting.default_language;
+  const { sessions, inCurrent, current } = shownSessions();
+  buildStructure(sessions);
+  const group = (client.meeting.groups || []).find((g) => g.id === GROUP);
+  const groupName = group ? pick(group.name, fallback) : GROUP || "";
+  setText(els.group, groupName);
+  if (groupName && !document.title.startsWith(groupName)) document.title = `${groupName} · ${pageTitle}`;
+  setText(els.session, current ? pick(current.title, fallback) : "");
+  // the session's own heading follows right below when the group is in it
+  els.session.parentElement.hidden = inCurrent;
+  els.sessionNotice.hidden = inCurrent;
+  setText(els.sessionNotice, sessions.length ? t("not_in_session") : t("no_sessions"));
+
+  const locked = client.isLocked(GROUP);
+  els.locked.hidden = !locked;
+  setText(els.locked, t("locked_notice"));
+  els.held.hidden = !client.held;
+  setText(els.held, t("locked_held"));
+  els.board.classList.toggle("board--locked", locked);
+  els.unsent.hidden = client.unsent === 0;
+  setText(els.unsent, t("status_unsent", { n: formatNumber(client.unsent) }));
+  renderPresence();
+  renderTimer();
+
+  const view = client.view();
+  const focused = document.activeElement;
+  for (const [qid, qv] of questionViews) {
+    const items = MeetingClient.listOf(view, GROUP, qid);
+    const wanted = items.map((c, i) => {
+      let li = itemEls.get(c.id);
+      if (!li) { li = buildItem(c.id); itemEls.set(c.id, li); }
+      updateItem(li, c, i, items.length, view.pending.has(c.id), locked);
+      return li;
+    });
+    // reorder only what moved, so focus and open editors stay put
+    wanted.forEach((li, i) => { if (qv.list.children[i] !== li) qv.list.insertBefore(li, qv.list.children[i] || null); });
+    while (qv.list.children.length > wanted.length) qv.list.lastElementChild.remove();
+    qv.empty.hidden = items.length > 0;
+    for (const el of qv.form.querySelectorAll("textarea, select, button")) el.disabled = locked;
+  }
+  if (focused && focused !== document.activeElement && document.contains(focused)) {
+    if (!focused.disabled) focused.focus();
+    else {
+      // "Move up" on the first item is now disabled: go to its neighbour button
+      const other = focused.parentElement && focused.parentElement.querySelector("button:not([disabled])");
+      if (other) other.focus();
+    }
+  } else if (focused && focused.disabled && focused.closest(".item__actions")) {
+    const other = focused.parentElement.querySelector("button:not([disabled])");
+    if (other) other.focus();
+  }
+  els.board.setAttribute("aria-busy", "false");
+}
+
+function renderPresence() {
+  const clients = client.presence[GROUP] || [];
+  setText(els.presenceLabel, t("presence_label"));
+  const sid = client.socket && client.socket.id;
+  const items = clients.map((c) => {
+    const li = h("li", { class: "presence__person" });
+    li.append(h("span", { dir: "auto", text: c.name || t("presence_anonymous") }));
+    if (sid && c.id && sid.startsWith(c.id)) li.append(" ", h("span", { class: "presence__you", text: t("presence_you") }));
+    return li;
+  });
+  const signature = clients.map((c) => `${c.id}:${c.name}`).join("|") + sid;
+  if (els.presenceList.dataset.signature !== signature) {
+    els.presenceList.dataset.signature = signature;
+    els.presenceList.replaceChildren(...items);
+  }
+}
+
+function twoDigits(n) { return formatNumber(n, { minimumIntegerDigits: 2, useGrouping: false }); }
+
+function renderTimer() {
+  const timer = client.timer;
+  els.timer.hidden = !timer;
+  if (!timer) return;
+  const left = Math.max(0, Math.round(timer.ends_at - client.now()));
+  els.timer.classList.toggle("timer--over", left === 0);
+  els.timer.classList.toggle("timer--soon", left > 0 && left <= 60);
+  if (left === 0) {
+    setText(els.timerLabel, "");
+    setText(els.timerValue, t("timer_over"));
+    return;
+  }
+  const hours = Math.floor(left / 3600), minutes = Math.floor((left % 3600) / 60), seconds = left % 60;
+  setText(els.timerLabel, t("timer_left"));
+  const value = hours ? `${formatNumber(hours)}:${twoDigits(minutes)}:${twoDigits(seconds)}` : `${twoDigits(minutes)}:${twoDigits(seconds)}`;
+  setText(els.timerValue, value);
+}
+
+const STATUS_TEXT = {
+  connecting: "status_connecting", online: "status_online", syncing: "status_syncing",
+  offline: "status_offline", refused: "status_refused",
+};
+function renderStatus(status) {
+  els.status.dataset.state = status;
+  setText(els.status, t(STATUS_TEXT[status] || "status_connecting"));
+  document.body.dataset.connection = status;
+}
+
+// ----- wiring -----------------------------------------------------------------------------------
+
+client.on("change", scheduleRender);
+client.on("status", (status) => { renderStatus(status); scheduleRender(); });
+client.on("load_failed", () => { setText(els.status, t("load_failed")); });
+client.on("event", (ev) => {
+  if (ev.type === "contribution.added" && ev.contribution && ev.contribution.group_id === GROUP
+      && !ui.mine.has(ev.contribution.id) && client.status === "online") {
+    const text = ev.contribution.text;
+    announce(t("added_by_other", { text: text.length > 140 ? text.slice(0, 140) + "…" : text }));
+  }
+});
+client.on("error", ({ op, error }) => {
+  if (op.type === "contribution.edit" && error.code === "conflict" && error.current) {
+    ui.conflicts.set(op.contribution_id, { current: error.current, mine: op });
+    scheduleRender();
+    return;
+  }
+  if (op.type === "contribution.add" && op.text) {
+    // give the text back: put it into the add box of its question
+    const qv = questionViews.get(op.question_id);
+    const textarea = qv && qv.form.querySelector("textarea");
+    if (textarea) {
+      textarea.value = textarea.value.trim() ? `${textarea.value}\n${op.text}` : op.text;
+      storage.set(draftKey(op.question_id), textarea.value);
+      toast(`${t("error_not_saved", { message: errorText(error) })} ${t("error_kept_text")}`);
+      return;
+    }
+  }
+  toast(t("error_not_saved", { message: errorText(error) }));
+});
+
+els.name.value = client.name;
+els.name.addEventListener("change", () => {
+  const name = els.name.value.trim().slice(0, 60);
+  storage.set(NAME_KEY, name);
+  client.setName(name);
+});
+
+// contributions still in the outbox from before a reload are ours too
+for (const entry of client.outbox) if (entry.op.type === "contribution.add") ui.mine.add(entry.op.id);
+
+renderStatus(client.status);
+setInterval(renderTimer, 500);
+client.start();
+
+// for tests and debugging in the console
+window.facilitatorBoard = { client };

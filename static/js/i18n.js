@@ -1,0 +1,48 @@
+// Strings and formats for the page, read from the server-rendered boot data.
+// The server translates every string (facilitator/web/client_strings.py); nothing
+// user-visible is written in the scripts.
+
+const bootEl = document.getElementById("boot");
+export const boot = bootEl ? JSON.parse(bootEl.textContent) : {};
+export const lang = boot.lang || document.documentElement.lang || "en";
+const strings = boot.i18n || {};
+
+// t("question_n", {n: 2}) -> "Question 2", placeholders written {name}.
+export function t(key, params) {
+  let text = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+  if (params) {
+    text = text.replace(/\{(\w+)\}/g, (whole, name) =>
+      Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole);
+  }
+  return text;
+}
+
+const numberFormats = new Map();
+export function formatNumber(n, options = {}) {
+  const id = JSON.stringify(options);
+  if (!numberFormats.has(id)) {
+    try {
+      numberFormats.set(id, new Intl.NumberFormat(lang, options));
+    } catch {
+      numberFormats.set(id, new Intl.NumberFormat("en", options));
+    }
+  }
+  return numberFormats.get(id).format(n);
+}
+
+// A text of the agenda: a plain string, or a map from language code to string.
+export function pick(text, fallbackLang) {
+  if (text == null) return "";
+  if (typeof text === "string") return text;
+  return text[lang] || (fallbackLang && text[fallbackLang]) || Object.values(text)[0] || "";
+}
+
+// The name of a language in that language ("العربية", "English", "français"...).
+export function languageName(code) {
+  try {
+    const name = new Intl.DisplayNames([code], { type: "language" }).of(code);
+    return name ? name.charAt(0).toLocaleUpperCase(code) + name.slice(1) : code;
+  } catch {
+    return code;
+  }
+}
