@@ -30,4 +30,3 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations"
     )
-    JSON_AS_ASCII = False

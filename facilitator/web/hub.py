@@ -271,6 +271,9 @@ class Hub:
             "server_time": self.clock(),
         }
         if actor.role == roles.PARTICIPANT:
+            # A phone needs names, not the whole agenda: keep its first load small.
+            meeting = state.meeting
+            view["meeting"] = {k: meeting[k] for k in ("id", "title", "languages", "default_language", "groups", "regions") if k in meeting}
             view["participant"] = state.participants.get(actor.participant_id, {})
             view["ballots"] = [b for b in state.ballots.values()]
             view["my_votes"] = {

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import segno
 from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template,
-                   request, send_from_directory)
+                   request, send_from_directory, url_for)
 from flask_babel import get_locale, gettext as _
 
 from ..meeting import roles
@@ -116,6 +116,9 @@ def _enter(meeting_id: str, page: str):
         )
         return None, response
     actor = request_actor(meeting_id, page)
+    if actor is None and page == "vote" and hub.exists(meeting_id):
+        # A phone without its cookie (another browser, cleared data) joins again.
+        return None, redirect(url_for("pages.join"), code=303)
     if actor is None or roles.PAGE_OF_ROLE[actor.role] != page:
         abort(403)
     state = hub.state(meeting_id)

@@ -1,0 +1,428 @@
+// The participant's vote page (phone first). Shows the open ballots, sends each vote as a
+// `vote.cast` op through the shared client's outbox (kept while offline, sent on reconnect),
+// confirms each vote once the server acknowledged it, and shows results once revealed.
+// Every visible string comes from boot.i18n (facilitator/web/strings_vote.py); user text is
+// only ever set with textContent.
+
+import { MeetingClient } from "./client.js";
+import { boot, t, pick, formatNumber } from "./i18n.js";
+
+const meetingId = boot.meeting_id;
+const client = new MeetingClient({ meetingId, page: "vote" });
+
+const $ = (id) => document.getElementById(id);
+const app = $("app");
+const statusEl = $("conn-status");
+const whoEl = $("vote-who");
+const unsentEl = $("vote-unsent");
+const waitingEl = $("vote-waiting");
+const openEl = $("vote-open");
+const earlierEl = $("vote-earlier");
+const earlierList = $("vote-earlier-list");
+const announcer = $("announcer");
+
+let loaded = false;
+let confirmed = {}; // ballot id -> {contribution id: value}: what the server has (my_votes + acks)
+let known = new Map(); // op_id -> op: the vote ops in the outbox at the last look
+const failedOps = new Map(); // op_id -> error code (reported by the client before the op leaves the outbox)
+const failures = new Map(); // "ballot|contribution" -> error code, until the next vote on it
+const results = new Map(); // ballot id -> results JSON (revealed ballots only)
+const views = new Map(); // ballot id -> the ballot's DOM and its parts
+let uid = 0;
+
+// ----- small helpers ---------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value == null || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+let announceTimer = null;
+function announce(message) {
+  announcer.textContent = "";
+  clearTimeout(announceTimer);
+  announceTimer = setTimeout(() => { announcer.textContent = message; }, 60);
+}
+
+const keyOf = (ballotId, cid) => `${ballotId}|${cid}`;
+const ballots = () => (client.extra && Array.isArray(client.extra.ballots) ? client.extra.ballots : []);
+const meeting = () => client.meeting || {};
+
+function groupName(groupId) {
+  const group = (meeting().groups || []).find((g) => g.id === groupId);
+  return group ? pick(group.name) : "";
+}
+
+function regionName(regionId) {
+  const region = (meeting().regions || []).find((r) => r.id === regionId);
+  return region ? pick(region.name) : regionId;
+}
+
+// ----- my votes: confirmed by the server, with the unsent ones laid over ----------------------
+
+function pendingVotes() {
+  const list = [];
+  for (const entry of client.outbox) if (entry.op && entry.op.type === "vote.cast") list.push(entry.op);
+  return list;
+}
+
+const valueOf = (op) => ("dots" in op ? op.dots : op.choice);
+
+// {value, state}: state is "queued" | "sending" | "recorded" | "failed" | ""
+function myVote(ballotId, cid) {
+  let pending = null;
+  for (const op of pendingVotes()) if (op.ballot_id === ballotId && op.contribution_id === cid) pending = op;
+  const mine = confirmed[ballotId] || {};
+  if (pending) {
+    return { value: valueOf(pending), state: client.status === "offline" || client.status === "refused" ? "queued" : "sending" };
+  }
+  const failure = failures.get(keyOf(ballotId, cid));
+  const has = Object.prototype.hasOwnProperty.call(mine, cid);
+  if (failure) return { value: has ? mine[cid] : null, state: "failed", code: failure };
+  return { value: has ? mine[cid] : null, state: has ? "recorded" : "" };
+}
+
+function dotsUsed(ballot) {
+  let used = 0;
+  for (const cid of ballot.contribution_ids || []) {
+    const { value } = myVote(ballot.id, cid);
+    if (typeof value === "number") used += value;
+  }
+  return used;
+}
+
+// Called on every change of the client: acks and failures show up as ops leaving the outbox.
+function reconcile() {
+  const now = new Map(pendingVotes().map((op) => [op.op_id, op]));
+  for (const [opId, op] of known) {
+    if (now.has(opId)) continue;
+    const n = practiceNumber(op.ballot_id, op.contribution_id);
+    if (failedOps.has(opId)) {
+      failures.set(keyOf(op.ballot_id, op.contribution_id), failedOps.get(opId));
+      failedOps.delete(opId);
+      announce(failureText(failures.get(keyOf(op.ballot_id, op.contribution_id))));
+    } else {
+      (confirmed[op.ballot_id] ||= {})[op.contribution_id] = valueOf(op);
+      failures.delete(keyOf(op.ballot_id, op.contribution_id));
+      // a burst of dot presses: announce once, for the last one
+      const later = [...now.values()].some((o) => o.ballot_id === op.ballot_id && o.contribution_id === op.contribution_id);
+      if (!later && n) announce(recordedText(op.ballot_id, n));
+    }
+  }
+  known = now;
+}
+
+function dotsLeftText(ballot) {
+  const allowance = ballot.dots || 0;
+  return t("vote_dots_left", { left: formatNumber(Math.max(allowance - dotsUsed(ballot), 0)), total: formatNumber(allowance) });
+}
+
+function recordedText(ballotId, n) {
+  const text = t("vote_recorded_for", { n: formatNumber(n) });
+  const ballot = ballots().find((b) => b.id === ballotId);
+  return ballot && ballot.mode === "dots" ? `${text} ${dotsLeftText(ballot)}` : text;
+}
+
+function practiceNumber(ballotId, cid) {
+  const ballot = ballots().find((b) => b.id === ballotId);
+  return ballot ? (ballot.contribution_ids || []).indexOf(cid) + 1 : 0;
+}
+
+function failureText(code) {
+  if (code === "closed") return t("vote_error_closed");
+  if (code === "too_many_dots") return t("vote_error_too_many");
+  return t("vote_error_other");
+}
+
+function cast(ballot, cid, value) {
+  failures.delete(keyOf(ballot.id, cid));
+  const op = { type: "vote.cast", ballot_id: ballot.id, contribution_id: cid };
+  if (ballot.mode === "dots") op.dots = value;
+  else op.choice = value;
+  client.send(op);
+}
+
+// ----- building a ballot ------------------------------------------------------------------------
+
+function buildBallot(ballot, level) {
+  const open = ballot.status === "open";
+  const id = `b${++uid}`;
+  const mode = ballot.mode === "dots" ? "dots" : "yes_no";
+  const heading = el(`h${level}`, { class: "ballot__title", id: `${id}-title`, dir: "auto" });
+  heading.textContent = ballot.prompt || t(mode === "dots" ? "vote_prompt_dots" : "vote_prompt_yes_no");
+  const root = el("section", { class: `ballot ballot--${mode} ballot--${ballot.status}`, "aria-labelledby": `${id}-title` });
+  if (open) root.append(el("p", { class: "ballot__badge", text: t("vote_open_title") }));
+  root.append(heading);
+  const view = { root, ballot, status: ballot.status, revealed: !!ballot.revealed, items: new Map() };
+
+  if (open) {
+    root.append(el("p", { class: "hint ballot__hint", text: t("vote_change_hint") }));
+  } else {
+    root.append(el("p", { class: "ballot__closed", text: t("vote_closed") }));
+  }
+  if (mode === "dots") {
+    view.dotsLeft = el("p", { class: "dots-left" });
+    root.append(view.dotsLeft);
+  }
+  view.hidden = el("p", { class: "hint ballot__results-hidden", text: t("vote_results_hidden") });
+  root.append(view.hidden);
+
+  const list = el("ol", { class: "practices" });
+  const items = ballot.items || [];
+  items.forEach((item, index) => {
+    const n = index + 1;
+    const pid = `${id}-p${n}`;
+    const li = el("li", { class: "practice", "data-kind": item.kind || "other" });
+    const meta = el("p", { class: "practice__meta" },
+      el("span", { class: "practice__n", text: t("vote_practice_n", { n: formatNumber(n), total: formatNumber(items.length) }) }));
+    const group = groupName(item.group_id);
+    if (group) meta.append(el("span", { class: "practice__group", text: t("vote_from_group", { group }) }));
+    const text = el("p", { class: "practice__text", id: `${pid}-text`, dir: "auto", lang: item.lang || null });
+    text.textContent = item.text;
+    li.append(meta, text);
+    const parts = { li, n };
+
+    if (mode === "yes_no") {
+      const fieldset = el("fieldset", { class: "choices", "aria-describedby": `${pid}-text` },
+        el("legend", { class: "choices__legend", text: t("vote_question") }));
+      parts.inputs = [];
+      for (const choice of ["yes", "no", "unsure"]) {
+        const input = el("input", { type: "radio", class: "choice__input", name: `${pid}-choice`, value: choice, disabled: !open });
+        input.addEventListener("change", () => { if (input.checked) cast(view.ballot, item.contribution_id, choice); });
+        const label = el("label", { class: `choice choice--${choice}` }, input,
+          el("span", { class: "choice__box" },
+            el("span", { class: "choice__icon", "aria-hidden": "true" }),
+            el("span", { class: "choice__word", text: t(`vote_${choice}`) })));
+        parts.inputs.push(input);
+        fieldset.append(label);
+      }
+      li.append(fieldset);
+    } else {
+      const minus = el("button", { type: "button", class: "stepper__button stepper__button--minus",
+        "aria-label": t("vote_dot_remove", { n: formatNumber(n) }), "aria-describedby": `${pid}-text` },
+        el("span", { "aria-hidden": "true", text: "−" }));
+      const plus = el("button", { type: "button", class: "stepper__button stepper__button--plus",
+        "aria-label": t("vote_dot_add", { n: formatNumber(n) }), "aria-describedby": `${pid}-text` },
+        el("span", { "aria-hidden": "true", text: "+" }));
+      const value = el("output", { class: "stepper__value", id: `${pid}-dots` });
+      const pips = el("span", { class: "stepper__pips", "aria-hidden": "true" });
+      const label = el("span", { class: "stepper__label", id: `${pid}-dots-label`, text: t("vote_dots_on") });
+      value.setAttribute("aria-labelledby", `${pid}-dots-label`);
+      const stepper = el("div", { class: "stepper", role: "group", "aria-labelledby": `${pid}-dots-label`, "aria-describedby": `${pid}-text` },
+        label, el("span", { class: "stepper__controls" }, minus, el("span", { class: "stepper__count" }, value, pips), plus));
+      const step = (delta) => {
+        if (view.ballot.status !== "open") return;
+        const current = myVote(view.ballot.id, item.contribution_id).value || 0;
+        const next = current + delta;
+        if (next < 0) return;
+        if (delta > 0 && dotsUsed(view.ballot) + delta > (view.ballot.dots || 0)) {
+          announce(t("vote_no_dots_left"));
+          return;
+        }
+        cast(view.ballot, item.contribution_id, next);
+      };
+      minus.addEventListener("click", () => step(-1));
+      plus.addEventListener("click", () => step(1));
+      Object.assign(parts, { minus, plus, value, pips });
+      li.append(stepper);
+    }
+    parts.status = el("p", { class: "practice__status" });
+    parts.results = el("div", { class: "practice__results", hidden: true });
+    li.append(parts.status, parts.results);
+    view.items.set(item.contribution_id, parts);
+    list.append(li);
+  });
+  root.append(list);
+  return view;
+}
+
+// ----- updating a ballot in place (keeps focus and scroll) ---------------------------------------
+
+function updateBallot(view) {
+  const ballot = view.ballot;
+  const open = ballot.status === "open";
+  const used = ballot.mode === "dots" ? dotsUsed(ballot) : 0;
+  const allowance = ballot.dots || 0;
+  if (view.dotsLeft) {
+    view.dotsLeft.textContent = dotsLeftText(ballot);
+    view.dotsLeft.hidden = !open;
+  }
+  const revealed = !!ballot.revealed && results.has(ballot.id);
+  view.hidden.hidden = open || !!ballot.revealed;
+  const result = revealed ? results.get(ballot.id) : null;
+
+  for (const [cid, parts] of view.items) {
+    const vote = myVote(ballot.id, cid);
+    if (parts.inputs) {
+      for (const input of parts.inputs) input.checked = vote.value === input.value;
+    } else {
+      const dots = typeof vote.value === "number" ? vote.value : 0;
+      parts.value.textContent = formatNumber(dots);
+      parts.pips.textContent = "●".repeat(Math.min(dots, 20));
+      parts.minus.setAttribute("aria-disabled", String(!open || dots <= 0));
+      parts.plus.setAttribute("aria-disabled", String(!open || used >= allowance));
+      parts.minus.hidden = !open;
+      parts.plus.hidden = !open;
+    }
+    let text = "";
+    if (vote.state === "sending") text = t("vote_sending");
+    else if (vote.state === "queued") text = t("vote_queued");
+    else if (vote.state === "failed") text = failureText(vote.code);
+    else if (vote.state === "recorded") text = t("vote_recorded");
+    else if (!open) text = t("vote_not_voted");
+    parts.status.textContent = text;
+    parts.status.dataset.state = vote.state || "none";
+    parts.li.classList.toggle("practice--voted", vote.value != null && vote.value !== 0);
+    renderResult(parts, ballot, result ? (result.results || []).find((r) => r.contribution_id === cid) : null);
+  }
+}
+
+function resultRow(label, count, max, kind) {
+  return el("div", { class: `result-row result-row--${kind}` },
+    el("span", { class: "result-row__label", text: label }),
+    el("progress", { class: "result-row__bar", max: Math.max(max, 1), value: count, "aria-hidden": "true" }),
+    el("span", { class: "result-row__count", text: formatNumber(count) }));
+}
+
+function renderResult(parts, ballot, result) {
+  const box = parts.results;
+  if (!result) { box.hidden = true; box.replaceChildren(); return; }
+  const signature = JSON.stringify(result);
+  if (box.dataset.signature === signature && !box.hidden) return;
+  box.dataset.signature = signature;
+  const children = [el("p", { class: "practice__results-title", text: t("vote_results") })];
+  if (ballot.mode === "dots") {
+    const max = Math.max(1, ...((results.get(ballot.id) || {}).results || []).map((r) => r.dots || 0));
+    children.push(resultRow(t("vote_dots"), result.dots || 0, max, "dots"));
+    children.push(el("p", { class: "result-note", text: t("vote_supporters", { n: formatNumber(result.turnout || 0) }) }));
+  } else {
+    const counts = result.counts || {};
+    const total = result.turnout || 0;
+    for (const choice of ["yes", "no", "unsure"]) children.push(resultRow(t(`vote_${choice}`), counts[choice] || 0, total, choice));
+    children.push(el("p", { class: "result-note", text: t("vote_votes_total", { n: formatNumber(total) }) }));
+    const region = client.extra.participant && client.extra.participant.region;
+    const cell = region && result.by_region ? result.by_region[region] : null;
+    if (cell && typeof cell.agree_rate === "number") {
+      children.push(el("p", { class: "result-note", text: t("vote_region_agree", { rate: formatNumber(cell.agree_rate, { style: "percent", maximumFractionDigits: 0 }) }) }));
+    }
+  }
+  box.replaceChildren(...children);
+  box.hidden = false;
+}
+
+async function fetchResults(ballotId) {
+  try {
+    const response = await fetch(`/api/m/${encodeURIComponent(meetingId)}/ballots/${encodeURIComponent(ballotId)}`, {
+      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" },
+    });
+    if (!response.ok) return;
+    results.set(ballotId, await response.json());
+    render();
+  } catch {
+    // offline: the live event or the next reveal brings them
+  }
+}
+
+// ----- the page -------------------------------------------------------------------------------
+
+function renderStatus() {
+  if (!statusEl) return;
+  const status = client.status;
+  const key = {
+    connecting: "status_connecting", syncing: "status_syncing", online: "status_online",
+    offline: "vote_status_offline", refused: "status_refused",
+  }[status] || "status_connecting";
+  statusEl.dataset.state = status;
+  statusEl.textContent = t(key);
+  const unsent = pendingVotes().length;
+  unsentEl.hidden = !(unsent > 0 && status !== "online");
+  unsentEl.textContent = t("vote_status_unsent", { n: formatNumber(unsent) });
+}
+
+function render() {
+  renderStatus();
+  if (!loaded) return;
+  const list = ballots();
+  const participant = client.extra.participant || {};
+  whoEl.textContent = t("vote_you_region", { region: participant.region ? regionName(participant.region) : t("vote_region_none") });
+  whoEl.hidden = false;
+
+  const open = list.filter((b) => b.status === "open");
+  const closed = list.filter((b) => b.status !== "open").reverse();
+  waitingEl.hidden = open.length > 0;
+  earlierEl.hidden = closed.length === 0;
+
+  const place = (ballot, container, level) => {
+    let view = views.get(ballot.id);
+    if (!view || view.status !== ballot.status) {
+      const fresh = buildBallot(ballot, level);
+      if (view) view.root.replaceWith(fresh.root);
+      view = fresh;
+      views.set(ballot.id, view);
+    }
+    view.ballot = ballot;
+    if (view.root.parentNode !== container || container.lastElementChild !== view.root) container.append(view.root);
+    updateBallot(view);
+  };
+  for (const ballot of open) place(ballot, openEl, 2);
+  for (const ballot of closed) place(ballot, earlierList, 3);
+  for (const [id, view] of views) {
+    if (!list.some((b) => b.id === id)) { view.root.remove(); views.delete(id); }
+  }
+  app.setAttribute("aria-busy", "false");
+}
+
+function onEvent(ev) {
+  const list = ballots();
+  if (ev.type === "ballot.opened" && ev.ballot) {
+    if (!list.some((b) => b.id === ev.ballot.id)) list.push({ ...ev.ballot });
+    client.extra.ballots = list;
+    if (loaded) announce(t("vote_opened_announce"));
+  } else if (ev.type === "ballot.closed") {
+    const ballot = list.find((b) => b.id === ev.ballot_id);
+    if (ballot && ballot.status !== "closed") {
+      ballot.status = "closed";
+      if (loaded) announce(t("vote_closed_announce"));
+    }
+  } else if (ev.type === "ballot.revealed") {
+    const ballot = list.find((b) => b.id === ev.ballot_id);
+    if (ballot) {
+      ballot.revealed = ev.revealed !== false;
+      if (ballot.revealed) fetchResults(ballot.id);
+      else results.delete(ballot.id);
+    }
+  } else if (ev.type === "ballot.results" && ev.results) {
+    const ballot = list.find((b) => b.id === ev.ballot_id);
+    if (ballot && ev.results.revealed !== false) { ballot.revealed = true; results.set(ev.ballot_id, ev.results); }
+  }
+}
+
+client.on("event", onEvent);
+client.on("error", ({ op, error }) => {
+  if (op && op.type === "vote.cast") failedOps.set(op.op_id, (error && error.code) || "invalid");
+});
+client.on("status", () => render());
+client.on("load_failed", () => { if (statusEl) statusEl.textContent = t("load_failed"); });
+client.on("change", ({ reason }) => {
+  if (reason === "state") {
+    confirmed = JSON.parse(JSON.stringify(client.extra.my_votes || {}));
+    if (!loaded) {
+      loaded = true;
+      $("vote-loading").hidden = true;
+      known = new Map(pendingVotes().map((op) => [op.op_id, op]));
+    }
+    for (const ballot of ballots()) if (ballot.revealed && !results.has(ballot.id)) fetchResults(ballot.id);
+  }
+  reconcile();
+  render();
+});
+
+render();
+client.start();

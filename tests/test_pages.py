@@ -1,0 +1,45 @@
+"""Pages and HTTP details: compression, caching, keys in cookies, the phone's small first load."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import requests
+
+from conftest import key_of
+
+
+def test_text_is_gzipped_and_static_urls_are_versioned(live_server):
+    links = live_server.create_meeting()
+    s = requests.Session()
+    page = s.get(links["plenary_url"])  # follows the redirect that stores the key
+    assert page.status_code == 200 and page.headers.get("Content-Encoding") == "gzip"
+    assert "Accept-Encoding" in page.headers.get("Vary", "")
+    css = re.findall(r'href="(/static/[^"]+\.css\?v=[0-9a-f]+)"', page.text)
+    assert css
+    asset = s.get(live_server.url + css[0])
+    assert asset.headers.get("Content-Encoding") == "gzip"
+    assert "max-age=31536000" in asset.headers["Cache-Control"]
+    raw = requests.get(live_server.url + css[0], headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in raw.headers and raw.text == asset.text
+    assert requests.get(live_server.url + "/vendor/socket.io-client/dist/socket.io.esm.min.js").ok
+    assert requests.get(live_server.url + "/vendor/left-pad/index.js").status_code == 404
+
+
+def test_participant_state_is_small_and_unescaped(live_server):
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    r = requests.post(f"{live_server.url}/api/m/{mid}/participants", json={"code": links["join_code"], "region": "mena", "lang": "ar"})
+    key = r.json()["key"]
+    state = requests.get(f"{live_server.url}/api/m/{mid}/state", params={"key": key}, headers={"Accept-Encoding": "identity"})
+    body = state.content.decode("utf-8")
+    assert "sessions" not in state.json()["meeting"]
+    assert "\\u0" not in body and "أفريقيا" in body
+    assert len(state.content) < 8000
+    # The vote page without its cookie sends the phone to the join page.
+    r = requests.get(f"{live_server.url}/m/{mid}/vote", allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"].endswith("/join")
+    # ...while a wrong key on a staff page is refused.
+    assert requests.get(f"{live_server.url}/m/{mid}/chair?key=nope", allow_redirects=False).status_code == 403
+    assert requests.get(f"{live_server.url}/m/{mid}/chair", cookies={f"fk_{mid}_chair": key_of(links['plenary_url'])}).status_code == 403
