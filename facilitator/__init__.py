@@ -43,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .store import open_store
     from . import cli
     from .meeting.synthesis import Synthesizer
-    from .web import api, compression, hub as hub_module, live, pages
+    from .web import api, compression, exports, hub as hub_module, live, pages
     from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
 
     store = open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
@@ -81,6 +81,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Arabic as Arabic, not escaped: a third of the bytes
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
-    from .web import exports; app.register_blueprint(exports.bp)
+    app.register_blueprint(exports.bp)
     cli.register_translate(app)
     return app
