@@ -22,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 # .po files are committed; the .mo files the server reads are built here.
 translations: $(VENV)/.installed
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(VENV)/bin/pybabel compile --use-fuzzy -q -d translations; fi
+		$(VENV)/bin/pybabel -q compile -d translations; fi
 
 run: setup
 	$(PY) run.py serve --demo --port $(PORT)

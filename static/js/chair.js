@@ -1,0 +1,780 @@
+// The chair's console: run the sessions, the boards, the timer and the plenary screen; curate
+// the synthesis; open, close and reveal ballots; choose and word what goes to the
+// co-facilitators; download the report.
+//
+// Every change is an op sent through MeetingClient (op_id, outbox, retry, catch-up); a refused op
+// is reported in a toast with its reason. The console is rebuilt from the model on every change;
+// what the chair is typing survives (drafts and focus are kept by element id).
+// Every user text goes in with textContent; nothing is built from HTML strings.
+
+import { MeetingClient, orderKey } from "./client.js";
+import { boot, t, lang as uiLang, pick, formatNumber, languageName } from "./i18n.js";
+
+const KIND_ICON = {
+  good_practice: "★", innovative_solution: "✦", principle: "◆", recommendation: "➜",
+  gap: "▲", partnership: "⇄", commitment: "✔", other: "●",
+};
+const MIRRORED = new Set(["recommendation"]);
+const AGREEMENT_ICON = { consensus: "●", majority: "◐", divergent: "≠" };
+const REPORT_FORMATS = [
+  ["docx", "report_docx"], ["html", "report_html"], ["md", "report_md"], ["csv", "report_csv"], ["json", "report_json"],
+];
+
+const client = new MeetingClient({ meetingId: boot.meeting_id, page: "chair" });
+const $ = (id) => document.getElementById(id);
+const els = {
+  app: $("app"), meetingTitle: $("meeting-title"), now: $("ch-now"), synthesis: $("ch-synthesis"),
+  sessions: $("ch-sessions"), boards: $("ch-boards"), ballots: $("ch-ballots"), outcome: $("ch-outcome"),
+  report: $("ch-report"), status: $("conn-status"), toasts: $("toasts"), announcer: $("announcer"),
+};
+
+// ----- small DOM helpers ------------------------------------------------------------------------
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value == null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "value" || key === "checked" || key === "disabled") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) if (child != null && child !== false) el.append(child);
+  return el;
+}
+
+function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+
+function icon(glyph, mirrored = false) {
+  return h("span", { class: "icon" + (mirrored ? " icon--mirror" : ""), "aria-hidden": "true", text: glyph });
+}
+
+function button(label, onclick, { cls = "", glyph = null, pressed = null, disabled = false, data = {}, describedby = null, title = null } = {}) {
+  const el = h("button", { type: "button", class: `button button--small ${cls}`.trim(), onclick, disabled,
+    "aria-pressed": pressed == null ? null : String(Boolean(pressed)), "aria-describedby": describedby, title });
+  for (const [k, v] of Object.entries(data)) el.dataset[k] = v;
+  if (glyph) el.append(icon(glyph));
+  el.append(h("span", { text: label }));
+  return el;
+}
+
+function userText(tag, cls, text, textLang) {
+  return h(tag, { class: cls, dir: "auto", lang: textLang || null, text });
+}
+
+function section(container, titleKey, ...children) {
+  const id = `${container.id}-title`;
+  container.replaceChildren(h("h2", { class: "ch-panel__title", id, text: t(titleKey) }), ...children);
+}
+
+const pct = (rate) => formatNumber(rate || 0, { style: "percent", maximumFractionDigits: 0 });
+
+// ----- drafts and focus survive re-rendering ------------------------------------------------------
+
+const drafts = new Map(); // element id -> value the chair is typing
+document.addEventListener("input", (e) => {
+  const el = e.target;
+  if (el.id && el.closest("#app") && el.type !== "checkbox" && el.type !== "radio") drafts.set(el.id, el.value);
+});
+
+function draft(id, fallback) { return drafts.has(id) ? drafts.get(id) : fallback; }
+
+function field(id, labelText, control, hint = null) {
+  control.id = id;
+  const wrap = h("div", { class: "field" }, h("label", { for: id, text: labelText }), control);
+  if (hint) {
+    const hintId = `${id}-hint`;
+    control.setAttribute("aria-describedby", hintId);
+    wrap.append(h("span", { class: "hint", id: hintId, text: hint }));
+  }
+  return wrap;
+}
+
+// ----- the model ---------------------------------------------------------------------------------
+
+let synthesis = null;
+const ballotResults = new Map();
+const selected = new Set(); // contribution ids chosen for the next ballot
+const ui = { question: null, followSession: true, reportLang: uiLang };
+
+const x = () => client.extra;
+const meeting = () => client.meeting || {};
+const fb = () => meeting().default_language;
+const sessions = () => meeting().sessions || [];
+const sessionById = (id) => sessions().find((s) => s.id === id);
+const currentSession = () => sessionById(client.sessionId);
+function questionById(qid) {
+  for (const s of sessions()) {
+    const i = (s.questions || []).findIndex((q) => q.id === qid);
+    if (i >= 0) return { session: s, question: s.questions[i], index: i };
+  }
+  return null;
+}
+function groupName(gid) {
+  const g = (meeting().groups || []).find((group) => group.id === gid);
+  return g ? pick(g.name, fb()) : gid;
+}
+const regionName = (rid) => {
+  const r = (meeting().regions || []).find((region) => region.id === rid);
+  return r ? pick(r.name, fb()) : rid;
+};
+const live = (id) => { const c = client.contributions.get(id); return c && !c.deleted ? c : null; };
+const synthQuestion = (qid) => synthesis && (synthesis.questions || []).find((q) => q.question_id === qid);
+const synthSession = (sid) => synthesis && (synthesis.sessions || []).find((s) => s.session_id === sid);
+function clusterById(cid) {
+  if (!synthesis) return null;
+  for (const q of synthesis.questions || []) for (const cl of q.converging || []) if (cl.id === cid) return cl;
+  for (const s of synthesis.sessions || []) for (const cl of s.converging || []) if (cl.id === cid) return cl;
+  return null;
+}
+function clusterLabel(cl, cid) {
+  if (cl && cl.title) return cl.title;
+  const title = (x().curation && x().curation.titles || {})[cid];
+  if (title) return title;
+  if (cl && (cl.terms || []).length) return cl.terms.join(" · ");
+  const anchor = live(cid.replace(/^[cs]-/, ""));
+  return anchor ? anchor.text : cid;
+}
+const isLocked = (gid) => client.isLocked(gid);
+
+// ----- sending ops --------------------------------------------------------------------------------
+
+function errorText(error) {
+  const known = ["forbidden", "invalid", "too_long", "not_found", "conflict", "locked", "closed", "rate_limited", "unauthorized"];
+  const text = known.includes(error.code) ? t(`err_${error.code}`) : t("err_invalid");
+  return error.message ? `${text} (${error.message})` : text;
+}
+
+function send(op, doneKey = null) {
+  return client.send(op).then((ack) => {
+    if (ack && ack.ok && doneKey) announce(t(doneKey));
+    return ack;
+  });
+}
+
+function announce(text) {
+  els.announcer.textContent = "";
+  setTimeout(() => { els.announcer.textContent = text; }, 50);
+}
+
+function toast(message, { error = false } = {}) {
+  const box = h("div", { class: "toast" + (error ? " toast--error" : ""), role: error ? "alert" : null });
+  const close = () => { const had = box.contains(document.activeElement); box.remove(); if (had) $("main").focus(); };
+  box.append(h("p", { class: "toast__text", text: message }),
+    h("button", { type: "button", class: "button button--quiet", text: t("close"), onclick: close }));
+  box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
+  els.toasts.append(box);
+  while (els.toasts.children.length > 4) els.toasts.firstElementChild.remove();
+  setTimeout(() => box.remove(), error ? 20000 : 8000);
+}
+
+// ----- live views the socket does not replay ---------------------------------------------------------
+
+async function getJSON(path) {
+  const r = await fetch(path, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return r.json();
+}
+const api = (path) => `/api/m/${encodeURIComponent(boot.meeting_id)}${path}`;
+
+async function refreshLive() {
+  try { synthesis = await getJSON(api("/synthesis")); } catch (err) { console.warn(err); }
+  for (const b of x().ballots || []) {
+    try { ballotResults.set(b.id, await getJSON(api(`/ballots/${encodeURIComponent(b.id)}`))); } catch (err) { console.warn(err); }
+  }
+  scheduleRender();
+}
+
+// ----- badges ---------------------------------------------------------------------------------------
+
+function kindBadge(kind) {
+  return h("span", { class: "badge badge--kind ch-kind", "data-kind": kind },
+    icon(KIND_ICON[kind] || "●", MIRRORED.has(kind)), h("span", { text: t(`kind_${kind}`) }));
+}
+function agreementBadge(agreement) {
+  return h("span", { class: "badge badge--agreement", "data-agreement": agreement },
+    icon(AGREEMENT_ICON[agreement] || "●"), h("span", { text: t(`agreement_${agreement}`) }));
+}
+
+// ----- the strip: session, timer, boards, plenary ---------------------------------------------------
+
+function twoDigits(n) { return formatNumber(n, { minimumIntegerDigits: 2, useGrouping: false }); }
+function timerText() {
+  const timer = client.timer;
+  if (!timer) return t("timer_off");
+  const left = Math.max(0, Math.round(timer.ends_at - client.now()));
+  if (!left) return t("timer_over");
+  const hh = Math.floor(left / 3600), mm = Math.floor((left % 3600) / 60), ss = left % 60;
+  return hh ? `${formatNumber(hh)}:${twoDigits(mm)}:${twoDigits(ss)}` : `${twoDigits(mm)}:${twoDigits(ss)}`;
+}
+
+function spotlightText() {
+  const spot = x().spotlight;
+  if (!spot) return t("spotlight_none");
+  if (spot.contribution_id) {
+    const c = client.contributions.get(spot.contribution_id);
+    return c ? c.text : spot.contribution_id;
+  }
+  return clusterLabel(clusterById(spot.cluster_id), spot.cluster_id);
+}
+
+function renderNow() {
+  const session = currentSession();
+  const allLocked = Boolean(client.locks.all);
+  const minutes = h("input", { type: "number", min: "1", max: "360", step: "1", inputmode: "numeric", value: draft("ch-minutes", "20"), class: "ch-minutes" });
+  const timerBox = h("div", { class: "ch-card ch-card--timer" },
+    h("h3", { class: "ch-card__title", text: t("timer_title") }),
+    h("p", { class: "ch-timer" + (client.timer ? " ch-timer--on" : ""), id: "ch-timer", role: "timer", text: timerText() }),
+    h("form", { class: "ch-inline", onsubmit: (e) => {
+      e.preventDefault();
+      const n = Number(minutes.value);
+      if (!Number.isFinite(n) || n <= 0 || n > 360) { minutes.setAttribute("aria-invalid", "true"); minutes.focus(); return; }
+      drafts.delete("ch-minutes");
+      send({ type: "timer.start", seconds: Math.round(n * 60) }, "done_timer");
+    } },
+      field("ch-minutes", t("timer_minutes"), minutes),
+      h("button", { type: "submit", class: "button button--small button--primary", "data-action": "timer-start" }, icon("▶"), h("span", { text: t("timer_start") })),
+      button(t("timer_stop"), () => send({ type: "timer.stop" }, "done_timer_stop"), { glyph: "■", disabled: !client.timer, data: { action: "timer-stop" } })));
+
+  const boardsBox = h("div", { class: "ch-card" },
+    h("h3", { class: "ch-card__title", text: t("boards_title") }),
+    h("p", { class: "ch-state" + (allLocked ? " ch-state--locked" : " ch-state--open") },
+      icon(allLocked ? "🔒" : "✎"), h("span", { text: allLocked ? t("all_locked") : t("boards_open") })),
+    h("div", { class: "ch-inline" },
+      button(t("lock_all"), () => send({ type: "board.lock", group_id: "all", locked: true }, "done_lock"), { glyph: "🔒", disabled: allLocked, data: { action: "lock-all" } }),
+      button(t("unlock_all"), () => send({ type: "board.lock", group_id: "all", locked: false }, "done_unlock"), { glyph: "✎", data: { action: "unlock-all" } })));
+
+  const anon = h("input", { type: "checkbox", checked: Boolean(x().anonymous), onchange: (e) => send({ type: "meeting.set_anonymous", anonymous: e.target.checked }, "done_saved") });
+  anon.id = "ch-anonymous";
+  const spot = x().spotlight;
+  const plenaryBox = h("div", { class: "ch-card" },
+    h("h3", { class: "ch-card__title", text: t("plenary_title") }),
+    h("div", { class: "ch-check" }, anon, h("label", { for: "ch-anonymous", text: t("anonymous_label") })),
+    h("p", { class: "ch-spot" }, h("span", { class: "ch-spot__label", text: t("spotlight_label") }), " ",
+      spot ? userText("span", "ch-spot__text", spotlightText(), null) : h("span", { class: "ch-muted", text: t("spotlight_none") })),
+    spot ? button(t("spotlight_clear"), () => send({ type: "spotlight.set" }, "done_saved"), { glyph: "✕", data: { action: "spotlight-clear" } }) : null);
+
+  const sessionBox = h("div", { class: "ch-card ch-card--session" },
+    h("h3", { class: "ch-card__title", text: t("current_session") }),
+    h("p", { class: "ch-current", text: session ? pick(session.title, fb()) : t("no_session") }),
+    h("p", { class: "ch-muted", text: t("participants_n", { n: formatNumber(x().participants || 0) }) }));
+
+  els.now.replaceChildren(sessionBox, timerBox, boardsBox, plenaryBox);
+}
+
+// ----- sessions and boards ------------------------------------------------------------------------------
+
+function renderSessions() {
+  const list = h("ol", { class: "ch-sessions" });
+  for (const s of sessions()) {
+    const current = s.id === client.sessionId;
+    const li = h("li", { class: "ch-session" + (current ? " ch-session--current" : ""), "aria-current": current ? "step" : null });
+    const info = h("div", { class: "ch-session__info" },
+      h("p", { class: "ch-session__title", text: pick(s.title, fb()) }),
+      h("p", { class: "ch-muted", text: t("session_counts", {
+        q: formatNumber((s.questions || []).length), g: formatNumber((s.groups || []).length) }) }));
+    li.append(info);
+    if (current) li.append(h("span", { class: "ch-flag ch-flag--current" }, icon("▶", true), h("span", { text: t("current") })));
+    else li.append(button(t("make_current"), () => send({ type: "session.set", session_id: s.id }, "done_session"), {
+      cls: "button--primary", data: { action: "session-set", session: s.id } }));
+    list.append(li);
+  }
+  section(els.sessions, "sessions_title", list);
+}
+
+function renderBoards() {
+  const session = currentSession();
+  const groups = (session && session.groups) || [];
+  const allLocked = Boolean(client.locks.all);
+  const list = h("ul", { class: "ch-boards" });
+  const view = client.view();
+  for (const gid of groups) {
+    const locked = isLocked(gid);
+    const people = client.presence[gid] || [];
+    const count = (session.questions || []).reduce((n, q) => n + MeetingClient.listOf(view, gid, q.id).length, 0);
+    const li = h("li", { class: "ch-board" + (locked ? " ch-board--locked" : "") });
+    const who = h("p", { class: "ch-board__people" + (people.length ? " ch-board__people--on" : "") },
+      icon(people.length ? "●" : "○"),
+      h("span", { text: people.length
+        ? t("presence_n", { n: formatNumber(people.length), names: people.map((p) => p.name || t("presence_anonymous")).join(", ") })
+        : t("presence_none") }));
+    li.append(h("div", { class: "ch-board__info" },
+      h("p", { class: "ch-board__name", text: groupName(gid) }), who,
+      h("p", { class: "ch-muted", text: t("items_n", { n: formatNumber(count) }) })));
+    li.append(h("p", { class: "ch-state " + (locked ? "ch-state--locked" : "ch-state--open") },
+      icon(locked ? "🔒" : "✎"), h("span", { text: locked ? t("locked") : t("open") })));
+    li.append(button(locked && !allLocked ? t("unlock") : t("lock"),
+      () => send({ type: "board.lock", group_id: gid, locked: !locked }, locked ? "done_unlock" : "done_lock"),
+      { disabled: allLocked, data: { action: "lock", group: gid }, glyph: locked ? "✎" : "🔒",
+        title: allLocked ? t("all_locked_hint") : null }));
+    list.append(li);
+  }
+  const children = [list];
+  if (!groups.length) children.unshift(h("p", { class: "ch-muted", text: t("no_session") }));
+  if (allLocked) children.unshift(h("p", { class: "ch-note", text: t("all_locked_hint") }));
+  section(els.boards, "boards_title", ...children);
+}
+
+// ----- synthesis and curation ------------------------------------------------------------------------
+
+function isForwarded(ref) { return Boolean(((x().outcome || {}).marked || {})[ref]); }
+function spotlit(kind, id) { const s = x().spotlight; return Boolean(s && s[kind] === id); }
+
+function contributionRow(c, { clusterId = null, session = null, showGroup = true } = {}) {
+  const ref = `contribution:${c.id}`;
+  const li = h("li", { class: "ch-item", "data-kind": c.kind, "data-contribution": c.id });
+  const meta = h("p", { class: "ch-item__meta" });
+  if (showGroup) meta.append(h("span", { class: "ch-item__group", text: groupName(c.group_id) }));
+  meta.append(kindBadge(c.kind), agreementBadge(c.agreement));
+  if (isForwarded(ref)) meta.append(h("span", { class: "ch-flag ch-flag--forwarded" }, icon("✉"), h("span", { text: t("forwarded") })));
+  if (spotlit("contribution_id", c.id)) meta.append(h("span", { class: "ch-flag ch-flag--spot" }, icon("◉"), h("span", { text: t("on_plenary") })));
+  li.append(meta, userText("p", "ch-item__text", c.text, c.lang));
+  const actions = h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_item") });
+  const on = spotlit("contribution_id", c.id);
+  actions.append(button(on ? t("spotlight_off") : t("spotlight"),
+    () => send(on ? { type: "spotlight.set" } : { type: "spotlight.set", contribution_id: c.id }, "done_saved"),
+    { glyph: "◉", pressed: on, data: { action: "spotlight" } }));
+  const fwd = isForwarded(ref);
+  actions.append(button(fwd ? t("unforward") : t("forward"),
+    () => send({ type: "outcome.mark", contribution_id: c.id, marked: !fwd }, "done_saved"),
+    { glyph: "✉", pressed: fwd, data: { action: "forward" } }));
+  const boxId = `sel-${c.id}-${clusterId || "x"}`;
+  const box = h("input", { type: "checkbox", checked: selected.has(c.id), onchange: (e) => {
+    if (e.target.checked) selected.add(c.id); else selected.delete(c.id);
+    scheduleRender();
+  } });
+  box.id = boxId;
+  actions.append(h("span", { class: "ch-check ch-check--small" }, box, h("label", { for: boxId, text: t("select_ballot") })));
+  if (clusterId) {
+    actions.append(button(t("detach"), () => send({ type: "cluster.detach", contribution_id: c.id }, "done_saved"),
+      { glyph: "⇱", data: { action: "detach" } }));
+  }
+  li.append(actions);
+  return li;
+}
+
+function mergeForm(sourceId, targets, labelKey) {
+  if (!targets.length) return null;
+  const id = `merge-${sourceId}`;
+  const sel = h("select", {});
+  for (const tgt of targets) sel.append(h("option", { value: tgt.id, text: tgt.label }));
+  if (drafts.has(id)) sel.value = drafts.get(id);
+  sel.addEventListener("change", () => drafts.set(id, sel.value));
+  return h("form", { class: "ch-inline", onsubmit: (e) => {
+    e.preventDefault();
+    drafts.delete(id);
+    send({ type: "cluster.merge", cluster_id: sourceId, into: sel.value }, "done_merged");
+  } }, field(id, t(labelKey), sel), h("button", { type: "submit", class: "button button--small" }, icon("⇲"), h("span", { text: t("merge") })));
+}
+
+function pointCard(cl, n, session, all) {
+  const ref = `cluster:${cl.id}`;
+  const art = h("article", { class: "ch-point", "data-cluster": cl.id, "aria-labelledby": `pt-${cl.id}` });
+  const label = clusterLabel(cl, cl.id);
+  art.append(h("header", { class: "ch-point__head" },
+    h("span", { class: "ch-num", "aria-hidden": "true", text: formatNumber(n) }),
+    h("h4", { class: "ch-point__title", id: `pt-${cl.id}` },
+      h("span", { class: "visually-hidden", text: `${t("point_n", { n: formatNumber(n) })}: ` }),
+      userText("span", cl.title ? "" : "ch-point__terms", label, null)),
+    h("p", { class: "ch-point__raised", text: t("raised_by", { k: formatNumber(cl.raised_by), m: formatNumber(cl.of) }) })));
+  const chips = h("ul", { class: "ch-chips" });
+  for (const gid of cl.groups || []) chips.append(h("li", { class: "ch-chip", text: groupName(gid) }));
+  art.append(chips);
+  if (cl.terms && cl.terms.length && cl.title) art.append(h("p", { class: "ch-muted", text: `${t("shared_terms")} ${cl.terms.join(" · ")}` }));
+  const flags = h("p", { class: "ch-point__flags" });
+  if (isForwarded(ref)) flags.append(h("span", { class: "ch-flag ch-flag--forwarded" }, icon("✉"), h("span", { text: t("forwarded") })));
+  if (spotlit("cluster_id", cl.id)) flags.append(h("span", { class: "ch-flag ch-flag--spot" }, icon("◉"), h("span", { text: t("on_plenary") })));
+  if (flags.childNodes.length) art.append(flags);
+
+  const on = spotlit("cluster_id", cl.id);
+  const fwd = isForwarded(ref);
+  const members = (cl.contributions || []).map(live).filter(Boolean);
+  const canCurate = cl.id.startsWith("c-");
+  const actions = h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_point") },
+    button(on ? t("spotlight_off") : t("spotlight"),
+      () => send(on ? { type: "spotlight.set" } : { type: "spotlight.set", cluster_id: cl.id }, "done_saved"),
+      { glyph: "◉", pressed: on, data: { action: "spotlight-cluster" } }),
+    canCurate ? button(fwd ? t("unforward") : t("forward"),
+      () => send({ type: "outcome.mark", cluster_id: cl.id, marked: !fwd }, "done_saved"),
+      { glyph: "✉", pressed: fwd, data: { action: "forward-cluster" } }) : null,
+    button(t("select_members"), () => { for (const c of members) selected.add(c.id); scheduleRender(); },
+      { glyph: "☑", data: { action: "select-members" } }));
+  art.append(actions);
+  if (canCurate) {
+    const titleId = `title-${cl.id}`;
+    const input = h("input", { type: "text", maxlength: "200", dir: "auto", value: draft(titleId, cl.title || "") });
+    art.append(h("form", { class: "ch-inline ch-point__title-form", onsubmit: (e) => {
+      e.preventDefault();
+      drafts.delete(titleId);
+      send({ type: "cluster.title", cluster_id: cl.id, title: input.value.trim() }, "done_saved");
+    } }, field(titleId, t("point_title"), input),
+      h("button", { type: "submit", class: "button button--small" }, h("span", { text: t("save") }))));
+    const targets = all.filter((o) => o.id !== cl.id).map((o, i) => ({ id: o.id, label: `${formatNumber(all.indexOf(o) + 1)}. ${clusterLabel(o, o.id)}` }));
+    const merge = mergeForm(cl.id, targets, "merge_into");
+    const titleForm = art.lastElementChild;
+    art.append(h("div", { class: "ch-point__curate" }, titleForm, merge));
+  }
+  const ul = h("ul", { class: "ch-items" });
+  for (const c of members) ul.append(contributionRow(c, { clusterId: canCurate ? cl.id : null, session }));
+  art.append(h("details", { class: "ch-point__members", open: true },
+    h("summary", { text: t("members_n", { n: formatNumber(members.length) }) }), ul));
+  return art;
+}
+
+function renderSynthesis() {
+  const session = currentSession();
+  const questions = (session && session.questions) || [];
+  if (!questions.some((q) => q.id === ui.question)) ui.question = questions.length ? questions[0].id : null;
+  const tabs = h("div", { class: "ch-tabs", role: "group", "aria-label": t("questions_label") });
+  questions.forEach((q, i) => {
+    const count = (session.groups || []).reduce((n, gid) => n + MeetingClient.listOf(client.view(), gid, q.id).length, 0);
+    tabs.append(button(`${t("question_n", { n: formatNumber(i + 1) })} (${formatNumber(count)})`, () => { ui.question = q.id; scheduleRender(); },
+      { pressed: ui.question === q.id, cls: "ch-tab", data: { question: q.id } }));
+  });
+  const ss = session && synthSession(session.id);
+  if (ss && (ss.converging || []).length) {
+    tabs.append(button(t("across_questions"), () => { ui.question = "*"; scheduleRender(); },
+      { pressed: ui.question === "*", cls: "ch-tab" }));
+  }
+  if (ui.question === null && ss && ss.converging.length) ui.question = "*";
+  const body = [];
+  if (!session) body.push(h("p", { class: "ch-muted", text: t("no_session") }));
+  if (ui.question === "*" && ss) {
+    body.push(h("p", { class: "ch-question", text: t("across_questions") }));
+    const list = ss.converging;
+    list.forEach((cl, i) => body.push(pointCard(cl, i + 1, session, list)));
+  } else if (ui.question) {
+    const found = questionById(ui.question);
+    body.push(h("p", { class: "ch-question", text: pick(found.question.text, fb()) }));
+    const sq = synthQuestion(ui.question);
+    if (!synthesis) body.push(h("p", { class: "ch-muted", text: t("synthesis_loading") }));
+    const converging = (sq && sq.converging) || [];
+    body.push(h("h3", { class: "ch-subtitle" }, icon("⇉", true), h("span", { text: t("converging_title") })));
+    if (!converging.length) body.push(h("p", { class: "ch-muted", text: t("converging_none") }));
+    converging.forEach((cl, i) => body.push(pointCard(cl, i + 1, session, converging)));
+
+    const diverging = (sq && sq.diverging) || [];
+    body.push(h("h3", { class: "ch-subtitle" }, icon("≠"), h("span", { text: t("diverging_title") })));
+    if (!diverging.length) body.push(h("p", { class: "ch-muted", text: t("diverging_none") }));
+    const numberOf = new Map(converging.map((cl, i) => [cl.id, i + 1]));
+    for (const d of diverging) {
+      // compact: the actions are on the same contributions above (converging) and below (one group)
+      const ul = h("ul", { class: "ch-compact" });
+      for (const c of (d.contributions || []).map(live).filter(Boolean)) {
+        ul.append(h("li", { class: "ch-compact__item", "data-kind": c.kind },
+          h("span", { class: "ch-item__group", text: groupName(c.group_id) }), " ", agreementBadge(c.agreement), " ",
+          userText("span", "", c.text, c.lang)));
+      }
+      const reason = h("p", { class: "ch-diverging__reason" });
+      if (d.cluster_id && numberOf.has(d.cluster_id)) reason.append(h("span", { class: "ch-num", text: formatNumber(numberOf.get(d.cluster_id)) }), " ");
+      reason.append(h("span", { text: t(`reason_${d.reason}`) }));
+      body.push(h("div", { class: "ch-diverging" }, reason, ul));
+    }
+
+    const unique = ((sq && sq.unique) || []).map(live).filter(Boolean);
+    body.push(h("h3", { class: "ch-subtitle" }, icon("◌"), h("span", { text: t("unique_title") })));
+    if (!unique.length) body.push(h("p", { class: "ch-muted", text: t("unique_none") }));
+    const ul = h("ul", { class: "ch-items" });
+    const targets = converging.filter((cl) => cl.id.startsWith("c-")).map((cl, i) => ({ id: cl.id, label: `${formatNumber(converging.indexOf(cl) + 1)}. ${clusterLabel(cl, cl.id)}` }));
+    for (const c of unique) {
+      const row = contributionRow(c, { session });
+      const merge = mergeForm(`c-${c.id}`, targets, "join_point");
+      if (merge) row.append(merge);
+      ul.append(row);
+    }
+    body.push(ul);
+    // contributions the synthesis has not seen yet (it lags by a second)
+    const known = new Set([...converging.flatMap((cl) => cl.contributions), ...unique.map((c) => c.id)]);
+    const fresh = [];
+    for (const gid of (session.groups || [])) for (const c of MeetingClient.listOf(client.view(), gid, ui.question)) if (!known.has(c.id)) fresh.push(c);
+    if (fresh.length && synthesis) {
+      body.push(h("h3", { class: "ch-subtitle", text: t("not_analysed") }));
+      const ul2 = h("ul", { class: "ch-items" });
+      for (const c of fresh) ul2.append(contributionRow(c, { session }));
+      body.push(ul2);
+    }
+  }
+  section(els.synthesis, "synthesis_title", tabs, ...body);
+}
+
+// ----- ballots -------------------------------------------------------------------------------------
+
+function resultsBlock(ballot, results) {
+  if (!results) return h("p", { class: "ch-muted", text: t("results_loading") });
+  const ol = h("ol", { class: "ch-results" });
+  const regionIds = (meeting().regions || []).map((r) => r.id);
+  const items = new Map((ballot.items || []).map((it) => [it.contribution_id, it]));
+  for (const row of results.results || []) {
+    const it = items.get(row.contribution_id) || {};
+    const li = h("li", { class: "ch-result" }, userText("p", "ch-result__text", it.text || "", it.lang));
+    if (results.mode === "dots") {
+      li.append(h("p", { class: "ch-result__counts", text: t("dots_n", { n: formatNumber(row.dots || 0), v: formatNumber(row.turnout || 0) }) }));
+    } else {
+      const c = row.counts || {};
+      const total = (c.yes || 0) + (c.no || 0) + (c.unsure || 0);
+      const bar = h("div", { class: "ch-stack", "aria-hidden": "true" });
+      for (const k of ["yes", "no", "unsure"]) {
+        const seg = h("span", { class: `ch-stack__seg ch-stack__seg--${k}` });
+        seg.style.setProperty("--share", String(total ? (c[k] || 0) / total : 0));
+        bar.append(seg);
+      }
+      li.append(bar, h("p", { class: "ch-result__counts", text: t("counts", {
+        yes: formatNumber(c.yes || 0), no: formatNumber(c.no || 0), unsure: formatNumber(c.unsure || 0) }) }));
+    }
+    const regions = h("ul", { class: "ch-regions", "aria-label": t("by_region") });
+    for (const rid of regionIds) {
+      const cell = (row.by_region || {})[rid];
+      regions.append(h("li", { class: "ch-region" + (cell ? "" : " ch-region--hidden") },
+        h("span", { class: "ch-region__name", text: regionName(rid) }),
+        h("span", { class: "ch-region__value", text: cell
+          ? t("region_rate", { rate: pct(cell.agree_rate), yes: formatNumber((results.mode === "dots" ? cell.supporters : cell.yes) || 0), votes: formatNumber(cell.voters || 0) })
+          : "—" })));
+    }
+    li.append(regions);
+    ol.append(li);
+  }
+  return h("div", {}, h("p", { class: "ch-muted", text: t("voters_n", { n: formatNumber(results.participants || 0) }) }), ol,
+    h("p", { class: "hint", text: t("region_hidden_hint") }));
+}
+
+function renderBallots() {
+  const chosen = [...selected].map(live).filter(Boolean);
+  for (const id of [...selected]) if (!live(id)) selected.delete(id);
+  const selList = h("ul", { class: "ch-selected" });
+  for (const c of chosen) {
+    selList.append(h("li", { class: "ch-selected__item" },
+      h("span", { class: "ch-item__group", text: groupName(c.group_id) }), " ",
+      userText("span", "ch-selected__text", c.text, c.lang),
+      button(t("remove"), () => { selected.delete(c.id); scheduleRender(); }, { cls: "button--quiet", glyph: "✕" })));
+  }
+  const mode = drafts.get("ch-mode") || "yes_no";
+  const radio = (value, labelKey) => {
+    const input = h("input", { type: "radio", name: "ch-mode", value, checked: mode === value,
+      onchange: () => { drafts.set("ch-mode", value); scheduleRender(); } });
+    input.id = `ch-mode-${value}`;
+    return h("span", { class: "ch-check" }, input, h("label", { for: input.id, text: t(labelKey) }));
+  };
+  const dots = h("input", { type: "number", min: "1", max: "100", step: "1", value: draft("ch-dots", "5") });
+  const prompt = h("input", { type: "text", maxlength: "400", dir: "auto", value: draft("ch-prompt", "") });
+  const form = h("form", { class: "ch-ballot-form", onsubmit: (e) => {
+    e.preventDefault();
+    if (!chosen.length) { toast(t("ballot_empty"), { error: true }); return; }
+    const op = { type: "ballot.open", contribution_ids: chosen.map((c) => c.id), mode };
+    if (mode === "dots") op.dots = Math.max(1, Math.min(100, Number(dots.value) || 5));
+    if (prompt.value.trim()) op.prompt = prompt.value.trim();
+    send(op, "done_ballot").then((ack) => {
+      if (ack && ack.ok) { selected.clear(); drafts.delete("ch-prompt"); scheduleRender(); }
+    });
+  } },
+    h("p", { class: "ch-strong", text: t("selected_n", { n: formatNumber(chosen.length) }) }),
+    chosen.length ? selList : h("p", { class: "hint", text: t("select_hint") }),
+    chosen.length ? button(t("clear_selection"), () => { selected.clear(); scheduleRender(); }, { cls: "button--quiet" }) : null,
+    h("fieldset", { class: "ch-fieldset" }, h("legend", { text: t("ballot_mode") }), radio("yes_no", "mode_yes_no"), radio("dots", "mode_dots")),
+    mode === "dots" ? field("ch-dots", t("dots_allowance"), dots) : null,
+    field("ch-prompt", t("ballot_prompt"), prompt, t("ballot_prompt_hint")),
+    h("button", { type: "submit", class: "button button--primary", disabled: !chosen.length, "data-action": "ballot-open" },
+      icon("☑"), h("span", { text: t("ballot_open") })));
+
+  const list = h("ol", { class: "ch-ballots", reversed: true });
+  for (const b of [...(x().ballots || [])].reverse()) {
+    const open = b.status === "open";
+    const li = h("li", { class: "ch-ballot" + (open ? " ch-ballot--open" : "") });
+    li.append(h("h3", { class: "ch-ballot__title" },
+      h("span", { text: t("ballot_n", { id: b.id }) }),
+      h("span", { class: "ch-flag " + (open ? "ch-flag--open" : "ch-flag--closed") }, icon(open ? "●" : "■"), h("span", { text: open ? t("ballot_is_open") : t("ballot_is_closed") })),
+      b.revealed ? h("span", { class: "ch-flag ch-flag--spot" }, icon("◉"), h("span", { text: t("on_plenary") })) : null));
+    if (b.prompt) li.append(userText("p", "ch-ballot__prompt", b.prompt, null));
+    li.append(h("p", { class: "ch-muted", text: b.mode === "dots" ? t("mode_dots_n", { n: formatNumber(b.dots || 0) }) : t("mode_yes_no") }));
+    li.append(h("div", { class: "ch-actions" },
+      open ? button(t("ballot_close"), () => send({ type: "ballot.close", ballot_id: b.id }, "done_saved"), { glyph: "■", data: { action: "ballot-close" } }) : null,
+      button(b.revealed ? t("ballot_hide") : t("ballot_reveal"),
+        () => send({ type: "ballot.reveal", ballot_id: b.id, revealed: !b.revealed }, "done_saved"),
+        { glyph: "◉", pressed: Boolean(b.revealed), cls: b.revealed ? "" : "button--primary", data: { action: "ballot-reveal" } })));
+    li.append(resultsBlock(b, ballotResults.get(b.id)));
+    list.append(li);
+  }
+  section(els.ballots, "ballots_title", form, list);
+}
+
+// ----- the outcome --------------------------------------------------------------------------------
+
+function refText(ref) {
+  const [kind, id] = [ref.slice(0, ref.indexOf(":")), ref.slice(ref.indexOf(":") + 1)];
+  if (kind === "contribution") {
+    const c = client.contributions.get(id);
+    return { label: t("ref_contribution"), text: c ? c.text : id, lang: c && c.lang, group: c ? groupName(c.group_id) : "" };
+  }
+  const cl = clusterById(id);
+  return { label: t("ref_point"), text: clusterLabel(cl, id), lang: null, group: cl ? (cl.groups || []).map(groupName).join(", ") : "" };
+}
+
+function renderOutcome() {
+  const outcome = x().outcome || { order: [], wording: {}, marked: {} };
+  const order = outcome.order || [];
+  const ol = h("ol", { class: "ch-outcome" });
+  const langs = meeting().languages || [uiLang];
+  order.forEach((ref, i) => {
+    const info = refText(ref);
+    const wording = (outcome.wording || {})[ref];
+    const safe = ref.replace(/[^A-Za-z0-9_-]/g, "_");
+    const textId = `word-${safe}`, langId = `wordlang-${safe}`;
+    const textarea = h("textarea", { rows: "3", maxlength: "2000", dir: "auto" });
+    textarea.value = draft(textId, wording ? wording.text : "");
+    const langSel = h("select", {});
+    for (const code of langs) langSel.append(h("option", { value: code, lang: code, text: languageName(code) }));
+    langSel.value = draft(langId, (wording && wording.lang) || info.lang || uiLang);
+    langSel.addEventListener("change", () => drafts.set(langId, langSel.value));
+    const [kind, id] = [ref.slice(0, ref.indexOf(":")), ref.slice(ref.indexOf(":") + 1)];
+    const target = kind === "contribution" ? { contribution_id: id } : { cluster_id: id };
+    const move = (delta) => {
+      const next = order.slice();
+      next.splice(i, 1);
+      next.splice(i + delta, 0, ref);
+      send({ type: "outcome.order", order: next }, "done_saved");
+    };
+    ol.append(h("li", { class: "ch-outcome__item" },
+      h("p", { class: "ch-item__meta" }, h("span", { class: "ch-flag", text: info.label }), info.group ? h("span", { class: "ch-item__group", text: info.group }) : null),
+      userText("p", "ch-item__text", info.text, info.lang),
+      wording ? h("p", { class: "ch-wording" }, h("span", { class: "ch-strong", text: t("wording_current") }), " ", userText("span", "", wording.text, wording.lang)) : null,
+      h("form", { class: "ch-wording-form", onsubmit: (e) => {
+        e.preventDefault();
+        drafts.delete(textId);
+        send({ type: "outcome.wording", ...target, text: textarea.value.trim(), lang: langSel.value }, "done_saved");
+      } },
+        field(textId, t("wording_label"), textarea, t("wording_hint")),
+        h("div", { class: "ch-inline" }, field(langId, t("wording_lang"), langSel),
+          h("button", { type: "submit", class: "button button--small button--primary" }, h("span", { text: t("save") })))),
+      h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_item") },
+        button(t("move_up"), () => move(-1), { glyph: "↑", disabled: i === 0 }),
+        button(t("move_down"), () => move(1), { glyph: "↓", disabled: i === order.length - 1 }),
+        button(t("unforward"), () => send({ type: "outcome.mark", ...target, marked: false }, "done_saved"), { glyph: "✕", cls: "button--danger" }))));
+  });
+  section(els.outcome, "outcome_title", order.length ? ol : h("p", { class: "ch-muted", text: t("outcome_none") }));
+}
+
+function renderReport() {
+  const langs = meeting().languages || [uiLang];
+  const sel = h("select", { onchange: (e) => { ui.reportLang = e.target.value; renderReport(); } });
+  for (const code of langs) sel.append(h("option", { value: code, lang: code, text: languageName(code) }));
+  sel.value = langs.includes(ui.reportLang) ? ui.reportLang : langs[0];
+  const ul = h("ul", { class: "ch-links" });
+  for (const [fmt, key] of REPORT_FORMATS) {
+    ul.append(h("li", {}, h("a", { class: "button button--small", href: api(`/report.${fmt}?lang=${encodeURIComponent(sel.value)}`), download: "" },
+      icon("⤓"), h("span", { text: t(key) }))));
+  }
+  const focused = document.activeElement && document.activeElement.id === "ch-report-lang";
+  section(els.report, "report_title", field("ch-report-lang", t("report_lang"), sel), ul);
+  if (focused) $("ch-report-lang").focus();
+}
+
+// ----- render everything -------------------------------------------------------------------------------
+
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; render(); });
+}
+
+function render() {
+  if (!client.meeting) return;
+  const active = document.activeElement;
+  const activeId = active && active.id;
+  const activeAction = active && active.closest && active.closest("button") && !activeId
+    ? { action: active.dataset.action, row: (active.closest("[data-contribution],[data-cluster],[data-question]") || {}).dataset } : null;
+  const selection = active && "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
+  setText(els.meetingTitle, pick(meeting().title, fb()));
+  renderNow();
+  renderSessions();
+  renderBoards();
+  renderSynthesis();
+  renderBallots();
+  renderOutcome();
+  renderReport();
+  // give focus back to the control the chair was using
+  if (activeId && !document.contains(active)) {
+    const again = document.getElementById(activeId);
+    if (again) {
+      again.focus();
+      if (selection && again.setSelectionRange && selection[0] != null) { try { again.setSelectionRange(...selection); } catch { /* number inputs */ } }
+    }
+  } else if (activeAction && !document.contains(active) && activeAction.action) {
+    const scope = activeAction.row || {};
+    const sel = scope.contribution ? `[data-contribution="${CSS.escape(scope.contribution)}"]`
+      : scope.cluster ? `[data-cluster="${CSS.escape(scope.cluster)}"]` : "";
+    const again = document.querySelector(`${sel} [data-action="${CSS.escape(activeAction.action)}"]`) || null;
+    if (again) again.focus();
+  }
+  els.app.setAttribute("aria-busy", "false");
+}
+
+const STATUS_TEXT = {
+  connecting: "status_connecting", online: "status_online", syncing: "status_syncing",
+  offline: "status_offline", refused: "status_refused",
+};
+function renderStatus(status) {
+  els.status.dataset.state = status;
+  setText(els.status, t(STATUS_TEXT[status] || "status_connecting"));
+}
+
+// ----- wiring ------------------------------------------------------------------------------------------
+
+client.on("change", (info) => {
+  if (info && info.reason === "state") refreshLive();
+  scheduleRender();
+});
+client.on("event", (ev) => {
+  const ex = x();
+  switch (ev.type) {
+    case "spotlight.set": ex.spotlight = ev.spotlight || null; break;
+    case "meeting.anonymity": ex.anonymous = Boolean(ev.anonymous); break;
+    case "participant.joined": ex.participants = (ex.participants || 0) + 1; break;
+    case "cluster.titled": {
+      ex.curation = ex.curation || { titles: {} };
+      ex.curation.titles = { ...(ex.curation.titles || {}) };
+      if (ev.title) ex.curation.titles[ev.cluster_id] = ev.title; else delete ex.curation.titles[ev.cluster_id];
+      const cl = clusterById(ev.cluster_id);
+      if (cl) cl.title = ev.title || null;
+      break;
+    }
+    case "outcome.marked": {
+      const o = ex.outcome || (ex.outcome = { marked: {}, wording: {}, order: [] });
+      if (ev.marked) { o.marked[ev.ref] = true; if (!o.order.includes(ev.ref)) o.order.push(ev.ref); }
+      else { delete o.marked[ev.ref]; o.order = o.order.filter((r) => r !== ev.ref); }
+      break;
+    }
+    case "outcome.wording": {
+      const o = ex.outcome || (ex.outcome = { marked: {}, wording: {}, order: [] });
+      if (ev.text) o.wording[ev.ref] = { text: ev.text, lang: ev.lang }; else delete o.wording[ev.ref];
+      break;
+    }
+    case "outcome.ordered": (ex.outcome || (ex.outcome = { marked: {}, wording: {}, order: [] })).order = ev.order.slice(); break;
+    case "ballot.opened": ex.ballots = [...(ex.ballots || []).filter((b) => b.id !== ev.ballot.id), ev.ballot]; break;
+    case "ballot.closed": ex.ballots = (ex.ballots || []).map((b) => (b.id === ev.ballot_id ? { ...b, status: "closed" } : b)); break;
+    case "ballot.revealed": ex.ballots = (ex.ballots || []).map((b) => (b.id === ev.ballot_id ? { ...b, revealed: ev.revealed !== false } : b)); break;
+    case "synthesis.updated": if (ev.synthesis) synthesis = ev.synthesis; break;
+    case "ballot.results": if (ev.results) ballotResults.set(ev.ballot_id, ev.results); break;
+    default: break;
+  }
+  scheduleRender();
+});
+client.on("status", (status) => {
+  renderStatus(status);
+  if (status === "online" && client.meeting) refreshLive();
+});
+client.on("load_failed", () => setText(els.status, t("load_failed")));
+client.on("error", ({ op, error }) => {
+  toast(t("op_refused", { what: t(`op_${op.type.replace(".", "_")}`), why: errorText(error) }), { error: true });
+});
+
+setInterval(() => {
+  const el = $("ch-timer");
+  if (el) setText(el, timerText());
+}, 500);
+
+renderStatus(client.status);
+client.start();
+
+// for tests and debugging in the console
+window.facilitatorChair = { client, selected, get synthesis() { return synthesis; }, orderKey };

@@ -1,0 +1,792 @@
+// The plenary dashboard: the screen the chair projects during the general discussion.
+// Read-only, 1920×1080 seen from 20 metres, never scrolls, never needs a reload.
+//
+// What it shows, and how it moves (a deliberate choice, kept simple for the room):
+//
+// - It rotates through the "views" of the current session: for each guiding question, the
+//   answers of every group side by side, then (when there is something to show) its synthesis:
+//   converging points, diverging points, ideas raised by one group only; at the end, the
+//   converging points that span several questions of the session.
+// - A view that does not fit the screen is cut into pages, which rotate too. Each page stays
+//   ROTATE seconds (25 by default; `?rotate=N` in the address sets it, `?rotate=0` stops it).
+// - The chair steers the screen with the ops it already has, no extra protocol:
+//     spotlight a contribution -> the screen stops on the answers of its question, on the page
+//                                 that holds it, with the contribution highlighted;
+//     spotlight a cluster      -> the screen stops on the synthesis that holds it, highlighted;
+//     reveal a ballot          -> the screen shows its results (live while voting is open)
+//                                 until the chair hides them again.
+//   Spotlight comes first, then a revealed ballot, then the rotation.
+// - On the projector laptop: arrow keys go to the previous or next page, Space pauses.
+//
+// Every user text goes in with textContent; nothing is built from HTML strings.
+
+import { MeetingClient } from "./client.js";
+import { boot, t, lang as uiLang, pick, formatNumber } from "./i18n.js";
+
+const params = new URLSearchParams(window.location.search);
+const ROTATE = (() => {
+  const n = Number.parseInt(params.get("rotate") ?? "", 10);
+  return Number.isFinite(n) && n >= 0 ? n : 25;
+})();
+const NEW_MS = 10000; // how long a new or changed contribution is marked "New"
+
+// A shape as well as a colour for each kind and level of agreement (never colour alone).
+const KIND_ICON = {
+  good_practice: "★", innovative_solution: "✦", principle: "◆", recommendation: "➜",
+  gap: "▲", partnership: "⇄", commitment: "✔", other: "●",
+};
+const MIRRORED = new Set(["recommendation"]);
+const AGREEMENT_ICON = { consensus: "●", majority: "◐", divergent: "≠" };
+const CHOICE_ICON = { yes: "✔", no: "✖", unsure: "?" };
+
+const client = new MeetingClient({ meetingId: boot.meeting_id, page: "plenary" });
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  app: $("app"), meetingTitle: $("meeting-title"), session: $("pl-session"), number: $("pl-number"),
+  question: $("pl-question"), timer: $("pl-timer"), timerLabel: $("pl-timer-label"),
+  timerValue: $("pl-timer-value"), join: $("pl-join"), joinQr: $("pl-join-qr"),
+  joinTitle: $("pl-join-title"), joinHow: $("pl-join-how"), joinCode: $("pl-join-code"),
+  participants: $("pl-participants"), stage: $("pl-stage"), progress: $("pl-progress"),
+  page: $("pl-page"), paused: $("pl-paused"), status: $("conn-status"),
+};
+
+// ----- small DOM helpers ------------------------------------------------------------------------
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value == null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) if (child != null && child !== false) el.append(child);
+  return el;
+}
+
+function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+
+function icon(glyph, mirrored = false) {
+  return h("span", { class: "icon" + (mirrored ? " icon--mirror" : ""), "aria-hidden": "true", text: glyph });
+}
+
+// A contribution's own text: its language, and the direction its first strong letter says.
+function userText(tag, cls, text, textLang) {
+  return h(tag, { class: cls, dir: "auto", lang: textLang || null, text });
+}
+
+const pct = (rate) => formatNumber(rate || 0, { style: "percent", maximumFractionDigits: 0 });
+
+// ----- the model: what the client keeps, plus the plenary's own extras ----------------------------
+
+let synthesis = null; // GET /api/m/<id>/synthesis, then synthesis.updated
+const ballotResults = new Map(); // ballot id -> results (revealed ballots only)
+let pinnedBallotId = null; // the ballot the chair revealed last
+const seen = new Map(); // contribution id -> {version, at}: marks new and changed contributions
+let loaded = false;
+
+const x = () => client.extra;
+const meeting = () => client.meeting || {};
+const fallbackLang = () => meeting().default_language;
+const sessions = () => meeting().sessions || [];
+const sessionById = (id) => sessions().find((s) => s.id === id);
+function questionById(qid) {
+  for (const s of sessions()) {
+    const i = (s.questions || []).findIndex((q) => q.id === qid);
+    if (i >= 0) return { session: s, question: s.questions[i], index: i };
+  }
+  return null;
+}
+
+function groupLabel(gid, session) {
+  if (x().anonymous) {
+    const order = (session && session.groups) || [];
+    const i = Math.max(0, order.indexOf(gid));
+    const letters = Array.from(t("group_letters"));
+    return t("group_letter", { letter: letters[i] || formatNumber(i + 1) });
+  }
+  const g = (meeting().groups || []).find((group) => group.id === gid);
+  return g ? pick(g.name, fallbackLang()) : gid;
+}
+
+const regionName = (rid) => {
+  const r = (meeting().regions || []).find((region) => region.id === rid);
+  return r ? pick(r.name, fallbackLang()) : rid;
+};
+
+function synthQuestion(qid) {
+  return synthesis && (synthesis.questions || []).find((q) => q.question_id === qid);
+}
+
+function synthSession(sid) {
+  return synthesis && (synthesis.sessions || []).find((s) => s.session_id === sid);
+}
+
+function updateBallot(id, fields) {
+  const ballots = x().ballots || [];
+  x().ballots = ballots.map((b) => (b.id === id ? { ...b, ...fields } : b));
+}
+
+// ----- loading what the socket does not replay (live views) ---------------------------------------
+
+async function getJSON(path) {
+  const response = await fetch(path, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+async function refreshLive() {
+  const base = `/api/m/${encodeURIComponent(boot.meeting_id)}`;
+  try {
+    synthesis = await getJSON(`${base}/synthesis`);
+  } catch (err) { console.warn(err); }
+  for (const b of x().ballots || []) {
+    if (!b.revealed) continue;
+    try { ballotResults.set(b.id, await getJSON(`${base}/ballots/${encodeURIComponent(b.id)}`)); } catch (err) { console.warn(err); }
+  }
+  scheduleRender();
+}
+
+async function fetchBallot(id) {
+  try {
+    ballotResults.set(id, await getJSON(`/api/m/${encodeURIComponent(boot.meeting_id)}/ballots/${encodeURIComponent(id)}`));
+    scheduleRender();
+  } catch (err) { console.warn(err); }
+}
+
+// ----- views and navigation ------------------------------------------------------------------------
+
+const nav = { index: 0, page: 0, pages: 1, shownAt: Date.now(), paused: false, key: "" };
+
+function currentSession() { return sessionById(client.sessionId); }
+
+function rotationViews() {
+  const session = currentSession();
+  if (!session) return [];
+  const views = [];
+  (session.questions || []).forEach((q) => {
+    views.push({ type: "answers", qid: q.id });
+    const sq = synthQuestion(q.id);
+    if (sq && ((sq.converging || []).length || (sq.diverging || []).length)) views.push({ type: "synthesis", qid: q.id });
+  });
+  const ss = synthSession(session.id);
+  if (ss && (ss.converging || []).length) views.push({ type: "session", sid: session.id });
+  return views;
+}
+
+function pinnedView() {
+  const spot = x().spotlight;
+  if (spot && spot.contribution_id) {
+    const c = client.contributions.get(spot.contribution_id);
+    if (c && !c.deleted) return { type: "answers", qid: c.question_id, focus: c.id, reason: "spotlight" };
+  }
+  if (spot && spot.cluster_id && synthesis) {
+    for (const q of synthesis.questions || []) {
+      if ((q.converging || []).some((cl) => cl.id === spot.cluster_id)
+          || (q.diverging || []).some((d) => d.cluster_id === spot.cluster_id)) {
+        return { type: "synthesis", qid: q.question_id, focus: spot.cluster_id, reason: "spotlight" };
+      }
+    }
+    for (const s of synthesis.sessions || []) {
+      if ((s.converging || []).some((cl) => cl.id === spot.cluster_id)) {
+        return { type: "session", sid: s.session_id, focus: spot.cluster_id, reason: "spotlight" };
+      }
+    }
+  }
+  const ballot = (x().ballots || []).find((b) => b.id === pinnedBallotId && b.revealed);
+  if (ballot) return { type: "ballot", id: ballot.id, reason: "ballot" };
+  return null;
+}
+
+const viewKey = (v) => v ? [v.type, v.qid || v.sid || v.id || "", v.focus || ""].join(":") : "";
+
+function currentView() {
+  const pinned = pinnedView();
+  if (pinned) return { view: pinned, views: rotationViews() };
+  const views = rotationViews();
+  if (!views.length) return { view: null, views };
+  nav.index = ((nav.index % views.length) + views.length) % views.length;
+  return { view: views[nav.index], views };
+}
+
+function step(delta) {
+  const { view, views } = currentView();
+  const pinned = view && view.reason;
+  if (delta > 0 && nav.page + 1 < nav.pages) nav.page += 1;
+  else if (delta < 0 && nav.page > 0) nav.page -= 1;
+  else if (!pinned && views.length) {
+    nav.index = (nav.index + delta + views.length) % views.length;
+    nav.page = delta > 0 ? 0 : Number.MAX_SAFE_INTEGER; // the last page of the previous view
+  } else if (pinned) {
+    nav.page = delta > 0 ? 0 : Math.max(0, nav.pages - 1);
+  }
+  nav.shownAt = Date.now();
+  render();
+}
+
+// ----- rendering: the top bar -----------------------------------------------------------------------
+
+function renderBar(view) {
+  const fb = fallbackLang();
+  let sessionTitle = "", number = "", heading = "";
+  if (view && (view.type === "answers" || view.type === "synthesis")) {
+    const found = questionById(view.qid);
+    if (found) {
+      sessionTitle = pick(found.session.title, fb);
+      number = t("question_of", { n: formatNumber(found.index + 1), total: formatNumber(found.session.questions.length) });
+      heading = pick(found.question.text, fb);
+    }
+  } else if (view && view.type === "session") {
+    const s = sessionById(view.sid);
+    sessionTitle = s ? pick(s.title, fb) : "";
+    heading = t("across_questions");
+  } else if (view && view.type === "ballot") {
+    const b = (x().ballots || []).find((ballot) => ballot.id === view.id);
+    const s = currentSession();
+    sessionTitle = s ? pick(s.title, fb) : "";
+    number = t("vote_results");
+    heading = (b && b.prompt) || t("ballot_prompt_default");
+  } else {
+    const s = currentSession();
+    sessionTitle = s ? pick(s.title, fb) : "";
+    heading = s ? "" : t("session_none");
+  }
+  setText(els.session, sessionTitle);
+  setText(els.number, number);
+  els.number.hidden = !number;
+  setText(els.question, heading);
+  // a long question gets a smaller size, so it never takes the answers' room
+  els.question.classList.toggle("pl-bar__question--long", heading.length > 140);
+  els.question.classList.toggle("pl-bar__question--very-long", heading.length > 240);
+}
+
+function renderJoin() {
+  const hasJoin = Boolean(boot.join_code);
+  els.join.hidden = !hasJoin;
+  if (!hasJoin) return;
+  if (boot.join_qr && els.joinQr.getAttribute("src") !== boot.join_qr) {
+    els.joinQr.src = boot.join_qr;
+    els.joinQr.alt = t("join_qr_alt");
+  }
+  els.joinQr.hidden = !boot.join_qr;
+  let where = "";
+  try {
+    const url = new URL(boot.join_url);
+    where = url.host + url.pathname;
+  } catch { where = ""; }
+  setText(els.joinTitle, t("join_title"));
+  const [before, after = ""] = t("join_scan").split("{url}");
+  // the address is always left to right, even inside an Arabic sentence
+  els.joinHow.replaceChildren(before, h("bdi", { dir: "ltr", text: where }), after);
+  els.joinHow.hidden = !where;
+  setText(els.joinCode, boot.join_code);
+  const n = x().participants || 0;
+  setText(els.participants, n ? t("participants_n", { n: formatNumber(n) }) : "");
+  els.participants.hidden = !n;
+}
+
+function twoDigits(n) { return formatNumber(n, { minimumIntegerDigits: 2, useGrouping: false }); }
+
+function renderTimer() {
+  const timer = client.timer;
+  els.timer.hidden = !timer;
+  if (!timer) return;
+  const left = Math.max(0, Math.round(timer.ends_at - client.now()));
+  els.timer.classList.toggle("pl-timer--over", left === 0);
+  els.timer.classList.toggle("pl-timer--soon", left > 0 && left <= 60);
+  if (left === 0) {
+    setText(els.timerLabel, "");
+    setText(els.timerValue, t("timer_over"));
+    return;
+  }
+  const hours = Math.floor(left / 3600), minutes = Math.floor((left % 3600) / 60), seconds = left % 60;
+  setText(els.timerLabel, t("timer_left"));
+  setText(els.timerValue, hours
+    ? `${formatNumber(hours)}:${twoDigits(minutes)}:${twoDigits(seconds)}`
+    : `${twoDigits(minutes)}:${twoDigits(seconds)}`);
+}
+
+// ----- rendering: one contribution card -------------------------------------------------------------
+
+function kindTag(kind) {
+  return h("span", { class: "pl-tag pl-tag--kind", "data-kind": kind },
+    icon(KIND_ICON[kind] || "●", MIRRORED.has(kind)), h("span", { text: t(`kind_${kind}`) }));
+}
+
+function agreementTag(agreement) {
+  return h("span", { class: "pl-tag pl-tag--agreement", "data-agreement": agreement },
+    icon(AGREEMENT_ICON[agreement] || "●"), h("span", { text: t(`agreement_${agreement}`) }));
+}
+
+function isFresh(c) {
+  const s = seen.get(c.id);
+  return Boolean(s && s.at && Date.now() - s.at < NEW_MS);
+}
+
+function card(c, clusterOf, focus) {
+  const li = h("li", { class: "pl-card", id: `pc-${c.id}`, "data-kind": c.kind, "data-agreement": c.agreement });
+  const meta = h("p", { class: "pl-card__meta" }, kindTag(c.kind), agreementTag(c.agreement));
+  if (c.id === focus) {
+    li.classList.add("pl-card--focus");
+    meta.prepend(h("span", { class: "pl-flag pl-flag--focus" }, icon("◉"), h("span", { text: t("spotlight_label") })));
+  } else if (isFresh(c)) {
+    li.classList.add("pl-card--new");
+    meta.append(h("span", { class: "pl-flag pl-flag--new", text: t("new_label") }));
+  }
+  li.append(meta, userText("p", "pl-card__text", c.text, c.lang));
+  const cluster = clusterOf.get(c.id);
+  if (cluster) {
+    li.append(h("p", { class: "pl-card__link pl-card__link--converging", "data-point": String(Math.min(cluster.n, 9)) },
+      h("span", { class: "pl-num", "aria-hidden": "true", text: formatNumber(cluster.n) }),
+      h("span", { class: "visually-hidden", text: `${t("point_n", { n: formatNumber(cluster.n) })}:` }),
+      h("span", { text: t("card_converging", { n: formatNumber(cluster.n), k: formatNumber(cluster.raised_by), m: formatNumber(cluster.of) }) })));
+  } else if (clusterOf.size || synthQuestion(c.question_id)) {
+    li.append(h("p", { class: "pl-card__link pl-card__link--unique" }, icon("◌"), h("span", { text: t("card_unique") })));
+  }
+  return li;
+}
+
+// ----- paging: cut lists into screens ----------------------------------------------------------------
+
+// Which page each child of `list` falls on, given the list's visible height.
+function paginate(list) {
+  const items = Array.from(list.children);
+  const style = getComputedStyle(list);
+  const room = list.clientHeight - parseFloat(style.paddingTop || "0") - parseFloat(style.paddingBottom || "0");
+  const pages = [];
+  let page = 0, start = null;
+  for (const item of items) {
+    const top = item.offsetTop, bottom = top + item.offsetHeight;
+    if (start === null) start = top;
+    else if (bottom - start > room + 0.5) { page += 1; start = top; }
+    pages.push(page);
+  }
+  return { items, pages, count: items.length ? page + 1 : 1 };
+}
+
+function showPage(layouts, page) {
+  for (const { items, pages } of layouts) items.forEach((item, i) => { item.hidden = pages[i] !== page; });
+}
+
+// ----- rendering: the views --------------------------------------------------------------------------
+
+function converging(qid) {
+  const sq = synthQuestion(qid);
+  const list = (sq && sq.converging) || [];
+  const clusterOf = new Map();
+  list.forEach((cl, i) => {
+    for (const cid of cl.contributions) clusterOf.set(cid, { n: i + 1, raised_by: cl.raised_by, of: cl.of });
+  });
+  return clusterOf;
+}
+
+function renderAnswers(view) {
+  const found = questionById(view.qid);
+  if (!found) return { layouts: [], fits: [] };
+  const { session } = found;
+  const groups = session.groups || [];
+  const clusterOf = converging(view.qid);
+  const state = client.view();
+  const grid = h("div", { class: "pl-cols", "data-cols": String(Math.min(groups.length, 9)) });
+  const lists = [];
+  let total = 0;
+  for (const gid of groups) {
+    const items = MeetingClient.listOf(state, gid, view.qid);
+    total += items.length;
+    const headId = `col-${gid}`;
+    const col = h("section", { class: "pl-col", "aria-labelledby": headId });
+    const head = h("h3", { class: "pl-col__head", id: headId },
+      h("span", { class: "pl-col__name", text: groupLabel(gid, session) }),
+      h("span", { class: "pl-col__count", text: formatNumber(items.length) }));
+    const more = h("p", { class: "pl-col__more", hidden: true }, icon("↩", true), h("span", { text: t("continued") }));
+    const list = h("ol", { class: "pl-cards" });
+    for (const c of items) list.append(card(c, clusterOf, view.focus));
+    if (!items.length) col.append(head, h("p", { class: "pl-col__empty", text: t("no_answers") }), list);
+    else col.append(head, more, list);
+    grid.append(col);
+    lists.push({ list, more });
+  }
+  els.stage.replaceChildren(grid);
+  if (!total) {
+    grid.classList.add("pl-cols--empty");
+  }
+  const layouts = lists.map(({ list, more }) => ({ ...paginate(list), more }));
+  return { layouts };
+}
+
+function pointTitle(cl) {
+  if (cl.title) return { text: cl.title, terms: (cl.terms || []).join(" · ") };
+  return { text: (cl.terms || []).join(" · "), terms: "" };
+}
+
+function groupChips(groupIds, session) {
+  const ul = h("ul", { class: "pl-chips" });
+  for (const gid of groupIds) ul.append(h("li", { class: "pl-chip", text: groupLabel(gid, session) }));
+  return ul;
+}
+
+function meter(k, m) {
+  const bar = h("span", { class: "pl-meter", "aria-hidden": "true" });
+  for (let i = 0; i < m; i += 1) bar.append(h("span", { class: "pl-meter__cell" + (i < k ? " pl-meter__cell--on" : "") }));
+  return bar;
+}
+
+function memberList(ids, session, withAgreement) {
+  const ul = h("ul", { class: "pl-members" });
+  for (const cid of ids) {
+    const c = client.contributions.get(cid);
+    if (!c || c.deleted) continue;
+    const li = h("li", { class: "pl-member", "data-kind": c.kind },
+      h("span", { class: "pl-member__group", text: groupLabel(c.group_id, session) }));
+    if (withAgreement) li.append(agreementTag(c.agreement));
+    li.append(userText("span", "pl-member__text", c.text, c.lang));
+    ul.append(li);
+  }
+  return ul;
+}
+
+function pointItem(cl, n, session, focus, questionsLine) {
+  const { text, terms } = pointTitle(cl);
+  const li = h("li", { class: "pl-point", id: `pp-${cl.id}`, "data-point": String(Math.min(n, 9)) });
+  if (cl.id === focus) li.classList.add("pl-point--focus");
+  const head = h("div", { class: "pl-point__head" },
+    h("span", { class: "pl-num", "aria-label": t("point_n", { n: formatNumber(n) }), text: formatNumber(n) }),
+    userText("p", "pl-point__title", text, null));
+  if (cl.id === focus) head.append(h("span", { class: "pl-flag pl-flag--focus" }, icon("◉"), h("span", { text: t("spotlight_label") })));
+  const raised = h("p", { class: "pl-point__raised" },
+    meter(cl.raised_by, cl.of),
+    h("span", { text: t("raised_by", { k: formatNumber(cl.raised_by), m: formatNumber(cl.of) }) }));
+  li.append(head, raised, groupChips(cl.groups || [], session));
+  if (questionsLine) li.append(h("p", { class: "pl-point__questions", text: questionsLine }));
+  li.append(memberList(cl.contributions, session, false));
+  if (terms) li.append(h("p", { class: "pl-point__terms" }, h("span", { class: "pl-point__terms-label", text: t("shared_terms") }), " ", h("span", { text: terms })));
+  return li;
+}
+
+function renderSynthesis(view) {
+  const found = questionById(view.qid);
+  const session = found ? found.session : currentSession();
+  const sq = synthQuestion(view.qid) || { converging: [], diverging: [], unique: [] };
+  const wrap = h("div", { class: "pl-synth" });
+  const conv = h("section", { class: "pl-panel pl-panel--converging", "aria-labelledby": "pl-conv-title" },
+    h("h3", { class: "pl-panel__title", id: "pl-conv-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
+  const convList = h("ol", { class: "pl-points" });
+  sq.converging.forEach((cl, i) => convList.append(pointItem(cl, i + 1, session, view.focus)));
+  conv.append(convList);
+  if (!sq.converging.length) conv.append(h("p", { class: "pl-panel__empty", text: t("converging_none") }));
+
+  const side = h("section", { class: "pl-panel pl-panel--side", "aria-labelledby": "pl-div-title" });
+  side.append(h("h3", { class: "pl-panel__title", id: "pl-div-title" }, icon("≠"), h("span", { text: t("diverging_title") })));
+  const sideList = h("ul", { class: "pl-side" });
+  const convNumber = new Map(sq.converging.map((cl, i) => [cl.id, i + 1]));
+  for (const d of sq.diverging || []) {
+    const li = h("li", { class: "pl-diverging", "data-reason": d.reason });
+    if (d.cluster_id && d.cluster_id === view.focus) li.classList.add("pl-diverging--focus");
+    const reason = h("p", { class: "pl-diverging__reason" });
+    if (d.cluster_id && convNumber.has(d.cluster_id)) {
+      reason.append(h("span", { class: "pl-num", "data-point": String(Math.min(convNumber.get(d.cluster_id), 9)), text: formatNumber(convNumber.get(d.cluster_id)) }), " ");
+    }
+    reason.append(h("span", { text: t(`reason_${d.reason}`) }));
+    li.append(reason, memberList(d.contributions, session, true));
+    sideList.append(li);
+  }
+  if (!(sq.diverging || []).length) sideList.append(h("li", { class: "pl-panel__empty", text: t("diverging_none") }));
+  // ideas raised by one group only: how many per group (the cards say which, on the answers view)
+  const counts = new Map();
+  for (const cid of sq.unique || []) {
+    const c = client.contributions.get(cid);
+    if (c && !c.deleted) counts.set(c.group_id, (counts.get(c.group_id) || 0) + 1);
+  }
+  const unique = h("li", { class: "pl-unique" },
+    h("h3", { class: "pl-panel__title pl-panel__title--sub" }, icon("◌"), h("span", { text: t("unique_title") })));
+  if (counts.size) {
+    const ul = h("ul", { class: "pl-chips" });
+    for (const gid of (session && session.groups) || counts.keys()) {
+      if (counts.has(gid)) ul.append(h("li", { class: "pl-chip", text: t("unique_count", { group: groupLabel(gid, session), n: formatNumber(counts.get(gid)) }) }));
+    }
+    unique.append(ul);
+  } else {
+    unique.append(h("p", { class: "pl-panel__empty", text: t("unique_none") }));
+  }
+  sideList.append(unique);
+  side.append(sideList);
+  wrap.append(conv, side);
+  els.stage.replaceChildren(wrap);
+  return { layouts: [paginate(convList), paginate(sideList)] };
+}
+
+function renderSession(view) {
+  const session = sessionById(view.sid);
+  const ss = synthSession(view.sid) || { converging: [] };
+  const numberOf = new Map(((session && session.questions) || []).map((q, i) => [q.id, i + 1]));
+  const wrap = h("section", { class: "pl-panel pl-panel--wide", "aria-labelledby": "pl-sess-title" },
+    h("h3", { class: "pl-panel__title", id: "pl-sess-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
+  const list = h("ol", { class: "pl-points pl-points--two" });
+  ss.converging.forEach((cl, i) => {
+    const qs = (cl.questions || []).map((q) => formatNumber(numberOf.get(q) || 0)).join(", ");
+    list.append(pointItem(cl, i + 1, session, view.focus, `${t("questions_label")} ${qs}`));
+  });
+  wrap.append(list);
+  els.stage.replaceChildren(wrap);
+  return { layouts: [paginate(list)] };
+}
+
+function regionCell(rid, cell, mode) {
+  const li = h("li", { class: "pl-region" }, h("span", { class: "pl-region__name", text: regionName(rid) }));
+  if (!cell) {
+    li.classList.add("pl-region--hidden");
+    li.append(h("span", { class: "pl-region__value", text: "—" }), h("span", { class: "pl-region__note", text: t("region_hidden") }));
+    return li;
+  }
+  const rate = cell.agree_rate || 0;
+  const bar = h("span", { class: "pl-rate", "aria-hidden": "true" }, h("span", { class: "pl-rate__fill" }));
+  bar.firstChild.style.setProperty("--share", String(Math.max(0, Math.min(1, rate))));
+  const yes = mode === "dots" ? cell.supporters : cell.yes;
+  const votes = cell.voters;
+  li.append(bar, h("span", { class: "pl-region__value", text: t("region_rate", { rate: pct(rate), yes: formatNumber(yes || 0), votes: formatNumber(votes || 0) }) }));
+  return li;
+}
+
+function choiceBar(counts) {
+  const total = (counts.yes || 0) + (counts.no || 0) + (counts.unsure || 0);
+  const bar = h("div", { class: "pl-stack" });
+  for (const choice of ["yes", "no", "unsure"]) {
+    const n = counts[choice] || 0;
+    const seg = h("span", { class: `pl-stack__seg pl-stack__seg--${choice}` },
+      icon(CHOICE_ICON[choice]), h("span", { text: `${t(`choice_${choice}`)} ${formatNumber(n)}` }));
+    seg.style.setProperty("--share", String(total ? n / total : 1 / 3));
+    if (!n) seg.classList.add("pl-stack__seg--zero");
+    bar.append(seg);
+  }
+  return bar;
+}
+
+function renderBallot(view) {
+  const ballot = (x().ballots || []).find((b) => b.id === view.id);
+  const results = ballotResults.get(view.id);
+  const wrap = h("section", { class: "pl-ballot" });
+  const status = ballot && ballot.status === "open";
+  wrap.append(h("p", { class: "pl-ballot__status" + (status ? " pl-ballot__status--open" : "") },
+    icon(status ? "●" : "■"), h("span", { text: status ? t("ballot_open") : t("ballot_closed") }),
+    h("span", { class: "pl-ballot__voters", text: t("voters_n", { n: formatNumber((results && results.participants) || 0) }) })));
+  const list = h("ol", { class: "pl-results" });
+  const regionIds = (meeting().regions || []).map((r) => r.id);
+  const rows = (results && results.results) || [];
+  const itemOf = new Map(((ballot && ballot.items) || []).map((it) => [it.contribution_id, it]));
+  const session = currentSession();
+  for (const row of rows) {
+    const item = itemOf.get(row.contribution_id) || client.contributions.get(row.contribution_id) || {};
+    const li = h("li", { class: "pl-result" });
+    const head = h("div", { class: "pl-result__head" }, userText("p", "pl-result__text", item.text || "", item.lang));
+    if (item.group_id && !x().anonymous) head.append(h("p", { class: "pl-result__from", text: t("from_group", { group: groupLabel(item.group_id, session) }) }));
+    li.append(head);
+    if (results.mode === "dots") {
+      li.append(h("p", { class: "pl-result__dots" }, icon("●"), h("span", { text: t("dots_n", { n: formatNumber(row.dots || 0) }) })));
+    } else {
+      li.append(choiceBar(row.counts || {}));
+    }
+    const regions = h("ul", { class: "pl-regions", "aria-label": t("by_region") });
+    for (const rid of regionIds) regions.append(regionCell(rid, (row.by_region || {})[rid], results.mode));
+    li.append(regions);
+    list.append(li);
+  }
+  wrap.append(list);
+  els.stage.replaceChildren(wrap);
+  return { layouts: [paginate(list)] };
+}
+
+function renderEmpty() {
+  els.stage.replaceChildren(h("p", { class: "pl-stage__empty", text: t("session_none") }));
+  return { layouts: [] };
+}
+
+// ----- the footer: where we are -------------------------------------------------------------------
+
+function renderFooter(view, views) {
+  const session = currentSession();
+  const items = [];
+  const questions = (session && session.questions) || [];
+  const currentQ = view && (view.type === "answers" || view.type === "synthesis") ? view.qid : null;
+  questions.forEach((q, i) => {
+    const li = h("li", { class: "pl-progress__q" }, h("span", { text: formatNumber(i + 1) }));
+    if (q.id === currentQ) {
+      li.setAttribute("aria-current", "step");
+      li.append(h("span", { class: "pl-progress__view", text: view.type === "synthesis" ? t("view_synthesis") : t("view_answers") }));
+    }
+    items.push(li);
+  });
+  if (views.some((v) => v.type === "session")) {
+    const li = h("li", { class: "pl-progress__q" }, icon("⇉", true));
+    if (view && view.type === "session") li.setAttribute("aria-current", "step");
+    items.push(li);
+  }
+  els.progress.replaceChildren(...items);
+  els.progress.setAttribute("aria-label", session ? pick(session.title, fallbackLang()) : "");
+  setText(els.page, nav.pages > 1 ? t("page_of", { n: formatNumber(nav.page + 1), total: formatNumber(nav.pages) }) : "");
+  let paused = "";
+  if (view && view.reason === "spotlight") paused = t("paused_spotlight");
+  else if (view && view.reason === "ballot") paused = t("paused_ballot");
+  else if (nav.paused || ROTATE === 0) paused = t("paused_key");
+  setText(els.paused, paused);
+  els.paused.hidden = !paused;
+  els.paused.dataset.reason = view && view.reason ? view.reason : "paused";
+}
+
+// ----- render everything ---------------------------------------------------------------------------
+
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; render(); });
+}
+
+function render() {
+  if (!client.meeting) return;
+  setText(els.meetingTitle, pick(meeting().title, fallbackLang()));
+  const { view, views } = currentView();
+  const key = viewKey(view);
+  if (key !== nav.key) {
+    // a new view: start on its first page (or the one with the item in focus)
+    if (nav.page !== Number.MAX_SAFE_INTEGER) nav.page = 0;
+    nav.key = key;
+    nav.shownAt = Date.now();
+  }
+  els.app.dataset.view = view ? view.type : "none";
+  renderBar(view);
+  renderJoin();
+  renderTimer();
+  let result;
+  if (!view) result = renderEmpty();
+  else if (view.type === "answers") result = renderAnswers(view);
+  else if (view.type === "synthesis") result = renderSynthesis(view);
+  else if (view.type === "session") result = renderSession(view);
+  else result = renderBallot(view);
+  const layouts = result.layouts || [];
+  nav.pages = Math.max(1, ...layouts.map((l) => l.count));
+  if (view && view.focus) {
+    // stay on the page that holds the item in focus
+    for (const l of layouts) {
+      const i = l.items.findIndex((item) => item.id === `pc-${view.focus}` || item.id === `pp-${view.focus}`
+        || item.classList.contains("pl-diverging--focus"));
+      if (i >= 0) { nav.page = l.pages[i]; break; }
+    }
+  }
+  nav.page = Math.min(nav.page, nav.pages - 1);
+  showPage(layouts, nav.page);
+  for (const l of layouts) {
+    if (!l.more) continue;
+    const onPage = l.pages.some((p) => p === nav.page);
+    l.more.hidden = !(nav.page > 0 && onPage && l.pages[0] !== nav.page);
+    // a column whose items all sit on earlier pages shows nothing more on this one
+  }
+  renderFooter(view, views);
+  els.app.setAttribute("aria-busy", "false");
+}
+
+// ----- the connection marker: discreet when all is well ---------------------------------------------
+
+function renderStatus(status) {
+  els.status.dataset.state = status;
+  const text = {
+    online: "", connecting: t("status_connecting"), syncing: t("syncing_marker"),
+    offline: t("offline_marker"), refused: t("status_refused"),
+  }[status] ?? "";
+  setText(els.status, text);
+  document.body.dataset.connection = status;
+}
+
+// ----- wiring -----------------------------------------------------------------------------------------
+
+function noteContributions(initial) {
+  const now = Date.now();
+  for (const c of client.contributions.values()) {
+    const s = seen.get(c.id);
+    if (!s) seen.set(c.id, { version: c.version, at: initial ? 0 : now });
+    else if (s.version !== c.version) {
+      const textChanged = true;
+      seen.set(c.id, { version: c.version, at: textChanged && !c.deleted ? now : s.at });
+    }
+  }
+}
+
+client.on("change", (info) => {
+  if (info && info.reason === "state") {
+    noteContributions(!loaded);
+    const revealed = (x().ballots || []).filter((b) => b.revealed);
+    if (!loaded && revealed.length) pinnedBallotId = revealed[revealed.length - 1].id;
+    loaded = true;
+    refreshLive();
+  } else {
+    noteContributions(false);
+  }
+  scheduleRender();
+});
+
+client.on("event", (ev) => {
+  switch (ev.type) {
+    case "spotlight.set": x().spotlight = ev.spotlight || null; break;
+    case "meeting.anonymity": x().anonymous = Boolean(ev.anonymous); break;
+    case "participant.joined": x().participants = (x().participants || 0) + 1; break;
+    case "ballot.opened":
+      x().ballots = [...(x().ballots || []).filter((b) => b.id !== ev.ballot.id), ev.ballot];
+      break;
+    case "ballot.closed": updateBallot(ev.ballot_id, { status: "closed" }); break;
+    case "ballot.revealed": {
+      const revealed = ev.revealed !== false;
+      updateBallot(ev.ballot_id, { revealed });
+      if (revealed) { pinnedBallotId = ev.ballot_id; fetchBallot(ev.ballot_id); }
+      else if (pinnedBallotId === ev.ballot_id) pinnedBallotId = null;
+      break;
+    }
+    case "synthesis.updated": if (ev.synthesis) synthesis = ev.synthesis; break;
+    case "ballot.results": if (ev.results) ballotResults.set(ev.ballot_id, ev.results); break;
+    case "session.changed": nav.index = 0; nav.page = 0; break;
+    default: break;
+  }
+  // the "New" marks fade by themselves
+  if (ev.type && ev.type.startsWith("contribution.")) setTimeout(scheduleRender, NEW_MS + 50);
+  scheduleRender();
+});
+
+client.on("status", (status) => {
+  renderStatus(status);
+  // live views are not replayed by sync: fetch them again after a reconnection
+  if (status === "online" && loaded) refreshLive();
+});
+client.on("load_failed", () => renderStatus("offline"));
+
+document.addEventListener("keydown", (e) => {
+  if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest("a, button, input, select, textarea")) return;
+  const rtl = document.documentElement.dir === "rtl";
+  if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+    e.preventDefault();
+    step((e.key === "ArrowRight") !== rtl ? 1 : -1);
+  } else if (e.key === "PageDown") { e.preventDefault(); step(1); }
+  else if (e.key === "PageUp") { e.preventDefault(); step(-1); }
+  else if (e.key === " ") {
+    e.preventDefault();
+    nav.paused = !nav.paused;
+    nav.shownAt = Date.now();
+    render();
+  }
+});
+
+// the screen changes size (projector plugged in): pages are measured again
+window.addEventListener("resize", scheduleRender);
+
+setInterval(() => {
+  renderTimer();
+  if (!client.meeting || ROTATE === 0 || nav.paused) return;
+  const { view } = currentView();
+  if (view && view.reason === "spotlight") return;
+  if (Date.now() - nav.shownAt >= ROTATE * 1000) step(1);
+}, 500);
+
+renderStatus(client.status);
+document.documentElement.classList.add("plenary-screen");
+client.start();
+
+// for tests and debugging in the console
+window.facilitatorPlenary = { client, nav, step, get synthesis() { return synthesis; }, lang: uiLang };

@@ -1,0 +1,137 @@
+"""The chair's console in headless Chromium at 1366×768, against a real server process.
+
+- making a session current and locking one group's board through the UI reach a rapporteur's client;
+- a refused op is reported clearly;
+- the console lays out in Arabic and English without horizontal overflow.
+
+Screenshots go to tests/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from conftest import ARTIFACTS, key_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WAIT = 20_000
+
+
+@pytest.fixture
+def expect():
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=WAIT)
+    return playwright_expect
+
+
+def open_chair(browser, url, lang):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(url + "&lang=" + lang)
+    page.wait_for_selector("#app[aria-busy=false]", timeout=WAIT)
+    return page
+
+
+def shot(page, name, full_page=False):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, name + ".png"), full_page=full_page)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_chair_moves_the_session_and_locks_a_board(browser, live_server, connect, expect, lang):
+    created = live_server.create_meeting()
+    africa = next(g for g in created["groups"] if g["id"] == "africa")
+    rapporteur = connect(live_server.url, created["meeting_id"], key_of(africa["rapporteur_url"]), name="Amina")
+    page = open_chair(browser, created["chair_url"], lang)
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+
+    page.locator('button[data-action="session-set"][data-session="s2-groups"]').click()
+    event = rapporteur.wait_for(lambda e: e.get("type") == "session.changed")
+    assert event["session_id"] == "s2-groups"
+    expect(page.locator(".ch-session--current")).to_have_count(1)
+    expect(page.locator('button[data-action="lock"][data-group="africa"]')).to_be_visible()
+    expect(page.locator(".ch-board", has_text="Amina")).to_have_count(1)  # presence per group
+
+    # a contribution reaches the synthesis panel of the console
+    ack = rapporteur.op("contribution.add", id=uuid.uuid4().hex[:20], question_id="s2-q1",
+                        text="Observatoire régional des migrations.", kind="innovative_solution",
+                        agreement="majority", lang="fr")
+    assert ack["ok"], ack
+    item = page.locator(".ch-item__text[lang=fr]", has_text="Observatoire régional")
+    expect(item.first).to_be_visible()
+    expect(item.first).to_have_attribute("dir", "auto")
+
+    page.locator('button[data-action="lock"][data-group="africa"]').click()
+    event = rapporteur.wait_for(lambda e: e.get("type") == "board.locked")
+    assert event["group_id"] == "africa" and event["locked"] is True
+    expect(page.locator(".ch-board--locked")).to_have_count(1)
+    refused = rapporteur.op("contribution.add", id=uuid.uuid4().hex[:20], question_id="s2-q1",
+                            text="Too late.", kind="other", agreement="consensus", lang="en")
+    assert refused["error"]["code"] == "locked"
+
+    # the timer, started from the console, reaches the rapporteur too
+    page.locator("#ch-minutes").fill("15")
+    page.locator('button[data-action="timer-start"]').click()
+    event = rapporteur.wait_for(lambda e: e.get("type") == "timer.started")
+    assert event["seconds"] == 900
+
+    # a refused op says so
+    page.evaluate("() => window.facilitatorChair.client.send({type: 'session.set', session_id: 'no-such-session'})")
+    expect(page.locator(".toast--error")).to_be_visible()
+
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1366, width
+    shot(page, f"chair-{lang}-1366")
+    shot(page, f"chair-{lang}-1366-full", full_page=True)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_chair_curates_forwards_and_runs_a_ballot(browser, live_server, connect, expect):
+    created = live_server.create_meeting()
+    chair = connect(live_server.url, created["meeting_id"], key_of(created["chair_url"]))
+    assert chair.op("session.set", session_id="s2-groups")["ok"]
+    keys = {g["id"]: key_of(g["rapporteur_url"]) for g in created["groups"]}
+    texts = {
+        "africa": "Regional consultative processes should feed regional positions into the global compact negotiations.",
+        "americas": "Regional consultative processes should feed regional positions into the negotiations of the global compact.",
+    }
+    for gid, text in texts.items():
+        client = connect(live_server.url, created["meeting_id"], keys[gid])
+        assert client.op("contribution.add", id=uuid.uuid4().hex[:20], question_id="s2-q1", text=text,
+                         kind="recommendation", agreement="consensus", lang="en")["ok"]
+    page = open_chair(browser, created["chair_url"], "en")
+    point = page.locator(".ch-point").first
+    expect(point).to_contain_text("Raised by 2 of 5 groups")
+
+    point.locator("input[id^=title-]").fill("Feed regional positions into the compact")
+    point.locator("input[id^=title-]").press("Enter")
+    chair.wait_for(lambda e: e.get("type") == "cluster.titled")
+    expect(page.locator(".ch-point__title").first).to_contain_text("Feed regional positions")
+
+    point.locator('button[data-action="forward-cluster"]').click()
+    chair.wait_for(lambda e: e.get("type") == "outcome.marked")
+    expect(page.locator(".ch-outcome__item")).to_have_count(1)
+
+    page.locator(".ch-point").first.locator('button[data-action="select-members"]').click()
+    expect(page.locator(".ch-selected__item")).to_have_count(2)
+    page.locator('button[data-action="ballot-open"]').click()
+    chair.wait_for(lambda e: e.get("type") == "ballot.opened")
+    expect(page.locator(".ch-ballot")).to_have_count(1)
+    expect(page.locator(".ch-result")).to_have_count(2)
+    page.locator('button[data-action="ballot-reveal"]').click()
+    chair.wait_for(lambda e: e.get("type") == "ballot.revealed")
+    page.locator('button[data-action="ballot-close"]').click()
+    chair.wait_for(lambda e: e.get("type") == "ballot.closed")
+    expect(page.locator(".ch-ballot .ch-flag--closed")).to_have_count(1)
+    expect(page.locator(".ch-links a")).to_have_count(5)
+    shot(page, "chair-curation-en-1366", full_page=True)
+    assert not page.errors, page.errors
+    page.context.close()

@@ -1,0 +1,184 @@
+"""The plenary dashboard in headless Chromium at 1920×1080, against a real server process.
+
+- a contribution added by a rapporteur client appears live, without a reload, in Arabic and English;
+- nothing overflows the screen, even when there is more than fits (the page pages instead);
+- the chair's spotlight and a revealed ballot take over the screen;
+- a projector that lost the network shows a discreet marker and catches up by itself.
+
+Screenshots go to tests/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+
+from conftest import ARTIFACTS, key_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SESSION = "s2-groups"
+QUESTION = "s2-q1"
+WAIT = 20_000
+
+
+@pytest.fixture
+def expect():
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=WAIT)
+    return playwright_expect
+
+
+@pytest.fixture
+def meeting(live_server, connect):
+    created = live_server.create_meeting()
+    chair = connect(live_server.url, created["meeting_id"], key_of(created["chair_url"]))
+    assert chair.op("session.set", session_id=SESSION)["ok"]
+    created["chair"] = chair
+    created["rapporteurs"] = {
+        g["id"]: connect(live_server.url, created["meeting_id"], key_of(g["rapporteur_url"]))
+        for g in created["groups"] if g["id"] in ("africa", "americas", "mena", "europe-central-asia")
+    }
+    return created
+
+
+def add(client, text, lang="en", kind="good_practice", agreement="consensus", question=QUESTION):
+    ack = client.op("contribution.add", id=uuid.uuid4().hex[:20], question_id=question, text=text,
+                    kind=kind, agreement=agreement, lang=lang)
+    assert ack["ok"], ack
+    return ack
+
+
+def open_plenary(browser, url, lang):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(url + "&lang=" + lang + "&rotate=0")
+    page.wait_for_selector("#app[aria-busy=false]", timeout=WAIT)
+    return page
+
+
+def fits(page):
+    return page.evaluate(
+        "() => [document.documentElement.scrollWidth, innerWidth, document.documentElement.scrollHeight, innerHeight]"
+    )
+
+
+def assert_fits(page):
+    width, inner_width, height, inner_height = fits(page)
+    assert width <= inner_width and height <= inner_height, (width, inner_width, height, inner_height)
+
+
+def shot(page, name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, name + ".png"))
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_plenary_shows_a_contribution_live_and_fits_the_screen(browser, live_server, meeting, expect, lang):
+    page = open_plenary(browser, meeting["plenary_url"], lang)
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+    expect(page.locator(".pl-col")).to_have_count(5)  # every regional group has its column
+    expect(page.locator("#pl-join-code")).to_have_text(meeting["join_code"])
+    expect(page.locator("#pl-join-qr")).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
+    assert_fits(page)
+
+    rapporteurs = meeting["rapporteurs"]
+    add(rapporteurs["africa"], "Free movement protocols as a model for regional labour mobility.")
+    card = page.locator(".pl-card__text", has_text="Free movement protocols")
+    expect(card).to_be_visible()
+    expect(card).to_have_attribute("dir", "auto")
+    expect(card).to_have_attribute("lang", "en")
+    expect(page.locator("#col-africa")).to_contain_text("Africa" if lang == "en" else "أفريقيا")
+
+    add(rapporteurs["mena"], "إنشاء مرصد إقليمي للهجرة لتبادل البيانات بين الدول الأعضاء.", lang="ar",
+        kind="innovative_solution", agreement="divergent")
+    arabic = page.locator(".pl-card__text[lang=ar]")
+    expect(arabic).to_have_text("إنشاء مرصد إقليمي للهجرة لتبادل البيانات بين الدول الأعضاء.")
+    # kind and agreement by icon and word, not colour alone
+    arabic_card = page.locator(".pl-card", has=arabic)
+    expect(arabic_card.locator(".pl-tag--agreement .icon")).to_have_text("≠")
+    expect(arabic_card.locator(".pl-tag--agreement")).to_have_text(re.compile(r"≠\s*\S+"))
+    if lang == "en":
+        expect(arabic_card.locator(".pl-tag--agreement")).to_contain_text("Divergent views")
+
+    # more than fits: the columns are paged, the page never scrolls
+    for n in range(9):
+        add(rapporteurs["americas"], f"Practice {n}: regional labour mobility agreements with portable social "
+                                     f"security rights, replicable in other regions and at the global level.",
+            kind="recommendation", agreement="majority")
+    expect(page.locator("#col-americas .pl-col__count")).to_have_text(re.compile(r"^[9٩]$"))
+    expect(page.locator("#pl-page")).not_to_be_empty()
+    assert_fits(page)
+    shot(page, f"plenary-{lang}-1920")
+    # the next page shows the rest, still without scrolling
+    first = page.locator("#col-americas ~ .pl-cards > li").first
+    expect(first).to_be_visible()
+    page.keyboard.press("ArrowLeft" if lang == "ar" else "ArrowRight")
+    expect(page.locator("#pl-page")).to_have_text(re.compile("2"))
+    expect(first).to_be_hidden()
+    expect(page.locator("#col-americas ~ .pl-cards > li:visible").first).to_contain_text("Practice")
+    assert_fits(page)
+    shot(page, f"plenary-{lang}-1920-page2")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_spotlight_and_revealed_ballot_take_the_screen(browser, live_server, meeting, expect):
+    rapporteurs, chair = meeting["rapporteurs"], meeting["chair"]
+    add(rapporteurs["africa"], "Regional consultative processes should report to the global compact every year.",
+        kind="recommendation")
+    ack = rapporteurs["europe-central-asia"].op(
+        "contribution.add", id="focus-me-1", question_id="s2-q2",
+        text="Des observatoires régionaux des migrations.", kind="innovative_solution",
+        agreement="consensus", lang="fr")
+    assert ack["ok"], ack
+    page = open_plenary(browser, meeting["plenary_url"], "en")
+
+    assert chair.op("spotlight.set", contribution_id="focus-me-1")["ok"]
+    focus = page.locator(".pl-card--focus")
+    expect(focus).to_contain_text("Des observatoires régionaux")
+    expect(page.locator("#pl-number")).to_have_text("Question 2 of 5")
+    expect(page.locator("#pl-paused")).to_be_visible()
+    shot(page, "plenary-spotlight-en-1920")
+
+    assert chair.op("spotlight.set")["ok"]
+    opened = chair.op("ballot.open", contribution_ids=["focus-me-1"], mode="yes_no")
+    assert opened["ok"], opened
+    assert chair.op("ballot.reveal", ballot_id="b1")["ok"]
+    result = page.locator(".pl-result")
+    expect(result).to_have_count(1)
+    expect(result).to_contain_text("Des observatoires régionaux")
+    expect(result.locator(".pl-stack")).to_contain_text("Yes 0")
+    assert_fits(page)
+    shot(page, "plenary-ballot-en-1920")
+
+    assert chair.op("ballot.reveal", ballot_id="b1", revealed=False)["ok"]
+    expect(page.locator(".pl-result")).to_have_count(0)
+    expect(page.locator(".pl-cols")).to_be_visible()
+    page.context.close()
+
+
+def test_plenary_catches_up_after_losing_the_network(browser, live_server, meeting, tcp_proxy, expect):
+    proxy = tcp_proxy(live_server.port)
+    page = open_plenary(browser, meeting["plenary_url"].replace(live_server.url, proxy.url), "en")
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "online")
+    expect(page.locator("#conn-status")).to_be_empty()  # discreet while all is well
+
+    proxy.down()
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    expect(page.locator("#conn-status")).not_to_be_empty()
+    add(meeting["rapporteurs"]["africa"], "Added while the projector was offline.")
+    assert meeting["chair"].op("timer.start", seconds=600)["ok"]
+    shot(page, "plenary-offline-en-1920")
+
+    proxy.up()
+    expect(page.locator(".pl-card__text", has_text="Added while the projector was offline.")).to_be_visible()
+    expect(page.locator("#pl-timer")).to_be_visible()
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "online")
+    page.context.close()
