@@ -351,3 +351,41 @@ def test_only_same_origin_sockets(live_server):
     assert "Access-Control-Allow-Origin" not in evil.headers
     same = requests.get(url, headers={"Origin": live_server.url})
     assert same.status_code == 200
+
+
+def test_random_garbage_never_breaks_the_server(live_server, meeting, connect):
+    """Every malformed op gets a documented error code; the server stays up."""
+    import random
+
+    from facilitator.meeting.errors import CODES
+
+    rng = random.Random(2026)
+    mid = meeting["meeting_id"]
+    clients = [
+        connect(live_server.url, mid, key_of(group(meeting, "africa")["rapporteur_url"])),
+        connect(live_server.url, mid, key_of(meeting["chair_url"])),
+    ]
+    add(clients[0], "a real one")
+    real_id = clients[0].wait_for(lambda e: e["type"] == "contribution.added")["contribution"]["id"]
+    from facilitator.meeting.ops import HANDLERS
+
+    types = list(HANDLERS) + ["", "contribution", "x" * 500]
+    values = [None, True, False, 0, -1, 2**63, 1.5, "", " ", "x" * 3000, "s2-q1", real_id, "all",
+              "c-" + real_id, [], [real_id], {}, {"a": 1}, "\u0000\u202e", "<script>", "yes"]
+    fields = ["question_id", "text", "kind", "agreement", "lang", "index", "contribution_id",
+              "version", "session_id", "group_id", "locked", "seconds", "cluster_id", "into",
+              "title", "marked", "order", "contribution_ids", "mode", "dots", "ballot_id",
+              "choice", "prompt", "anonymous", "revealed", "id"]
+    for i in range(300):
+        message = {"op_id": f"fuzz-{i}", "type": rng.choice(types)}
+        for name in rng.sample(fields, rng.randint(0, 6)):
+            message[name] = rng.choice(values)
+        ack = rng.choice(clients).raw_op(message)
+        assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), (message, ack)
+        if not ack["ok"]:
+            assert ack["error"]["code"] in CODES, (message, ack)
+    assert requests.get(live_server.url + "/healthz").json() == {"ok": True}
+    time.sleep(3)  # let the connection's rate limit refill
+    assert clients[1].op("board.lock", group_id="all", locked=False)["ok"]
+    ack = add(clients[0], "still fine")
+    assert ack["ok"], ack
