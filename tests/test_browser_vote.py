@@ -229,6 +229,11 @@ def test_dot_vote_never_overspends(live_server, meeting, browser, expect):
     for _ in range(3):
         plus[0].click()
     expect(left).to_have_text("0 of 3 dots left")
+    # Let the three votes land and their confirmations be announced before the next message.
+    ids = meeting["ids"]
+    wait_results(live_server, meeting, ballot_id, lambda r: r[ids[0]]["dots"] == 3)
+    expect(practices.nth(0).locator(".practice__status")).to_have_attribute("data-state", "recorded")
+    expect(page.locator("#announcer")).to_contain_text("0 of 3")
     expect(plus[1]).to_have_attribute("aria-disabled", "true")
     plus[1].click(force=True)  # nothing to spend: no op, a message instead
     expect(page.locator("#announcer")).to_have_text("You have no dots left. Take one from another practice first.")
@@ -239,7 +244,6 @@ def test_dot_vote_never_overspends(live_server, meeting, browser, expect):
     expect(practices.nth(1).locator(".stepper__value")).to_have_text("1")
     for i in (0, 1):
         expect(practices.nth(i).locator(".practice__status")).to_have_attribute("data-state", "recorded")
-    ids = meeting["ids"]
     found = wait_results(live_server, meeting, ballot_id, lambda r: r[ids[1]]["dots"] == 1)
     assert [found[i]["dots"] for i in ids] == [2, 1, 0]
     no_overflow(page)

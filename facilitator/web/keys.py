@@ -15,11 +15,17 @@ def cookie_name(meeting_id: str, page: str) -> str:
 
 
 def request_actor(meeting_id: str, page: str | None = None) -> Actor | None:
-    """The actor of an HTTP request: ?key= first, else the cookie of the page (or any page)."""
+    """The actor of an HTTP request: ?key= first, else the cookie of the page (or any page).
+
+    A page's scripts name their page in X-Facilitator-Page: one browser may hold several roles
+    of a meeting (the chair trying the vote page), and each page must act as its own role.
+    """
     hub = current_app.extensions["facilitator"]
     key = request.args.get("key") or request.headers.get("X-Facilitator-Key")
     if key:
         return hub.authenticate(meeting_id, key)
+    if page is None and request.headers.get("X-Facilitator-Page") in PAGES:
+        page = request.headers["X-Facilitator-Page"]
     for candidate in (page,) if page else PAGES:
         cookie = request.cookies.get(cookie_name(meeting_id, candidate))
         if cookie:

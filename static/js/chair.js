@@ -15,6 +15,7 @@ const KIND_ICON = {
   gap: "▲", partnership: "⇄", commitment: "✔", other: "●",
 };
 const MIRRORED = new Set(["recommendation"]);
+const POINTING = new Set(["⇱", "⇲"]); // diagonal arrows towards a corner: mirrored in right-to-left
 const AGREEMENT_ICON = { consensus: "●", majority: "◐", divergent: "≠" };
 const REPORT_FORMATS = [
   ["docx", "report_docx"], ["html", "report_html"], ["md", "report_md"], ["csv", "report_csv"], ["json", "report_json"],
@@ -46,6 +47,12 @@ function h(tag, props = {}, ...children) {
 
 function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
 
+// Ballots are numbered b1, b2...: show the number, in the page's digits.
+function ballotNumber(id) {
+  const m = /^b(\d+)$/.exec(String(id));
+  return m ? formatNumber(Number(m[1])) : id;
+}
+
 function icon(glyph, mirrored = false) {
   return h("span", { class: "icon" + (mirrored ? " icon--mirror" : ""), "aria-hidden": "true", text: glyph });
 }
@@ -54,7 +61,7 @@ function button(label, onclick, { cls = "", glyph = null, pressed = null, disabl
   const el = h("button", { type: "button", class: `button button--small ${cls}`.trim(), onclick, disabled,
     "aria-pressed": pressed == null ? null : String(Boolean(pressed)), "aria-describedby": describedby, title });
   for (const [k, v] of Object.entries(data)) el.dataset[k] = v;
-  if (glyph) el.append(icon(glyph));
+  if (glyph) el.append(icon(glyph, POINTING.has(glyph)));
   el.append(h("span", { text: label }));
   return el;
 }
@@ -172,7 +179,7 @@ function toast(message, { error = false } = {}) {
 // ----- live views the socket does not replay ---------------------------------------------------------
 
 async function getJSON(path) {
-  const r = await fetch(path, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+  const r = await fetch(path, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", "X-Facilitator-Page": "chair" } });
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return r.json();
 }
@@ -358,14 +365,14 @@ function mergeForm(sourceId, targets, labelKey) {
   if (!targets.length) return null;
   const id = `merge-${sourceId}`;
   const sel = h("select", {});
-  for (const tgt of targets) sel.append(h("option", { value: tgt.id, text: tgt.label }));
+  for (const tgt of targets) sel.append(h("option", { value: tgt.id, dir: "auto", text: tgt.label }));
   if (drafts.has(id)) sel.value = drafts.get(id);
   sel.addEventListener("change", () => drafts.set(id, sel.value));
   return h("form", { class: "ch-inline", onsubmit: (e) => {
     e.preventDefault();
     drafts.delete(id);
     send({ type: "cluster.merge", cluster_id: sourceId, into: sel.value }, "done_merged");
-  } }, field(id, t(labelKey), sel), h("button", { type: "submit", class: "button button--small" }, icon("⇲"), h("span", { text: t("merge") })));
+  } }, field(id, t(labelKey), sel), h("button", { type: "submit", class: "button button--small" }, icon("⇲", true), h("span", { text: t("merge") })));
 }
 
 function pointCard(cl, n, session, all) {
@@ -581,7 +588,7 @@ function renderBallots() {
     const open = b.status === "open";
     const li = h("li", { class: "ch-ballot" + (open ? " ch-ballot--open" : "") });
     li.append(h("h3", { class: "ch-ballot__title" },
-      h("span", { text: t("ballot_n", { id: b.id }) }),
+      h("span", { text: t("ballot_n", { id: ballotNumber(b.id) }) }),
       h("span", { class: "ch-flag " + (open ? "ch-flag--open" : "ch-flag--closed") }, icon(open ? "●" : "■"), h("span", { text: open ? t("ballot_is_open") : t("ballot_is_closed") })),
       b.revealed ? h("span", { class: "ch-flag ch-flag--spot" }, icon("◉"), h("span", { text: t("on_plenary") })) : null));
     if (b.prompt) li.append(userText("p", "ch-ballot__prompt", b.prompt, null));

@@ -134,7 +134,7 @@ export class MeetingClient {
   async _loadState() {
     const t0 = Date.now();
     const response = await fetch(`/api/m/${encodeURIComponent(this.meetingId)}/state`, {
-      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" },
+      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", "X-Facilitator-Page": this.page },
     });
     if (!response.ok) throw new Error(`state: HTTP ${response.status}`);
     const state = await response.json();

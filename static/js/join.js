@@ -147,7 +147,7 @@ async function lookUp(focusNext) {
   const voteUrl = `/m/${encodeURIComponent(found.meeting_id)}/vote?lang=${encodeURIComponent(lang)}`;
   try {
     const state = await fetch(`/api/m/${encodeURIComponent(found.meeting_id)}/state`, {
-      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" },
+      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", "X-Facilitator-Page": "vote" },
     });
     if (state.ok && (await state.json()).role === "participant") {
       continueLink.href = voteUrl;

@@ -131,7 +131,7 @@ function updateBallot(id, fields) {
 // ----- loading what the socket does not replay (live views) ---------------------------------------
 
 async function getJSON(path) {
-  const response = await fetch(path, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+  const response = await fetch(path, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", "X-Facilitator-Page": "plenary" } });
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
@@ -460,7 +460,7 @@ function pointItem(cl, n, session, focus, questionsLine) {
   li.append(head, raised, groupChips(cl.groups || [], session));
   if (questionsLine) li.append(h("p", { class: "pl-point__questions", text: questionsLine }));
   li.append(memberList(cl.contributions, session, false));
-  if (terms) li.append(h("p", { class: "pl-point__terms" }, h("span", { class: "pl-point__terms-label", text: t("shared_terms") }), " ", h("span", { text: terms })));
+  if (terms) li.append(h("p", { class: "pl-point__terms" }, h("span", { class: "pl-point__terms-label", text: t("shared_terms") }), " ", h("span", { dir: "auto", text: terms })));
   return li;
 }
 

@@ -320,7 +320,7 @@ function renderResult(parts, ballot, result) {
 async function fetchResults(ballotId) {
   try {
     const response = await fetch(`/api/m/${encodeURIComponent(meetingId)}/ballots/${encodeURIComponent(ballotId)}`, {
-      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" },
+      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", "X-Facilitator-Page": "vote" },
     });
     if (!response.ok) return;
     results.set(ballotId, await response.json());
