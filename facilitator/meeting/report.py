@@ -573,7 +573,8 @@ def build_report(state: MeetingState, synthesis: dict | None, ballot_results: di
         status = results.get("status", ballot.get("status"))
         ballots.append({
             "id": ballot_id,
-            "label": labels["ballot"].format(id=ballot_id),
+            # Ballots are numbered b1, b2…; people read the number.
+            "label": labels["ballot"].format(id=ballot_id[1:] if ballot_id[1:].isdigit() else ballot_id),
             "mode": mode,
             "mode_label": labels["mode_dots"].format(n=ballot.get("dots")) if mode == "dots" else labels["mode_yes_no"],
             "prompt": safe_text(results.get("prompt") or ballot.get("prompt")),
