@@ -42,7 +42,7 @@ def voter_worker(url, meeting_id, keys, ballot_id, contribution_id, ready, go, o
         clients.append(sio)
     ready.put(len(clients))
     go.wait()
-    acks: list[tuple[float, float, bool]] = []
+    acks: list[tuple[float, float, bool, str]] = []
     lock = threading.Lock()
 
     def vote(sio, i):
@@ -51,7 +51,8 @@ def voter_worker(url, meeting_id, keys, ballot_id, contribution_id, ready, go, o
                               "contribution_id": contribution_id,
                               "choice": ("yes", "no", "unsure")[i % 3]}, timeout=60)
         with lock:
-            acks.append((sent, time.monotonic(), bool(ack.get("ok"))))
+            acks.append((sent, time.monotonic(), bool(ack.get("ok")),
+                         "" if ack.get("ok") else ack.get("error", {}).get("code", "?")))
 
     threads = [threading.Thread(target=vote, args=(sio, i)) for i, sio in enumerate(clients)]
     for t in threads:
@@ -118,9 +119,13 @@ def run(backend: str, voters: int, procs: int) -> None:
         last_ack = max(a[1] for a in acks)
         complete = [t for t, n in results if n >= voters]
         ok = sum(1 for a in acks if a[2])
+        errors: dict[str, int] = {}
+        for a in acks:
+            if not a[2]:
+                errors[a[3]] = errors.get(a[3], 0) + 1
         print(f"\n## {backend}: {voters} voters ({connected} connected over {procs} processes)")
         print(f"joins over HTTP: {joined:.1f} s ({voters / joined:.0f}/s)")
-        print(f"votes acked ok: {ok}/{len(acks)}; burst from first vote sent to last ack: "
+        print(f"votes acked ok: {ok}/{len(acks)} {errors or ''}; burst from first vote sent to last ack: "
               f"{(last_ack - first_send) * 1000:.0f} ms")
         print(f"ballot.results events on the plenary during the burst: {len(results)} "
               f"(coalesced; at most ~4 per second)")
@@ -131,6 +136,8 @@ def run(backend: str, voters: int, procs: int) -> None:
                   f"(its ack reached the voter {(last_ack - last_send) * 1000:.0f} ms after sending)")
         else:
             print("no results event counted every vote within 30 s")
+        if errors:
+            print("server log (tail):", server.log()[-2500:])
         plenary.close()
         chair.close()
     finally:

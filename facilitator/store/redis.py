@@ -82,10 +82,24 @@ return 1
 """
 
 
+# Hundreds of phones can vote in the same second; under eventlet each is a green thread that
+# wants a connection. A blocking pool makes them queue for one instead of failing with
+# "Too many connections" (redis-py's default pool refuses past 100).
+POOL_SIZE = 50
+POOL_TIMEOUT = 30  # seconds a caller waits for a free connection
+
+
+def connect(url: str):
+    pool = redis_lib.BlockingConnectionPool.from_url(
+        url, max_connections=POOL_SIZE, timeout=POOL_TIMEOUT, decode_responses=True
+    )
+    return redis_lib.Redis(connection_pool=pool)
+
+
 class RedisStore(EventStore):
     def __init__(self, url: str, prefix: str = "fac", client=None):
         self.prefix = prefix
-        self.r = client or redis_lib.Redis.from_url(url, decode_responses=True)
+        self.r = client or connect(url)
         # register_script: EVALSHA, loading the script once if the server lacks it.
         self._append = self.r.register_script(APPEND_LUA)
         self._create = self.r.register_script(CREATE_LUA)

@@ -58,9 +58,9 @@ class RedisPresence(Presence):
     """Shared between server processes: a hash per audience, client id -> name."""
 
     def __init__(self, redis_url: str, prefix: str) -> None:
-        import redis
+        from ..store.redis import connect
 
-        self._redis = redis.Redis.from_url(redis_url, decode_responses=True)
+        self._redis = connect(redis_url)
         self._prefix = prefix
 
     def _key(self, meeting_id: str, audience: str) -> str:
@@ -178,7 +178,7 @@ class Hub:
             op_id = ops.check_op_id(message)
             seq = self.store.seq_of_op(meeting_id, op_id)
             if seq is not None:
-                return {"ok": True, "seq": seq, "duplicate": True}
+                return {"ok": True, "seq": seq}
             return self._append(
                 meeting_id, op_id, lambda state, now: ops.decide(state, actor, message, now)
             )
@@ -199,7 +199,7 @@ class Hub:
                 except UnknownMeeting:
                     raise OpError("not_found", "No such meeting.")
                 if duplicate:
-                    return {"ok": True, "seq": seq, "duplicate": True}
+                    return {"ok": True, "seq": seq}
                 break
             else:
                 raise OpError("rate_limited", "The meeting is too busy; retry.")
