@@ -108,4 +108,4 @@ def join(meeting_id):
     response = jsonify({"ok": True, "key": key, "vote_url": f"/m/{meeting_id}/vote"})
     response.set_cookie(cookie_name(meeting_id, "vote"), key, max_age=COOKIE_MAX_AGE,
                         httponly=True, samesite="Lax", path="/", secure=request.is_secure)
-    return response, 201
+    return response
