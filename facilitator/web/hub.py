@@ -136,12 +136,6 @@ class Hub:
             return Actor(roles.PARTICIPANT, participant_id=record["participant_id"])
         return None
 
-    def key_for(self, meeting_id: str, actor: Actor) -> str | None:
-        meeting_secrets = self.store.secrets(meeting_id) or {}
-        if actor.role == roles.RAPPORTEUR:
-            return meeting_secrets.get("rapporteurs", {}).get(actor.group_id)
-        return meeting_secrets.get(actor.role)
-
     def join(self, meeting_id: str, code, region, lang) -> str:
         """Register a participant and return its key. Their region and language go in the log."""
         meeting_secrets = self.store.secrets(meeting_id)
