@@ -192,3 +192,26 @@ def test_simultaneous_votes_on_redis_all_count(tmp_path, redis_url, connect):
             client.close()
         server.stop()
         server.cleanup_redis()
+
+
+def test_regions_that_split_feed_the_diverging_points(live_server, connect):
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    ids = practices(live_server.url, links, connect, n=2)
+    chair = connect(live_server.url, mid, key_of(links["chair_url"]))
+    assert chair.op("ballot.open", contribution_ids=ids)["ok"]
+    ballot_id = chair.wait_for(lambda e: e["type"] == "ballot.opened")["ballot"]["id"]
+    # Africa says yes to the first practice, MENA says no; everybody says no to the second.
+    for region, choice in (("africa", "yes"), ("mena", "no")):
+        for _ in range(3):
+            voter = connect(live_server.url, mid, join(live_server.url, links, region=region))
+            assert voter.op("vote.cast", ballot_id=ballot_id, contribution_id=ids[0], choice=choice)["ok"]
+            assert voter.op("vote.cast", ballot_id=ballot_id, contribution_id=ids[1], choice="no")["ok"]
+    results = requests.get(f"{live_server.url}/api/m/{mid}/ballots/{ballot_id}", params={"key": key_of(links["chair_url"])}).json()
+    split, all_no = results["results"]
+    assert split["divergence"] > 0.9 and all_no["divergence"] == 0
+    assert split["by_region"]["africa"]["yes"] == 3 and split["by_region"]["mena"]["no"] == 3
+    synthesis = requests.get(f"{live_server.url}/api/m/{mid}/synthesis", params={"key": key_of(links["chair_url"]), "question": "s2-q1"}).json()
+    diverging = synthesis["questions"][0]["diverging"]
+    split_points = [d for d in diverging if d["reason"] == "regions_split"]
+    assert [d["contributions"] for d in split_points] == [[ids[0]]]
