@@ -63,3 +63,33 @@ def test_converging_point_and_chair_curation(live_server, connect):
     assert cluster["title"] == "Labour mobility"
     assert ids["europe-central-asia"] not in cluster["contributions"]
     assert ids["mena"] in cluster["contributions"]
+
+
+def test_concurrent_synthesis_requests_do_not_stall_the_analysis(live_server, connect):
+    """The console and the projector asking at once must not wedge the worker (eventlet tpool)."""
+    import threading
+
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    url = f"{live_server.url}/api/m/{mid}/synthesis"
+    plenary = connect(live_server.url, mid, key_of(links["plenary_url"]))
+    for round_ in range(3):
+        rap = connect(live_server.url, mid, group_key(links, ["africa", "mena", "americas"][round_]))
+        assert rap.op("contribution.add", question_id=Q, text=f"Shared data platforms on migration, round {round_}",
+                      lang="en", kind="good_practice", agreement="consensus")["ok"]
+        answers = []
+        threads = [threading.Thread(target=lambda k=k: answers.append(requests.get(url, params={"key": k}, timeout=60).status_code))
+                   for k in [key_of(links["chair_url"]), key_of(links["plenary_url"])] * 3]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert answers == [200] * 6
+    update = plenary.wait_for(lambda e: e["type"] == "synthesis.updated"
+                              and sum(len(q["converging"]) + len(q["unique"]) for q in e["synthesis"]["questions"]) >= 1,
+                              timeout=60)
+    assert update["live"] is True
+    ack = connect(live_server.url, mid, group_key(links, "asia-pacific")).op(
+        "contribution.add", question_id=Q, text="Another idea entirely: climate mobility", lang="en",
+        kind="gap", agreement="consensus")
+    plenary.wait_for(lambda e: e["type"] == "synthesis.updated" and e["synthesis"]["seq"] >= ack["seq"], timeout=60)

@@ -107,8 +107,7 @@ class LiveViews:
         return contributions, sessions, groups, curation
 
     def _compute(self, contributions, sessions, groups, curation) -> dict:
-        with self._compute_lock:
-            return self.synthesizer.analyse(contributions, sessions, groups, curation)
+        return self.synthesizer.analyse(contributions, sessions, groups, curation)
 
     def synthesis(self, meeting_id: str, fresh: bool = False) -> dict:
         state = self.hub.state(meeting_id)
@@ -116,7 +115,12 @@ class LiveViews:
         if cached and cached[0] == state.seq and not fresh:
             return cached[1]
         seq = state.seq
-        result = self.offload(self._compute, *self._inputs(state))
+        inputs = self._inputs(state)
+        # One analysis at a time (the synthesizer's caches are not thread-safe). The lock is
+        # taken here, on the caller's side of the offload: under eventlet it is a green lock,
+        # and a green lock taken inside a worker OS thread can deadlock that thread forever.
+        with self._compute_lock:
+            result = self.offload(self._compute, *inputs)
         self._add_vote_divergence(state, result)
         result["seq"] = seq
         self._synthesis[meeting_id] = (seq, result)
