@@ -74,6 +74,27 @@ def assert_fits(page):
     assert width <= inner_width and height <= inner_height, (width, inner_width, height, inner_height)
 
 
+def card_layout(page):
+    """Per column: the cards shown on this page, whether one is cut off, the card text size."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.pl-cards')).map((list) => {
+        const shown = Array.from(list.children).filter((card) => !card.hidden);
+        const text = list.querySelector('.pl-card__text');
+        return {
+            shown: shown.length,
+            cut: shown.some((card) => card.offsetTop + card.offsetHeight > list.clientHeight + 0.5),
+            px: text ? parseFloat(getComputedStyle(text).fontSize) : null,
+        };
+    })""")
+
+
+def assert_dense(page, at_least):
+    """Whole cards only, as many as fit, in type readable from the back of the room."""
+    columns = card_layout(page)
+    assert not any(c["cut"] for c in columns), columns
+    assert max(c["shown"] for c in columns) >= at_least, columns
+    assert all(c["px"] is None or c["px"] >= 22 for c in columns), columns
+
+
 def shot(page, name):
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, name + ".png"))
@@ -115,6 +136,8 @@ def test_plenary_shows_a_contribution_live_and_fits_the_screen(browser, live_ser
     expect(page.locator("#col-americas .pl-col__count")).to_have_text(re.compile(r"^[9٩]$"))
     expect(page.locator("#pl-page")).not_to_be_empty()
     assert_fits(page)
+    # one line of badges per card and a wider column for the full group: several cards a page
+    assert_dense(page, 4)
     shot(page, f"plenary-{lang}-1920")
     # the next page shows the rest, still without scrolling
     first = page.locator("#col-americas ~ .pl-cards > li").first
@@ -123,7 +146,9 @@ def test_plenary_shows_a_contribution_live_and_fits_the_screen(browser, live_ser
     expect(page.locator("#pl-page")).to_have_text(re.compile("2"))
     expect(first).to_be_hidden()
     expect(page.locator("#col-americas ~ .pl-cards > li:visible").first).to_contain_text("Practice")
+    expect(page.locator("#col-americas ~ .pl-col__more")).to_be_visible()
     assert_fits(page)
+    assert_dense(page, 4)  # the "Continued" line is counted: no card is cut off under it
     shot(page, f"plenary-{lang}-1920-page2")
     assert not page.errors, page.errors
     page.context.close()
@@ -181,4 +206,56 @@ def test_plenary_catches_up_after_losing_the_network(browser, live_server, meeti
     expect(page.locator(".pl-card__text", has_text="Added while the projector was offline.")).to_be_visible()
     expect(page.locator("#pl-timer")).to_be_visible()
     expect(page.locator("#conn-status")).to_have_attribute("data-state", "online")
+    page.context.close()
+
+
+EIGHT_GROUPS = """
+title: {en: "Eight regions", ar: "ثماني مناطق"}
+languages: [ar, en]
+groups:
+  - {id: g1, name: {en: "East Africa", ar: "شرق أفريقيا"}}
+  - {id: g2, name: {en: "West and Central Africa", ar: "غرب ووسط أفريقيا"}}
+  - {id: g3, name: {en: "Americas and the Caribbean", ar: "الأمريكتان ومنطقة البحر الكاريبي"}}
+  - {id: g4, name: {en: "Asia and the Pacific", ar: "آسيا والمحيط الهادئ"}}
+  - {id: g5, name: {en: "Europe", ar: "أوروبا"}}
+  - {id: g6, name: {en: "Central Asia", ar: "آسيا الوسطى"}}
+  - {id: g7, name: {en: "Middle East and North Africa", ar: "الشرق الأوسط وشمال أفريقيا"}}
+  - {id: g8, name: {en: "Gulf States", ar: "دول الخليج"}}
+sessions:
+  - id: s
+    title: "Sub-groups"
+    questions:
+      - {id: q, text: {en: "Which good practices could work in other regions?", ar: "ما الممارسات الجيدة التي يمكن أن تنجح في مناطق أخرى؟"}}
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_eight_groups_keep_readable_type_and_whole_cards(browser, live_server, connect, tmp_path, expect, lang):
+    agenda = tmp_path / "eight.yaml"
+    agenda.write_text(EIGHT_GROUPS, encoding="utf-8")
+    created = live_server.create_meeting(str(agenda))
+    chair = connect(live_server.url, created["meeting_id"], key_of(created["chair_url"]))
+    assert chair.op("session.set", session_id="s")["ok"]
+    texts = [
+        ("Joint training of border officials with UN agencies and civil society.", "en"),
+        ("إنشاء مرصد إقليمي للهجرة لتبادل البيانات بين الدول الأعضاء وتوحيد المؤشرات.", "ar"),
+        ("Regional consultative processes should report to the global compact every year, with a short "
+         "list of measurable commitments.", "en"),
+    ]
+    for i, g in enumerate(created["groups"]):
+        rapporteur = connect(live_server.url, created["meeting_id"], key_of(g["rapporteur_url"]))
+        for n in range(i % 4 + (3 if i == 3 else 0)):
+            text, text_lang = texts[(i + n) % len(texts)]
+            add(rapporteur, text, lang=text_lang, kind="recommendation", agreement="divergent", question="q")
+    page = open_plenary(browser, created["plenary_url"], lang)
+    expect(page.locator(".pl-col")).to_have_count(8)
+    expect(page.locator(".pl-card")).to_have_count(sum(i % 4 for i in range(8)) + 3)
+    assert_fits(page)
+    assert_dense(page, 3)
+    # every group's name is on its column, whole
+    for g in created["groups"]:
+        head = page.locator(f"#col-{g['id']} .pl-col__name")
+        assert head.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
+    shot(page, f"plenary-8-groups-{lang}-1920")
+    assert not page.errors, page.errors
     page.context.close()

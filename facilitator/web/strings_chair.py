@@ -46,7 +46,9 @@ STRINGS = {
     "spotlight_off": _l("Stop showing"),
     "on_plenary": _l("On the plenary"),
     # synthesis and curation
-    "synthesis_title": _l("Synthesis of the current session"),
+    "synthesis_title": _l("Synthesis"),
+    "synthesis_of": _l("Show the answers of"),
+    "synthesis_other_session": _l("This is not the current session."),
     "synthesis_loading": _l("The synthesis is being computed…"),
     "questions_label": _l("Questions"),
     "across_questions": _l("Across questions"),

@@ -72,7 +72,7 @@ function userText(tag, cls, text, textLang) {
 
 function section(container, titleKey, ...children) {
   const id = `${container.id}-title`;
-  container.replaceChildren(h("h2", { class: "ch-panel__title", id, text: t(titleKey) }), ...children);
+  container.replaceChildren(h("h2", { class: "ch-panel__title", id, text: t(titleKey) }), ...children.filter(Boolean));
 }
 
 const pct = (rate) => formatNumber(rate || 0, { style: "percent", maximumFractionDigits: 0 });
@@ -103,7 +103,7 @@ function field(id, labelText, control, hint = null) {
 let synthesis = null;
 const ballotResults = new Map();
 const selected = new Set(); // contribution ids chosen for the next ballot
-const ui = { question: null, followSession: true, reportLang: uiLang };
+const ui = { question: null, followSession: true, reportLang: uiLang, synthSession: null };
 
 const x = () => client.extra;
 const meeting = () => client.meeting || {};
@@ -111,6 +111,18 @@ const fb = () => meeting().default_language;
 const sessions = () => meeting().sessions || [];
 const sessionById = (id) => sessions().find((s) => s.id === id);
 const currentSession = () => sessionById(client.sessionId);
+// The session whose answers the synthesis panel shows: the one the chair picked, else the current
+// one, except during a plenary session (the general discussion), which reviews the answers of the
+// breakout session before it.
+function synthesisSession() {
+  const picked = ui.synthSession && sessionById(ui.synthSession);
+  if (picked) return picked;
+  const current = currentSession();
+  if (!current || !current.plenary) return current;
+  const list = sessions();
+  for (let i = list.indexOf(current) - 1; i >= 0; i -= 1) if (!list[i].plenary) return list[i];
+  return current;
+}
 function questionById(qid) {
   for (const s of sessions()) {
     const i = (s.questions || []).findIndex((q) => q.id === qid);
@@ -429,8 +441,21 @@ function pointCard(cl, n, session, all) {
   return art;
 }
 
+function synthesisPicker(session) {
+  const sel = h("select", { onchange: (e) => {
+    ui.synthSession = e.target.value; ui.question = null; scheduleRender();
+  } });
+  for (const s of sessions()) {
+    const mark = s.id === client.sessionId ? ` (${t("current")})` : "";
+    sel.append(h("option", { value: s.id, text: pick(s.title, fb()) + mark }));
+  }
+  if (session) sel.value = session.id;
+  const hint = session && session.id !== client.sessionId ? t("synthesis_other_session") : null;
+  return h("div", { class: "ch-synth-of" }, field("ch-synth-session", t("synthesis_of"), sel, hint));
+}
+
 function renderSynthesis() {
-  const session = currentSession();
+  const session = synthesisSession();
   const questions = (session && session.questions) || [];
   if (!questions.some((q) => q.id === ui.question)) ui.question = questions.length ? questions[0].id : null;
   const tabs = h("div", { class: "ch-tabs", role: "group", "aria-label": t("questions_label") });
@@ -502,7 +527,7 @@ function renderSynthesis() {
       body.push(ul2);
     }
   }
-  section(els.synthesis, "synthesis_title", tabs, ...body);
+  section(els.synthesis, "synthesis_title", sessions().length > 1 ? synthesisPicker(session) : null, tabs, ...body);
 }
 
 // ----- ballots -------------------------------------------------------------------------------------
@@ -734,6 +759,7 @@ client.on("change", (info) => {
 client.on("event", (ev) => {
   const ex = x();
   switch (ev.type) {
+    case "session.changed": ui.synthSession = null; break;
     case "spotlight.set": ex.spotlight = ev.spotlight || null; break;
     case "meeting.anonymity": ex.anonymous = Boolean(ev.anonymous); break;
     case "participant.joined": ex.participants = (ex.participants || 0) + 1; break;

@@ -48,7 +48,7 @@ const els = {
   timerValue: $("pl-timer-value"), join: $("pl-join"), joinQr: $("pl-join-qr"),
   joinTitle: $("pl-join-title"), joinHow: $("pl-join-how"), joinCode: $("pl-join-code"),
   participants: $("pl-participants"), stage: $("pl-stage"), progress: $("pl-progress"),
-  page: $("pl-page"), paused: $("pl-paused"), status: $("conn-status"),
+  page: $("pl-page"), paused: $("pl-paused"), status: $("conn-status"), legend: $("pl-legend"),
 };
 
 // ----- small DOM helpers ------------------------------------------------------------------------
@@ -309,14 +309,27 @@ function renderTimer() {
 
 // ----- rendering: one contribution card -------------------------------------------------------------
 
-function kindTag(kind) {
-  return h("span", { class: "pl-tag pl-tag--kind", "data-kind": kind },
-    icon(KIND_ICON[kind] || "●", MIRRORED.has(kind)), h("span", { text: t(`kind_${kind}`) }));
+// A badge: an icon, the short word the room reads, and the full word for screen readers.
+// In narrow columns the short word can give way to the icon alone (see fitMeta).
+function badge(cls, attrs, glyph, mirrored, short, full) {
+  const el = h("span", { class: cls, ...attrs }, icon(glyph, mirrored));
+  if (short != null && short !== full) {
+    el.append(h("span", { class: "pl-tag__short", "aria-hidden": "true", text: short }),
+      h("span", { class: "visually-hidden", text: full }));
+  } else {
+    el.append(h("span", { class: "pl-tag__short pl-tag__short--full", text: full }));
+  }
+  return el;
 }
 
-function agreementTag(agreement) {
-  return h("span", { class: "pl-tag pl-tag--agreement", "data-agreement": agreement },
-    icon(AGREEMENT_ICON[agreement] || "●"), h("span", { text: t(`agreement_${agreement}`) }));
+function kindTag(kind, compact = false) {
+  return badge("pl-tag pl-tag--kind", { "data-kind": kind }, KIND_ICON[kind] || "●", MIRRORED.has(kind),
+    compact ? t(`kind_short_${kind}`) : null, t(`kind_${kind}`));
+}
+
+function agreementTag(agreement, compact = false) {
+  return badge("pl-tag pl-tag--agreement", { "data-agreement": agreement }, AGREEMENT_ICON[agreement] || "●", false,
+    compact ? t(`agreement_short_${agreement}`) : null, t(`agreement_${agreement}`));
 }
 
 function isFresh(c) {
@@ -324,42 +337,95 @@ function isFresh(c) {
   return Boolean(s && s.at && Date.now() - s.at < NEW_MS);
 }
 
+// One card: a single line of badges (kind, agreement, converging point or "only here"), then the text.
 function card(c, clusterOf, focus) {
   const li = h("li", { class: "pl-card", id: `pc-${c.id}`, "data-kind": c.kind, "data-agreement": c.agreement });
-  const meta = h("p", { class: "pl-card__meta" }, kindTag(c.kind), agreementTag(c.agreement));
+  const meta = h("p", { class: "pl-card__meta" }, kindTag(c.kind, true), agreementTag(c.agreement, true));
   if (c.id === focus) {
     li.classList.add("pl-card--focus");
     meta.prepend(h("span", { class: "pl-flag pl-flag--focus" }, icon("◉"), h("span", { text: t("spotlight_label") })));
   } else if (isFresh(c)) {
     li.classList.add("pl-card--new");
-    meta.append(h("span", { class: "pl-flag pl-flag--new", text: t("new_label") }));
+    meta.prepend(h("span", { class: "pl-flag pl-flag--new", text: t("new_label") }));
   }
-  li.append(meta, userText("p", "pl-card__text", c.text, c.lang));
   const cluster = clusterOf.get(c.id);
   if (cluster) {
-    li.append(h("p", { class: "pl-card__link pl-card__link--converging", "data-point": String(Math.min(cluster.n, 9)) },
-      h("span", { class: "pl-num", "aria-hidden": "true", text: formatNumber(cluster.n) }),
-      h("span", { class: "visually-hidden", text: `${t("point_n", { n: formatNumber(cluster.n) })}:` }),
-      h("span", { text: t("card_converging", { n: formatNumber(cluster.n), k: formatNumber(cluster.raised_by), m: formatNumber(cluster.of) }) })));
+    const n = formatNumber(cluster.n), k = formatNumber(cluster.raised_by), m = formatNumber(cluster.of);
+    meta.append(h("span", { class: "pl-mark pl-mark--converging", "data-point": String(Math.min(cluster.n, 9)) },
+      h("span", { class: "pl-num", "aria-hidden": "true", text: n }),
+      h("span", { class: "pl-mark__ratio", "aria-hidden": "true", text: `${k}/${m}` }),
+      h("span", { class: "visually-hidden", text: `${t("point_n", { n })}: ${t("card_converging", { n, k, m })}` })));
   } else if (clusterOf.size || synthQuestion(c.question_id)) {
-    li.append(h("p", { class: "pl-card__link pl-card__link--unique" }, icon("◌"), h("span", { text: t("card_unique") })));
+    meta.append(badge("pl-mark pl-mark--unique", {}, "◌", false, t("card_unique_short"), t("card_unique")));
   }
+  li.append(meta, userText("p", "pl-card__text", c.text, c.lang));
   return li;
+}
+
+// The badges of a card stay on one line. In a column where one does not fit, every card of the
+// column first shows "only here" by its icon alone, then agreement too (the words stay for
+// screen readers, and the footer gives the legend); where even that does not fit, the line wraps.
+function fitMeta(grid) {
+  const wraps = (col) => Array.from(col.querySelectorAll(".pl-card__meta")).some((meta) => {
+    const kids = Array.from(meta.children).filter((el) => !el.classList.contains("visually-hidden"));
+    return kids.length > 1 && kids[kids.length - 1].offsetTop > kids[0].offsetTop + 2;
+  });
+  let cols = Array.from(grid.querySelectorAll(".pl-col"));
+  let tight = false;
+  for (const level of ["1", "2"]) {
+    cols = cols.filter(wraps); // all reads first, then the writes
+    cols.forEach((col) => { col.dataset.tight = level; });
+    tight = tight || cols.length > 0;
+  }
+  return tight;
+}
+
+// Columns are equal while everything fits. When a column holds more than its height, the
+// columns share the width by how much they hold: the full column gets wider (fewer lines per
+// card, fewer pages), a column with room to spare narrower, within bounds so that every column
+// stays readable. Measured, not guessed: a few layout passes, keeping the best.
+const WEIGHT_MIN = 0.6, WEIGHT_MAX = 2.4;
+
+function balanceColumns(grid, lists) {
+  const n = lists.length;
+  const apply = (w) => { grid.style.gridTemplateColumns = w.map((x) => `minmax(min(13rem, 100%), ${x.toFixed(3)}fr)`).join(" "); };
+  const measure = () => lists.map((list) => list.scrollHeight / Math.max(1, list.clientHeight));
+  let weights = Array(n).fill(1);
+  apply(weights);
+  let fill = measure();
+  if (n < 2 || Math.max(...fill) <= 1) return;
+  let best = { weights, worst: Math.max(...fill) };
+  for (let pass = 0; pass < 3; pass += 1) {
+    // the height of a column goes roughly as 1/width: give each the width that evens the fill
+    let next = weights.map((w, i) => w * Math.max(fill[i], 0.15));
+    const mean = next.reduce((a, b) => a + b, 0) / n;
+    next = next.map((w) => Math.min(WEIGHT_MAX, Math.max(WEIGHT_MIN, w / mean)));
+    weights = next;
+    apply(weights);
+    fill = measure();
+    const worst = Math.max(...fill);
+    if (worst < best.worst - 0.02) best = { weights, worst };
+  }
+  if (best.weights !== weights) apply(best.weights);
 }
 
 // ----- paging: cut lists into screens ----------------------------------------------------------------
 
-// Which page each child of `list` falls on, given the list's visible height.
-function paginate(list) {
+// Which page each child of `list` falls on: as many whole items as fit on each page, gaps
+// included. `restRoom` is the list's height on the pages after the first, where a
+// "Continued" line above the list takes some of its room (measured by the caller).
+function paginate(list, restRoom) {
   const items = Array.from(list.children);
   const style = getComputedStyle(list);
-  const room = list.clientHeight - parseFloat(style.paddingTop || "0") - parseFloat(style.paddingBottom || "0");
+  const inner = (height) => height - parseFloat(style.paddingTop || "0") - parseFloat(style.paddingBottom || "0");
+  const first = inner(list.clientHeight);
+  const rest = restRoom == null ? first : inner(restRoom);
   const pages = [];
   let page = 0, start = null;
   for (const item of items) {
     const top = item.offsetTop, bottom = top + item.offsetHeight;
     if (start === null) start = top;
-    else if (bottom - start > room + 0.5) { page += 1; start = top; }
+    else if (bottom - start > (page ? rest : first) + 0.5) { page += 1; start = top; }
     pages.push(page);
   }
   return { items, pages, count: items.length ? page + 1 : 1 };
@@ -402,17 +468,22 @@ function renderAnswers(view) {
     const more = h("p", { class: "pl-col__more", hidden: true }, icon("↩", true), h("span", { text: t("continued") }));
     const list = h("ol", { class: "pl-cards" });
     for (const c of items) list.append(card(c, clusterOf, view.focus));
-    if (!items.length) col.append(head, h("p", { class: "pl-col__empty", text: t("no_answers") }), list);
-    else col.append(head, more, list);
+    col.append(head, more, list);
+    if (!items.length) col.append(h("p", { class: "pl-col__empty", text: t("no_answers") }));
     grid.append(col);
     lists.push({ list, more });
   }
   els.stage.replaceChildren(grid);
-  if (!total) {
-    grid.classList.add("pl-cols--empty");
-  }
-  const layouts = lists.map(({ list, more }) => ({ ...paginate(list), more }));
-  return { layouts };
+  if (!total) grid.classList.add("pl-cols--empty");
+  balanceColumns(grid, lists.map(({ list }) => list));
+  const tight = fitMeta(grid);
+  // the room of each list on later pages: with the "Continued" lines shown (they share a row)
+  const firstRooms = lists.map(({ list }) => list.clientHeight);
+  lists.forEach(({ more }) => { more.hidden = false; });
+  const restRooms = lists.map(({ list }) => list.clientHeight);
+  lists.forEach(({ more }) => { more.hidden = true; });
+  const layouts = lists.map(({ list, more }, i) => ({ ...paginate(list, Math.min(firstRooms[i], restRooms[i])), more }));
+  return { layouts, legend: tight };
 }
 
 function pointTitle(cl) {
@@ -633,6 +704,16 @@ function renderFooter(view, views) {
   els.paused.dataset.reason = view && view.reason ? view.reason : "paused";
 }
 
+// When the cards show the icons of agreement without their words, the footer says what they mean.
+function renderLegend(show) {
+  els.legend.hidden = !show;
+  if (!show) { els.legend.replaceChildren(); return; }
+  const entries = Object.entries(AGREEMENT_ICON).map(([code, glyph]) =>
+    h("li", { class: "pl-legend__item", "data-agreement": code }, icon(glyph), h("span", { text: t(`agreement_${code}`) })));
+  entries.push(h("li", { class: "pl-legend__item pl-legend__item--unique" }, icon("◌"), h("span", { text: t("card_unique") })));
+  els.legend.replaceChildren(...entries);
+}
+
 // ----- render everything ---------------------------------------------------------------------------
 
 let renderQueued = false;
@@ -681,6 +762,7 @@ function render() {
     l.more.hidden = !(nav.page > 0 && onPage && l.pages[0] !== nav.page);
     // a column whose items all sit on earlier pages shows nothing more on this one
   }
+  renderLegend(Boolean(result.legend));
   renderFooter(view, views);
   els.app.setAttribute("aria-busy", "false");
 }
