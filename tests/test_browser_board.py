@@ -92,6 +92,9 @@ def test_second_page_of_the_group_sees_a_contribution(browser, live_server, meet
 
     add(first, "Regional free movement protocols as a model for labour mobility.")
     add(first, "إنشاء مرصد إقليمي للهجرة لتبادل البيانات", kind="innovative_solution", agreement="majority")
+    # After an add the level of agreement goes back to consensus; the kind stays.
+    expect(first_question(first).locator("select[id$=-agreement]")).to_have_value("consensus")
+    expect(first_question(first).locator("select[id$=-kind]")).to_have_value("innovative_solution")
 
     expect(items(second)).to_have_count(2)
     english = item_with(second, "Regional free movement protocols")

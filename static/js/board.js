@@ -247,6 +247,9 @@ function buildAddForm(qid) {
     }, 0);
     textarea.value = "";
     storage.set(draftKey(qid), "");
+    // The kind is often the same for several items in a row; a level of agreement is not:
+    // a "divergent views" left selected would make the next item a false diverging point.
+    agreement.value = AGREEMENTS[0];
     langTouched = false;
     langSel.value = uiLang;
     updateCount();
