@@ -4,6 +4,7 @@
 
 import { MeetingClient, randomId, storage } from "./client.js";
 import { boot, t, lang as uiLang, pick, formatNumber, languageName } from "./i18n.js";
+import { h, icon, setText } from "./dom.js";
 
 const KINDS = boot.kinds || [];
 const AGREEMENTS = boot.agreements || [];
@@ -36,25 +37,7 @@ const els = {
 
 // ----- small DOM helpers ------------------------------------------------------------------------
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value == null || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key in el && typeof value !== "string") el[key] = value;
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child) el.append(child);
-  return el;
-}
-
-function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
-
-function iconSpan(icon, mirrored) {
-  return h("span", { class: "icon" + (mirrored ? " icon--mirror" : ""), "aria-hidden": "true", text: icon });
-}
+const iconSpan = icon;
 
 function select(id, options, value, labelOf) {
   const el = h("select", { id });

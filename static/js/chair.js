@@ -9,6 +9,7 @@
 
 import { MeetingClient, orderKey } from "./client.js";
 import { boot, t, lang as uiLang, pick, formatNumber, languageName } from "./i18n.js";
+import { h, setText, icon, userText } from "./dom.js";
 
 const KIND_ICON = {
   good_practice: "★", innovative_solution: "✦", principle: "◆", recommendation: "➜",
@@ -31,30 +32,10 @@ const els = {
 
 // ----- small DOM helpers ------------------------------------------------------------------------
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value == null || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "value" || key === "checked" || key === "disabled") el[key] = value;
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child != null && child !== false) el.append(child);
-  return el;
-}
-
-function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
-
 // Ballots are numbered b1, b2...: show the number, in the page's digits.
 function ballotNumber(id) {
   const m = /^b(\d+)$/.exec(String(id));
   return m ? formatNumber(Number(m[1])) : id;
-}
-
-function icon(glyph, mirrored = false) {
-  return h("span", { class: "icon" + (mirrored ? " icon--mirror" : ""), "aria-hidden": "true", text: glyph });
 }
 
 function button(label, onclick, { cls = "", glyph = null, pressed = null, disabled = false, data = {}, describedby = null, title = null } = {}) {
@@ -64,10 +45,6 @@ function button(label, onclick, { cls = "", glyph = null, pressed = null, disabl
   if (glyph) el.append(icon(glyph, POINTING.has(glyph)));
   el.append(h("span", { text: label }));
   return el;
-}
-
-function userText(tag, cls, text, textLang) {
-  return h(tag, { class: cls, dir: "auto", lang: textLang || null, text });
 }
 
 function section(container, titleKey, ...children) {
