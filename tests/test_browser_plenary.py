@@ -259,3 +259,89 @@ def test_eight_groups_keep_readable_type_and_whole_cards(browser, live_server, c
     shot(page, f"plenary-8-groups-{lang}-1920")
     assert not page.errors, page.errors
     page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_general_discussion_shows_the_sub_groups_answers(browser, live_server, meeting, expect, lang):
+    """The chair moves to the general discussion (a plenary session): the projector shows the answers,
+    synthesis and converging points of the breakout session before it, and says so."""
+    rapporteurs, chair = meeting["rapporteurs"], meeting["chair"]
+    add(rapporteurs["africa"], "Free movement protocols as a model for regional labour mobility.")
+    add(rapporteurs["mena"], "إنشاء مرصد إقليمي للهجرة لتبادل البيانات بين الدول الأعضاء.", lang="ar",
+        kind="innovative_solution", agreement="divergent")
+    add(rapporteurs["africa"], "Regional consultative processes should report to the global compact every year.",
+        kind="recommendation", question="s2-q2")
+    page = open_plenary(browser, meeting["plenary_url"], lang)
+    expect(page.locator(".pl-card")).to_have_count(2)
+    expect(page.locator("#pl-from")).to_be_hidden()  # during the breakout itself: nothing to say
+
+    assert chair.op("session.set", session_id="s2-plenary")["ok"]
+    # the answers of the sub-groups, every group side by side, not a lone empty "Plenary" column
+    expect(page.locator(".pl-col")).to_have_count(5)
+    expect(page.locator(".pl-card__text", has_text="Free movement protocols")).to_be_visible()
+    expect(page.locator(".pl-card__text[lang=ar]")).to_have_text(
+        "إنشاء مرصد إقليمي للهجرة لتبادل البيانات بين الدول الأعضاء.")
+    # the header says whose answers these are, and keeps the current session's title
+    source = page.locator("#pl-from")
+    expect(source).to_be_visible()
+    if lang == "en":
+        expect(source).to_contain_text("Answers from:")
+        expect(source).to_contain_text("sub-groups")
+        expect(page.locator("#pl-session")).to_contain_text("general discussion")
+        expect(page.locator("#pl-number")).to_have_text("Question 1 of 5")
+    else:
+        expect(page.locator("#pl-session")).to_contain_text("مناقشة عامة")
+    expect(source.locator("[dir=auto]")).to_have_count(1)  # the session title is its own element
+    assert_fits(page)
+    shot(page, f"plenary-general-discussion-{lang}-1920")
+
+    # the plenary's own board, once it has notes, gets a view of its own after the sub-groups' views
+    ack = chair.op("contribution.add", id=uuid.uuid4().hex[:20], question_id="s2p-q4",
+                   text="Regional data observatories recur in every sub-group.", kind="other",
+                   agreement="consensus", lang="en")
+    assert ack["ok"], ack
+    expect(page.locator(".pl-progress__sep")).to_be_visible()
+    views = page.evaluate("() => window.facilitatorPlenary.views().map((v) => v.qid || v.sid)")
+    assert views[0] == "s2-q1" and "s2-q2" in views, views
+    assert views[-1] == "s2p-q4", views
+    assert "s2p-q1" not in views, views  # no empty views of the plenary board
+
+    # a spotlight on a sub-group's contribution jumps to its question, during the plenary too
+    target = next(c for c in page.evaluate("() => Array.from(window.facilitatorPlenary.client.contributions.values())")
+                  if c["group_id"] == "africa" and c["question_id"] == "s2-q2")
+    assert chair.op("spotlight.set", contribution_id=target["id"])["ok"]
+    expect(page.locator(".pl-card--focus")).to_contain_text("report to the global compact")
+    if lang == "en":
+        expect(page.locator("#pl-number")).to_have_text("Question 2 of 5")
+    expect(page.locator("#pl-from")).to_be_visible()
+    assert chair.op("spotlight.set")["ok"]
+
+    # and the chair's notes on the plenary board, shown as such
+    page.evaluate("() => { const p = window.facilitatorPlenary; p.nav.index = p.views().length - 1; p.render(); }")
+    expect(page.locator(".pl-card__text", has_text="Regional data observatories")).to_be_visible()
+    expect(page.locator("#pl-from")).to_be_hidden()
+    assert_fits(page)
+    shot(page, f"plenary-general-discussion-board-{lang}-1920")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_typed_ballot_prompt_keeps_its_direction(browser, live_server, meeting, expect):
+    """An English prompt in the Arabic results heading is its own element with dir=auto."""
+    rapporteurs, chair = meeting["rapporteurs"], meeting["chair"]
+    ack = rapporteurs["africa"].op("contribution.add", id="prompted-1", question_id=QUESTION,
+                                   text="Free movement protocols.", kind="good_practice",
+                                   agreement="consensus", lang="en")
+    assert ack["ok"], ack
+    page = open_plenary(browser, meeting["plenary_url"], "ar")
+    opened = chair.op("ballot.open", contribution_ids=["prompted-1"], mode="yes_no",
+                      prompt="Could this work in your region?")
+    assert opened["ok"], opened
+    assert chair.op("ballot.reveal", ballot_id=opened.get("ballot_id", "b1"))["ok"]
+    prompt = page.locator("#pl-question [dir=auto]")
+    expect(prompt).to_have_text("Could this work in your region?")
+    assert prompt.get_attribute("lang") is None
+    expect(page.locator(".pl-result")).to_have_count(1)
+    assert_fits(page)
+    shot(page, "plenary-ballot-prompt-ar-1920")
+    page.context.close()

@@ -12,6 +12,8 @@ STRINGS = {
     # the top bar
     "session_none": _l("No session is running yet."),
     "question_of": _l("Question {n} of {total}"),
+    # during a general discussion, the screen shows the answers of the sub-groups' session before it
+    "answers_from": _l("Answers from: {session}"),
     "across_questions": _l("Across the questions of this session"),
     "vote_results": _l("Vote results"),
     "join_title": _l("Vote from your phone"),

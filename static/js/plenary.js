@@ -22,6 +22,7 @@
 
 import { MeetingClient } from "./client.js";
 import { boot, t, lang as uiLang, pick, formatNumber } from "./i18n.js";
+import { h, icon, setText, userText } from "./dom.js";
 
 const params = new URLSearchParams(window.location.search);
 const ROTATE = (() => {
@@ -48,33 +49,10 @@ const els = {
   timerValue: $("pl-timer-value"), join: $("pl-join"), joinQr: $("pl-join-qr"),
   joinTitle: $("pl-join-title"), joinHow: $("pl-join-how"), joinCode: $("pl-join-code"),
   participants: $("pl-participants"), stage: $("pl-stage"), progress: $("pl-progress"),
-  page: $("pl-page"), paused: $("pl-paused"), status: $("conn-status"), legend: $("pl-legend"),
+  page: $("pl-page"), from: $("pl-from"), paused: $("pl-paused"), status: $("conn-status"), legend: $("pl-legend"),
 };
 
 // ----- small DOM helpers ------------------------------------------------------------------------
-
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value == null || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child != null && child !== false) el.append(child);
-  return el;
-}
-
-function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
-
-function icon(glyph, mirrored = false) {
-  return h("span", { class: "icon" + (mirrored ? " icon--mirror" : ""), "aria-hidden": "true", text: glyph });
-}
-
-// A contribution's own text: its language, and the direction its first strong letter says.
-function userText(tag, cls, text, textLang) {
-  return h(tag, { class: cls, dir: "auto", lang: textLang || null, text });
-}
 
 const pct = (rate) => formatNumber(rate || 0, { style: "percent", maximumFractionDigits: 0 });
 
@@ -161,9 +139,36 @@ const nav = { index: 0, page: 0, pages: 1, shownAt: Date.now(), paused: false, k
 
 function currentSession() { return sessionById(client.sessionId); }
 
+// The session whose answers the screen shows: the current one, except during a plenary session
+// (the general discussion), which reviews the answers of the breakout session before it, in
+// agenda order (the rule of the chair's console, static/js/chair.js synthesisSession).
+function answersSession() {
+  const current = currentSession();
+  if (!current || !current.plenary) return current;
+  const list = sessions();
+  for (let i = list.indexOf(current) - 1; i >= 0; i -= 1) if (!list[i].plenary) return list[i];
+  return current;
+}
+
+// The views of the screen: those of the session whose answers it shows, then, during a general
+// discussion, one view per question of the plenary's own board that has notes on it.
 function rotationViews() {
-  const session = currentSession();
-  if (!session) return [];
+  const current = currentSession();
+  if (!current) return [];
+  const shown = answersSession();
+  const views = sessionViews(shown);
+  if (shown !== current) {
+    const state = client.view();
+    for (const q of current.questions || []) {
+      if ((current.groups || []).some((gid) => MeetingClient.listOf(state, gid, q.id).length)) {
+        views.push({ type: "answers", qid: q.id, board: true });
+      }
+    }
+  }
+  return views;
+}
+
+function sessionViews(session) {
   const views = [];
   (session.questions || []).forEach((q) => {
     views.push({ type: "answers", qid: q.id });
@@ -227,38 +232,71 @@ function step(delta) {
 
 // ----- rendering: the top bar -----------------------------------------------------------------------
 
+// An agenda text (a title, a question) in its own element: the language it is written in, when
+// the agenda says, and the direction its first strong letter says (a fallback language may not
+// be the page's).
+function agendaLang(text, fb) {
+  if (!text || typeof text !== "object") return null;
+  if (text[uiLang]) return uiLang;
+  if (fb && text[fb]) return fb;
+  return Object.keys(text)[0] || null;
+}
+
+function agendaText(tag, cls, text) {
+  const fb = fallbackLang();
+  return userText(tag, cls, pick(text, fb), agendaLang(text, fb));
+}
+
+// Fill `el` with `parts` (nodes or strings), unless it already shows the same.
+function fill(el, key, ...parts) {
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.replaceChildren(...parts.filter((p) => p != null && p !== ""));
+}
+
 function renderBar(view) {
   const fb = fallbackLang();
-  let sessionTitle = "", number = "", heading = "";
+  const current = currentSession();
+  let viewSession = null, number = "", heading = null, headingText = "";
   if (view && (view.type === "answers" || view.type === "synthesis")) {
     const found = questionById(view.qid);
     if (found) {
-      sessionTitle = pick(found.session.title, fb);
+      viewSession = found.session;
       number = t("question_of", { n: formatNumber(found.index + 1), total: formatNumber(found.session.questions.length) });
-      heading = pick(found.question.text, fb);
+      heading = agendaText("span", null, found.question.text);
     }
   } else if (view && view.type === "session") {
-    const s = sessionById(view.sid);
-    sessionTitle = s ? pick(s.title, fb) : "";
+    viewSession = sessionById(view.sid) || null;
     heading = t("across_questions");
   } else if (view && view.type === "ballot") {
     const b = (x().ballots || []).find((ballot) => ballot.id === view.id);
-    const s = currentSession();
-    sessionTitle = s ? pick(s.title, fb) : "";
     number = t("vote_results");
-    heading = (b && b.prompt) || t("ballot_prompt_default");
+    // a prompt the chair typed: its own element, its direction from its first strong letter
+    heading = b && b.prompt ? userText("span", null, b.prompt, null) : t("ballot_prompt_default");
   } else {
-    const s = currentSession();
-    sessionTitle = s ? pick(s.title, fb) : "";
-    heading = s ? "" : t("session_none");
+    heading = current ? "" : t("session_none");
   }
-  setText(els.session, sessionTitle);
+  headingText = heading && typeof heading === "object" ? heading.textContent : heading || "";
+  // the current session's title, always; and, when the screen shows another session's answers
+  // (the general discussion reviews the sub-groups'), which one
+  const titled = current || viewSession;
+  fill(els.session, titled ? `${titled.id}:${uiLang}:${pick(titled.title, fb)}` : "",
+    titled ? agendaText("span", null, titled.title) : null);
+  const from = viewSession && current && viewSession.id !== current.id ? viewSession : null;
+  els.from.hidden = !from;
+  if (from) {
+    const [before, after = ""] = t("answers_from").split("{session}");
+    fill(els.from, `${from.id}:${pick(from.title, fb)}`, icon("↩", true),
+      h("span", { class: "pl-bar__from-text" }, before, agendaText("span", "pl-bar__from-session", from.title), after));
+  } else {
+    fill(els.from, "");
+  }
   setText(els.number, number);
   els.number.hidden = !number;
-  setText(els.question, heading);
+  fill(els.question, `${view ? viewKey(view) : ""}:${headingText}`, heading);
   // a long question gets a smaller size, so it never takes the answers' room
-  els.question.classList.toggle("pl-bar__question--long", heading.length > 140);
-  els.question.classList.toggle("pl-bar__question--very-long", heading.length > 240);
+  els.question.classList.toggle("pl-bar__question--long", headingText.length > 140);
+  els.question.classList.toggle("pl-bar__question--very-long", headingText.length > 240);
 }
 
 function renderJoin() {
@@ -338,7 +376,7 @@ function isFresh(c) {
 }
 
 // One card: a single line of badges (kind, agreement, converging point or "only here"), then the text.
-function card(c, clusterOf, focus) {
+function card(c, clusterOf, focus, oneBoard = false) {
   const li = h("li", { class: "pl-card", id: `pc-${c.id}`, "data-kind": c.kind, "data-agreement": c.agreement });
   const meta = h("p", { class: "pl-card__meta" }, kindTag(c.kind, true), agreementTag(c.agreement, true));
   if (c.id === focus) {
@@ -355,7 +393,8 @@ function card(c, clusterOf, focus) {
       h("span", { class: "pl-num", "aria-hidden": "true", text: n }),
       h("span", { class: "pl-mark__ratio", "aria-hidden": "true", text: `${k}/${m}` }),
       h("span", { class: "visually-hidden", text: `${t("point_n", { n })}: ${t("card_converging", { n, k, m })}` })));
-  } else if (clusterOf.size || synthQuestion(c.question_id)) {
+  } else if (!oneBoard && (clusterOf.size || synthQuestion(c.question_id))) {
+    // (a session with a single board, the plenary's, has no "only this group")
     meta.append(badge("pl-mark pl-mark--unique", {}, "◌", false, t("card_unique_short"), t("card_unique")));
   }
   li.append(meta, userText("p", "pl-card__text", c.text, c.lang));
@@ -467,7 +506,7 @@ function renderAnswers(view) {
       h("span", { class: "pl-col__count", text: formatNumber(items.length) }));
     const more = h("p", { class: "pl-col__more", hidden: true }, icon("↩", true), h("span", { text: t("continued") }));
     const list = h("ol", { class: "pl-cards" });
-    for (const c of items) list.append(card(c, clusterOf, view.focus));
+    for (const c of items) list.append(card(c, clusterOf, view.focus, groups.length < 2));
     col.append(head, more, list);
     if (!items.length) col.append(h("p", { class: "pl-col__empty", text: t("no_answers") }));
     grid.append(col);
@@ -645,9 +684,10 @@ function renderBallot(view) {
   const regionIds = (meeting().regions || []).map((r) => r.id);
   const rows = (results && results.results) || [];
   const itemOf = new Map(((ballot && ballot.items) || []).map((it) => [it.contribution_id, it]));
-  const session = currentSession();
   for (const row of rows) {
     const item = itemOf.get(row.contribution_id) || client.contributions.get(row.contribution_id) || {};
+    const found = item.question_id ? questionById(item.question_id) : null;
+    const session = found ? found.session : answersSession();
     const li = h("li", { class: "pl-result" });
     const head = h("div", { class: "pl-result__head" }, userText("p", "pl-result__text", item.text || "", item.lang));
     if (item.group_id && !x().anonymous) head.append(h("p", { class: "pl-result__from", text: t("from_group", { group: groupLabel(item.group_id, session) }) }));
@@ -675,22 +715,34 @@ function renderEmpty() {
 // ----- the footer: where we are -------------------------------------------------------------------
 
 function renderFooter(view, views) {
-  const session = currentSession();
+  const session = answersSession();
+  const current = currentSession();
   const items = [];
   const questions = (session && session.questions) || [];
   const currentQ = view && (view.type === "answers" || view.type === "synthesis") ? view.qid : null;
-  questions.forEach((q, i) => {
-    const li = h("li", { class: "pl-progress__q" }, h("span", { text: formatNumber(i + 1) }));
-    if (q.id === currentQ) {
+  const qItem = (label, qid) => {
+    const li = h("li", { class: "pl-progress__q" }, h("span", { text: label }));
+    if (qid === currentQ) {
       li.setAttribute("aria-current", "step");
       li.append(h("span", { class: "pl-progress__view", text: view.type === "synthesis" ? t("view_synthesis") : t("view_answers") }));
     }
-    items.push(li);
-  });
+    return li;
+  };
+  questions.forEach((q, i) => items.push(qItem(formatNumber(i + 1), q.id)));
   if (views.some((v) => v.type === "session")) {
     const li = h("li", { class: "pl-progress__q" }, icon("⇉", true));
     if (view && view.type === "session") li.setAttribute("aria-current", "step");
     items.push(li);
+  }
+  // during a general discussion: the questions of the plenary's own board that have notes
+  const board = views.filter((v) => v.board);
+  if (board.length && current) {
+    const g = (meeting().groups || []).find((group) => group.id === (current.groups || [])[0]);
+    items.push(h("li", { class: "pl-progress__sep", text: g ? pick(g.name, fallbackLang()) : "" }));
+    for (const v of board) {
+      const found = questionById(v.qid);
+      if (found) items.push(qItem(formatNumber(found.index + 1), v.qid));
+    }
   }
   els.progress.replaceChildren(...items);
   els.progress.setAttribute("aria-label", session ? pick(session.title, fallbackLang()) : "");
@@ -871,4 +923,6 @@ document.documentElement.classList.add("plenary-screen");
 client.start();
 
 // for tests and debugging in the console
-window.facilitatorPlenary = { client, nav, step, get synthesis() { return synthesis; }, lang: uiLang };
+window.facilitatorPlenary = {
+  client, nav, step, render, views: () => rotationViews(), get synthesis() { return synthesis; }, lang: uiLang,
+};
