@@ -6,6 +6,7 @@
 
 import { MeetingClient } from "./client.js";
 import { boot, t, pick, formatNumber } from "./i18n.js";
+import { h as el } from "./dom.js";
 
 const meetingId = boot.meeting_id;
 const client = new MeetingClient({ meetingId, page: "vote" });
@@ -31,18 +32,6 @@ const views = new Map(); // ballot id -> the ballot's DOM and its parts
 let uid = 0;
 
 // ----- small helpers ---------------------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children) if (child != null) node.append(child);
-  return node;
-}
 
 let announceTimer = null;
 function announce(message) {
