@@ -315,6 +315,18 @@ def tcp_proxy():
         proxy.down()
 
 
+BROWSER_WAIT = 20_000  # ms: long enough for a Socket.IO reconnect with back-off
+
+
+@pytest.fixture(scope="session")
+def expect():
+    """Playwright's expect with a wait that outlasts a reconnect (wait_for_function is blocked by the CSP)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=BROWSER_WAIT)
+    return playwright_expect
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):

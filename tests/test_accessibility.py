@@ -53,14 +53,6 @@ SAME_OK = re.compile(r"^(\W*|Facilitator|\{\w+\}.*|.*\bQR\b.*)$")
 
 
 @pytest.fixture(scope="module")
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=WAIT)
-    return playwright_expect
-
-
-@pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """One server, one meeting with contributions in three languages, a timer and an open ballot."""
     server = ServerProcess(str(tmp_path_factory.mktemp("a11y"))).start()

@@ -21,14 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT = 20_000
 
 
-@pytest.fixture
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=WAIT)
-    return playwright_expect
-
-
 def open_chair(browser, url, lang):
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()

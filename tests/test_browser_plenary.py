@@ -26,14 +26,6 @@ WAIT = 20_000
 
 
 @pytest.fixture
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=WAIT)
-    return playwright_expect
-
-
-@pytest.fixture
 def meeting(live_server, connect):
     created = live_server.create_meeting()
     chair = connect(live_server.url, created["meeting_id"], key_of(created["chair_url"]))

@@ -33,14 +33,6 @@ PRACTICES = [
 
 
 @pytest.fixture
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=WAIT)
-    return playwright_expect
-
-
-@pytest.fixture
 def meeting(live_server, connect):
     created = live_server.create_meeting()
     mid = created["meeting_id"]

@@ -49,14 +49,6 @@ EN_PARTNER = "Partnerships with regional economic communities and UN regional co
 WORDING = "Regional consultative processes should bring regional positions into the negotiations of the global compact."
 
 
-@pytest.fixture
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=WAIT)
-    return playwright_expect
-
-
 def new_page(browser, width, height):
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
