@@ -3,7 +3,7 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient, randomId, storage } from "./client.js";
-import { boot, t, lang as uiLang, pick, formatNumber, languageName } from "./i18n.js";
+import { boot, t, lang as uiLang, pick, formatNumber, formatDuration, languageName } from "./i18n.js";
 import { h, icon, setText } from "./dom.js";
 
 const KINDS = boot.kinds || [];
@@ -502,8 +502,6 @@ function renderPresence() {
   }
 }
 
-function twoDigits(n) { return formatNumber(n, { minimumIntegerDigits: 2, useGrouping: false }); }
-
 function renderTimer() {
   const timer = client.timer;
   els.timer.hidden = !timer;
@@ -516,10 +514,8 @@ function renderTimer() {
     setText(els.timerValue, t("timer_over"));
     return;
   }
-  const hours = Math.floor(left / 3600), minutes = Math.floor((left % 3600) / 60), seconds = left % 60;
   setText(els.timerLabel, t("timer_left"));
-  const value = hours ? `${formatNumber(hours)}:${twoDigits(minutes)}:${twoDigits(seconds)}` : `${twoDigits(minutes)}:${twoDigits(seconds)}`;
-  setText(els.timerValue, value);
+  setText(els.timerValue, formatDuration(left));
 }
 
 const STATUS_TEXT = {

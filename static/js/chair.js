@@ -8,7 +8,7 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient, orderKey } from "./client.js";
-import { boot, t, lang as uiLang, pick, formatNumber, languageName } from "./i18n.js";
+import { boot, t, lang as uiLang, pick, formatNumber, formatDuration, languageName } from "./i18n.js";
 import { h, setText, icon, userText } from "./dom.js";
 
 const KIND_ICON = {
@@ -195,14 +195,12 @@ function agreementBadge(agreement) {
 
 // ----- the strip: session, timer, boards, plenary ---------------------------------------------------
 
-function twoDigits(n) { return formatNumber(n, { minimumIntegerDigits: 2, useGrouping: false }); }
 function timerText() {
   const timer = client.timer;
   if (!timer) return t("timer_off");
   const left = Math.max(0, Math.round(timer.ends_at - client.now()));
   if (!left) return t("timer_over");
-  const hh = Math.floor(left / 3600), mm = Math.floor((left % 3600) / 60), ss = left % 60;
-  return hh ? `${formatNumber(hh)}:${twoDigits(mm)}:${twoDigits(ss)}` : `${twoDigits(mm)}:${twoDigits(ss)}`;
+  return formatDuration(left);
 }
 
 function spotlightText() {

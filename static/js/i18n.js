@@ -46,3 +46,11 @@ export function languageName(code) {
     return code;
   }
 }
+
+// A countdown: "04:59", or "1:04:59" past an hour, in the page's digits.
+export function formatDuration(totalSeconds) {
+  const twoDigits = (n) => formatNumber(n, { minimumIntegerDigits: 2, useGrouping: false });
+  const left = Math.max(0, Math.round(totalSeconds));
+  const hours = Math.floor(left / 3600), minutes = Math.floor((left % 3600) / 60), seconds = left % 60;
+  return hours ? `${formatNumber(hours)}:${twoDigits(minutes)}:${twoDigits(seconds)}` : `${twoDigits(minutes)}:${twoDigits(seconds)}`;
+}

@@ -21,7 +21,7 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient } from "./client.js";
-import { boot, t, lang as uiLang, pick, formatNumber } from "./i18n.js";
+import { boot, t, lang as uiLang, pick, formatNumber, formatDuration } from "./i18n.js";
 import { h, icon, setText, userText } from "./dom.js";
 
 const params = new URLSearchParams(window.location.search);
@@ -324,8 +324,6 @@ function renderJoin() {
   els.participants.hidden = !n;
 }
 
-function twoDigits(n) { return formatNumber(n, { minimumIntegerDigits: 2, useGrouping: false }); }
-
 function renderTimer() {
   const timer = client.timer;
   els.timer.hidden = !timer;
@@ -338,11 +336,8 @@ function renderTimer() {
     setText(els.timerValue, t("timer_over"));
     return;
   }
-  const hours = Math.floor(left / 3600), minutes = Math.floor((left % 3600) / 60), seconds = left % 60;
   setText(els.timerLabel, t("timer_left"));
-  setText(els.timerValue, hours
-    ? `${formatNumber(hours)}:${twoDigits(minutes)}:${twoDigits(seconds)}`
-    : `${twoDigits(minutes)}:${twoDigits(seconds)}`);
+  setText(els.timerValue, formatDuration(left));
 }
 
 // ----- rendering: one contribution card -------------------------------------------------------------
