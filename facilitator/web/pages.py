@@ -12,6 +12,7 @@ from flask import (Blueprint, abort, current_app, g, make_response, redirect, re
 from flask_babel import get_locale, gettext as _
 
 from ..meeting import roles
+from ..meeting.roles import Actor
 from ..meeting.ops import MAX_TEXT
 from ..meeting.state import AGREEMENTS, KINDS
 from .client_strings import client_strings
@@ -97,7 +98,10 @@ def _without_key_url() -> str:
 
 
 def _enter(meeting_id: str, page: str):
-    """Check the key for this page; on first visit move it from the URL into a cookie."""
+    """The actor this page is for, or a redirect to follow first.
+
+    On first visit the key moves from the URL into an HttpOnly cookie.
+    """
     hub = current_app.extensions["facilitator"]
     key = request.args.get("key")
     if key:
@@ -114,26 +118,25 @@ def _enter(meeting_id: str, page: str):
             path="/",
             secure=request.is_secure,
         )
-        return None, response
+        return response
     actor = request_actor(meeting_id, page)
     if actor is None and page == "vote" and hub.exists(meeting_id):
         # A phone without its cookie (another browser, cleared data) joins again.
-        return None, redirect(url_for("pages.join"), code=303)
+        return redirect(url_for("pages.join"), code=303)
     if actor is None or roles.PAGE_OF_ROLE[actor.role] != page:
         abort(403)
-    state = hub.state(meeting_id)
-    g.meeting_language = state.meeting.get("default_language")
-    return actor, state
+    return actor
 
 
 @bp.route("/m/<meeting_id>/<page>")
 def meeting_page(meeting_id, page):
     if page not in PAGES:
         abort(404)
-    actor, state = _enter(meeting_id, page)
-    if actor is None:
-        return state  # the redirect that stores the key
+    actor = _enter(meeting_id, page)
+    if not isinstance(actor, Actor):
+        return actor  # the redirect that stores the key, or sends a phone to /join
     hub = current_app.extensions["facilitator"]
+    g.meeting_language = hub.state(meeting_id).meeting.get("default_language")
     boot = {
         "meeting_id": meeting_id,
         "page": page,
