@@ -13,7 +13,6 @@ import os
 import queue
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -71,27 +70,12 @@ class BenchServer(ServerProcess):
         self.backend = backend
         self.nodelay = nodelay
 
-    def start(self, timeout: float = 30) -> "BenchServer":
+    def command(self) -> list[str]:
+        command = super().command()
         if self.nodelay:
-            return super().start(timeout)
-        import requests
-
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", NO_NODELAY_WRAPPER, os.path.join(ROOT, "run.py"), "serve",
-             "--port", str(self.port), *self.store_args()],
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.log()}")
+            return command
+        # the same server, started through a wrapper that keeps TCP_NODELAY off the listener
+        return [sys.executable, "-c", NO_NODELAY_WRAPPER, *command[1:]]
 
     def close(self) -> None:
         try:

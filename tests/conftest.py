@@ -81,12 +81,14 @@ class ServerProcess:
             args += ["--redis", self.redis_url]
         return args
 
+    def command(self) -> list[str]:
+        return [sys.executable, os.path.join(ROOT, "run.py"), "serve", "--port", str(self.port),
+                *self.store_args()]
+
     def start(self, timeout: float = 30) -> "ServerProcess":
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "run.py"), "serve", "--port", str(self.port),
-             *self.store_args()],
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            self.command(), cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.time() + timeout
         while time.time() < deadline:

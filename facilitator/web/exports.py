@@ -249,6 +249,15 @@ def _provenance(c: dict, labels: dict) -> str:
     return f"{c['group']} · {c['lang_name']} ({c['lang']}) · {c['kind_label']} · {c['agreement_label']}"
 
 
+
+def md_cluster(add, cl: dict, L: dict, forwarded: bool = False) -> None:
+    """A converging point in Markdown: its label and groups, then each member with provenance."""
+    fwd = f" — {md_cell(L['forwarded'])}" if forwarded else ""
+    add(f"- **{md_cell(cl['label'])}** — {md_cell(L['groups'])}: {md_cell(', '.join(cl['groups']))}{fwd}")
+    for c in cl["contributions"]:
+        add(f"  - {md_block(c['text'], '    ')}  ")
+        add(f"    *{md_cell(c['group'])} · {md_cell(c['lang_name'])} ({md_cell(c['lang'])})*")
+
 def render_markdown(data: dict) -> str:
     L = data["labels"]
     m = data["meeting"]
@@ -325,11 +334,7 @@ def render_markdown(data: dict) -> str:
                 add(f"**{md_cell(L['converging'])}**")
                 add("")
                 for cl in q["converging"]:
-                    fwd = f" — {md_cell(L['forwarded'])}" if cl["forwarded"] else ""
-                    add(f"- **{md_cell(cl['label'])}** — {md_cell(L['groups'])}: {md_cell(', '.join(cl['groups']))}{fwd}")
-                    for c in cl["contributions"]:
-                        add(f"  - {md_block(c['text'], '    ')}  ")
-                        add(f"    *{md_cell(c['group'])} · {md_cell(c['lang_name'])} ({md_cell(c['lang'])})*")
+                    md_cluster(add, cl, L, forwarded=cl["forwarded"])
                 add("")
             if q["diverging"]:
                 add(f"**{md_cell(L['diverging'])}**")
@@ -363,10 +368,7 @@ def render_markdown(data: dict) -> str:
             add(f"#### {md_cell(L['converging_session'])}")
             add("")
             for cl in s["converging"]:
-                add(f"- **{md_cell(cl['label'])}** — {md_cell(L['groups'])}: {md_cell(', '.join(cl['groups']))}")
-                for c in cl["contributions"]:
-                    add(f"  - {md_block(c['text'], '    ')}  ")
-                    add(f"    *{md_cell(c['group'])} · {md_cell(c['lang_name'])} ({md_cell(c['lang'])})*")
+                md_cluster(add, cl, L)
             add("")
     return "\n".join(out).rstrip() + "\n"
 

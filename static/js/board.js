@@ -3,8 +3,9 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient, randomId, storage } from "./client.js";
-import { boot, t, lang as uiLang, pick, formatNumber, formatDuration, languageName } from "./i18n.js";
+import { boot, t, lang as uiLang, pick, formatNumber, languageName } from "./i18n.js";
 import { h, icon, setText } from "./dom.js";
+import { renderTimer as showTimer } from "./timer.js";
 
 const KINDS = boot.kinds || [];
 const AGREEMENTS = boot.agreements || [];
@@ -503,19 +504,7 @@ function renderPresence() {
 }
 
 function renderTimer() {
-  const timer = client.timer;
-  els.timer.hidden = !timer;
-  if (!timer) return;
-  const left = Math.max(0, Math.round(timer.ends_at - client.now()));
-  els.timer.classList.toggle("timer--over", left === 0);
-  els.timer.classList.toggle("timer--soon", left > 0 && left <= 60);
-  if (left === 0) {
-    setText(els.timerLabel, "");
-    setText(els.timerValue, t("timer_over"));
-    return;
-  }
-  setText(els.timerLabel, t("timer_left"));
-  setText(els.timerValue, formatDuration(left));
+  showTimer(client, els.timer, els.timerLabel, els.timerValue, "timer");
 }
 
 const STATUS_TEXT = {

@@ -21,8 +21,9 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient } from "./client.js";
-import { boot, t, lang as uiLang, pick, formatNumber, formatDuration } from "./i18n.js";
+import { boot, t, lang as uiLang, pick, formatNumber } from "./i18n.js";
 import { h, icon, setText, userText } from "./dom.js";
+import { renderTimer as showTimer } from "./timer.js";
 
 const params = new URLSearchParams(window.location.search);
 const ROTATE = (() => {
@@ -325,19 +326,7 @@ function renderJoin() {
 }
 
 function renderTimer() {
-  const timer = client.timer;
-  els.timer.hidden = !timer;
-  if (!timer) return;
-  const left = Math.max(0, Math.round(timer.ends_at - client.now()));
-  els.timer.classList.toggle("pl-timer--over", left === 0);
-  els.timer.classList.toggle("pl-timer--soon", left > 0 && left <= 60);
-  if (left === 0) {
-    setText(els.timerLabel, "");
-    setText(els.timerValue, t("timer_over"));
-    return;
-  }
-  setText(els.timerLabel, t("timer_left"));
-  setText(els.timerValue, formatDuration(left));
+  showTimer(client, els.timer, els.timerLabel, els.timerValue, "pl-timer");
 }
 
 // ----- rendering: one contribution card -------------------------------------------------------------
