@@ -82,6 +82,10 @@ def serve(args) -> None:
         import eventlet
         import eventlet.wsgi
 
+        # With meetings to analyse (a restart), the models load in a worker thread while the
+        # server starts taking requests, so the first synthesis does not wait for them.
+        if hub.store.meeting_ids():
+            eventlet.spawn(app.extensions["facilitator.live"].warm_up)
         listener = eventlet.listen((args.host, args.port))
         # Accepted sockets inherit this: acks and events go out at once instead of waiting
         # for Nagle's algorithm to coalesce small writes (~40 ms with delayed ACKs).

@@ -1,15 +1,16 @@
 """Evaluation and timing of facilitator/meeting/synthesis.py.
 
-    .venv/bin/python bench/bench_synthesis.py eval     # precision/recall, threshold sweep
+    .venv/bin/python bench/bench_synthesis.py eval     # cross-validated choice, then held-out figures
     .venv/bin/python bench/bench_synthesis.py time     # cost for 1,000 contributions
+    .venv/bin/python bench/bench_synthesis.py restart  # a restart on 1,000 embedded contributions
     .venv/bin/python bench/bench_synthesis.py          # both
 
-Evaluation: tests/data/synthesis_eval.yaml holds "ideas", each written by 2-5 groups in
-different languages/paraphrases, and distractors written by one group. All of them are put in one
-question (the hardest case: everything competes with everything). A pair of contributions is
-predicted "together" when both sit in the same converging point; it is truly together when both
-express the same idea. Pairwise precision and recall are reported for all pairs, same-language
-pairs and cross-language pairs, for each engine and threshold.
+``eval``: the data and the pairwise measure are described in bench/synthesis_eval.py. Every
+setting of the method is chosen by cross-validation on the development set, five folds by topic:
+first the scoring steps and the threshold (best F1 of the suggested points), then the confident
+score (the lowest at which what reaches the plenary unconfirmed was right 90% of the time). Nested: for each fold the settings are
+chosen on the four others and scored on it, which gives the spread across folds. Last, the
+settings chosen on the whole development set are scored once on the held-out set.
 """
 from __future__ import annotations
 
@@ -23,160 +24,143 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import yaml  # noqa: E402
+import numpy as np  # noqa: E402
 
-from facilitator.meeting.synthesis import Synthesizer  # noqa: E402
+from bench import synthesis_eval as ev  # noqa: E402
+from facilitator.meeting.embedding import Embedder  # noqa: E402
+from facilitator.meeting.synthesis import SEMANTIC_METHOD, Synthesizer  # noqa: E402
 
-EVAL_PATH = os.path.join(ROOT, "tests", "data", "synthesis_eval.yaml")
 GROUPS = [f"g{i}" for i in range(1, 9)]
-
-
-def load_eval(path: str = EVAL_PATH, ideas_filter=None):
-    """Contributions (one question ``q1`` of session ``s1``) and the true idea of each."""
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    contributions, truth = [], {}
-    n = 0
-    for k, idea in enumerate(data["ideas"]):
-        if ideas_filter and not ideas_filter(k):
-            continue
-        for v in idea["variants"]:
-            n += 1
-            cid = f"e{n:03d}"
-            contributions.append(_contribution(cid, v))
-            truth[cid] = idea["id"]
-    for k, v in enumerate(data["distractors"]):
-        n += 1
-        cid = f"e{n:03d}"
-        contributions.append(_contribution(cid, v))
-        truth[cid] = f"distractor-{k}"
-    # interleave as in a live meeting (deterministic), creation order = list order
-    random.Random(7).shuffle(contributions)
-    return contributions, truth
-
-
-def _contribution(cid, v, question="q1", session="s1"):
-    return {"id": cid, "group_id": v["group"], "question_id": question, "session_id": session,
-            "kind": "recommendation", "agreement": "consensus", "text": v["text"],
-            "lang": v["lang"], "version": 1, "deleted": False}
-
-
 SESSIONS = [{"id": "s1", "questions": [{"id": "q1"}, {"id": "q2"}, {"id": "q3"}]}]
+THRESHOLDS = [round(float(x), 3) for x in np.arange(0.35, 0.701, 0.025)]
+PLENARY_PRECISION = 0.90
+STEPS = [{"calibration": c, "lexical_weight": lw, "hub_weight": hw}
+         for c in (0.0, 0.5, 1.0) for lw in (0.0, 0.25) for hw in (0.0, 0.5, 1.0)]
+APPROACHES = {  # what each family of settings may use, for the table of what was tried
+    "raw cosine": lambda st: not any(st.values()),
+    "+ per-pair calibration": lambda st: not st["lexical_weight"] and not st["hub_weight"],
+    "+ hubness (CSLS)": lambda st: not st["calibration"] and not st["lexical_weight"],
+    "+ lexical (same language)": lambda st: not st["calibration"] and not st["hub_weight"],
+    "all steps": lambda st: True,
+}
 
 
-def pairwise(result, contributions, truth):
-    lang = {c["id"]: c["lang"] for c in contributions}
-    cluster_of = {}
-    for q in result["questions"]:
-        for cl in q["converging"]:
-            for cid in cl["contributions"]:
-                cluster_of[cid] = cl["id"]
-    stats = {k: {"tp": 0, "fp": 0, "fn": 0} for k in ("all", "same", "cross")}
-    ids = [c["id"] for c in contributions]
-    for a, b in itertools.combinations(ids, 2):
-        pred = a in cluster_of and cluster_of.get(a) == cluster_of.get(b)
-        true = truth[a] == truth[b]
-        kind = "same" if lang[a] == lang[b] else "cross"
-        for k in ("all", kind):
-            if pred and true:
-                stats[k]["tp"] += 1
-            elif pred:
-                stats[k]["fp"] += 1
-            elif true:
-                stats[k]["fn"] += 1
-    out = {}
-    for k, s in stats.items():
-        p = s["tp"] / (s["tp"] + s["fp"]) if s["tp"] + s["fp"] else 1.0
-        r = s["tp"] / (s["tp"] + s["fn"]) if s["tp"] + s["fn"] else 1.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        out[k] = {"p": p, "r": r, "f1": f, "pairs": s["tp"] + s["fn"]}
-    return out
+class Grid:
+    """Pairwise counts for every setting, threshold and fold, computed once."""
+
+    def __init__(self, synth: Synthesizer, fold_items: list[list[dict]]):
+        self.fold_items = fold_items
+        self.suggested: dict = {}   # (step index, threshold, fold) -> counts
+        self.sims: dict = {}
+        for si, step in enumerate(STEPS):
+            synth.method.update(step)
+            for fi, items in enumerate(fold_items):
+                sim = synth.score_matrix(ev.as_contributions(items))
+                self.sims[(si, fi)] = sim
+                for t in THRESHOLDS:
+                    self.suggested[(si, t, fi)] = ev.count(items, ev.labels_at(sim, items, t))
+
+    def pooled(self, si, t, fis, confident=None):
+        total: dict = {}
+        for fi in fis:
+            if confident is None:
+                ev.add(total, self.suggested[(si, t, fi)])
+            else:
+                items = self.fold_items[fi]
+                ev.add(total, ev.count(items, ev.labels_at(self.sims[(si, fi)], items, t, confident)))
+        return total
+
+    def choose(self, fis, allowed=lambda st: True):
+        """Scoring steps and threshold by F1, then the confident score by F0.5, on folds ``fis``."""
+        si, t = max(((si, t) for si, st in enumerate(STEPS) if allowed(st) for t in THRESHOLDS),
+                    key=lambda p: (ev.prf(self.pooled(p[0], p[1], fis)["all"])[2], p[1]))
+        # the plenary shows unconfirmed points from the lowest score at which they were right
+        # PLENARY_PRECISION of the time on these folds (the room should not be shown wrong things)
+        above = [c for c in THRESHOLDS if c >= t]
+        conf = next((c for c in above
+                     if ev.prf(self.pooled(si, t, fis, c)["all"])[0] >= PLENARY_PRECISION), above[-1])
+        return si, t, conf
 
 
-def idea_recall(result, truth):
-    """Share of ideas found as one converging point holding all their variants and nothing else."""
-    ideas = defaultdict_list(truth)
-    exact = 0
-    for q in result["questions"]:
-        for cl in q["converging"]:
-            members = set(cl["contributions"])
-            tids = {truth[c] for c in members}
-            if len(tids) == 1 and members == set(ideas[next(iter(tids))]):
-                exact += 1
-    n = sum(1 for k, v in ideas.items() if len(v) > 1)
-    return exact, n
+def fmt(s: dict) -> str:
+    p, r, f = ev.prf(s)
+    return f"P {p:.2f} R {r:.2f} F1 {f:.2f}"
 
 
-def defaultdict_list(truth):
-    d = {}
-    for cid, t in truth.items():
-        d.setdefault(t, []).append(cid)
-    return d
+def spread(rows: list[dict], key: str) -> str:
+    vals = np.array([ev.prf(r[key]) for r in rows if r[key]["tp"] + r[key]["fp"] + r[key]["fn"]])
+    if not len(vals):
+        return "-"
+    m, sd = vals.mean(axis=0), vals.std(axis=0)
+    return f"P {m[0]:.2f}±{sd[0]:.2f} R {m[1]:.2f}±{sd[1]:.2f} F1 {m[2]:.2f}±{sd[2]:.2f}"
 
 
-def sweep(engine, thresholds, contributions, truth, synth=None):
-    synth = synth or Synthesizer(engine=engine)
-    rows = []
-    for t in thresholds:
-        synth.threshold = t
-        res = synth.analyse(contributions, SESSIONS, {"s1": GROUPS[:6]})
-        m = pairwise(res, contributions, truth)
-        exact, n = idea_recall(res, truth)
-        rows.append((t, m, exact, n))
-    return rows
+def nested(grid: Grid, allowed=lambda st: True):
+    n = len(grid.fold_items)
+    sug, plen, picks = [], [], []
+    for fo in range(n):
+        si, t, conf = grid.choose([f for f in range(n) if f != fo], allowed)
+        picks.append((STEPS[si], t, conf))
+        sug.append(grid.pooled(si, t, [fo]))
+        plen.append(grid.pooled(si, t, [fo], conf))
+    return sug, plen, picks
 
 
-def fmt_row(t, m, exact, n):
-    return (f"  t={t:.3f}  all P={m['all']['p']:.3f} R={m['all']['r']:.3f} F1={m['all']['f1']:.3f}"
-            f" | same-lang P={m['same']['p']:.3f} R={m['same']['r']:.3f}"
-            f" | cross-lang P={m['cross']['p']:.3f} R={m['cross']['r']:.3f}"
-            f" | ideas exact {exact}/{n}")
-
-
-def run_eval():
-    contributions, truth = load_eval()
-    n_ideas = len({t for t in truth.values() if not t.startswith("distractor")})
-    print(f"eval set: {len(contributions)} contributions, {n_ideas} ideas, "
-          f"{sum(1 for t in truth.values() if t.startswith('distractor'))} distractors")
-    m0 = pairwise({"questions": []}, contributions, truth)
-    print(f"  true pairs: same-language {m0['same']['pairs']}, cross-language {m0['cross']['pairs']}")
-    grids = {"lexical": [0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45],
-             "semantic": [0.35, 0.40, 0.45, 0.475, 0.50, 0.525, 0.55, 0.575, 0.60, 0.65]}
-    chosen = {}
-    for engine, grid in grids.items():
-        try:
-            synth = Synthesizer(engine=engine)
-        except RuntimeError as exc:
-            print(f"{engine}: unavailable ({exc})")
+def run_eval(models_to_compare=(("use", "e5"), ("use",), ("e5",))):
+    dev, held = ev.load("dev"), ev.load("heldout")
+    fold_items = ev.folds(dev)
+    print(f"development set: {len(dev)} contributions, {len({x['proposal'] for x in dev if x['proposal']})}"
+          f" proposals, {len({x['group'] for x in dev})} groups; held-out: {len(held)} contributions,"
+          f" {len({x['proposal'] for x in held if x['proposal']})} proposals; 5 folds by topic")
+    final = None
+    for models in models_to_compare:
+        emb = Embedder(models=models)
+        if not emb.available() or emb.models != list(models):
+            print(f"\n{'+'.join(models)}: unavailable ({emb.unavailable_reason})")
             continue
-        print(f"{engine} engine (default threshold {synth.threshold:.2f}):")
-        rows = sweep(engine, grid, contributions, truth, synth)
-        for row in rows:
-            print(fmt_row(*row))
-        best = max(rows, key=lambda r: (r[1]["all"]["f1"], r[0]))
-        chosen[engine] = best[0]
-        print(f"  best F1 at t={best[0]:.2f}")
-        # 2-fold check against over-fitting the threshold: pick on half the ideas, test on the rest
-        for fold in (0, 1):
-            dev = load_eval(ideas_filter=lambda k, f=fold: k % 2 == f)
-            test = load_eval(ideas_filter=lambda k, f=fold: k % 2 != f)
-            dev_rows = sweep(engine, grid, *dev, synth=synth)
-            t_best = max(dev_rows, key=lambda r: (r[1]["all"]["f1"], r[0]))[0]
-            (_, m, exact, n), = sweep(engine, [t_best], *test, synth=synth)
-            print(f"  fold {fold}: threshold picked on half the ideas = {t_best:.2f}; other half: "
-                  f"P={m['all']['p']:.3f} R={m['all']['r']:.3f} F1={m['all']['f1']:.3f} "
-                  f"(cross-lang P={m['cross']['p']:.3f} R={m['cross']['r']:.3f})")
-        synth.threshold = synth.__class__(engine=engine).threshold
+        synth = Synthesizer(engine="semantic", embedder=emb)
+        t0 = time.perf_counter()
+        grid = Grid(synth, fold_items)
+        print(f"\n== {'+'.join(models)} (grid in {time.perf_counter() - t0:.0f} s). Nested CV, "
+              "mean ± sd over the 5 development folds:")
+        for name, allowed in APPROACHES.items():
+            sug, plen, picks = nested(grid, allowed)
+            print(f"  {name:28s} suggested: all {spread(sug, 'all')} | cross {spread(sug, 'cross')}")
+            print(f"  {'':28s} plenary:   all {spread(plen, 'all')} | cross {spread(plen, 'cross')}"
+                  f" | arabic {spread(plen, 'arabic')}")
+        sug, plen, picks = nested(grid)
+        print("  all steps, per category (nested CV):")
+        for key in ev.CATEGORIES:
+            print(f"    {key:10s} suggested {spread(sug, key):34s} plenary {spread(plen, key)}")
+        print("  settings picked per fold:", "; ".join(
+            f"cal {st['calibration']} lex {st['lexical_weight']} hub {st['hub_weight']} t {t} conf {c}"
+            for st, t, c in picks))
+        si, t, conf = grid.choose(list(range(len(fold_items))))
+        chosen = dict(STEPS[si], threshold=t, confident=conf, hub_k=SEMANTIC_METHOD["hub_k"])
+        print(f"  chosen on the whole development set: {chosen}")
+        if final is None:
+            final = (models, chosen)
+    if final is None:
+        return None
+    models, chosen = final
+    print(f"\n== held-out set, scored once with {'+'.join(models)} and {chosen}:")
+    synth = Synthesizer(engine="semantic", embedder=Embedder(models=models), method=chosen)
+    sim = synth.score_matrix(ev.as_contributions(held))
+    sug = ev.count(held, ev.labels_at(sim, held, chosen["threshold"]))
+    plen = ev.count(held, ev.labels_at(sim, held, chosen["threshold"], chosen["confident"]))
+    print(f"  {'pairs':10s} {'suggested (chair)':28s} {'plenary (confident)':28s} true pairs")
+    for key in ev.CATEGORIES:
+        print(f"  {key:10s} {fmt(sug[key]):28s} {fmt(plen[key]):28s} {sug[key]['tp'] + sug[key]['fn']}")
+    print("  (same_topic: pairs of one topic; true when the same proposal. Its precision is how often"
+          " a proposal is told from its same-topic opposite.)")
     return chosen
 
 
 # -- timing ------------------------------------------------------------------------------------
 def synthetic_meeting(n=1000, seed=1):
-    """n contributions over 3 questions and 8 groups, built from the eval texts plus clauses so
+    """n contributions over 3 questions and 8 groups, built from the development texts plus clauses so
     that texts are distinct (realistic length: one to two sentences)."""
-    with open(EVAL_PATH, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    base = [v for idea in data["ideas"] for v in idea["variants"]] + data["distractors"]
+    base = ev.load("dev")
     extra = {
         "en": ["This was agreed after a long discussion.", "Several countries already do this.",
                "Pilot projects should be evaluated first.", "Funding remains a challenge."],
@@ -261,9 +245,55 @@ def run_time(n=1000):
     return figures
 
 
+# -- restart ------------------------------------------------------------------------------------
+def run_restart(n=1000):
+    """A server with n contributions already embedded once is killed (-9) and started again: how
+    long until the first synthesis request is answered with converging points."""
+    import requests
+
+    from bench.common import BenchServer, machine
+    from conftest import key_of
+    from facilitator import meetings
+    from facilitator.store import open_store
+
+    server = BenchServer("sqlite")
+    try:
+        links = server.create_meeting()
+        mid, chair = links["meeting_id"], key_of(links["chair_url"])
+        s2 = ["africa", "americas", "asia-pacific", "europe-central-asia", "mena"]
+        items = [{"group": s2[i % 5], "question": ["s2-q2", "s2-q3", "s2-q4"][i % 3],
+                  "text": c["text"], "lang": c["lang"], "kind": "recommendation", "agreement": "consensus"}
+                 for i, c in enumerate(synthetic_meeting(n))]
+        store = open_store(server.data_dir, None)
+        meetings.seed_contributions(store, mid, items)
+        store.close()
+        url = f"{server.url}/api/m/{mid}/synthesis"
+        print(f"restart with {n} contributions, SQLite; {machine()}")
+        server.start(timeout=120)
+        t = time.perf_counter()
+        first = requests.get(url, params={"key": chair}, timeout=900).json()
+        print(f"  first synthesis, every text embedded: {time.perf_counter() - t:.1f} s "
+              f"({sum(len(q['converging']) for q in first['questions'])} converging points)")
+        for run in range(3):
+            server.kill()
+            t0 = time.perf_counter()
+            server.start(timeout=120)
+            up = time.perf_counter() - t0
+            t = time.perf_counter()
+            again = requests.get(url, params={"key": chair}, timeout=900).json()
+            dt = time.perf_counter() - t
+            print(f"  run {run + 1}: after kill -9, /healthz answered in {up:.2f} s; the first synthesis "
+                  f"request then took {dt:.2f} s "
+                  f"({sum(len(q['converging']) for q in again['questions'])} converging points)")
+    finally:
+        server.close()
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     if what in ("eval", "all"):
         run_eval()
     if what in ("time", "all"):
         run_time()
+    if what == "restart":
+        run_restart()

@@ -8,12 +8,16 @@ import subprocess
 import sys
 
 import click
+import yaml
 
 from . import meetings
 from .meeting.agenda import AgendaError, load_agenda
 from .store import MeetingExists, open_store
 
 DEMO_FILE = "demo-meeting.json"
+# Sample answers of the five regional groups in four languages, written for the demo.
+DEMO_CONTRIBUTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo",
+                                  "grcp7_contributions.yaml")
 
 
 def _store(data_dir, redis_url):
@@ -74,6 +78,8 @@ def demo_links(store, data_dir: str, base_url: str) -> dict:
             return meetings.links(base_url, meeting_id, meeting_secrets, meeting)
     agenda = load_agenda("grcp7")
     meeting_id, meeting_secrets = meetings.create_meeting(store, agenda)
+    with open(DEMO_CONTRIBUTIONS, encoding="utf-8") as handle:
+        meetings.seed_contributions(store, meeting_id, yaml.safe_load(handle))
     os.makedirs(data_dir, exist_ok=True)
     with open(marker, "w", encoding="utf-8") as handle:
         json.dump({"meeting_id": meeting_id}, handle)

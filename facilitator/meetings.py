@@ -61,3 +61,28 @@ def links(base_url: str, meeting_id: str, meeting_secrets: dict, meeting: dict) 
             for gid, key in meeting_secrets["rapporteurs"].items()
         ],
     }
+
+
+DEMO_SESSION = "s2-groups"
+
+
+def seed_contributions(store, meeting_id: str, contributions: list[dict], session_id: str = DEMO_SESSION,
+                       now: float | None = None) -> int:
+    """Put answers on the boards, as the demo meeting and the restart bench need: the session made
+    current, then each answer added by its group's rapporteur through the ordinary ops
+    (``{group, question, text, lang, kind, agreement}``). Returns the number added."""
+    state = fold(store.read(meeting_id))
+    clock = time.time() if now is None else now
+
+    def apply(actor, message, op_id):
+        event = ops.decide(state, actor, message, clock)
+        seq, _ = store.append(meeting_id, op_id, event, state.seq)
+        state.apply(dict(event, seq=seq))
+
+    apply(roles.Actor(roles.CHAIR), {"type": "session.set", "session_id": session_id}, "seed-session")
+    for n, item in enumerate(contributions):
+        apply(roles.Actor(roles.RAPPORTEUR, group_id=item["group"]),
+              {"type": "contribution.add", "question_id": item["question"], "text": item["text"],
+               "lang": item["lang"], "kind": item["kind"], "agreement": item["agreement"]},
+              f"seed-{n:05d}")
+    return len(contributions)

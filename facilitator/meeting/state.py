@@ -38,7 +38,8 @@ class MeetingState:
         self.timer: dict | None = None
         self.spotlight: dict | None = None
         self.anonymous = False
-        self.curation: dict = {"links": [], "detached": [], "titles": {}}
+        self.curation: dict = {"links": [], "detached": [], "titles": {}, "confirmed": [], "rejected": [],
+                              "show_suggestions": False}
         self.outcome: dict = {"marked": {}, "wording": {}, "order": []}
         self.participants: dict[str, dict] = {}
         self.ballots: dict[str, dict] = {}  # in opening order
@@ -132,9 +133,36 @@ class MeetingState:
             if cid in self.curation["detached"]:
                 self.curation["detached"].remove(cid)
 
+    def _on_cluster_confirmed(self, e: dict) -> None:
+        # The chair's latest word wins: a confirmation lifts earlier rejections between its members.
+        members = set(e["contribution_ids"])
+        self.curation["rejected"] = [p for p in self.curation["rejected"]
+                                     if not (p[0] in members and p[1] in members)]
+        self.curation["confirmed"].append(list(e["contribution_ids"]))
+        self.curation["detached"] = [c for c in self.curation["detached"] if c not in members]
+
+    def _on_cluster_rejected(self, e: dict) -> None:
+        # ... and a rejection undoes earlier confirmations and links between its members.
+        members = set(e["contribution_ids"])
+        self.curation["confirmed"] = [[c for c in g if c not in members] for g in self.curation["confirmed"]]
+        self.curation["confirmed"] = [g for g in self.curation["confirmed"] if len(g) >= 2]
+        self.curation["links"] = [p for p in self.curation["links"]
+                                  if not (p[0] in members and p[1] in members)]
+        known = {tuple(p) for p in self.curation["rejected"]}
+        ids = sorted(members)
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                if (a, b) not in known:
+                    self.curation["rejected"].append([a, b])
+
+    def _on_plenary_suggestions_shown(self, e: dict) -> None:
+        self.curation["show_suggestions"] = bool(e["shown"])
+
     def _on_cluster_detached(self, e: dict) -> None:
         cid = e["contribution_id"]
         self.curation["links"] = [pair for pair in self.curation["links"] if cid not in pair]
+        self.curation["confirmed"] = [[c for c in g if c != cid] for g in self.curation["confirmed"]]
+        self.curation["confirmed"] = [g for g in self.curation["confirmed"] if len(g) >= 2]
         if cid not in self.curation["detached"]:
             self.curation["detached"].append(cid)
 

@@ -22,25 +22,42 @@ an edit or a new contribution only embeds what changed.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import heapq
 from collections import Counter, OrderedDict, defaultdict
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from .embedding import os_lock
-from .text import LANGS, analyse_words, detect_lang, is_arabic_script
+from .text import LANGS, analyse_words, detect_lang, is_arabic_script, strip_arabic_marks
 
-# Chosen on tests/data/synthesis_eval.yaml (see docs/synthesis.md, "Evaluation").
-DEFAULT_THRESHOLDS = {"semantic": 0.55, "lexical": 0.30}
+# The semantic method's settings, chosen by cross-validation on the development set and never
+# on the held-out set (bench/bench_synthesis.py cv; docs/synthesis.md, "Evaluation"):
+# * calibration: how far a cross-language pair's cosine is stretched towards what the same pair
+#   of languages gives a translation (0: raw cosine, 1: a translation counts as identical text);
+# * lexical_weight: the share of stemmed-word (TF-IDF) overlap in a same-language pair's score;
+# * hub_weight, hub_k: CSLS-style correction: each contribution's mean similarity to its hub_k
+#   nearest contributions of other groups is taken off (a text that is close to everything, or a
+#   crowded topic, says less by being close);
+# * threshold: contributions join while their average score exceeds it (suggested points);
+# * confident: a point whose weakest merge still scores this much goes to the plenary unconfirmed.
+SEMANTIC_METHOD = {"calibration": 0.5, "lexical_weight": 0.25, "hub_weight": 0.5, "hub_k": 5,
+                   "threshold": 0.475, "confident": 0.5}
+DEFAULT_THRESHOLDS = {"semantic": SEMANTIC_METHOD["threshold"], "lexical": 0.30}
+# A point's confidence is 0.5 at the threshold and CONFIDENT_LEVEL at the confident score.
+CONFIDENT_LEVEL = 0.75
 
 REASON_DIVERGENT = "divergent_views"
 REASON_AGREEMENT = "agreement_differs"
 
 MAX_TERMS = 6
 _FAR = 10.0  # distance that keeps a detached contribution out of every cluster
+_APART = 1e4  # a rejected pair: no average over a meeting's clusters brings it back under the cut
 
 
 def _identity(tokens):
@@ -82,7 +99,8 @@ class Synthesizer:
     """
 
     def __init__(self, engine: str = "auto", threshold: float | None = None, *,
-                 embedder=None, default_lang: str = "en", cache_size: int = 50_000):
+                 embedder=None, default_lang: str = "en", cache_size: int = 50_000,
+                 method: dict | None = None):
         if engine not in ("auto", "semantic", "lexical"):
             raise ValueError(f"unknown engine {engine!r}")
         self.default_lang = default_lang if default_lang in LANGS else "en"
@@ -100,15 +118,59 @@ class Synthesizer:
             else:
                 engine = "lexical"
         self.engine = engine
-        self.threshold = float(DEFAULT_THRESHOLDS[engine] if threshold is None else threshold)
+        self.method = dict(SEMANTIC_METHOD, **(method or {}))
+        if threshold is not None:
+            self.method["threshold"] = float(threshold)
+        if engine == "lexical":  # no calibration, no hubness: the lexical score as it is
+            self.method.update(calibration=0.0, lexical_weight=0.0, hub_weight=0.0,
+                               threshold=float(DEFAULT_THRESHOLDS["lexical"] if threshold is None
+                                               else threshold))
+            self.method["confident"] = self.method["threshold"]
         self._vectors = _LRU(cache_size)
         self._words = _LRU(cache_size)
+        self._langs = _LRU(cache_size)
         self._ref_tokens: list[list[str]] | None = None
+        self._fresh: dict[str, np.ndarray] = {}  # embedded here, not yet handed to a store
+        self._fresh_lock = os_lock()
+        self.embedded = 0  # texts this instance embedded itself (not read back from a store)
+
+    @property
+    def threshold(self) -> float:
+        return float(self.method["threshold"])
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self.method["threshold"] = float(value)
+
+    def describe_method(self) -> dict:
+        """How converging points are computed: engine, models, fingerprint and settings."""
+        out = {"engine": self.engine, **{k: self.method[k] for k in sorted(self.method)},
+               "confident_level": CONFIDENT_LEVEL}
+        if self.embedder is not None:
+            out["models"] = list(getattr(self.embedder, "models", []))
+            out["fingerprint"] = self.fingerprint
+        return out
+
+    @property
+    def fingerprint(self) -> str | None:
+        """Names the vectors this engine makes: stored vectors are reused only under the same one."""
+        if self.embedder is None:
+            return None
+        fp = getattr(self.embedder, "fingerprint", None)
+        return fp() if callable(fp) else None
 
     # -- per-contribution features (cached) -----------------------------------------------------
     def contribution_lang(self, c: dict) -> str:
         text = c.get("text") or ""
         lang = c.get("lang")
+        key = (lang if isinstance(lang, str) else "") + ":" + hashlib.sha1(text.encode("utf-8")).hexdigest()
+        found = self._langs.get(key)
+        if found is None:
+            found = self._detect_lang(text, lang)
+            self._langs.put(key, found)
+        return found
+
+    def _detect_lang(self, text: str, lang) -> str:
         if is_arabic_script(text):
             return "ar"
         if lang in LANGS and lang != "ar":
@@ -121,13 +183,47 @@ class Synthesizer:
     def _key(text: str, lang: str) -> str:
         return lang + ":" + hashlib.sha1(text.encode("utf-8")).hexdigest()
 
-    def _analysed(self, text: str, lang: str) -> list[tuple[str, str]]:
+    def _analysed(self, text: str, lang: str):
+        """(stem, surface) pairs, and per stem the words as shown (cached per text)."""
         key = self._key(text, lang)
         v = self._words.get(key)
         if v is None:
-            v = analyse_words(text, lang)
+            words = analyse_words(text, lang)
+            shown: dict[str, list[str]] = {}
+            for stem, surface in words:
+                shown.setdefault(stem, []).append(_display(surface))
+            v = (words, shown)
             self._words.put(key, v)
         return v
+
+    def vector_key(self, c: dict) -> str:
+        """The cache key of a contribution's vector: its language and a hash of its text."""
+        return self._key(c.get("text") or "", self.contribution_lang(c))
+
+    def missing_vectors(self, contributions: list[dict]) -> list[str]:
+        """Keys of the live contributions whose vectors are not in memory (to look up in a store)."""
+        if self.embedder is None:
+            return []
+        keys = {self.vector_key(c) for c in contributions if not c.get("deleted")}
+        return [k for k in keys if self._vectors.get(k) is None]
+
+    def add_vectors(self, vectors: dict) -> int:
+        """Vectors read back from a store (raw float32 bytes or arrays, made by an engine with the
+        same fingerprint). Returns how many were taken; a vector of the wrong size is ignored."""
+        dim = getattr(self.embedder, "dim", None)
+        taken = 0
+        for k, v in vectors.items():
+            v = np.frombuffer(v, dtype=np.float32) if isinstance(v, (bytes, bytearray)) else np.asarray(v, np.float32)
+            if dim is None or v.shape == (dim,):
+                self._vectors.put(k, v)
+                taken += 1
+        return taken
+
+    def take_new_vectors(self) -> dict[str, np.ndarray]:
+        """Vectors embedded since the last call, for the caller to store."""
+        with self._fresh_lock:
+            fresh, self._fresh = self._fresh, {}
+        return fresh
 
     def embed_pending(self, contributions: list[dict]) -> int:
         """Embed (and cache) the live contributions not embedded yet; returns how many were.
@@ -143,16 +239,30 @@ class Synthesizer:
             key = self._key(text, lang)
             if key not in todo and self._vectors.get(key) is None:
                 todo[key] = (text, lang)
-        if todo:
-            keys = list(todo)
-            vecs = self.embedder.embed([todo[k][0] for k in keys], [todo[k][1] for k in keys])
-            for k, v in zip(keys, vecs):
-                self._vectors.put(k, v)
+        self._embed(todo)
         return len(todo)
 
+    def _embed(self, todo: dict[str, tuple[str, str]]) -> dict[str, np.ndarray]:
+        """Embed ``{key: (text, lang)}``, keep the vectors in memory and for the store."""
+        if not todo:
+            return {}
+        keys = list(todo)
+        vecs = self.embedder.embed([todo[k][0] for k in keys], [todo[k][1] for k in keys])
+        with self._fresh_lock:
+            self.embedded += len(keys)
+            for k, v in zip(keys, vecs):
+                self._vectors.put(k, v)
+                self._fresh[k] = v
+        return dict(zip(keys, vecs))
+
     def _vectors_for(self, items: list[dict]) -> np.ndarray:
-        self.embed_pending(items)
-        return np.stack([self._vectors.get(self._key(c["text"], c["_lang"])) for c in items])
+        keys = [self._key(c["text"], c["_lang"]) for c in items]
+        vecs = [self._vectors.get(k) for k in keys]
+        missing = {k: (c["text"], c["_lang"]) for k, c, v in zip(keys, items, vecs) if v is None}
+        if missing:
+            got = self._embed(missing)
+            vecs = [got[k] if v is None else v for k, v in zip(keys, vecs)]
+        return np.stack(vecs)
 
     def _reference_tokens(self) -> list[list[str]]:
         """Tokenised reference sentences: a neutral background for the IDF statistics, so that
@@ -165,6 +275,31 @@ class Synthesizer:
         return self._ref_tokens
 
     # -- the analysis ---------------------------------------------------------------------------
+    def _items(self, contributions: list[dict]) -> list[dict]:
+        """Live contributions, creation order kept; features attached on private copies."""
+        items: list[dict] = []
+        for pos, c in enumerate(contributions):
+            if c.get("deleted") or not (c.get("text") or "").strip():
+                continue
+            it = dict(c)
+            it["id"] = str(c["id"])
+            it["_pos"] = pos
+            it["_lang"] = self.contribution_lang(c)
+            it["_words"], it["_shown"] = self._analysed(it["text"], it["_lang"])
+            items.append(it)
+        return items
+
+    def _tfidf(self, items: list[dict]) -> TfidfVectorizer:
+        """TF-IDF over the meeting plus the reference background (terms and lexical scores)."""
+        tfidf = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, norm="l2", min_df=1)
+        tfidf.fit([[s for s, _ in it["_words"]] for it in items] + self._reference_tokens())
+        return tfidf
+
+    def score_matrix(self, contributions: list[dict]) -> np.ndarray:
+        """The scores the contributions would be clustered on if they shared one question."""
+        items = self._items(contributions)
+        return self.similarity(items, {"tfidf": self._tfidf(items)})
+
     def analyse(self, contributions: list[dict], sessions: list[dict],
                 group_ids_by_session: dict[str, list[str]] | None = None,
                 curation: dict | None = None) -> dict:
@@ -174,18 +309,12 @@ class Synthesizer:
         detached = {str(x) for x in (curation.get("detached") or [])}
         links = [(str(p[0]), str(p[1])) for p in (curation.get("links") or [])
                  if isinstance(p, (list, tuple)) and len(p) == 2]
+        rejected = [(str(p[0]), str(p[1])) for p in (curation.get("rejected") or [])
+                    if isinstance(p, (list, tuple)) and len(p) == 2]
+        confirmed = [[str(c) for c in g] for g in (curation.get("confirmed") or [])
+                     if isinstance(g, (list, tuple))]
 
-        # live contributions, creation order kept; features attached on private copies
-        items: list[dict] = []
-        for pos, c in enumerate(contributions):
-            if c.get("deleted") or not (c.get("text") or "").strip():
-                continue
-            it = dict(c)
-            it["id"] = str(c["id"])
-            it["_pos"] = pos
-            it["_lang"] = self.contribution_lang(c)
-            it["_words"] = self._analysed(it["text"], it["_lang"])
-            items.append(it)
+        items = self._items(contributions)
 
         # question → session, in agenda order; questions only seen in contributions go last
         q_order: list[str] = []
@@ -205,13 +334,12 @@ class Synthesizer:
             it["_q"] = str(it.get("question_id"))
             it["_s"] = q_session[it["_q"]]
 
-        # TF-IDF over the whole meeting plus the reference background (terms and lexical engine)
-        tfidf = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, norm="l2", min_df=1)
-        corpus = [[s for s, _ in it["_words"]] for it in items]
-        tfidf.fit(corpus + self._reference_tokens())
+        tfidf = self._tfidf(items)
         idf = dict(zip(tfidf.get_feature_names_out(), tfidf.idf_))
         ctx = {"tfidf": tfidf, "idf": idf, "titles": titles, "detached": detached,
-               "links": links, "groups_by_session": group_ids_by_session, "items_by_session": {}}
+               "links": links, "rejected": rejected, "confirmed": confirmed,
+               "show_suggestions": bool(curation.get("show_suggestions")),
+               "groups_by_session": group_ids_by_session, "items_by_session": {}}
 
         by_q: dict[str, list[dict]] = defaultdict(list)
         by_s: dict[str | None, list[dict]] = defaultdict(list)
@@ -223,8 +351,7 @@ class Synthesizer:
         out_questions = []
         for qid in q_order:
             q_items = by_q.get(qid, [])
-            clusters = self._clusters(q_items, ctx, prefix="c-")
-            converging = [cl for cl in clusters if cl["raised_by"] >= 2]
+            converging = self._clusters(q_items, ctx, prefix="c-", min_questions=1)
             in_conv = {cid: cl["id"] for cl in converging for cid in cl["contributions"]}
             diverging = []
             for it in q_items:
@@ -249,47 +376,51 @@ class Synthesizer:
         s_order += [sid for sid in by_s if sid not in s_order and sid is not None]
         for sid in s_order:
             s_items = by_s.get(sid, [])
-            clusters = self._clusters(s_items, ctx, prefix="s-")
-            converging = [cl for cl in clusters
-                          if cl["raised_by"] >= 2 and len(cl["questions"]) >= 2]
+            converging = self._clusters(s_items, ctx, prefix="s-", min_questions=2)
             out_sessions.append({"session_id": sid, "converging": converging})
 
         return {"engine": self.engine, "threshold": self.threshold,
+                "confident_level": CONFIDENT_LEVEL,
+                "show_suggestions": ctx["show_suggestions"],
+                "method": self.describe_method(),
                 "questions": out_questions, "sessions": out_sessions}
 
     # -- clustering -----------------------------------------------------------------------------
     def similarity(self, items: list[dict], ctx: dict | None = None) -> np.ndarray:
-        """Cosine similarity matrix of ``items`` in the engine's space."""
-        if self.engine == "semantic":
-            v = self._vectors_for(items)
-            sim = v @ v.T
-        else:
+        """The score two contributions are clustered on (see ``SEMANTIC_METHOD``)."""
+        lexical = None
+        if ctx is not None and (self.engine == "lexical" or self.method["lexical_weight"]):
             x = ctx["tfidf"].transform([[s for s, _ in it["_words"]] for it in items])
-            sim = cosine_similarity(x)
-        return np.clip(sim, -1.0, 1.0)
+            lexical = cosine_similarity(x)
+        if self.engine != "semantic":
+            return np.clip(lexical, -1.0, 1.0)
+        v = self._vectors_for(items)
+        langs = [it["_lang"] for it in items]
+        sim = calibrate(v @ v.T, langs, self.embedder.calibration(), self.method["calibration"])
+        if lexical is not None:
+            sim = mix_lexical(sim, lexical, langs, self.method["lexical_weight"])
+        sim = correct_hubs(sim, [it.get("group_id") for it in items], self.method["hub_weight"],
+                           int(self.method["hub_k"]))
+        return sim
 
-    def _labels(self, sim: np.ndarray, movable: list[bool]) -> np.ndarray:
-        n = sim.shape[0]
-        if n < 2:
-            return np.zeros(n, dtype=int)
-        dist = 1.0 - sim
-        fixed = ~np.asarray(movable)
-        dist[fixed, :] = _FAR
-        dist[:, fixed] = _FAR
-        np.fill_diagonal(dist, 0.0)
-        dist = np.maximum(dist, 0.0)
-        dist = (dist + dist.T) / 2.0
-        model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
-                                        distance_threshold=1.0 - self.threshold)
-        return model.fit_predict(dist)
-
-    def _clusters(self, items: list[dict], ctx: dict, prefix: str) -> list[dict]:
+    def _clusters(self, items: list[dict], ctx: dict, prefix: str, min_questions: int = 1) -> list[dict]:
+        """The converging points among ``items``: clusters raised by two groups or more, across
+        at least ``min_questions`` questions (only those are described: that is the costly part)."""
         if not items:
             return []
         sim = self.similarity(items, ctx)
-        labels = self._labels(sim, [it["id"] not in ctx["detached"] for it in items])
+        index = {it["id"]: i for i, it in enumerate(items)}
+        confirmed = [[index[c] for c in g if c in index] for g in ctx["confirmed"]]
+        confirmed = [g for g in confirmed if len(g) >= 2]
+        must = [(g[0], j) for g in confirmed for j in g[1:]]
+        cannot = [(index[a], index[b]) for a, b in ctx["rejected"] if a in index and b in index]
+        labels, heights = cluster(sim, self.threshold,
+                                  fixed=[it["id"] in ctx["detached"] for it in items],
+                                  must=must, cannot=cannot)
+        # a merge joins the two clusters as they are; it does not pull members out of others
+        must += [(index[a], index[b]) for a, b in ctx["links"] if a in index and b in index]
 
-        # chair's links: union the clusters holding each linked pair (union-find on labels)
+        # the chair's links and confirmations also hold across the cut (union-find on labels)
         parent = {int(lab): int(lab) for lab in labels}
 
         def find(x):
@@ -298,26 +429,39 @@ class Synthesizer:
                 x = parent[x]
             return x
 
-        index = {it["id"]: i for i, it in enumerate(items)}
-        for a, b in ctx["links"]:
-            if a in index and b in index:
-                ra, rb = find(int(labels[index[a]])), find(int(labels[index[b]]))
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
+        for a, b in must:
+            ra, rb = find(int(labels[a])), find(int(labels[b]))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
         members: dict[int, list[int]] = defaultdict(list)
+        weakest: dict[int, float] = {}
         for i, lab in enumerate(labels):
-            members[find(int(lab))].append(i)
+            root = find(int(lab))
+            members[root].append(i)
+            weakest[root] = min(weakest.get(root, 1.0), heights.get(int(lab), 1.0))
+        chair_pairs = [set(p) for p in must]
 
         clusters = []
-        for idx in members.values():
+        for root, idx in members.items():
+            if (len({items[i].get("group_id") for i in idx}) < 2
+                    or len({items[i]["_q"] for i in idx}) < min_questions):
+                continue
             idx.sort(key=lambda i: items[i]["_pos"])
-            clusters.append(self._describe(items, idx, sim, ctx, prefix))
+            inside = set(idx)
+            decided = any(p <= inside for p in chair_pairs)
+            clusters.append(self._describe(items, idx, sim, ctx, prefix, weakest[root], decided))
         clusters.sort(key=lambda cl: (-cl["strength"], -cl["raised_by"], cl["_first"]))
         for cl in clusters:
             del cl["_first"]
         return clusters
 
-    def _describe(self, items, idx, sim, ctx, prefix) -> dict:
+    def confidence(self, weakest: float) -> float:
+        """0.5 at the threshold, CONFIDENT_LEVEL at the confident score, linear, within 0..1."""
+        t, c = self.method["threshold"], self.method["confident"]
+        span = max(c - t, 1e-6)
+        return float(np.clip(0.5 + (CONFIDENT_LEVEL - 0.5) * (weakest - t) / span, 0.0, 1.0))
+
+    def _describe(self, items, idx, sim, ctx, prefix, weakest=1.0, decided=False) -> dict:
         members = [items[i] for i in idx]
         first = members[0]
         cid = prefix + first["id"]
@@ -338,23 +482,26 @@ class Synthesizer:
         for m in members:
             if m["_lang"] not in langs:
                 langs.append(m["_lang"])
-        if len(idx) > 1:
-            sub = sim[np.ix_(idx, idx)]
-            n = len(idx)
+        n = len(idx)
+        sub = sim[np.ix_(idx, idx)]
+        if n > 1:
             mean_sim = float((sub.sum() - np.trace(sub)) / (n * (n - 1)))
+            to_others = (sub.sum(axis=1) - np.diag(sub)) / (n - 1)
         else:
-            mean_sim = 1.0
+            mean_sim, to_others = 1.0, np.ones(1)
         cohesion = float(np.clip((mean_sim - self.threshold) / max(1e-9, 1.0 - self.threshold),
                                  0.0, 1.0))
+        strength = round(len(groups) / of * (0.5 + 0.5 * cohesion), 4) if of else 0.0
         raised_by = len(groups)
-        strength = round(raised_by / of * (0.5 + 0.5 * cohesion), 4) if of else 0.0
-        terms, basis = self._terms(members, idx, sim, ctx["idf"])
+        terms, basis, by_language = self._terms(members, idx, sim, ctx["idf"])
         title = ctx["titles"].get(cid)
         if title is None:  # a title given to a cluster that has since merged or been renamed
             for m in members:
                 title = ctx["titles"].get("c-" + m["id"]) or ctx["titles"].get("s-" + m["id"])
                 if title:
                     break
+        confidence = 1.0 if n < 2 else round(self.confidence(weakest), 4)
+        status = "confirmed" if decided else "suggested"
         return {"id": cid, "title": title,
                 "contributions": [m["id"] for m in members],
                 "groups": groups,
@@ -363,29 +510,47 @@ class Synthesizer:
                 "strength": strength,
                 "cohesion": round(cohesion, 4),
                 "similarity": round(mean_sim, 4),
+                "confidence": confidence,
+                "status": status,
+                "on_plenary": bool(decided or confidence >= CONFIDENT_LEVEL
+                                   or ctx["show_suggestions"]),
                 "terms": terms,
                 "terms_basis": basis,
+                # why these were grouped: each member's mean score with the others, and the
+                # words that carry the point in each language
+                "evidence": {"similarity": {m["id"]: round(float(x), 4)
+                                            for m, x in zip(members, to_others)},
+                             "terms": by_language},
                 "raised_by": raised_by,
                 "of": of,
                 "agreements": {m["id"]: m.get("agreement") for m in members},
                 "_first": first["_pos"]}
 
     @staticmethod
-    def _terms(members, idx, sim, idf) -> tuple[list[str], str]:
-        """Shared terms explaining a cluster, shown as the words people typed (not stems).
+    def _terms(members, idx, sim, idf) -> tuple[list[str], str, dict[str, list[str]]]:
+        """Terms explaining a cluster, shown as the words people typed (not stems).
 
         A term is shared when its stem occurs in at least two members; ranked by the number of
         groups using it, then members, then IDF. Cross-language clusters often share no stem:
         then the distinctive words of the most central member are shown (``basis`` says which).
+        Also, per language, up to four words its members in that language use, commonest first.
         """
         surfaces: dict[str, Counter] = defaultdict(Counter)
         stem_members: dict[str, set] = defaultdict(set)
         stem_groups: dict[str, set] = defaultdict(set)
+        per_lang: dict[str, Counter] = defaultdict(Counter)
         for k, m in enumerate(members):
-            for stem, surface in m["_words"]:
-                surfaces[stem][_display(surface)] += 1
+            group = m.get("group_id")
+            lang_count = per_lang[m["_lang"]]
+            for stem, shown in m["_shown"].items():
+                surfaces[stem].update(shown)
                 stem_members[stem].add(k)
-                stem_groups[stem].add(m.get("group_id"))
+                stem_groups[stem].add(group)
+                lang_count[stem] += 1
+        by_language = {
+            lang: [surfaces[st].most_common(1)[0][0] for st in
+                   heapq.nsmallest(4, count, key=lambda st: (-count[st], -idf.get(st, 0.0), st))]
+            for lang, count in per_lang.items()}
         shared = [s for s in stem_members if len(stem_members[s]) >= 2]
         shared.sort(key=lambda s: (-len(stem_groups[s]), -len(stem_members[s]), -idf.get(s, 0.0), s))
         if shared or len(members) < 2:
@@ -394,19 +559,97 @@ class Synthesizer:
         else:
             sub = sim[np.ix_(idx, idx)]
             central = members[int(np.argmax(sub.sum(axis=1)))]
-            seen = []
-            for stem, _ in central["_words"]:
-                if stem not in seen:
-                    seen.append(stem)
-            seen.sort(key=lambda s: -idf.get(s, 0.0))
-            chosen = seen[:3]
+            chosen = sorted(central["_shown"], key=lambda s: -idf.get(s, 0.0))[:3]
             basis = "central_member"
-        return [surfaces[s].most_common(1)[0][0] for s in chosen], basis
+        return [surfaces[s].most_common(1)[0][0] for s in chosen], basis, by_language
 
 
+# -- the method's steps, shared with bench/bench_synthesis.py ---------------------------------------
+def calibrate(sim: np.ndarray, langs: list[str], table: dict, strength: float) -> np.ndarray:
+    """Per-language-pair calibration: a cross-language score is stretched away from what that pair
+    of languages gives unrelated sentences, so that a translation scores as its pair's
+    ``parallel`` mean would in a monolingual pair (``strength`` 1) or part of the way (0..1).
+    Same-language scores are left as they are."""
+    if not strength or not table:
+        return sim
+    names = sorted(set(langs))
+    pos = np.array([names.index(x) for x in langs])
+    off = np.zeros((len(names), len(names)))
+    gain = np.ones((len(names), len(names)))
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            row = table.get(f"{a}-{b}")
+            if a == b or not row:
+                continue
+            u, p = float(row["unrelated"]), float(row["parallel"])
+            off[i, j] = u
+            gain[i, j] = 1.0 + strength * ((1.0 - u) / max(p - u, 1e-3) - 1.0)
+    o, g = off[np.ix_(pos, pos)], gain[np.ix_(pos, pos)]
+    return o + (sim - o) * g
+
+
+def mix_lexical(sim: np.ndarray, lexical: np.ndarray, langs: list[str], weight: float) -> np.ndarray:
+    """Within one language, shared stemmed words count for ``weight`` of the score."""
+    if not weight:
+        return sim
+    lang = np.asarray(langs)
+    same = lang[:, None] == lang[None, :]
+    return np.where(same, (1.0 - weight) * sim + weight * lexical, sim)
+
+
+def correct_hubs(sim: np.ndarray, groups: list, weight: float, k: int) -> np.ndarray:
+    """CSLS-style hubness correction (Conneau et al., 2018): take off each side's mean score with
+    its ``k`` nearest contributions from other groups, relative to the meeting's average."""
+    n = sim.shape[0]
+    if not weight or n < 3:
+        return sim
+    g = np.asarray([str(x) for x in groups])
+    other = np.where(g[:, None] != g[None, :], sim, -np.inf)
+    kk = max(1, min(k, n - 1))
+    top = -np.sort(-other, axis=1)[:, :kk]
+    top = np.where(np.isfinite(top), top, np.nan)
+    r = np.nanmean(top, axis=1) if np.isfinite(other).any() else np.zeros(n)
+    r = np.where(np.isnan(r), np.nanmean(r) if not np.all(np.isnan(r)) else 0.0, r)
+    return sim - weight * ((r[:, None] + r[None, :]) / 2.0 - float(r.mean()))
+
+
+def cluster(sim: np.ndarray, threshold: float, fixed=None, must=(), cannot=()):
+    """Average-linkage clustering on ``1 - score``, cut at ``1 - threshold``.
+
+    ``fixed``: rows kept alone (detached); ``must``: index pairs put at distance 0; ``cannot``:
+    index pairs kept apart. Returns the labels and, per label, the score of its weakest merge
+    (average linkage never inverts, so that is the merge that formed the whole cluster)."""
+    n = sim.shape[0]
+    if n < 2:
+        return np.zeros(n, dtype=int), {}
+    dist = 1.0 - np.asarray(sim, dtype=np.float64)
+    if fixed is not None and any(fixed):
+        f = np.asarray(fixed, dtype=bool)
+        dist[f, :] = _FAR
+        dist[:, f] = _FAR
+    for a, b in must:
+        dist[a, b] = dist[b, a] = 0.0
+    for a, b in cannot:
+        dist[a, b] = dist[b, a] = _APART
+    np.fill_diagonal(dist, 0.0)
+    dist = np.maximum((dist + dist.T) / 2.0, 0.0)
+    tree = linkage(squareform(dist, checks=False), method="average")
+    cut = 1.0 - threshold
+    labels = fcluster(tree, t=cut, criterion="distance")
+    # the leaf under each node, to find the label each merge belongs to
+    leaf = list(range(n)) + [0] * (n - 1)
+    heights: dict[int, float] = {}
+    for row, (a, b, d, _) in enumerate(tree):
+        leaf[n + row] = leaf[int(a)]
+        if d <= cut + 1e-12:
+            lab = int(labels[leaf[int(a)]])
+            heights[lab] = min(heights.get(lab, 1.0), 1.0 - float(d))
+    return labels, heights
+
+
+@functools.lru_cache(maxsize=50_000)
 def _display(surface: str) -> str:
     """Acronyms as typed (ODD, SDG); other words in lower case, Arabic marks removed."""
-    from .text import strip_arabic_marks
     s = strip_arabic_marks(surface)
     if len(s) <= 6 and s.isupper():
         return s

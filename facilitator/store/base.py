@@ -129,6 +129,17 @@ class EventStore(ABC):
     def participant(self, meeting_id: str, key: str) -> dict | None:
         """The participant's record, or None."""
 
+    # -- sentence vectors: derived data, kept so that a restart need not embed again ----------
+    @abstractmethod
+    def load_vectors(self, fingerprint: str, keys: list[str]) -> dict[str, bytes]:
+        """The stored vectors among ``keys`` (key: language and text hash), made by the engine
+        named ``fingerprint``; keys never stored are absent from the answer."""
+
+    @abstractmethod
+    def save_vectors(self, fingerprint: str, vectors: dict[str, bytes]) -> None:
+        """Store vectors (raw float32 bytes) under the engine's fingerprint; replaces any there.
+        Shared by every meeting of the store: the same text gives the same vector."""
+
     @abstractmethod
     def close(self) -> None:
         """Release connections. The store is unusable afterwards."""

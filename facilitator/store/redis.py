@@ -16,6 +16,7 @@ docs. Not written for Redis Cluster (a script touches keys of several slots).
 """
 from __future__ import annotations
 
+import base64
 import json
 
 import redis as redis_lib
@@ -182,6 +183,19 @@ class RedisStore(EventStore):
     def participant(self, meeting_id: str, key: str) -> dict | None:
         text = self.r.hget(self._k(meeting_id, "participants"), key)
         return json.loads(text) if text is not None else None
+
+    def load_vectors(self, fingerprint: str, keys: list[str]) -> dict[str, bytes]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        values = self.r.hmget(f"{self.prefix}:vectors:{fingerprint}", keys)
+        # base64: the client decodes replies as text
+        return {k: base64.b64decode(v) for k, v in zip(keys, values) if v is not None}
+
+    def save_vectors(self, fingerprint: str, vectors: dict[str, bytes]) -> None:
+        if vectors:
+            self.r.hset(f"{self.prefix}:vectors:{fingerprint}",
+                        mapping={k: base64.b64encode(bytes(v)).decode("ascii") for k, v in vectors.items()})
 
     def close(self) -> None:
         self.r.close()

@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_op
     ON events (meeting_id, op_id) WHERE op_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS vectors (
+    fingerprint TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    vec         BLOB NOT NULL,
+    PRIMARY KEY (fingerprint, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS participants (
     meeting_id TEXT NOT NULL,
     key        TEXT NOT NULL,
@@ -193,6 +199,24 @@ class SQLiteStore(EventStore):
         rows = self._query("SELECT json FROM participants WHERE meeting_id=? AND key=?",
                            (meeting_id, key))
         return json.loads(rows[0][0]) if rows else None
+
+    def load_vectors(self, fingerprint: str, keys: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        keys = list(keys)
+        for start in range(0, len(keys), 500):  # SQLite caps the number of bound parameters
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(f"SELECT key, vec FROM vectors WHERE fingerprint = ? AND key IN ({marks})",
+                               (fingerprint, *chunk))
+            out.update({k: bytes(v) for k, v in rows})
+        return out
+
+    def save_vectors(self, fingerprint: str, vectors: dict[str, bytes]) -> None:
+        if not vectors:
+            return
+        with self._tx() as db:
+            db.executemany("INSERT OR REPLACE INTO vectors (fingerprint, key, vec) VALUES (?, ?, ?)",
+                           [(fingerprint, k, bytes(v)) for k, v in vectors.items()])
 
     def close(self) -> None:
         with self._lock:

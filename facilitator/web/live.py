@@ -9,6 +9,7 @@ loop; run.py sets it to eventlet's thread pool.
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 
 from ..meeting import voting
@@ -92,8 +93,6 @@ class LiveViews:
                 result = self.synthesis(meeting_id, fresh=True)
                 self.hub.emit_live(meeting_id, ["staff"], {"type": "synthesis.updated", "synthesis": result})
         except Exception:  # a failed recomputation must not take the meeting down
-            import logging
-
             logging.getLogger(__name__).exception("synthesis failed for %s", meeting_id)
             with self._lock:
                 self._scheduled.discard(meeting_id)
@@ -106,8 +105,38 @@ class LiveViews:
         curation = copy.deepcopy(state.curation)
         return contributions, sessions, groups, curation
 
-    def _compute(self, contributions, sessions, groups, curation) -> dict:
+    def _compute(self, contributions, sessions, groups, curation, stored=None) -> dict:
+        if stored:
+            self.synthesizer.add_vectors(stored)
         return self.synthesizer.analyse(contributions, sessions, groups, curation)
+
+    def _missing_vectors(self, contributions) -> tuple[str | None, list[str]]:
+        synth = self.synthesizer  # built (models loaded) in the worker thread, not on the loop
+        return synth.fingerprint, synth.missing_vectors(contributions)
+
+    def _stored_vectors(self, contributions) -> dict:
+        """Vectors an earlier run of this engine left in the store: a restart need not embed."""
+        fingerprint, missing = self.offload(self._missing_vectors, contributions)
+        if not fingerprint or not missing:
+            return {}
+        try:
+            return self.hub.store.load_vectors(fingerprint, missing)
+        except Exception:  # derived data: without it the texts are embedded again
+            logging.getLogger(__name__).warning("could not read stored vectors", exc_info=True)
+            return {}
+
+    def _keep_vectors(self) -> None:
+        synth = self.synthesizer
+        fresh = synth.take_new_vectors()
+        if fresh and synth.fingerprint:
+            try:
+                self.hub.store.save_vectors(synth.fingerprint, {k: v.tobytes() for k, v in fresh.items()})
+            except Exception:
+                logging.getLogger(__name__).warning("could not store %d vectors", len(fresh), exc_info=True)
+
+    def warm_up(self) -> None:
+        """Load the models in a worker thread at start-up, so the first request does not wait."""
+        self.offload(lambda: self.synthesizer.describe_method())
 
     def synthesis(self, meeting_id: str, fresh: bool = False) -> dict:
         state = self.hub.state(meeting_id)
@@ -120,7 +149,9 @@ class LiveViews:
         # taken here, on the caller's side of the offload: under eventlet it is a green lock,
         # and a green lock taken inside a worker OS thread can deadlock that thread forever.
         with self._compute_lock:
-            result = self.offload(self._compute, *inputs)
+            stored = self._stored_vectors(inputs[0])
+            result = self.offload(self._compute, *inputs, stored)
+            self._keep_vectors()
         self._add_vote_divergence(state, result)
         result["seq"] = seq
         self._synthesis[meeting_id] = (seq, result)
@@ -174,8 +205,6 @@ class LiveViews:
                     self.push_ballot(meeting_id, state, ballot_id)
                 self.socketio.sleep(BALLOT_RESULTS_INTERVAL)
         except Exception:
-            import logging
-
             logging.getLogger(__name__).exception("ballot results failed for %s", meeting_id)
             with self._lock:
                 self._ballot_task.discard(meeting_id)

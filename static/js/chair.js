@@ -241,10 +241,14 @@ function renderNow() {
 
   const anon = h("input", { type: "checkbox", checked: Boolean(x().anonymous), onchange: (e) => send({ type: "meeting.set_anonymous", anonymous: e.target.checked }, "done_saved") });
   anon.id = "ch-anonymous";
+  const suggestions = h("input", { type: "checkbox", checked: Boolean((x().curation || {}).show_suggestions),
+    onchange: (e) => send({ type: "plenary.show_suggestions", shown: e.target.checked }, "done_saved") });
+  suggestions.id = "ch-show-suggestions";
   const spot = x().spotlight;
   const plenaryBox = h("div", { class: "ch-card" },
     h("h3", { class: "ch-card__title", text: t("plenary_title") }),
     h("div", { class: "ch-check" }, anon, h("label", { for: "ch-anonymous", text: t("anonymous_label") })),
+    h("div", { class: "ch-check" }, suggestions, h("label", { for: "ch-show-suggestions", text: t("show_suggestions_label") })),
     h("p", { class: "ch-spot" }, h("span", { class: "ch-spot__label", text: t("spotlight_label") }), " ",
       spot ? userText("span", "ch-spot__text", spotlightText(), null) : h("span", { class: "ch-muted", text: t("spotlight_none") })),
     spot ? button(t("spotlight_clear"), () => send({ type: "spotlight.set" }, "done_saved"), { glyph: "✕", data: { action: "spotlight-clear" } }) : null);
@@ -379,7 +383,8 @@ function pointCard(cl, n, session, all) {
   const flags = h("p", { class: "ch-point__flags" });
   if (isForwarded(ref)) flags.append(h("span", { class: "ch-flag ch-flag--forwarded" }, icon("✉"), h("span", { text: t("forwarded") })));
   if (spotlit("cluster_id", cl.id)) flags.append(h("span", { class: "ch-flag ch-flag--spot" }, icon("◉"), h("span", { text: t("on_plenary") })));
-  if (flags.childNodes.length) art.append(flags);
+  flags.append(pointStatus(cl));
+  art.append(flags);
 
   const on = spotlit("cluster_id", cl.id);
   const fwd = isForwarded(ref);
@@ -393,8 +398,15 @@ function pointCard(cl, n, session, all) {
       () => send({ type: "outcome.mark", cluster_id: cl.id, marked: !fwd }, "done_saved"),
       { glyph: "✉", pressed: fwd, data: { action: "forward-cluster" } }) : null,
     button(t("select_members"), () => { for (const c of members) selected.add(c.id); scheduleRender(); },
-      { glyph: "☑", data: { action: "select-members" } }));
+      { glyph: "☑", data: { action: "select-members" } }),
+    canCurate && cl.status !== "confirmed" ? button(t("confirm_point"),
+      () => send({ type: "cluster.confirm", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved"),
+      { glyph: "✓", data: { action: "confirm-point" } }) : null,
+    canCurate ? button(t("reject_point"),
+      () => send({ type: "cluster.reject", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved"),
+      { glyph: "✕", data: { action: "reject-point" } }) : null);
   art.append(actions);
+  art.append(whyGrouped(cl, members));
   if (canCurate) {
     const titleId = `title-${cl.id}`;
     const input = h("input", { type: "text", maxlength: "200", dir: "auto", value: draft(titleId, cl.title || "") });
@@ -414,6 +426,34 @@ function pointCard(cl, n, session, all) {
   art.append(h("details", { class: "ch-point__members", open: true },
     h("summary", { text: t("members_n", { n: formatNumber(members.length) }) }), ul));
   return art;
+}
+
+// The engine's view beside the chair's decision: confirmed, or suggested with its confidence,
+// and whether the plenary shows it.
+function pointStatus(cl) {
+  const pct = formatNumber(Math.round((cl.confidence ?? 1) * 100));
+  if (cl.status === "confirmed") return h("span", { class: "ch-flag ch-flag--confirmed" }, icon("✓"), h("span", { text: t("status_confirmed") }));
+  return h("span", { class: "ch-flag ch-flag--suggested" }, icon(cl.on_plenary ? "◐" : "○"),
+    h("span", { text: t(cl.on_plenary ? "status_shown" : "status_held", { pct }) }));
+}
+
+// Why these contributions were grouped: each one's score with the others, and the words that
+// carry the point in each language.
+function whyGrouped(cl, members) {
+  const ev = cl.evidence || {};
+  const scores = h("ul", { class: "ch-why__scores" });
+  for (const c of members) {
+    const score = (ev.similarity || {})[c.id];
+    scores.append(h("li", {},
+      h("span", { class: "ch-why__group", text: groupName(c.group_id) }), " ",
+      h("span", { class: "ch-why__score", text: t("similarity_n", { n: formatNumber(Math.round((score ?? 0) * 100) / 100) }) })));
+  }
+  const words = h("ul", { class: "ch-why__terms" });
+  for (const [lang, list] of Object.entries(ev.terms || {})) {
+    words.append(h("li", {}, h("bdi", { class: "ch-why__lang", lang, text: languageName(lang) }), ": ",
+      userText("span", "ch-why__words", list.join(" · "), lang)));
+  }
+  return h("details", { class: "ch-point__why" }, h("summary", { text: t("why_grouped") }), scores, words);
 }
 
 function synthesisPicker(session) {
@@ -737,6 +777,7 @@ client.on("event", (ev) => {
     case "session.changed": ui.synthSession = null; break;
     case "spotlight.set": ex.spotlight = ev.spotlight || null; break;
     case "meeting.anonymity": ex.anonymous = Boolean(ev.anonymous); break;
+    case "plenary.suggestions_shown": ex.curation = { ...(ex.curation || {}), show_suggestions: Boolean(ev.shown) }; break;
     case "participant.joined": ex.participants = (ex.participants || 0) + 1; break;
     case "cluster.titled": {
       ex.curation = ex.curation || { titles: {} };

@@ -94,12 +94,22 @@ const regionName = (rid) => {
   return r ? pick(r.name, fallbackLang()) : rid;
 };
 
+// The engine suggests; the chair decides. A converging point reaches the room when the chair
+// confirmed it, the engine is confident of it, the chair chose to show every suggestion, or the
+// chair put it in focus.
+function shownPoints(list) {
+  const spot = x().spotlight;
+  return (list || []).filter((cl) => cl.on_plenary !== false || (spot && spot.cluster_id === cl.id));
+}
+
 function synthQuestion(qid) {
-  return synthesis && (synthesis.questions || []).find((q) => q.question_id === qid);
+  const q = synthesis && (synthesis.questions || []).find((item) => item.question_id === qid);
+  return q && { ...q, converging: shownPoints(q.converging) };
 }
 
 function synthSession(sid) {
-  return synthesis && (synthesis.sessions || []).find((s) => s.session_id === sid);
+  const s = synthesis && (synthesis.sessions || []).find((item) => item.session_id === sid);
+  return s && { ...s, converging: shownPoints(s.converging) };
 }
 
 function updateBallot(id, fields) {
