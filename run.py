@@ -54,6 +54,9 @@ def settings(args) -> None:
         os.environ.setdefault("FACILITATOR_BASE_URL", f"http://{host}:{args.port}")
 
 
+WARM_MEETINGS = 20  # the most recently created meetings get their synthesis computed at start-up
+
+
 def serve(args) -> None:
     mode = os.environ.get("FACILITATOR_ASYNC_MODE", "eventlet")
     if mode == "eventlet":
@@ -82,10 +85,11 @@ def serve(args) -> None:
         import eventlet
         import eventlet.wsgi
 
-        # With meetings to analyse (a restart), the models load in a worker thread while the
-        # server starts taking requests, so the first synthesis does not wait for them.
-        if hub.store.meeting_ids():
-            eventlet.spawn(app.extensions["facilitator.live"].warm_up)
+        # On a restart, the models load and the latest meetings' syntheses are computed (from the
+        # stored vectors) while the server already takes requests.
+        recent = hub.store.meeting_ids()[-WARM_MEETINGS:]
+        if recent:
+            eventlet.spawn(app.extensions["facilitator.live"].warm_up, recent)
         listener = eventlet.listen((args.host, args.port))
         # Accepted sockets inherit this: acks and events go out at once instead of waiting
         # for Nagle's algorithm to coalesce small writes (~40 ms with delayed ACKs).

@@ -606,10 +606,13 @@ def correct_hubs(sim: np.ndarray, groups: list, weight: float, k: int) -> np.nda
     g = np.asarray([str(x) for x in groups])
     other = np.where(g[:, None] != g[None, :], sim, -np.inf)
     kk = max(1, min(k, n - 1))
-    top = -np.sort(-other, axis=1)[:, :kk]
+    top = np.partition(other, n - kk, axis=1)[:, n - kk:]  # the kk largest of each row
     top = np.where(np.isfinite(top), top, np.nan)
-    r = np.nanmean(top, axis=1) if np.isfinite(other).any() else np.zeros(n)
-    r = np.where(np.isnan(r), np.nanmean(r) if not np.all(np.isnan(r)) else 0.0, r)
+    if np.all(np.isnan(top)):
+        return sim
+    with np.errstate(all="ignore"):
+        r = np.nanmean(top, axis=1)
+    r = np.where(np.isnan(r), np.nanmean(r), r)
     return sim - weight * ((r[:, None] + r[None, :]) / 2.0 - float(r.mean()))
 
 

@@ -134,27 +134,38 @@ class LiveViews:
             except Exception:
                 logging.getLogger(__name__).warning("could not store %d vectors", len(fresh), exc_info=True)
 
-    def warm_up(self) -> None:
-        """Load the models in a worker thread at start-up, so the first request does not wait."""
+    def warm_up(self, meeting_ids: list[str] = ()) -> None:
+        """At start-up: load the models in a worker thread, then compute the synthesis of the
+        given meetings (their vectors come back from the store), so that the first request after
+        a restart is answered from the cache."""
         self.offload(lambda: self.synthesizer.describe_method())
+        for meeting_id in meeting_ids:
+            try:
+                self.synthesis(meeting_id)
+            except Exception:  # a meeting that cannot be analysed must not stop the others
+                logging.getLogger(__name__).warning("warm-up of %s failed", meeting_id, exc_info=True)
 
     def synthesis(self, meeting_id: str, fresh: bool = False) -> dict:
         state = self.hub.state(meeting_id)
         cached = self._synthesis.get(meeting_id)
         if cached and cached[0] == state.seq and not fresh:
             return cached[1]
-        seq = state.seq
-        inputs = self._inputs(state)
         # One analysis at a time (the synthesizer's caches are not thread-safe). The lock is
         # taken here, on the caller's side of the offload: under eventlet it is a green lock,
         # and a green lock taken inside a worker OS thread can deadlock that thread forever.
         with self._compute_lock:
+            state = self.hub.state(meeting_id)
+            cached = self._synthesis.get(meeting_id)
+            if cached and cached[0] == state.seq and not fresh:
+                return cached[1]  # computed by whoever held the lock before us
+            seq = state.seq
+            inputs = self._inputs(state)
             stored = self._stored_vectors(inputs[0])
             result = self.offload(self._compute, *inputs, stored)
             self._keep_vectors()
-        self._add_vote_divergence(state, result)
-        result["seq"] = seq
-        self._synthesis[meeting_id] = (seq, result)
+            self._add_vote_divergence(state, result)
+            result["seq"] = seq
+            self._synthesis[meeting_id] = (seq, result)
         return result
 
     def _add_vote_divergence(self, state: MeetingState, result: dict) -> None:
