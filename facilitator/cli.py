@@ -74,8 +74,9 @@ def demo_links(store, data_dir: str, base_url: str) -> dict:
             return meetings.links(base_url, meeting_id, meeting_secrets, meeting)
     agenda = load_agenda("grcp7")
     meeting_id, meeting_secrets = meetings.create_meeting(store, agenda)
-    os.makedirs(data_dir, exist_ok=True)
-    with open(marker, "w", encoding="utf-8") as handle:
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    # Private like the store beside it (0600), whatever the umask.
+    with open(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
         json.dump({"meeting_id": meeting_id}, handle)
     return meetings.links(base_url, meeting_id, meeting_secrets, agenda)
 
