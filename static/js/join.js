@@ -3,6 +3,7 @@
 // Every visible string comes from boot.i18n (facilitator/web/strings_join.py).
 
 import { boot, t, pick, lang } from "./i18n.js";
+import { inert } from "./dom.js";
 
 const ALPHABET = /^[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]+$/;
 const CODE_LENGTH = 6;
@@ -86,7 +87,7 @@ function fillRegions(regions) {
   for (const region of regions || []) {
     const option = document.createElement("option");
     option.value = region.id;
-    option.textContent = pick(region.name) || region.id;
+    option.textContent = inert(pick(region.name)) || region.id;
     regionSelect.append(option);
   }
   const none = document.createElement("option");
@@ -139,7 +140,7 @@ async function lookUp(focusNext) {
   meeting = { ...found, code };
   codeInput.value = code;
   updateLanguageLinks();
-  titleEl.textContent = pick(found.title);
+  titleEl.textContent = inert(pick(found.title));
   meetingBox.hidden = false;
   fillRegions(found.regions);
   details.hidden = false;
