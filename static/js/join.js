@@ -97,6 +97,12 @@ function fillRegions(regions) {
   if (chosen && [...regionSelect.options].some((o) => o.value === chosen)) regionSelect.value = chosen;
 }
 
+// Wrong codes from one address back off for a while (docs/protocol.md, "Joining").
+function waitMessage(response) {
+  const seconds = parseInt(response.headers.get("Retry-After"), 10);
+  return t("join_error_wait", { n: Number.isFinite(seconds) && seconds > 0 ? seconds : 30 });
+}
+
 function reset() {
   meeting = null;
   meetingBox.hidden = true;
@@ -127,7 +133,9 @@ async function lookUp(focusNext) {
   }
   if (!response.ok) {
     setBusy(false, submitLabel());
-    if (response.status === 404) {
+    if (response.status === 429) {
+      showError(formError, waitMessage(response));
+    } else if (response.status === 404) {
       showError(codeError, t("join_error_not_found"));
       setInvalid(codeInput, true);
       codeInput.focus();
@@ -194,7 +202,11 @@ async function join() {
   }
   setBusy(false, submitLabel());
   const code = body.error && body.error.code;
-  if (code === "unauthorized" || code === "not_found") {
+  if (code === "rate_limited") {
+    showError(formError, waitMessage(response));
+  } else if (code === "meeting_full") {
+    showError(formError, t("join_error_full"));
+  } else if (code === "unauthorized" || code === "not_found") {
     reset();
     showError(codeError, t("join_error_not_found"));
     setInvalid(codeInput, true);
