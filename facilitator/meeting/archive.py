@@ -300,19 +300,17 @@ def _contribution(c: _Checker, e: dict, where: str) -> None:
             _int(item[key], f"{w}.{key}", 0, MAX_LIST)
     if not added and item["group_id"] != c.state.contributions[cid]["group_id"]:
         raise ArchiveError(f"{w}.group_id", "a contribution never changes group")
-    known = set(c.state.contributions) | {cid}
-    c.ids(e["order"], f"{where}.order", lambda v, at: _known(v, at, known))
+    def known(value, at):  # a contribution of the log so far, or this one
+        if _id(value, at) != cid and value not in c.state.contributions:
+            raise ArchiveError(at, f"{value!r} is not a contribution")
+
+    c.ids(e["order"], f"{where}.order", known)
     previous = e.get("previous_order")
     if previous is not None:
         _object(previous, f"{where}.previous_order", ("question_id", "order"))
         if _id(previous["question_id"], f"{where}.previous_order.question_id") not in c.state.questions:
             raise ArchiveError(f"{where}.previous_order.question_id", "is not a question of the meeting")
-        c.ids(previous["order"], f"{where}.previous_order.order", lambda v, at: _known(v, at, known))
-
-
-def _known(value, where: str, known: set) -> None:
-    if _id(value, where) not in known:
-        raise ArchiveError(where, f"{value!r} is not a contribution")
+        c.ids(previous["order"], f"{where}.previous_order.order", known)
 
 
 def _session(c: _Checker, e: dict, where: str) -> None:
