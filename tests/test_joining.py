@@ -205,3 +205,33 @@ def test_a_full_meeting_says_so(server):
     # A full meeting is not a wrong code: the address is not backing off.
     for _ in range(6):
         assert post_join(requests.Session(), url, mid, code, "203.0.113.99").status_code == 409
+
+
+@pytest.mark.browser
+def test_the_join_page_says_when_to_wait_and_when_the_meeting_is_full(tmp_path, browser, expect):
+    env = {"FACILITATOR_JOIN_FAILURES": "2", "FACILITATOR_JOIN_BACKOFF": "3600",
+           "FACILITATOR_MAX_PARTICIPANTS": "1"}
+    server = ServerProcess(str(tmp_path), env=env).start()
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        links = server.create_meeting()
+        assert post_join(requests.Session(), server.url, links["meeting_id"], links["join_code"], "127.0.0.1").status_code == 200
+
+        # The meeting is full: a new phone is told so, in its language.
+        page = context.new_page()
+        page.goto(f"{server.url}/join?code={links['join_code']}&lang=fr")
+        page.locator("#join-region").select_option("none")
+        page.locator("#join-submit").click()
+        expect(page.locator("#join-error")).to_contain_text("Cette réunion est complète")
+
+        # Two wrong codes from this address, then even the right one must wait, and says how long.
+        wrong = "ZZZZZ2" if links["join_code"] != "ZZZZZ2" else "ZZZZZ3"
+        for _ in range(2):
+            assert requests.get(f"{server.url}/api/join/{wrong}").status_code == 404
+        page = context.new_page()
+        page.goto(f"{server.url}/join?code={links['join_code']}&lang=en")
+        expect(page.locator("#join-error")).to_contain_text("Too many wrong codes were tried from this network. Wait")
+        expect(page.locator("#join-error")).to_contain_text(" seconds and try again.")
+    finally:
+        context.close()
+        server.stop()
