@@ -12,7 +12,8 @@ import yaml
 
 from . import meetings
 from .meeting.agenda import AgendaError, load_agenda
-from .store import MeetingExists, open_store
+from .meeting.archive import ArchiveError, check_archive, load_archive
+from .store import MeetingExists, StoreError, open_store
 
 DEMO_FILE = "demo-meeting.json"
 # Sample answers of the five regional groups in four languages, written for the demo.
@@ -38,18 +39,17 @@ def create_meeting_command(agenda: str, data_dir, redis_url, base_url: str) -> d
         store.close()
 
 
+INVALID_ARCHIVE = 2  # the exit status of an archive refused by its checks
+
+
 def import_meeting_command(path: str, data_dir, redis_url, base_url: str) -> dict:
     try:
-        with open(path, encoding="utf-8") as handle:
-            archive = json.load(handle)
-    except (OSError, ValueError) as error:
-        raise SystemExit(f"import-meeting: cannot read {path}: {error}")
-    if not isinstance(archive, dict) or not isinstance(archive.get("events"), list):
-        raise SystemExit("import-meeting: the file is not a Facilitator archive (no events list).")
-    events = archive["events"]
-    meeting_id = archive.get("meeting_id") or (events[0].get("meeting", {}).get("id") if events else None)
-    if not isinstance(meeting_id, str) or not meeting_id:
-        raise SystemExit("import-meeting: the archive names no meeting id.")
+        meeting_id, events = check_archive(load_archive(path))
+    except ArchiveError as error:
+        # The archive came from outside: say where it is wrong, never with a traceback.
+        print(f"import-meeting: {path} is not a valid archive; nothing was imported.\n  {error}",
+              file=sys.stderr)
+        raise SystemExit(INVALID_ARCHIVE)
     store = _store(data_dir, redis_url)
     try:
         meeting_secrets = meetings.import_meeting(store, meeting_id, events)
@@ -60,8 +60,10 @@ def import_meeting_command(path: str, data_dir, redis_url, base_url: str) -> dic
             f"import-meeting: a meeting with id {meeting_id} already exists in this store; "
             "nothing was changed."
         )
-    except (ValueError, KeyError, TypeError) as error:
-        raise SystemExit(f"import-meeting: the archive is not valid: {error}")
+    except (ValueError, KeyError, TypeError, StoreError) as error:  # a gap in the checks above
+        print(f"import-meeting: {path} is not a valid archive; nothing was imported.\n  {error}",
+              file=sys.stderr)
+        raise SystemExit(INVALID_ARCHIVE)
     finally:
         store.close()
 
@@ -80,8 +82,9 @@ def demo_links(store, data_dir: str, base_url: str) -> dict:
     meeting_id, meeting_secrets = meetings.create_meeting(store, agenda)
     with open(DEMO_CONTRIBUTIONS, encoding="utf-8") as handle:
         meetings.seed_contributions(store, meeting_id, yaml.safe_load(handle))
-    os.makedirs(data_dir, exist_ok=True)
-    with open(marker, "w", encoding="utf-8") as handle:
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    # Private like the store beside it (0600), whatever the umask.
+    with open(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
         json.dump({"meeting_id": meeting_id}, handle)
     return meetings.links(base_url, meeting_id, meeting_secrets, agenda)
 

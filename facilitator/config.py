@@ -17,6 +17,14 @@ class Config:
     REDIS_PREFIX = _env("FACILITATOR_REDIS_PREFIX", "fac")
     # Links printed by create-meeting carry this origin.
     BASE_URL = _env("FACILITATOR_BASE_URL", "http://127.0.0.1:5000")
+    # Joining with the public code (docs/protocol.md, "Joining"): participants per meeting, and
+    # failed code attempts per address within JOIN_WINDOW seconds before a JOIN_BACKOFF pause.
+    MAX_PARTICIPANTS = int(_env("FACILITATOR_MAX_PARTICIPANTS", 5000))
+    JOIN_FAILURES = int(_env("FACILITATOR_JOIN_FAILURES", 30))
+    JOIN_WINDOW = float(_env("FACILITATOR_JOIN_WINDOW", 60))
+    JOIN_BACKOFF = float(_env("FACILITATOR_JOIN_BACKOFF", 30))
+    # Proxies in front of the server that append to X-Forwarded-For (0: use the socket's peer).
+    TRUSTED_PROXIES = int(_env("FACILITATOR_TRUSTED_PROXIES", 0))
     # eventlet as asked; a move to gevent or threading must be a change here, not in the code.
     ASYNC_MODE = _env("FACILITATOR_ASYNC_MODE", "eventlet")
     # Op rate per connection (token bucket): sustained ops per second and burst.

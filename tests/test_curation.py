@@ -119,3 +119,21 @@ def test_curation_ops_are_the_chairs_and_check_their_input(meeting):
     send(hub, meeting_id, CHAIR, type="plenary.show_suggestions", shown=True)
     assert hub.state(meeting_id).curation["show_suggestions"] is True
     assert point_of(hub, meeting_id, "remit-0000")["on_plenary"] is True
+
+
+def test_curation_events_survive_export_and_import_checks(meeting):
+    """The archive check knows the curation events (import refuses any field it does not know)."""
+    from facilitator.meeting.archive import check_archive
+
+    store, hub, meeting_id = meeting
+    add(hub, meeting_id, "africa", REMITTANCES["africa"], "remit-0000")
+    add(hub, meeting_id, "americas", REMITTANCES["americas"], "remit-0001")
+    members = ["remit-0000", "remit-0001"]
+    send(hub, meeting_id, CHAIR, type="cluster.confirm", cluster_id="c-remit-0000", contribution_ids=members)
+    send(hub, meeting_id, CHAIR, type="cluster.reject", cluster_id="c-remit-0000", contribution_ids=members)
+    send(hub, meeting_id, CHAIR, type="plenary.show_suggestions", shown=True)
+    events = [dict({k: v for k, v in e.items() if k not in ("prev", "op_id")}) for e in store.read(meeting_id)]
+    checked_id, events = check_archive({"meeting_id": meeting_id, "events": events})
+    assert checked_id == meeting_id
+    assert [e["type"] for e in events][-3:] == ["cluster.confirmed", "cluster.rejected",
+                                                "plenary.suggestions_shown"]

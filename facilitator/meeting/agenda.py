@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from .usertext import has_visible
+
 __all__ = [
     "AgendaError",
     "AGENDAS_DIR",
@@ -226,6 +228,15 @@ def _check_id(value: Any, path: str) -> str:
     return value
 
 
+def _visible(text: str, path: str) -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise AgendaError(path, "text is empty")
+    if not has_visible(stripped):  # a title of zero-width spaces shows as nothing
+        raise AgendaError(path, "text has no visible character")
+    return stripped
+
+
 class _Ctx:
     def __init__(self, languages: list[str], default_language: str):
         self.languages = languages
@@ -234,10 +245,7 @@ class _Ctx:
     def text(self, value: Any, path: str) -> dict:
         """A text field: a non-empty string, or a map language -> non-empty string."""
         if isinstance(value, str):
-            stripped = value.strip()
-            if not stripped:
-                raise AgendaError(path, "text is empty")
-            return {self.default_language: stripped}
+            return {self.default_language: _visible(value, path)}
         if isinstance(value, dict):
             if not value:
                 raise AgendaError(path, "text map is empty; give at least one language")
@@ -253,10 +261,7 @@ class _Ctx:
                     )
                 if not isinstance(text, str):
                     raise AgendaError(sub, f"text must be a string, got {_type_name(text)}")
-                stripped = text.strip()
-                if not stripped:
-                    raise AgendaError(sub, "text is empty")
-                out[lang] = stripped
+                out[lang] = _visible(text, sub)
             return out
         raise AgendaError(
             path, f"text must be a string or a map from language code to string, got {_type_name(value)}"

@@ -2,6 +2,7 @@
 
 CODES = (
     "unauthorized",  # no or wrong key
+    "meeting_full",  # the meeting has as many participants as it takes
     "forbidden",  # the role may not do this
     "invalid",  # malformed op
     "too_long",  # a text over its limit

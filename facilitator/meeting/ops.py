@@ -11,6 +11,7 @@ import secrets
 import unicodedata
 
 from . import roles
+from . import usertext
 from . import voting
 from .errors import OpError
 from .state import AGREEMENTS, KINDS, MeetingState, order_key
@@ -85,6 +86,9 @@ def clean_text(value, name: str = "text", limit: int = MAX_TEXT) -> str:
     ).strip()
     if not value:
         raise OpError("invalid", f"{name} must not be empty.")
+    if not usertext.has_visible(value):
+        # Zero-width spaces or marks alone: a blank item nobody can read or click.
+        raise OpError("invalid", f"{name} has no visible character.")
     if len(value) > limit:
         raise OpError("too_long", f"{name} is {len(value)} characters; the limit is {limit}.")
     return value

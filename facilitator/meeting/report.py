@@ -26,15 +26,11 @@ import unicodedata
 from .agenda import text_in
 from .ops import guess_lang
 from .state import AGREEMENTS, KINDS, MeetingState
+from .usertext import BIDI_MARKERS
 
 RTL_LANGS = {"ar", "fa", "he", "ur", "ps", "sd", "ug", "yi", "dv"}
 REPORT_LANGS = ("ar", "en", "fr", "es")
 
-# Bidi embedding/override/isolate controls: shown, never obeyed (they could reorder what follows).
-_BIDI_CONTROLS = {
-    "\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
-    "\u2066": "LRI", "\u2067": "RLI", "\u2068": "FSI", "\u2069": "PDI",
-}
 # Invisible format characters that have no business in a report (zero-width space and friends
 # are kept: ZWJ/ZWNJ shape Arabic-script words, LRM/RLM/ALM fix punctuation in mixed text).
 _DROP = {"\ufeff", "\ufff9", "\ufffa", "\ufffb"}
@@ -62,8 +58,8 @@ def safe_text(value) -> str:
             out.append("\u2421")
         elif 0x80 <= code <= 0x9F:
             out.append(f"[U+{code:04X}]")
-        elif ch in _BIDI_CONTROLS:
-            out.append(f"[{_BIDI_CONTROLS[ch]}]")
+        elif ch in BIDI_MARKERS:  # shown, never obeyed: they could reorder what follows
+            out.append(BIDI_MARKERS[ch])
         elif ch in _DROP:
             continue
         elif 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):

@@ -58,6 +58,7 @@ class SQLiteStore(EventStore):
     def __init__(self, path: str):
         self.path = path
         self._lock = threading.Lock()
+        create_private(path)
         # Autocommit mode (isolation_level=None): transactions are explicit.
         self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
                                    isolation_level=None, check_same_thread=False)
@@ -223,6 +224,21 @@ class SQLiteStore(EventStore):
             self._db.close()
 
 
+def create_private(path: str) -> None:
+    """Create ``path`` empty and readable by its owner only, unless it exists.
+
+    The file holds every meeting's keys. SQLite gives its -wal and -shm files the mode of the
+    database file, so they are private too. An existing file keeps the mode its owner chose.
+    """
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def sqlite_path(data_dir: str) -> str:
-    os.makedirs(data_dir, exist_ok=True)
+    # Private (0700) when we create it: the store inside holds every key.
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
     return os.path.join(data_dir, "facilitator.sqlite3")

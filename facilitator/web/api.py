@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import Blueprint, current_app, jsonify, request
 
 from ..meeting import roles
 from ..meeting.errors import OpError
+from ..meeting.joining import JoinGuard
 from .keys import COOKIE_MAX_AGE, cookie_name, request_actor
 from .live import ballot_results
 
@@ -13,6 +16,9 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 HTTP_STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 400,
                "too_long": 400, "rate_limited": 429, "conflict": 409, "locked": 423, "closed": 409}
+
+# Joining: a full meeting is a state of the meeting, not bad input.
+HTTP_STATUS["meeting_full"] = 409
 
 
 def _hub():
@@ -34,7 +40,41 @@ def authorised(meeting_id: str):
 
 @bp.errorhandler(OpError)
 def op_error(error: OpError):
-    return error_response(error.code, error.message)
+    response = jsonify(error.as_ack())
+    if "retry_after" in error.extra:
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
+    return response, HTTP_STATUS.get(error.code, 400)
+
+
+def _join_guard() -> JoinGuard:
+    guard = current_app.extensions.get("facilitator.join_guard")
+    if guard is None:
+        config = current_app.config
+        guard = current_app.extensions["facilitator.join_guard"] = JoinGuard(
+            config["JOIN_FAILURES"], config["JOIN_WINDOW"], config["JOIN_BACKOFF"])
+    return guard
+
+
+def _address() -> str:
+    """The client's address: the socket's peer, or what the trusted proxies say it was."""
+    hops = current_app.config["TRUSTED_PROXIES"]
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    if hops > 0 and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.remote_addr or ""
+
+
+@contextmanager
+def _code_attempt():
+    """A join-code check: refused while this address backs off; a wrong code or meeting counts."""
+    guard, address = _join_guard(), _address()
+    guard.check(address)
+    try:
+        yield
+    except OpError as error:
+        if error.code in ("unauthorized", "not_found"):
+            guard.failed(address)
+        raise
 
 
 @bp.route("/m/<meeting_id>/state")
@@ -84,9 +124,10 @@ def ballot(meeting_id, ballot_id):
 def find_meeting(code):
     """The join page turns a typed code into a meeting: its title, regions and languages."""
     hub = _hub()
-    meeting_id = hub.store.meeting_for_join_code(roles.normalise_join_code(code))
-    if meeting_id is None:
-        raise OpError("not_found", "No meeting has this code. Check it on the screen.")
+    with _code_attempt():
+        meeting_id = hub.store.meeting_for_join_code(roles.normalise_join_code(code))
+        if meeting_id is None:
+            raise OpError("not_found", "No meeting has this code. Check it on the screen.")
     meeting = hub.state(meeting_id).meeting
     return jsonify({
         "meeting_id": meeting_id,
@@ -98,14 +139,20 @@ def find_meeting(code):
 
 @bp.route("/m/<meeting_id>/participants", methods=["POST"])
 def join(meeting_id):
-    """A participant joins with the code: returns its key and sets it as the vote page cookie."""
-    if not _hub().exists(meeting_id):
-        raise OpError("not_found", "No such meeting.")
+    """A participant joins with the code: returns its key and sets it as the vote page cookie.
+
+    A browser that already joined this meeting gets its own key back (its vote cookie), so
+    joining twice never makes a second voter.
+    """
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise OpError("invalid", "Send a JSON object: {code, region, lang}.")
-    key = _hub().join(meeting_id, body.get("code"), body.get("region"), body.get("lang"))
-    response = jsonify({"ok": True, "key": key, "vote_url": f"/m/{meeting_id}/vote"})
+    known = request.cookies.get(cookie_name(meeting_id, "vote"))
+    with _code_attempt():
+        key = _hub().join(meeting_id, body.get("code"), body.get("region"), body.get("lang"),
+                          known_key=known, limit=current_app.config["MAX_PARTICIPANTS"])
+    response = jsonify({"ok": True, "key": key, "vote_url": f"/m/{meeting_id}/vote",
+                        "rejoined": key == known})
     response.set_cookie(cookie_name(meeting_id, "vote"), key, max_age=COOKIE_MAX_AGE,
                         httponly=True, samesite="Lax", path="/", secure=request.is_secure)
     return response

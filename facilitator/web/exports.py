@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from ..meeting import roles
 from ..meeting.report import LANGUAGE_NAMES, build_report, is_rtl, report_lang, vote_summary
+from ..meeting.usertext import without_leading_invisible
 from .api import error_response
 from .keys import request_actor
 from .live import ballot_results
@@ -196,7 +197,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠
 
 def csv_cell(value) -> str:
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START):
+    # A zero-width space before "=" hides the formula from the eye, not from every spreadsheet.
+    if text.startswith(FORMULA_START) or without_leading_invisible(text).startswith(FORMULA_START):
         return "'" + text
     return text
 

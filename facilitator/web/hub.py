@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..meeting import ops, roles
+from ..meeting import joining, ops, roles
 from ..meeting.errors import OpError
 from ..meeting.roles import Actor
 from ..meeting.state import MeetingState
@@ -136,14 +136,22 @@ class Hub:
             return Actor(roles.PARTICIPANT, participant_id=record["participant_id"])
         return None
 
-    def join(self, meeting_id: str, code, region, lang) -> str:
-        """Register a participant and return its key. Their region and language go in the log."""
+    def join(self, meeting_id: str, code, region, lang, known_key=None,
+             limit: int = 5000) -> str:
+        """Register a participant and return its key. Their region and language go in the log.
+
+        ``known_key``, the key this browser already holds for the meeting, is returned as it is:
+        joining twice must not make a second voter.
+        """
         meeting_secrets = self.store.secrets(meeting_id)
         if meeting_secrets is None:
             raise OpError("not_found", "No such meeting.")
         if not isinstance(code, str) or roles.normalise_join_code(code) != meeting_secrets["join_code"]:
             raise OpError("unauthorized", "Wrong join code.")
+        if isinstance(known_key, str) and known_key and self.store.participant(meeting_id, known_key):
+            return known_key
         state = self.state(meeting_id)
+        joining.check_room(state, limit)  # before a key is stored for nobody
         region_ids = [r["id"] for r in state.meeting.get("regions", [])]
         if region in ("", None):
             region = None
@@ -161,7 +169,12 @@ class Hub:
             "lang": lang,
             "by": {"role": roles.PARTICIPANT},
         }
-        self._append(meeting_id, None, lambda state, now: dict(event, ts=now))
+
+        def decide(state, now):
+            joining.check_room(state, limit)  # again under the lock: two may race for the last seat
+            return dict(event, ts=now)
+
+        self._append(meeting_id, None, decide)
         return key
 
     # ----- ops ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room
 
 from .. import socketio
-from ..meeting import roles
+from ..meeting import roles, usertext
 from ..meeting.errors import OpError
 from .hub import room
 from .keys import PAGES, cookie_name
@@ -21,10 +21,7 @@ def _hub():
 
 
 def _display_name(value) -> str | None:
-    if not isinstance(value, str):
-        return None
-    value = " ".join(value.split())[:NAME_LIMIT]
-    return value or None
+    return usertext.clean_name(value, NAME_LIMIT)
 
 
 @socketio.on("connect")

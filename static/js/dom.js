@@ -1,22 +1,36 @@
 // Small DOM helpers shared by the pages. Text always goes in as text (textContent), never HTML.
 
+// Bidi embeddings, overrides and isolates in what people typed are shown as markers, never
+// obeyed ("[RLO]", as in the exports: facilitator/meeting/usertext.py BIDI_MARKERS).
+const BIDI_MARKERS = {
+  "\u202a": "[LRE]", "\u202b": "[RLE]", "\u202c": "[PDF]", "\u202d": "[LRO]", "\u202e": "[RLO]",
+  "\u2066": "[LRI]", "\u2067": "[RLI]", "\u2068": "[FSI]", "\u2069": "[PDI]",
+};
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/g;
+export function inert(text) {
+  return typeof text === "string" ? text.replace(BIDI_CONTROL, (ch) => BIDI_MARKERS[ch]) : text;
+}
+
 // h("p", {class: "x", text: "…", onclick: fn, hidden: true}, child, …)
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value == null || value === false) continue;
     if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
+    else if (key === "text") el.textContent = inert(value);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (key === "value" || key === "checked" || key === "disabled") el[key] = value;
     else el.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of children) if (child != null && child !== false) el.append(child);
+  for (const child of children) if (child != null && child !== false) el.append(inert(child));
   return el;
 }
 
 // Only touch the DOM when the text changed: screen readers and selections stay put.
-export function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+export function setText(el, text) {
+  const shown = inert(text);
+  if (el.textContent !== shown) el.textContent = shown;
+}
 
 // A decorative glyph; arrows that point get mirrored in right-to-left pages.
 export function icon(glyph, mirrored = false) {

@@ -3,6 +3,7 @@
 // Every visible string comes from boot.i18n (facilitator/web/strings_join.py).
 
 import { boot, t, pick, lang } from "./i18n.js";
+import { inert } from "./dom.js";
 
 const ALPHABET = /^[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]+$/;
 const CODE_LENGTH = 6;
@@ -86,7 +87,7 @@ function fillRegions(regions) {
   for (const region of regions || []) {
     const option = document.createElement("option");
     option.value = region.id;
-    option.textContent = pick(region.name) || region.id;
+    option.textContent = inert(pick(region.name)) || region.id;
     regionSelect.append(option);
   }
   const none = document.createElement("option");
@@ -94,6 +95,12 @@ function fillRegions(regions) {
   none.textContent = t("join_region_none");
   regionSelect.append(none);
   if (chosen && [...regionSelect.options].some((o) => o.value === chosen)) regionSelect.value = chosen;
+}
+
+// Wrong codes from one address back off for a while (docs/protocol.md, "Joining").
+function waitMessage(response) {
+  const seconds = parseInt(response.headers.get("Retry-After"), 10);
+  return t("join_error_wait", { n: Number.isFinite(seconds) && seconds > 0 ? seconds : 30 });
 }
 
 function reset() {
@@ -126,7 +133,9 @@ async function lookUp(focusNext) {
   }
   if (!response.ok) {
     setBusy(false, submitLabel());
-    if (response.status === 404) {
+    if (response.status === 429) {
+      showError(formError, waitMessage(response));
+    } else if (response.status === 404) {
       showError(codeError, t("join_error_not_found"));
       setInvalid(codeInput, true);
       codeInput.focus();
@@ -139,7 +148,7 @@ async function lookUp(focusNext) {
   meeting = { ...found, code };
   codeInput.value = code;
   updateLanguageLinks();
-  titleEl.textContent = pick(found.title);
+  titleEl.textContent = inert(pick(found.title));
   meetingBox.hidden = false;
   fillRegions(found.regions);
   details.hidden = false;
@@ -193,7 +202,11 @@ async function join() {
   }
   setBusy(false, submitLabel());
   const code = body.error && body.error.code;
-  if (code === "unauthorized" || code === "not_found") {
+  if (code === "rate_limited") {
+    showError(formError, waitMessage(response));
+  } else if (code === "meeting_full") {
+    showError(formError, t("join_error_full"));
+  } else if (code === "unauthorized" || code === "not_found") {
     reset();
     showError(codeError, t("join_error_not_found"));
     setInvalid(codeInput, true);

@@ -6,7 +6,7 @@
 
 import { MeetingClient } from "./client.js";
 import { boot, t, pick, formatNumber } from "./i18n.js";
-import { h as el } from "./dom.js";
+import { h as el, inert } from "./dom.js";
 
 const meetingId = boot.meeting_id;
 const client = new MeetingClient({ meetingId, page: "vote" });
@@ -145,7 +145,7 @@ function buildBallot(ballot, level) {
   const id = `b${++uid}`;
   const mode = ballot.mode === "dots" ? "dots" : "yes_no";
   const heading = el(`h${level}`, { class: "ballot__title", id: `${id}-title`, dir: "auto" });
-  heading.textContent = ballot.prompt || t(mode === "dots" ? "vote_prompt_dots" : "vote_prompt_yes_no");
+  heading.textContent = inert(ballot.prompt) || t(mode === "dots" ? "vote_prompt_dots" : "vote_prompt_yes_no");
   const root = el("section", { class: `ballot ballot--${mode} ballot--${ballot.status}`, "aria-labelledby": `${id}-title` });
   if (open) root.append(el("p", { class: "ballot__badge", text: t("vote_open_title") }));
   root.append(heading);
@@ -174,7 +174,7 @@ function buildBallot(ballot, level) {
     const group = groupName(item.group_id);
     if (group) meta.append(el("span", { class: "practice__group", text: t("vote_from_group", { group }) }));
     const text = el("p", { class: "practice__text", id: `${pid}-text`, dir: "auto", lang: item.lang || null });
-    text.textContent = item.text;
+    text.textContent = inert(item.text);
     li.append(meta, text);
     const parts = { li, n };
 

@@ -1,0 +1,489 @@
+"""Check an archived meeting (the JSON export) before it enters a store.
+
+Plain Python (no Flask). An archive comes from outside: a file anyone can edit. Before one event
+of it is stored, the whole file must be a log this application could have written itself:
+bounded in size and depth, the agenda valid, every event of a known type with the fields of that
+type, of the right types and sizes, every id made of ``[A-Za-z0-9_-]``, every reference to
+something the log already holds, and no op id twice. ``ArchiveError`` says where and what.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from . import roles, voting
+from .agenda import AgendaError, validate_agenda
+from .ops import LANG_PATTERN, MAX_TEXT, MAX_TIMER, MAX_TITLE, OP_ID_MAX
+from .state import AGREEMENTS, KINDS, MeetingState
+
+MAX_BYTES = 100 * 1024 * 1024  # a day of a large meeting is a few MB
+MAX_DEPTH = 20  # our own archives, report included, stay well under it
+MAX_EVENTS = 1_000_000
+MAX_LIST = 10_000  # ids in one order, items on one ballot
+MAX_NAME = 60
+MAX_REF = 200
+MAX_PARTICIPANT_LANG = 20
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ROLES = (roles.CHAIR, roles.PLENARY, roles.RAPPORTEUR, roles.PARTICIPANT, "system")
+TOP_KEYS = {"format", "version", "meeting_id", "exported_at", "events", "report"}
+FORMAT = "facilitator-archive"
+
+
+class ArchiveError(ValueError):
+    """An archive that must not be imported. ``str(err)`` is ``"<where>: <problem>"``."""
+
+    def __init__(self, where: str, problem: str):
+        super().__init__(f"{where}: {problem}")
+
+
+# ----- reading the file --------------------------------------------------------------------------
+
+
+def load_archive(path: str, max_bytes: int = MAX_BYTES) -> dict:
+    """The parsed archive file, refused before parsing if too large, after if too deep."""
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise ArchiveError("file", f"{size} bytes; an archive is at most {max_bytes}")
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise ArchiveError("file", f"cannot read it: {error.strerror or error}") from None
+    if len(raw) > max_bytes:  # it grew while we looked
+        raise ArchiveError("file", f"more than {max_bytes} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArchiveError("file", f"not UTF-8 text (byte {error.start})") from None
+    try:
+        document = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ArchiveError("file", f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as error:
+        raise ArchiveError("file", f"not JSON: {error}") from None
+    _check_depth(document)
+    return document
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_depth(document) -> None:
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ArchiveError("file", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+
+
+# ----- field checks ------------------------------------------------------------------------------
+
+
+def _type_name(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true or false",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _string(value, where: str, limit: int, pattern: re.Pattern | None = None, empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ArchiveError(where, f"must be a string, not {_type_name(value)}")
+    if len(value) > limit:
+        raise ArchiveError(where, f"{len(value)} characters; the limit is {limit}")
+    if not value and not empty:
+        raise ArchiveError(where, "must not be empty")
+    if pattern is not None and not pattern.match(value):
+        raise ArchiveError(where, f"{value[:40]!r} is not an id made of A-Z, a-z, 0-9, - and _")
+    return value
+
+
+def _id(value, where: str) -> str:
+    return _string(value, where, 64, ID)
+
+
+def _text(value, where: str, limit: int) -> str:
+    return _string(value, where, limit)
+
+
+def _optional_text(value, where: str, limit: int):
+    return None if value is None else _text(value, where, limit)
+
+
+def _lang(value, where: str):
+    if value is None:
+        return None
+    return _string(value, where, MAX_PARTICIPANT_LANG, LANG_PATTERN)
+
+
+def _int(value, where: str, low: int = 0, high: int = 2**53) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArchiveError(where, f"must be an integer, not {_type_name(value)}")
+    if not low <= value <= high:
+        raise ArchiveError(where, f"must be between {low} and {high}")
+    return value
+
+
+def _number(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ArchiveError(where, f"must be a number, not {_type_name(value)}")
+    if not 0 <= value <= 2**53:
+        raise ArchiveError(where, "is not a time")
+    return value
+
+
+def _bool(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ArchiveError(where, f"must be true or false, not {_type_name(value)}")
+    return value
+
+
+def _object(value, where: str, required: tuple, optional: tuple = ()) -> dict:
+    if not isinstance(value, dict):
+        raise ArchiveError(where, f"must be an object, not {_type_name(value)}")
+    for key in value:
+        if key not in required and key not in optional:
+            raise ArchiveError(f"{where}.{str(key)[:40]}", "is not a field of this object")
+    for key in required:
+        if key not in value:
+            raise ArchiveError(f"{where}.{key}", "is missing")
+    return value
+
+
+def _list(value, where: str, limit: int = MAX_LIST) -> list:
+    if not isinstance(value, list):
+        raise ArchiveError(where, f"must be a list, not {_type_name(value)}")
+    if len(value) > limit:
+        raise ArchiveError(where, f"{len(value)} entries; the limit is {limit}")
+    return value
+
+
+def _choice(value, where: str, allowed) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ArchiveError(where, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+# ----- the events ---------------------------------------------------------------------------------
+
+
+class _Checker:
+    """Checks each event against the log folded so far, then folds it in."""
+
+    def __init__(self, meeting_id: str) -> None:
+        self.meeting_id = meeting_id
+        self.state = MeetingState()
+        self.op_ids: set[str] = set()
+
+    def event(self, event, where: str) -> dict:
+        if not isinstance(event, dict):
+            raise ArchiveError(where, f"an event must be an object, not {_type_name(event)}")
+        etype = event.get("type")
+        if self.state.meeting is None and etype != "meeting.created":
+            raise ArchiveError(f"{where}.type", "the log must start with meeting.created")
+        check = CHECKS.get(etype) if isinstance(etype, str) else None
+        if check is None:
+            raise ArchiveError(f"{where}.type", f"unknown event type {str(etype)[:40]!r}")
+        fields, handler = check
+        optional = ("seq", "prev", "op_id") + (("previous_order",) if etype == "contribution.moved" else ())
+        _object(event, where, ("type", "ts", "by") + fields, optional)
+        _number(event["ts"], f"{where}.ts")
+        self.author(event["by"], f"{where}.by")
+        if "seq" in event:
+            _int(event["seq"], f"{where}.seq")
+        if event.get("op_id") is not None:
+            op_id = _string(event["op_id"], f"{where}.op_id", OP_ID_MAX)
+            if op_id in self.op_ids:
+                raise ArchiveError(f"{where}.op_id", f"{op_id[:40]!r} is used by an earlier event")
+            self.op_ids.add(op_id)
+        handler(self, event, where)
+        clean = {k: v for k, v in event.items() if k not in ("seq", "prev")}
+        self.state.apply(dict(clean, seq=self.state.seq + 1))
+        return clean
+
+    # --- pieces
+
+    def author(self, value, where: str) -> None:
+        _object(value, where, ("role",), ("group_id", "name"))
+        _choice(value["role"], f"{where}.role", ROLES)
+        if "group_id" in value:
+            self.group(value["group_id"], f"{where}.group_id")
+        if "name" in value:
+            _string(value["name"], f"{where}.name", MAX_NAME)
+
+    def group(self, value, where: str) -> str:
+        if _id(value, where) not in self.state.group_ids:
+            raise ArchiveError(where, f"{value!r} is not a group of the meeting")
+        return value
+
+    def contribution_id(self, value, where: str, known: bool = True) -> str:
+        if (_id(value, where) in self.state.contributions) != known:
+            raise ArchiveError(where, f"{value!r} is {'not a' if known else 'already a'} contribution")
+        return value
+
+    def cluster_id(self, value, where: str) -> str:
+        _string(value, where, MAX_REF)
+        if not value.startswith("c-") or value[2:] not in self.state.contributions:
+            raise ArchiveError(where, f"{value[:40]!r} names no contribution's cluster")
+        return value
+
+    def ids(self, value, where: str, check) -> list:
+        for i, item in enumerate(_list(value, where)):
+            check(item, f"{where}[{i}]")
+        if len(set(value)) != len(value):
+            raise ArchiveError(where, "lists an id twice")
+        return value
+
+    def ballot(self, event, where: str) -> dict:
+        ballot = self.state.ballots.get(_id(event["ballot_id"], f"{where}.ballot_id"))
+        if ballot is None:
+            raise ArchiveError(f"{where}.ballot_id", f"{event['ballot_id']!r} is not a ballot opened before")
+        return ballot
+
+
+def _meeting_created(c: _Checker, e: dict, where: str) -> None:
+    meeting = _object(e["meeting"], f"{where}.meeting", ("id", "created_at", "title", "languages",
+                      "default_language", "purposes", "groups", "regions", "sessions"))
+    if meeting["id"] != c.meeting_id:
+        raise ArchiveError(f"{where}.meeting.id", f"{str(meeting['id'])[:40]!r} is not the archive's meeting id")
+    _number(meeting["created_at"], f"{where}.meeting.created_at")
+    # The stored agenda is the validated one plus what validation adds: the plenary group and kinds.
+    groups = _list(meeting["groups"], f"{where}.meeting.groups")
+    for i, group in enumerate(groups):
+        _object(group, f"{where}.meeting.groups[{i}]", ("id", "name", "kind"))
+        _choice(group["kind"], f"{where}.meeting.groups[{i}].kind", ("breakout", "plenary"))
+    raw = {k: v for k, v in meeting.items() if k not in ("id", "created_at")}
+    raw["groups"] = [{"id": g["id"], "name": g["name"]} for g in groups if g["kind"] == "breakout"]
+    try:
+        agenda = validate_agenda(raw)
+    except AgendaError as error:
+        raise ArchiveError(f"{where}.meeting.{error.field}", error.problem) from None
+    # Validation is idempotent on what it produced: any difference is a hand-made agenda.
+    for key, value in agenda.items():
+        if value != (groups if key == "groups" else raw[key]):
+            raise ArchiveError(f"{where}.meeting.{key}", "is not as this application stores an agenda")
+
+
+CONTRIBUTION_FIELDS = ("id", "group_id", "question_id", "session_id", "kind", "agreement", "text",
+                       "lang", "version", "deleted", "author", "created_at", "updated_at")
+
+
+def _contribution(c: _Checker, e: dict, where: str) -> None:
+    added = e["type"] == "contribution.added"
+    w = f"{where}.contribution"
+    item = _object(e["contribution"], w, CONTRIBUTION_FIELDS, ("edited_by", "deleted_index", "index"))
+    cid = c.contribution_id(item["id"], f"{w}.id", known=not added)
+    group_id = c.group(item["group_id"], f"{w}.group_id")
+    question = c.state.questions.get(_id(item["question_id"], f"{w}.question_id"))
+    if question is None or group_id not in c.state.session_groups(question["session_id"]):
+        raise ArchiveError(f"{w}.question_id", f"{item['question_id']!r} is not a question of this group")
+    if item["session_id"] != question["session_id"]:
+        raise ArchiveError(f"{w}.session_id", "is not the session of the question")
+    _choice(item["kind"], f"{w}.kind", KINDS)
+    _choice(item["agreement"], f"{w}.agreement", AGREEMENTS)
+    _text(item["text"], f"{w}.text", MAX_TEXT)
+    _lang(item["lang"], f"{w}.lang")
+    _int(item["version"], f"{w}.version", 1)
+    _bool(item["deleted"], f"{w}.deleted")
+    c.author(item["author"], f"{w}.author")
+    _number(item["created_at"], f"{w}.created_at")
+    _number(item["updated_at"], f"{w}.updated_at")
+    if "edited_by" in item:
+        c.author(item["edited_by"], f"{w}.edited_by")
+    for key in ("deleted_index", "index"):
+        if key in item:
+            _int(item[key], f"{w}.{key}", 0, MAX_LIST)
+    if not added and item["group_id"] != c.state.contributions[cid]["group_id"]:
+        raise ArchiveError(f"{w}.group_id", "a contribution never changes group")
+    def known(value, at):  # a contribution of the log so far, or this one
+        if _id(value, at) != cid and value not in c.state.contributions:
+            raise ArchiveError(at, f"{value!r} is not a contribution")
+
+    c.ids(e["order"], f"{where}.order", known)
+    previous = e.get("previous_order")
+    if previous is not None:
+        _object(previous, f"{where}.previous_order", ("question_id", "order"))
+        if _id(previous["question_id"], f"{where}.previous_order.question_id") not in c.state.questions:
+            raise ArchiveError(f"{where}.previous_order.question_id", "is not a question of the meeting")
+        c.ids(previous["order"], f"{where}.previous_order.order", known)
+
+
+def _session(c: _Checker, e: dict, where: str) -> None:
+    if _id(e["session_id"], f"{where}.session_id") not in c.state.sessions:
+        raise ArchiveError(f"{where}.session_id", f"{e['session_id']!r} is not a session of the meeting")
+
+
+def _lock(c: _Checker, e: dict, where: str) -> None:
+    if e["group_id"] != "all":
+        c.group(e["group_id"], f"{where}.group_id")
+    _bool(e["locked"], f"{where}.locked")
+
+
+def _timer(c: _Checker, e: dict, where: str) -> None:
+    _int(e["seconds"], f"{where}.seconds", 1, MAX_TIMER)
+    _number(e["ends_at"], f"{where}.ends_at")
+
+
+def _spotlight(c: _Checker, e: dict, where: str) -> None:
+    spot = e["spotlight"]
+    if spot is None:
+        return
+    if isinstance(spot, dict) and "cluster_id" in spot:
+        _object(spot, f"{where}.spotlight", ("cluster_id",))
+        _string(spot["cluster_id"], f"{where}.spotlight.cluster_id", MAX_REF)
+    else:
+        _object(spot, f"{where}.spotlight", ("contribution_id",))
+        c.contribution_id(spot["contribution_id"], f"{where}.spotlight.contribution_id")
+
+
+def _merged(c: _Checker, e: dict, where: str) -> None:
+    c.cluster_id(e["cluster_id"], f"{where}.cluster_id")
+    c.cluster_id(e["into"], f"{where}.into")
+    c.contribution_id(e["contribution_a"], f"{where}.contribution_a")
+    c.contribution_id(e["contribution_b"], f"{where}.contribution_b")
+
+
+def _point(c: _Checker, e: dict, where: str) -> None:
+    """cluster.confirmed / cluster.rejected: a point and the contributions the chair saw in it."""
+    c.cluster_id(e["cluster_id"], f"{where}.cluster_id")
+    ids = c.ids(e["contribution_ids"], f"{where}.contribution_ids", c.contribution_id)
+    if len(ids) < 2 or len(set(ids)) != len(ids):
+        raise ArchiveError(f"{where}.contribution_ids", "must name two or more distinct contributions")
+
+
+def _outcome_ref(c: _Checker, value, where: str) -> None:
+    kind, _, target = _string(value, where, MAX_REF).partition(":")
+    if kind == "cluster":
+        c.cluster_id(target, where)
+    elif kind == "contribution":
+        c.contribution_id(target, where)
+    else:
+        raise ArchiveError(where, "must be contribution:<id> or cluster:<id>")
+
+
+def _ballot_opened(c: _Checker, e: dict, where: str) -> None:
+    w = f"{where}.ballot"
+    ballot = _object(e["ballot"], w, ("id", "mode", "contribution_ids", "items", "prompt", "dots", "status",
+                                      "revealed", "opened_at"))
+    if _id(ballot["id"], f"{w}.id") in c.state.ballots:
+        raise ArchiveError(f"{w}.id", f"{ballot['id']!r} is already a ballot")
+    mode = _choice(ballot["mode"], f"{w}.mode", voting.MODES)
+    ids = c.ids(ballot["contribution_ids"], f"{w}.contribution_ids", c.contribution_id)
+    items = _list(ballot["items"], f"{w}.items")
+    if len(items) != len(ids):
+        raise ArchiveError(f"{w}.items", "one item per contribution id")
+    for i, item in enumerate(items):
+        at = f"{w}.items[{i}]"
+        _object(item, at, ("contribution_id", "text", "lang", "group_id", "kind"))
+        if item["contribution_id"] != ids[i]:
+            raise ArchiveError(f"{at}.contribution_id", "is not the contribution id at this place")
+        _text(item["text"], f"{at}.text", MAX_TEXT)
+        _lang(item["lang"], f"{at}.lang")
+        c.group(item["group_id"], f"{at}.group_id")
+        _choice(item["kind"], f"{at}.kind", KINDS)
+    _optional_text(ballot["prompt"], f"{w}.prompt", MAX_TITLE * 2)
+    if mode == "dots":
+        _int(ballot["dots"], f"{w}.dots", 1, 100)
+    elif ballot["dots"] is not None:
+        raise ArchiveError(f"{w}.dots", "only a dots ballot has dots")
+    if ballot["status"] != "open":
+        raise ArchiveError(f"{w}.status", "a ballot opens open")
+    _bool(ballot["revealed"], f"{w}.revealed")
+    _number(ballot["opened_at"], f"{w}.opened_at")
+
+
+def _ballot_closed(c: _Checker, e: dict, where: str) -> None:
+    if c.ballot(e, where)["status"] == "closed":
+        raise ArchiveError(f"{where}.ballot_id", "this ballot is already closed")
+
+
+def _joined(c: _Checker, e: dict, where: str) -> None:
+    pid = _id(e["participant_id"], f"{where}.participant_id")
+    if pid in c.state.participants:
+        raise ArchiveError(f"{where}.participant_id", f"{pid!r} joined already")
+    region = e["region"]
+    if region is not None and region not in [r["id"] for r in c.state.meeting.get("regions", [])]:
+        raise ArchiveError(f"{where}.region", f"{str(region)[:40]!r} is not a region of the meeting")
+    _lang(e["lang"], f"{where}.lang")
+
+
+def _vote(c: _Checker, e: dict, where: str) -> None:
+    ballot = c.ballot(e, where)
+    pid = _id(e["participant_id"], f"{where}.participant_id")
+    if pid not in c.state.participants:
+        raise ArchiveError(f"{where}.participant_id", f"{pid!r} has not joined")
+    _id(e["contribution_id"], f"{where}.contribution_id")
+    mine = c.state.votes.get(ballot["id"], {}).get(pid, {})
+    problem = voting.validate_vote(ballot, mine, e["contribution_id"], e["value"])
+    if problem is not None:
+        raise ArchiveError(where, f"this vote could not have been cast ({problem})")
+
+
+CHECKS = {
+    "meeting.created": (("meeting",), _meeting_created),
+    "contribution.added": (("contribution", "order"), _contribution),
+    "contribution.edited": (("contribution", "order"), _contribution),
+    "contribution.moved": (("contribution", "order"), _contribution),
+    "contribution.deleted": (("contribution", "order"), _contribution),
+    "contribution.restored": (("contribution", "order"), _contribution),
+    "session.changed": (("session_id",), _session),
+    "board.locked": (("group_id", "locked"), _lock),
+    "timer.started": (("seconds", "ends_at"), _timer),
+    "timer.stopped": ((), lambda c, e, where: None),
+    "spotlight.set": (("spotlight",), _spotlight),
+    "meeting.anonymity": (("anonymous",), lambda c, e, where: _bool(e["anonymous"], f"{where}.anonymous")),
+    "cluster.merged": (("cluster_id", "into", "contribution_a", "contribution_b"), _merged),
+    "cluster.detached": (("contribution_id",), lambda c, e, where: c.contribution_id(e["contribution_id"], f"{where}.contribution_id")),
+    "cluster.titled": (("cluster_id", "title"), lambda c, e, where: (
+        c.cluster_id(e["cluster_id"], f"{where}.cluster_id"), _optional_text(e["title"], f"{where}.title", MAX_TITLE))),
+    "cluster.confirmed": (("cluster_id", "contribution_ids"), _point),
+    "cluster.rejected": (("cluster_id", "contribution_ids"), _point),
+    "plenary.suggestions_shown": (("shown",), lambda c, e, where: _bool(e["shown"], f"{where}.shown")),
+    "outcome.marked": (("ref", "marked"), lambda c, e, where: (
+        _outcome_ref(c, e["ref"], f"{where}.ref"), _bool(e["marked"], f"{where}.marked"))),
+    "outcome.wording": (("ref", "text", "lang"), lambda c, e, where: (
+        _outcome_ref(c, e["ref"], f"{where}.ref"), _optional_text(e["text"], f"{where}.text", MAX_TEXT),
+        _lang(e["lang"], f"{where}.lang"))),
+    "outcome.ordered": (("order",), lambda c, e, where: (
+        c.ids(e["order"], f"{where}.order", lambda v, at: _string(v, at, MAX_REF)),
+        _same_refs(c, e["order"], f"{where}.order"))),
+    "participant.joined": (("participant_id", "region", "lang"), _joined),
+    "ballot.opened": (("ballot",), _ballot_opened),
+    "ballot.closed": (("ballot_id",), _ballot_closed),
+    "ballot.revealed": (("ballot_id", "revealed"), lambda c, e, where: (
+        c.ballot(e, where), _bool(e["revealed"], f"{where}.revealed"))),
+    "vote.cast": (("ballot_id", "contribution_id", "value", "participant_id"), _vote),
+}
+
+
+def _same_refs(c: _Checker, order: list, where: str) -> None:
+    if sorted(order) != sorted(c.state.outcome["order"]):
+        raise ArchiveError(where, "must list every forwarded item exactly once")
+
+
+# ----- the archive -------------------------------------------------------------------------------
+
+
+def check_archive(archive) -> tuple[str, list[dict]]:
+    """The meeting id and the events to store, or ArchiveError. Nothing is stored here."""
+    _object(archive, "archive", ("events",), tuple(TOP_KEYS))
+    if "format" in archive and archive["format"] != FORMAT:
+        raise ArchiveError("archive.format", f"must be {FORMAT!r}")
+    if "version" in archive and archive["version"] != 1:
+        raise ArchiveError("archive.version", "this application reads version 1")
+    events = _list(archive["events"], "archive.events", MAX_EVENTS)
+    if not events:
+        raise ArchiveError("archive.events", "the log is empty")
+    first = events[0].get("meeting") if isinstance(events[0], dict) else None
+    meeting_id = archive.get("meeting_id")
+    if meeting_id is None and isinstance(first, dict):
+        meeting_id = first.get("id")
+    _id(meeting_id, "archive.meeting_id")
+    checker = _Checker(meeting_id)
+    cleaned = [checker.event(event, f"events[{i}]") for i, event in enumerate(events)]
+    return meeting_id, cleaned
