@@ -189,9 +189,9 @@ class Synthesizer:
         v = self._words.get(key)
         if v is None:
             words = analyse_words(text, lang)
-            shown: dict[str, list[str]] = {}
+            shown: dict[str, str] = {}  # each stem once, as first typed in this text
             for stem, surface in words:
-                shown.setdefault(stem, []).append(_display(surface))
+                shown.setdefault(stem, _display(surface))
             v = (words, shown)
             self._words.put(key, v)
         return v
@@ -535,24 +535,31 @@ class Synthesizer:
         then the distinctive words of the most central member are shown (``basis`` says which).
         Also, per language, up to four words its members in that language use, commonest first.
         """
-        surfaces: dict[str, Counter] = defaultdict(Counter)
-        stem_members: dict[str, set] = defaultdict(set)
-        stem_groups: dict[str, set] = defaultdict(set)
-        per_lang: dict[str, Counter] = defaultdict(Counter)
-        for k, m in enumerate(members):
+        # plain dicts and counts: this loop runs over every word of every converging point
+        surfaces: dict[str, dict[str, int]] = {}
+        stem_members: dict[str, int] = {}
+        stem_groups: dict[str, set] = {}
+        per_lang: dict[str, dict[str, int]] = {}
+        for m in members:
             group = m.get("group_id")
-            lang_count = per_lang[m["_lang"]]
+            lang_count = per_lang.setdefault(m["_lang"], {})
             for stem, shown in m["_shown"].items():
-                surfaces[stem].update(shown)
-                stem_members[stem].add(k)
-                stem_groups[stem].add(group)
-                lang_count[stem] += 1
+                forms = surfaces.setdefault(stem, {})
+                forms[shown] = forms.get(shown, 0) + 1
+                stem_members[stem] = stem_members.get(stem, 0) + 1
+                stem_groups.setdefault(stem, set()).add(group)
+                lang_count[stem] = lang_count.get(stem, 0) + 1
+
+        def word(stem: str) -> str:
+            forms = surfaces[stem]
+            return max(forms, key=forms.get)
+
         by_language = {
-            lang: [surfaces[st].most_common(1)[0][0] for st in
+            lang: [word(st) for st in
                    heapq.nsmallest(4, count, key=lambda st: (-count[st], -idf.get(st, 0.0), st))]
             for lang, count in per_lang.items()}
-        shared = [s for s in stem_members if len(stem_members[s]) >= 2]
-        shared.sort(key=lambda s: (-len(stem_groups[s]), -len(stem_members[s]), -idf.get(s, 0.0), s))
+        shared = [s for s, n in stem_members.items() if n >= 2]
+        shared.sort(key=lambda s: (-len(stem_groups[s]), -stem_members[s], -idf.get(s, 0.0), s))
         if shared or len(members) < 2:
             basis = "shared_terms" if shared else "none"
             chosen = shared[:MAX_TERMS]
@@ -561,7 +568,7 @@ class Synthesizer:
             central = members[int(np.argmax(sub.sum(axis=1)))]
             chosen = sorted(central["_shown"], key=lambda s: -idf.get(s, 0.0))[:3]
             basis = "central_member"
-        return [surfaces[s].most_common(1)[0][0] for s in chosen], basis, by_language
+        return [word(s) for s in chosen], basis, by_language
 
 
 # -- the method's steps, shared with bench/bench_synthesis.py ---------------------------------------
