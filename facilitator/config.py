@@ -29,7 +29,7 @@ class Config:
     KEY_OP_BURST = int(_env("FACILITATOR_KEY_OP_BURST", 2 * OP_BURST))
     # Socket.IO connections one key may hold open in one process. The plenary view key may be
     # opened on many screens in the room, so it has its own cap.
-    CONNECTIONS_PER_KEY = int(_env("FACILITATOR_CONNECTIONS_PER_KEY", 20))
+    CONNECTIONS_PER_KEY = int(_env("FACILITATOR_CONNECTIONS_PER_KEY", 10))
     CONNECTIONS_PER_VIEW_KEY = int(_env("FACILITATOR_CONNECTIONS_PER_VIEW_KEY", 500))
     # Seconds an engine.io connection may stay open without an authenticated Socket.IO connect.
     AUTH_TIMEOUT = float(_env("FACILITATOR_AUTH_TIMEOUT", 5))
