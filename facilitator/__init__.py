@@ -40,13 +40,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     babel.init_app(app, locale_selector=select_locale)
 
-    from .store import open_store
+    from .store import guarded, open_store
     from . import cli
+    from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
-    from .web import api, compression, exports, hub as hub_module, live, pages
+    from .web import api, compression, exports, hub as hub_module, live, pages, wire
     from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
 
-    store = open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"])
+    store = guarded(open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"]))
     redis_url = app.config["REDIS_URL"]
     socketio.init_app(
         app,
@@ -55,9 +56,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         channel=f"{app.config['REDIS_PREFIX']}-socketio",
         # Same origin only: no wildcard CORS.
         cors_allowed_origins=None,
+        # One connection's events are handled in the order they arrived, on its reader: ops
+        # received before a disconnect are applied before the disconnect is.
+        async_handlers=False,
+        max_http_buffer_size=16 * app.config["MAX_FRAME"],
+        json=wire.BoundedJSON(app.config["MAX_JSON_DEPTH"]),
+    )
+    wire.FrameGuard(socketio.server, app.config["MAX_FRAME"], app.config["AUTH_TIMEOUT"])
+    app.json_provider_class = wire.BoundedJSONProvider
+    app.json = wire.BoundedJSONProvider(app)
+    app.json.max_depth = app.config["MAX_JSON_DEPTH"]
+    app.extensions["facilitator.budgets"] = KeyBudgets(
+        app.config["KEY_OP_RATE"], app.config["KEY_OP_BURST"]
     )
     presence = (
-        hub_module.RedisPresence(redis_url, app.config["REDIS_PREFIX"])
+        hub_module.RedisPresence(redis_url, app.config["REDIS_PREFIX"], store.outage)
         if redis_url
         else hub_module.Presence()
     )
@@ -77,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         debounce=app.config["SYNTHESIS_DEBOUNCE"],
     )
 
+    api.register_error_handlers(app)
     compression.init_app(app)
     app.json.ensure_ascii = False  # Arabic as Arabic, not escaped: a third of the bytes
     app.register_blueprint(pages.bp)

@@ -30,6 +30,24 @@ class Config:
     # Op rate per connection (token bucket): sustained ops per second and burst.
     OP_RATE = float(_env("FACILITATOR_OP_RATE", 20))
     OP_BURST = int(_env("FACILITATOR_OP_BURST", 60))
+    # Op budget per key, shared by all its connections (tabs, laptops): sustained, one
+    # connection's rate; a burst of two connections', so a second laptop flushing its outbox
+    # is not stalled by the first's.
+    KEY_OP_RATE = float(_env("FACILITATOR_KEY_OP_RATE", OP_RATE))
+    KEY_OP_BURST = int(_env("FACILITATOR_KEY_OP_BURST", 2 * OP_BURST))
+    # Socket.IO connections one key may hold open in one process. The plenary view key may be
+    # opened on many screens in the room, so it has its own cap.
+    CONNECTIONS_PER_KEY = int(_env("FACILITATOR_CONNECTIONS_PER_KEY", 10))
+    CONNECTIONS_PER_VIEW_KEY = int(_env("FACILITATOR_CONNECTIONS_PER_VIEW_KEY", 500))
+    # Seconds an engine.io connection may stay open without an authenticated Socket.IO connect.
+    AUTH_TIMEOUT = float(_env("FACILITATOR_AUTH_TIMEOUT", 5))
+    # Bytes of one Socket.IO message; larger ones are answered too_large unread, and past sixteen
+    # times this the connection is closed. An op is a few kB at most.
+    MAX_FRAME = int(_env("FACILITATOR_MAX_FRAME", 64 * 1024))
+    # Bytes of an HTTP request body (the only one is a participant's join, under 1 kB).
+    MAX_CONTENT_LENGTH = int(_env("FACILITATOR_MAX_CONTENT_LENGTH", 64 * 1024))
+    # Nesting of JSON in frames and bodies; ops are 3 levels deep.
+    MAX_JSON_DEPTH = int(_env("FACILITATOR_MAX_JSON_DEPTH", 20))
     # The analysis engine: auto (semantic where it installs, else lexical), semantic or lexical.
     SYNTHESIS_ENGINE = _env("FACILITATOR_SYNTHESIS_ENGINE", "auto")
     SYNTHESIS_DEBOUNCE = float(_env("FACILITATOR_SYNTHESIS_DEBOUNCE", 1.0))

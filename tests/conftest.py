@@ -342,3 +342,67 @@ def browser():
         instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield instance
         instance.close()
+
+
+class RawSocket:
+    """Socket.IO spoken by hand over a real websocket, for frames a well-behaved client never
+    sends: oversize, deeply nested, reserved event names, ops followed at once by a disconnect."""
+
+    def __init__(self, server_url: str, auth: dict | None = None, timeout: float = 10):
+        import websocket
+
+        url = server_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = websocket.create_connection(url, timeout=timeout)
+        opened = self.ws.recv()
+        assert opened.startswith("0{"), opened
+        self.next_id = 0
+        self.connect_reply = None
+        if auth is not None:
+            self.ws.send("40" + json.dumps(auth))
+            # events the connect handler emits (presence) may come before the reply
+            self.connect_reply = self.recv()
+            while not self.connect_reply.startswith(("40", "44")):
+                self.connect_reply = self.recv()
+            assert self.connect_reply.startswith("40{"), self.connect_reply
+
+    def recv(self) -> str:
+        """The next Socket.IO packet, answering engine.io pings on the way."""
+        while True:
+            message = self.ws.recv()
+            if message == "2":
+                self.ws.send("3")
+                continue
+            return message
+
+    def send_event(self, body: str) -> int:
+        """Send `42<id><body>` (body: the JSON array, as text) and return the ack id."""
+        self.next_id += 1
+        self.ws.send(f"42{self.next_id}{body}")
+        return self.next_id
+
+    def ack(self, ack_id: int):
+        head = f"43{ack_id}"
+        while True:
+            message = self.recv()
+            if message.startswith(head + "["):
+                return json.loads(message[len(head):])[0]
+
+    def call(self, body: str):
+        return self.ack(self.send_event(body))
+
+    def closed_by_server(self) -> bool:
+        """Read until the server closes the connection: True then; a timeout raises."""
+        import websocket
+
+        while True:
+            try:
+                if self.recv() == "":  # the close frame
+                    return True
+            except (websocket.WebSocketConnectionClosedException, ConnectionResetError):
+                return True
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except Exception:
+            pass

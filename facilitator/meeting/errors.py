@@ -12,7 +12,13 @@ CODES = (
     "rate_limited",  # too many ops from one connection
     "closed",  # the ballot is closed
     "too_many_dots",  # a dot vote over the allowance
+    "unavailable",  # the store did not answer: nothing was applied; retry with the same op_id
+    "too_large",  # a frame or request body over the size limit, refused unread
+    "too_deep",  # JSON nested deeper than the limit, refused unparsed
 )
+
+# Codes after which the same op, resent unchanged, may still succeed.
+RETRYABLE = ("rate_limited", "unavailable")
 
 
 class OpError(Exception):

@@ -22,6 +22,12 @@ MAX_TIMER = 6 * 3600
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 OP_ID_MAX = 100
+# NFC can compose two characters into one (e + combining accent), so the length cap before any
+# work allows twice the limit; past it nothing is read at all.
+RAW_FACTOR = 2
+# Unicode's Stream-Safe Text Format (UAX #15) bounds runs of combining marks at 30: longer runs
+# make NFC's canonical reordering quadratic (150,000 marks froze the loop for 15 s).
+MAX_COMBINING_RUN = 30
 
 HANDLERS: dict = {}
 
@@ -80,6 +86,10 @@ def clean_text(value, name: str = "text", limit: int = MAX_TEXT) -> str:
     """Trim, normalise to NFC and drop control characters other than line breaks and tabs."""
     if not isinstance(value, str):
         raise OpError("invalid", f"{name} must be a string.")
+    # Sizes first: no normalisation of a text that cannot be accepted.
+    if len(value) > limit * RAW_FACTOR:
+        raise OpError("too_long", f"{name} is {len(value)} characters; the limit is {limit}.")
+    _check_combining_runs(value, name)
     value = unicodedata.normalize("NFC", value)
     value = "".join(
         ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
@@ -92,6 +102,16 @@ def clean_text(value, name: str = "text", limit: int = MAX_TEXT) -> str:
     if len(value) > limit:
         raise OpError("too_long", f"{name} is {len(value)} characters; the limit is {limit}.")
     return value
+
+
+def _check_combining_runs(value: str, name: str) -> None:
+    run = 0
+    for ch in value:
+        run = run + 1 if unicodedata.combining(ch) else 0
+        if run > MAX_COMBINING_RUN:
+            raise OpError(
+                "invalid", f"{name} has more than {MAX_COMBINING_RUN} combining marks in a row."
+            )
 
 
 def _choice(message: dict, name: str, allowed, required: bool = True):
@@ -480,6 +500,8 @@ def word_outcome(state, actor, message, now):
 @op("outcome.order", roles.CHAIR)
 def order_outcome(state, actor, message, now):
     order = _field(message, "order", list)
+    if not all(isinstance(item, str) for item in order):
+        raise OpError("invalid", "order must be a list of item ids (strings).")
     marked = state.outcome["order"]
     if sorted(order) != sorted(marked) or len(set(order)) != len(order):
         raise OpError("invalid", "order must list every forwarded item exactly once.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -41,6 +42,11 @@ class Actor:
         if self.name:
             author["name"] = self.name
         return author
+
+
+def key_id(meeting_id: str, key: str) -> str:
+    """A short stable name for a key: it scopes op ids and rate budgets without storing the key."""
+    return hashlib.sha256(f"{meeting_id}\0{key}".encode()).hexdigest()[:16]
 
 
 def new_key() -> str:

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
-                   StoreError, UnknownMeeting)
+                   StoreError, StoreUnavailable, UnknownMeeting)
+from .guard import GuardedStore, OutageLog
 
 __all__ = ["EventStore", "StoreError", "MeetingExists", "UnknownMeeting",
-           "SeqConflict", "JoinCodeTaken", "open_store"]
+           "SeqConflict", "JoinCodeTaken", "StoreUnavailable", "GuardedStore",
+           "OutageLog", "open_store", "guarded"]
+
+
+def guarded(store: EventStore, logger=None) -> GuardedStore:
+    """The store as the server uses it: backend outages become StoreUnavailable, logged once."""
+    return GuardedStore(store, store.UNAVAILABLE, OutageLog(logger))
 
 
 def open_store(data_dir: str | None, redis_url: str | None, prefix: str = "fac") -> EventStore:

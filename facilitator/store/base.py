@@ -26,6 +26,11 @@ class JoinCodeTaken(StoreError):
     """create_meeting with a join code that another meeting already uses."""
 
 
+class StoreUnavailable(StoreError):
+    """The backend did not answer (Redis down, SQLite file unwritable). Nothing is known to
+    have been written; the caller may retry the same call (appends are idempotent by op_id)."""
+
+
 class SeqConflict(StoreError):
     """append's expected_seq is stale: another writer appended first."""
 
@@ -73,6 +78,9 @@ class EventStore(ABC):
     Events are JSON-able dicts. ``read`` returns each stored event plus
     ``"seq"`` (an int); ``op_id`` is kept beside the event, never inside it.
     """
+
+    # The backend's exceptions that mean "not reachable now" rather than a bug (see guard.py).
+    UNAVAILABLE: tuple = ()
 
     @abstractmethod
     def create_meeting(self, meeting_id: str, secrets: dict, events: list[dict]) -> int:

@@ -88,16 +88,25 @@ return 1
 # "Too many connections" (redis-py's default pool refuses past 100).
 POOL_SIZE = 50
 POOL_TIMEOUT = 30  # seconds a caller waits for a free connection
+# A Redis that does not answer within these is treated as down (the op is answered
+# `unavailable` and the client resends it) rather than holding the op for ever.
+CONNECT_TIMEOUT = 2
+SOCKET_TIMEOUT = 10
 
 
 def connect(url: str):
     pool = redis_lib.BlockingConnectionPool.from_url(
-        url, max_connections=POOL_SIZE, timeout=POOL_TIMEOUT, decode_responses=True
+        url, max_connections=POOL_SIZE, timeout=POOL_TIMEOUT, decode_responses=True,
+        socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT,
     )
     return redis_lib.Redis(connection_pool=pool)
 
 
 class RedisStore(EventStore):
+    # Down, restarting (LOADING), unreachable or a read-only replica after a failover.
+    UNAVAILABLE = (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError,
+                   redis_lib.exceptions.ReadOnlyError)
+
     def __init__(self, url: str, prefix: str = "fac", client=None):
         self.prefix = prefix
         self.r = client or connect(url)

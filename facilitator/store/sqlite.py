@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS participants (
 
 
 class SQLiteStore(EventStore):
+    # Disk full, file unwritable or locked past the busy timeout: the store is not there.
+    UNAVAILABLE = (sqlite3.OperationalError,)
+
     def __init__(self, path: str):
         self.path = path
         self._lock = threading.Lock()
@@ -80,6 +83,9 @@ class SQLiteStore(EventStore):
         def __enter__(self):
             self.store._lock.acquire()
             try:
+                if self.store._db.in_transaction:
+                    # a ROLLBACK that failed during an outage left this one open
+                    self.store._db.execute("ROLLBACK")
                 self.store._db.execute("BEGIN IMMEDIATE")
             except BaseException:
                 self.store._lock.release()
@@ -91,7 +97,10 @@ class SQLiteStore(EventStore):
                 if exc_type is None:
                     self.store._db.execute("COMMIT")
                 else:
-                    self.store._db.execute("ROLLBACK")
+                    try:
+                        self.store._db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the first error says more; __enter__ retries the rollback
             finally:
                 self.store._lock.release()
             return False

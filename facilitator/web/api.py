@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..meeting import roles
 from ..meeting.errors import OpError
 from ..meeting.joining import JoinGuard
+from ..store import StoreUnavailable
 from .keys import COOKIE_MAX_AGE, cookie_name, request_actor
 from .live import ballot_results
+from .wire import Refused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+log = logging.getLogger("facilitator.wire")
 
 HTTP_STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "invalid": 400,
-               "too_long": 400, "rate_limited": 429, "conflict": 409, "locked": 423, "closed": 409}
+               "too_long": 400, "rate_limited": 429, "conflict": 409, "locked": 423, "closed": 409,
+               "unavailable": 503, "too_large": 413, "too_deep": 400}
 
 # Joining: a full meeting is a state of the meeting, not bad input.
 HTTP_STATUS["meeting_full"] = 409
@@ -75,6 +81,27 @@ def _code_attempt():
         if error.code in ("unauthorized", "not_found"):
             guard.failed(address)
         raise
+
+
+def register_error_handlers(app) -> None:
+    """Refusals of any route: a stable code and one log line, never a traceback."""
+
+    @app.errorhandler(Refused)
+    def refused(error: Refused):
+        log.warning("refused a request to %s: %s", request.path[:100], error.code)
+        return error_response(error.code, error.message)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error):
+        log.warning("refused a request to %s: too_large (%s bytes)", request.path[:100],
+                    request.content_length)
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return error_response("too_large", f"A request body may be {limit} bytes at most.")
+
+    @app.errorhandler(StoreUnavailable)
+    def unavailable(_error):
+        # the outage itself is logged once by the store guard
+        return error_response("unavailable", "The meeting's store is not answering; retry.")
 
 
 @bp.route("/m/<meeting_id>/state")

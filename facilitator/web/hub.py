@@ -15,10 +15,15 @@ from ..meeting import joining, ops, roles
 from ..meeting.errors import OpError
 from ..meeting.roles import Actor
 from ..meeting.state import MeetingState
-from ..store import SeqConflict, UnknownMeeting
+from ..store import GuardedStore, OutageLog, SeqConflict, StoreUnavailable, UnknownMeeting
 
 SYNC_PAGE = 1000
 APPEND_RETRIES = 20
+MAX_SEQ = 2**63 - 1  # SQLite's INTEGER; no log gets near it
+
+
+def unavailable() -> OpError:
+    return OpError("unavailable", "The meeting's store is not answering; the op will be resent.")
 
 
 def room(meeting_id: str, audience: str) -> str:
@@ -57,10 +62,11 @@ class Presence:
 class RedisPresence(Presence):
     """Shared between server processes: a hash per audience, client id -> name."""
 
-    def __init__(self, redis_url: str, prefix: str) -> None:
-        from ..store.redis import connect
+    def __init__(self, redis_url: str, prefix: str, outage: OutageLog | None = None) -> None:
+        from ..store.redis import RedisStore, connect
 
-        self._redis = connect(redis_url)
+        # Outages surface as StoreUnavailable, like the store's, in the store's outage log.
+        self._redis = GuardedStore(connect(redis_url), RedisStore.UNAVAILABLE, outage or OutageLog())
         self._prefix = prefix
 
     def _key(self, meeting_id: str, audience: str) -> str:
@@ -179,10 +185,16 @@ class Hub:
 
     # ----- ops ---------------------------------------------------------------------------------
 
-    def submit(self, meeting_id: str, actor: Actor, message) -> dict:
-        """Apply one op and return its ack. Never raises for bad input."""
+    def submit(self, meeting_id: str, actor: Actor, message, key_id: str | None = None) -> dict:
+        """Apply one op and return its ack. Never raises for bad input.
+
+        Op ids are scoped by the sender's key (`key_id`): the same id from another key is
+        another op, never mistaken for a retry of this one.
+        """
         try:
             op_id = ops.check_op_id(message)
+            if key_id is not None:
+                op_id = f"{key_id}:{op_id}"
             seq = self.store.seq_of_op(meeting_id, op_id)
             if seq is not None:
                 return {"ok": True, "seq": seq}
@@ -191,6 +203,8 @@ class Hub:
             )
         except OpError as error:
             return error.as_ack()
+        except StoreUnavailable:
+            return unavailable().as_ack()
 
     def _append(self, meeting_id: str, op_id: str | None, decide) -> dict:
         rt = self.runtime(meeting_id)
@@ -222,8 +236,14 @@ class Hub:
         return {"ok": True, "seq": seq}
 
     def sync(self, meeting_id: str, actor: Actor, after) -> dict:
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            return OpError("invalid", "after must be a non-negative integer.").as_ack()
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_SEQ:
+            return OpError("invalid", f"after must be an integer from 0 to {MAX_SEQ}.").as_ack()
+        try:
+            return self._sync(meeting_id, actor, after)
+        except StoreUnavailable:
+            return unavailable().as_ack()
+
+    def _sync(self, meeting_id: str, actor: Actor, after: int) -> dict:
         state = self.state(meeting_id)
         group_ids = state.group_ids
         events: list[dict] = []

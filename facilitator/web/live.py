@@ -121,8 +121,9 @@ class LiveViews:
             return {}
         try:
             return self.hub.store.load_vectors(fingerprint, missing)
-        except Exception:  # derived data: without it the texts are embedded again
-            logging.getLogger(__name__).warning("could not read stored vectors", exc_info=True)
+        except Exception as error:  # derived data: without it the texts are embedded again
+            # (a store outage is logged once by the store itself)
+            logging.getLogger(__name__).debug("stored vectors not read: %s", error)
             return {}
 
     def _keep_vectors(self) -> None:
@@ -131,8 +132,8 @@ class LiveViews:
         if fresh and synth.fingerprint:
             try:
                 self.hub.store.save_vectors(synth.fingerprint, {k: v.tobytes() for k, v in fresh.items()})
-            except Exception:
-                logging.getLogger(__name__).warning("could not store %d vectors", len(fresh), exc_info=True)
+            except Exception as error:  # still in memory; only a restart would embed them again
+                logging.getLogger(__name__).debug("%d vectors not stored: %s", len(fresh), error)
 
     def warm_up(self, meeting_ids: list[str] = ()) -> None:
         """At start-up: load the models in a worker thread, then compute the synthesis of the

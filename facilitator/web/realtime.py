@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import logging
 
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room
@@ -10,14 +10,27 @@ from flask_socketio import ConnectionRefusedError, join_room
 from .. import socketio
 from ..meeting import roles, usertext
 from ..meeting.errors import OpError
+from ..meeting.limits import TokenBucket
+from ..store import StoreUnavailable
 from .hub import room
 from .keys import PAGES, cookie_name
 
 NAME_LIMIT = 60
+log = logging.getLogger("facilitator.wire")
 
 
 def _hub():
     return current_app.extensions["facilitator"]
+
+
+def _budgets():
+    return current_app.extensions["facilitator.budgets"]
+
+
+def _connection_cap(actor) -> int:
+    if actor.role == roles.PLENARY:
+        return current_app.config["CONNECTIONS_PER_VIEW_KEY"]
+    return current_app.config["CONNECTIONS_PER_KEY"]
 
 
 def _display_name(value) -> str | None:
@@ -32,44 +45,45 @@ def on_connect(auth=None):
     page = auth.get("page")
     if not key and isinstance(meeting_id, str) and page in PAGES:
         key = request.cookies.get(cookie_name(meeting_id, page))
-    actor = _hub().authenticate(meeting_id, key, _display_name(auth.get("name")))
+    try:
+        actor = _hub().authenticate(meeting_id, key, _display_name(auth.get("name")))
+    except StoreUnavailable:
+        raise ConnectionRefusedError("unavailable")
     if actor is None:
         raise ConnectionRefusedError("unauthorized")
+    key_id = roles.key_id(meeting_id, key)
+    if not _budgets().open(key_id, _connection_cap(actor)):
+        log.warning("refused a connection of key %s: too_many_connections", key_id)
+        raise ConnectionRefusedError("too_many_connections")
     # The Socket.IO session belongs to this connection only; HTTP routes never see it.
     session["meeting_id"] = meeting_id
     session["actor"] = actor
-    session["bucket"] = [float(current_app.config["OP_BURST"]), time.monotonic()]
+    session["key_id"] = key_id
+    session["bucket"] = TokenBucket(current_app.config["OP_RATE"], current_app.config["OP_BURST"])
     join_room(room(meeting_id, actor.audience))
     # Some live views differ between the chair and the projector (unrevealed vote results).
     join_room(room(meeting_id, f"role:{actor.role}"))
     if actor.role == roles.RAPPORTEUR:
-        hub = _hub()
-        clients = hub.presence.add(meeting_id, actor.audience, request.sid, actor.name or "")
+        _presence("add", meeting_id, actor, request.sid, actor.name or "")
+
+
+def _presence(change: str, meeting_id: str, actor, *args) -> None:
+    hub = _hub()
+    try:
+        clients = getattr(hub.presence, change)(meeting_id, actor.audience, *args)
         hub.presence_changed(meeting_id, actor.audience, clients)
+    except StoreUnavailable:
+        pass  # who is at the board is a courtesy; an outage (logged once) must not refuse anyone
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
     actor = session.get("actor")
-    if actor is not None and actor.role == roles.RAPPORTEUR:
-        hub = _hub()
-        meeting_id = session["meeting_id"]
-        clients = hub.presence.remove(meeting_id, actor.audience, request.sid)
-        hub.presence_changed(meeting_id, actor.audience, clients)
-
-
-def _take_token() -> bool:
-    """Token bucket per connection (never per IP: a whole venue sits behind one NAT)."""
-    rate = current_app.config["OP_RATE"]
-    burst = current_app.config["OP_BURST"]
-    tokens, last = session["bucket"]
-    now = time.monotonic()
-    tokens = min(burst, tokens + (now - last) * rate)
-    if tokens < 1:
-        session["bucket"] = [tokens, now]
-        return False
-    session["bucket"] = [tokens - 1, now]
-    return True
+    if actor is None:
+        return
+    _budgets().close(session["key_id"])
+    if actor.role == roles.RAPPORTEUR:
+        _presence("remove", session["meeting_id"], actor, request.sid)
 
 
 @socketio.on("op")
@@ -77,9 +91,11 @@ def on_op(message=None):
     actor = session.get("actor")
     if actor is None:
         return OpError("unauthorized", "Not connected to a meeting.").as_ack()
-    if not _take_token():
+    # The connection's bucket and its key's, shared by all the key's connections (never per
+    # IP: a whole venue sits behind one NAT).
+    if not _budgets().take(session["key_id"], session["bucket"]):
         return OpError("rate_limited", "Too many ops; slow down and retry.").as_ack()
-    return _hub().submit(session["meeting_id"], actor, message)
+    return _hub().submit(session["meeting_id"], actor, message, session["key_id"])
 
 
 @socketio.on("sync")

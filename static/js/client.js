@@ -16,6 +16,7 @@ import { io } from "/vendor/socket.io-client/dist/socket.io.esm.min.js";
 const ACK_TIMEOUT_MS = 10000;
 const IDLE_SYNC_MS = 20000;
 const MAX_BACKOFF_MS = 15000;
+const RETRYABLE = new Set(["rate_limited", "unavailable"]);
 const CONTRIBUTION_EVENTS = new Set([
   "contribution.added", "contribution.edited", "contribution.moved",
   "contribution.deleted", "contribution.restored",
@@ -398,7 +399,9 @@ export class MeetingClient {
       return;
     }
     const error = (ack && ack.error) || { code: "invalid", message: "" };
-    if (error.code === "rate_limited") {
+    // Retryable: the op stays first in the outbox and is resent with the same op_id (the
+    // server applies it once) until it lands, however long the store is away.
+    if (RETRYABLE.has(error.code)) {
       this.backoff = Math.min(this.backoff ? this.backoff * 2 : 1000, MAX_BACKOFF_MS);
       this.backoffTimer = setTimeout(() => { this.backoffTimer = null; this._flush(); }, this.backoff);
       return;
