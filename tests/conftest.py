@@ -398,7 +398,8 @@ class RawSocket:
             try:
                 if self.recv() == "":  # the close frame
                     return True
-            except (websocket.WebSocketConnectionClosedException, ConnectionResetError):
+            except (websocket.WebSocketConnectionClosedException, ConnectionError):
+                # reset, or a broken pipe when answering the server's close frame after it left
                 return True
 
     def close(self) -> None:

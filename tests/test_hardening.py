@@ -389,3 +389,35 @@ def test_unhandled_paths_get_a_code_and_one_log_line(server, connect):
     assert "Traceback" not in server.log()
     # Still serving.
     assert chair.op("board.lock", group_id="all", locked=False)["ok"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_board_resends_what_met_the_outage(tmp_path, browser, connect, expect):
+    """client.js keeps an op answered `unavailable` in its outbox and resends it until it lands."""
+    from test_browser_board import add, open_board, server_texts
+
+    own = OwnRedis(str(tmp_path)).start()
+    server = ServerProcess(str(tmp_path), redis_url=own.url)
+    try:
+        server.start()
+        links = server.create_meeting()
+        chair = connect(server.url, links["meeting_id"], key_of(links["chair_url"]))
+        assert chair.op("session.set", session_id="s2-groups")["ok"]
+        page = open_board(browser, next(g for g in links["groups"] if g["id"] == "africa")["rapporteur_url"])
+        own.stop()
+        add(page, "typed while Redis restarts")
+        add(page, "and a second one")
+        wait_until(lambda: "store outage:" in server.log(), what="an op to meet the outage")
+        own.start()
+        key = rapporteur_key(links)
+        wait_until(lambda: sorted(server_texts(server, links["meeting_id"], key)) ==
+                   ["and a second one", "typed while Redis restarts"], timeout=60,
+                   what="both contributions to land")
+        expect(page.locator("li.item")).to_have_count(2)
+        assert "store outage over after" in server.log()
+        assert page.errors == []
+    finally:
+        server.stop()
+        own.stop()
