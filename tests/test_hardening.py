@@ -199,9 +199,8 @@ def send_until_landed(client, ops: list[dict], codes: list[str], during=None) ->
 def check_outage_logged_once(log: str) -> None:
     assert log.count("store outage:") == 1, log[-3000:]
     assert log.count("store outage over after") == 1, log[-3000:]
-    # No traceback from the ops. The background synthesis (live.py, issue 9's ground) still logs
-    # one when a recompute meets the outage: at most one per debounce interval, not one per op.
-    assert log.count("Traceback") == log.count("synthesis failed for"), log[-3000:]
+    # No traceback, from the ops nor from the live views that meet the outage in the background.
+    assert "Traceback" not in log, log[-3000:]
 
 
 class OwnRedis:

@@ -14,6 +14,7 @@ import threading
 
 from ..meeting import voting
 from ..meeting.state import MeetingState
+from ..store import StoreUnavailable
 
 # A practice on which regions split at least this much is shown among the diverging points.
 VOTE_DIVERGENCE_THRESHOLD = 0.5
@@ -90,7 +91,12 @@ class LiveViews:
                         self._scheduled.discard(meeting_id)
                         return
                     self._dirty.discard(meeting_id)
-                result = self.synthesis(meeting_id, fresh=True)
+                try:
+                    result = self.synthesis(meeting_id, fresh=True)
+                except StoreUnavailable:  # the store logs its outage once; try again next tick
+                    with self._lock:
+                        self._dirty.add(meeting_id)
+                    continue
                 self.hub.emit_live(meeting_id, ["staff"], {"type": "synthesis.updated", "synthesis": result})
         except Exception:  # a failed recomputation must not take the meeting down
             logging.getLogger(__name__).exception("synthesis failed for %s", meeting_id)
@@ -212,7 +218,13 @@ class LiveViews:
                     if not dirty:
                         self._ballot_task.discard(meeting_id)
                         return
-                state = self.hub.state(meeting_id)
+                try:
+                    state = self.hub.state(meeting_id)
+                except StoreUnavailable:  # logged once by the store; push when it is back
+                    with self._lock:
+                        self._dirty_ballots.setdefault(meeting_id, set()).update(dirty)
+                    self.socketio.sleep(BALLOT_RESULTS_INTERVAL)
+                    continue
                 for ballot_id in sorted(dirty):
                     self.push_ballot(meeting_id, state, ballot_id)
                 self.socketio.sleep(BALLOT_RESULTS_INTERVAL)
