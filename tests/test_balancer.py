@@ -227,9 +227,55 @@ def test_two_processes_behind_a_balancer(kind, tmp_path, cluster, connect):
         balancer.stop()
 
 
+@pytest.mark.parametrize("kind,name", [("nginx", "nginx.conf"), ("haproxy", "haproxy.cfg")])
+def test_deploy_folder_holds_the_generated_two_process_example(kind, name):
+    with open(os.path.join(ROOT, "deploy", name), encoding="utf-8") as handle:
+        assert handle.read() == balancer_config(kind, "127.0.0.1:8080", ["127.0.0.1:8001", "127.0.0.1:8002"])
+
+
 def test_balancer_config_refuses_bad_addresses():
     argv = [sys.executable, os.path.join(ROOT, "run.py"), "balancer-config", "nginx",
             "--listen", "nowhere", "--upstream", "127.0.0.1:8001"]
     out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "HOST:PORT" in out.stderr and not out.stdout
 
+
+def consecutive_free_ports() -> int:
+    """A port P with P and P+1 both free on 127.0.0.1 (the script takes BASE_PORT…BASE_PORT+N-1)."""
+    import socket
+
+    while True:
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason=f"{NGINX} is missing (Debian package nginx-light)")
+def test_try_cluster_script_starts_processes_behind_nginx(redis_url):
+    prefix = f"test-try-{uuid.uuid4().hex[:10]}"
+    listen = f"127.0.0.1:{free_port()}"
+    env = dict(os.environ, LISTEN=listen, BASE_PORT=str(consecutive_free_ports()), REDIS=redis_url,
+               FACILITATOR_REDIS_PREFIX=prefix, PYTHONUNBUFFERED="1")
+    script = subprocess.Popen([os.path.join(ROOT, "deploy", "try-cluster.sh"), "2"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        for line in script.stdout:
+            lines.append(line)
+            if "Ctrl+C to stop" in line:
+                break
+        output = "".join(lines)
+        assert "behind nginx on http://" + listen in output, output
+        plenary = re.search(r"(http://\S+/m/\S+/plenary\?key=\S+)", output).group(1)
+        assert plenary.startswith(f"http://{listen}/")
+        assert requests.get(f"http://{listen}/healthz", timeout=10).ok
+        assert requests.get(plenary, timeout=30).status_code == 200
+    finally:
+        script.terminate()
+        rest = script.communicate(timeout=60)[0]
+        ServerProcess("", redis_url=redis_url, prefix=prefix).cleanup_redis()
+    assert "try-cluster: stopped" in rest, rest
