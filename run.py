@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""serve / create-meeting / import-meeting. Parses arguments and starts the app.
+"""serve / create-meeting / import-meeting / balancer-config. Parses arguments and starts the app.
 
 The eventlet-specific calls live here and only here, so that moving to another async mode is a
 configuration change (FACILITATOR_ASYNC_MODE), not a code change.
@@ -38,11 +38,19 @@ def parse(argv):
     imp.add_argument("file")
     imp.add_argument("--json", action="store_true", help="print one JSON object")
     store_args(imp)
+
+    bal = sub.add_parser("balancer-config", help="print an nginx or haproxy configuration")
+    bal.add_argument("kind", choices=["nginx", "haproxy"])
+    bal.add_argument("--listen", required=True, metavar="HOST:PORT", help="where the balancer listens")
+    bal.add_argument("--upstream", required=True, action="append", metavar="HOST:PORT",
+                     help="a server process (repeat for each)")
     return parser.parse_args(argv)
 
 
 def settings(args) -> None:
     """Command-line options win over the environment; both end up in Config."""
+    if args.command == "balancer-config":
+        return
     if args.data:
         os.environ["FACILITATOR_DATA"] = os.path.abspath(args.data)
     if args.redis:
@@ -152,6 +160,15 @@ def main(argv=None) -> int:
     settings(args)
     if args.command == "serve":
         serve(args)
+        return 0
+    if args.command == "balancer-config":
+        from facilitator.deploy import balancer_config
+
+        try:
+            print(balancer_config(args.kind, args.listen, args.upstream), end="")
+        except ValueError as error:
+            print(f"run.py balancer-config: {error}", file=sys.stderr)
+            return 2
         return 0
     from facilitator.cli import create_meeting_command, import_meeting_command, print_links
     from facilitator.config import Config

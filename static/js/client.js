@@ -167,6 +167,7 @@ export class MeetingClient {
   _connect() {
     this.socket = io({
       auth: { meeting: this.meetingId, page: this.page, name: this.name },
+      query: { meeting: this.meetingId },  // a balancer routes on it (docs/operations.md)
       transports: ["websocket", "polling"],
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,

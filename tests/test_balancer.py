@@ -1,0 +1,281 @@
+"""Two Redis-backed server processes behind a real nginx and a real haproxy, configured by
+`run.py balancer-config`: health checks, a meeting through the balancer, routing by meeting."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import requests
+import socketio
+
+from conftest import ROOT, ServerProcess, free_port, key_of
+
+NGINX = "/usr/sbin/nginx"
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def balancer_config(kind: str, listen: str, upstreams: list[str]) -> str:
+    argv = [sys.executable, os.path.join(ROOT, "run.py"), "balancer-config", kind, "--listen", listen]
+    for upstream in upstreams:
+        argv += ["--upstream", upstream]
+    out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def wait_until(predicate, what: str, timeout: float = 20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+class Balancer:
+    """nginx or haproxy in the foreground on a free port, with the generated configuration."""
+
+    def __init__(self, kind: str, workdir: str, upstreams: list[ServerProcess]):
+        self.kind = kind
+        self.dir = os.path.join(workdir, kind)
+        os.makedirs(self.dir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.upstreams = upstreams
+        self.config = balancer_config(kind, f"127.0.0.1:{self.port}",
+                                      [f"127.0.0.1:{s.port}" for s in upstreams])
+        self.config_path = os.path.join(self.dir, "nginx.conf" if kind == "nginx" else "haproxy.cfg")
+        with open(self.config_path, "w", encoding="utf-8") as handle:
+            handle.write(self.config)
+        # nginx logs requests to access.log under its prefix; haproxy to its stdout.
+        self.stdout_path = os.path.join(self.dir, "stdout.log")
+        self.log_path = os.path.join(self.dir, "access.log") if kind == "nginx" else self.stdout_path
+        self.proc = None
+
+    def start(self) -> "Balancer":
+        if self.kind == "nginx":
+            argv = [NGINX, "-p", self.dir, "-c", self.config_path, "-g", "daemon off;"]
+        else:
+            argv = [HAPROXY, "-db", "-f", self.config_path]
+        out = open(self.stdout_path, "ab")
+        self.proc = subprocess.Popen(argv, cwd=self.dir, stdout=out, stderr=subprocess.STDOUT)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.kind} exited: {read(self.stdout_path)}"
+                                     f"{read(os.path.join(self.dir, 'error.log'))}")
+            try:
+                return requests.get(self.url + "/healthz", timeout=2).ok
+            except requests.RequestException:
+                return False
+
+        wait_until(up, f"{self.kind} to answer /healthz")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def upstream_of(self, line: str) -> str | None:
+        """The process that answered a logged request, as 127.0.0.1:PORT."""
+        if self.kind == "nginx":
+            # "A, B" when A refused the connection and B answered
+            match = re.search(r" upstream=(.*) rt=", line)
+            return match and match.group(1).split(", ")[-1]
+        match = re.search(r" processes/p(\d+) ", line)
+        return match and f"127.0.0.1:{self.upstreams[int(match.group(1)) - 1].port}"
+
+    def routed(self, marker: str) -> list[str]:
+        """Upstreams of every logged request whose line contains `marker` (in log order)."""
+        return [self.upstream_of(line) for line in read(self.log_path).splitlines() if marker in line]
+
+
+@pytest.fixture
+def cluster(tmp_path, redis_url):
+    prefix = f"test-bal-{uuid.uuid4().hex[:10]}"
+    servers = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        servers.append(ServerProcess(str(tmp_path / name), redis_url=redis_url, prefix=prefix))
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+        servers[0].cleanup_redis()
+
+
+def create_meeting(server: ServerProcess, base_url: str) -> dict:
+    """create-meeting against the cluster's Redis, with links on the balancer's origin."""
+    out = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "run.py"), "create-meeting", "--agenda", "grcp7",
+         *server.store_args(), "--base-url", base_url, "--json"],
+        cwd=ROOT, env=server.env(), capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    import json
+
+    return json.loads(out.stdout)
+
+
+def check_through(balancer: Balancer, cluster: list[ServerProcess], connect) -> None:
+    upstreams = {f"127.0.0.1:{s.port}" for s in cluster}
+    assert requests.get(balancer.url + "/healthz", timeout=10).ok
+
+    # Routing by meeting: each id lands on one process whichever form the request takes, and
+    # the ids spread over both processes. Unknown ids are fine here: only the routing is looked at.
+    ids = [uuid.uuid4().hex[:12] for _ in range(16)]
+    for mid in ids:
+        for path in (f"/api/m/{mid}/state", f"/m/{mid}/plenary", f"/socket.io/?EIO=4&meeting={mid}",
+                     f"/api/m/{mid}/state?meeting={mid}"):
+            requests.get(balancer.url + path, timeout=10)
+    owners = {}
+    for mid in ids:
+        seen = wait_until(lambda: (lambda r: r if len(r) == 4 else None)(balancer.routed(mid)),
+                          f"four logged requests of {mid}")
+        assert len(set(seen)) == 1, (mid, seen)
+        owners[mid] = seen[0]
+    assert set(owners.values()) == upstreams, owners
+
+    # A real meeting through the balancer: ops acked, events delivered, all on its owner.
+    links = create_meeting(cluster[0], balancer.url)
+    mid = links["meeting_id"]
+    assert links["chair_url"].startswith(balancer.url + "/m/")
+    page = requests.get(links["plenary_url"], timeout=30)
+    assert page.status_code == 200
+    rapporteur_key = key_of(links["groups"][0]["rapporteur_url"])
+    rapporteur = connect(f"{balancer.url}/?meeting={mid}", mid, rapporteur_key, name="Amina")
+    plenary = connect(f"{balancer.url}/?meeting={mid}", mid, key_of(links["plenary_url"]))
+    ack = rapporteur.op("contribution.add", question_id="s2-q1", text="Shared registries",
+                        kind="good_practice", agreement="consensus")
+    assert ack["ok"], ack
+    event = plenary.wait_for(lambda e: e["type"] == "contribution.added")
+    assert event["seq"] == ack["seq"]
+
+    # A browser's way: polling first, then the upgrade, with its Origin header. The polling
+    # requests need one process (sticky), and the Origin check needs the Host with its port.
+    browser = socketio.Client(reconnection=False)
+    received = []
+    browser.on("event", received.append)
+    browser.connect(f"{balancer.url}/?meeting={mid}", headers={"Origin": balancer.url},
+                    auth={"meeting": mid, "key": key_of(links["plenary_url"])}, wait_timeout=10)
+    try:
+        second = rapporteur.op("contribution.add", question_id="s2-q1", text="Joint training",
+                               kind="good_practice", agreement="consensus")
+        assert second["ok"], second
+        wait_until(lambda: any(e.get("seq") == second["seq"] for e in received),
+                   "the browser-like client to receive the second contribution")
+    finally:
+        browser.disconnect()
+    assert requests.get(f"{balancer.url}/api/m/{mid}/state?key={key_of(links['chair_url'])}",
+                        timeout=30).ok
+    routed = wait_until(lambda: (lambda r: r if len(r) >= 5 else None)(balancer.routed(mid)),
+                        "the meeting's requests in the log")
+    assert len(set(routed)) == 1 and routed[0] in upstreams, routed
+
+    # kill -9 of the meeting's process: the balancer serves the meeting from the other one, and a
+    # reconnecting client's op is acked there.
+    owner = next(s for s in cluster if f"127.0.0.1:{s.port}" == routed[0])
+    other = next(s for s in cluster if s is not owner)
+    owner.kill()
+    state = requests.get(f"{balancer.url}/api/m/{mid}/state?key={key_of(links['chair_url'])}&after-kill",
+                         timeout=30)
+    assert state.ok, state.status_code
+    again = connect(f"{balancer.url}/?meeting={mid}", mid, rapporteur_key, name="Amina")
+    third = again.op("contribution.add", question_id="s2-q1", text="After the failover",
+                     kind="good_practice", agreement="consensus")
+    assert third["ok"] and third["seq"] > second["seq"], third
+    served = wait_until(lambda: (lambda r: r if any("after-kill" in line for line in r) else None)(
+        [line for line in read(balancer.log_path).splitlines() if mid in line]), "the request after the kill")
+    after = next(line for line in served if "after-kill" in line)
+    assert balancer.upstream_of(after) == f"127.0.0.1:{other.port}", after
+
+
+def installed(kind: str, binary: str, package: str):
+    reason = f"{binary} is missing (Debian package {package})"
+    return pytest.param(kind, marks=pytest.mark.skipif(not os.path.exists(binary), reason=reason))
+
+
+@pytest.mark.parametrize("kind", [installed("nginx", NGINX, "nginx-light"), installed("haproxy", HAPROXY, "haproxy")])
+def test_two_processes_behind_a_balancer(kind, tmp_path, cluster, connect):
+    balancer = Balancer(kind, str(tmp_path), cluster).start()
+    try:
+        check_through(balancer, cluster, connect)
+    finally:
+        balancer.stop()
+
+
+@pytest.mark.parametrize("kind,name", [("nginx", "nginx.conf"), ("haproxy", "haproxy.cfg")])
+def test_deploy_folder_holds_the_generated_two_process_example(kind, name):
+    with open(os.path.join(ROOT, "deploy", name), encoding="utf-8") as handle:
+        assert handle.read() == balancer_config(kind, "127.0.0.1:8080", ["127.0.0.1:8001", "127.0.0.1:8002"])
+
+
+def test_balancer_config_refuses_bad_addresses():
+    argv = [sys.executable, os.path.join(ROOT, "run.py"), "balancer-config", "nginx",
+            "--listen", "nowhere", "--upstream", "127.0.0.1:8001"]
+    out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "HOST:PORT" in out.stderr and not out.stdout
+
+
+def consecutive_free_ports() -> int:
+    """A port P with P and P+1 both free on 127.0.0.1 (the script takes BASE_PORT…BASE_PORT+N-1)."""
+    import socket
+
+    while True:
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason=f"{NGINX} is missing (Debian package nginx-light)")
+def test_try_cluster_script_starts_processes_behind_nginx(redis_url):
+    prefix = f"test-try-{uuid.uuid4().hex[:10]}"
+    listen = f"127.0.0.1:{free_port()}"
+    env = dict(os.environ, LISTEN=listen, BASE_PORT=str(consecutive_free_ports()), REDIS=redis_url,
+               FACILITATOR_REDIS_PREFIX=prefix, PYTHONUNBUFFERED="1")
+    script = subprocess.Popen([os.path.join(ROOT, "deploy", "try-cluster.sh"), "2"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        for line in script.stdout:
+            lines.append(line)
+            if "Ctrl+C to stop" in line:
+                break
+        output = "".join(lines)
+        assert "behind nginx on http://" + listen in output, output
+        plenary = re.search(r"(http://\S+/m/\S+/plenary\?key=\S+)", output).group(1)
+        assert plenary.startswith(f"http://{listen}/")
+        assert requests.get(f"http://{listen}/healthz", timeout=10).ok
+        assert requests.get(plenary, timeout=30).status_code == 200
+    finally:
+        script.terminate()
+        rest = script.communicate(timeout=60)[0]
+        ServerProcess("", redis_url=redis_url, prefix=prefix).cleanup_redis()
+    assert "try-cluster: stopped" in rest, rest
