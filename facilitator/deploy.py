@@ -33,6 +33,45 @@ def _address(text: str) -> str:
     return f"{host}:{port}"
 
 
+def _nginx_server(listen: str) -> str:
+    """The nginx `server` block: proxying, WebSocket upgrade, forwarded headers, timeouts."""
+    return f"""\
+    server {{
+        listen {listen};
+        client_max_body_size 8m;
+
+        location / {{
+            proxy_pass http://facilitator;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $facilitator_connection;
+            # $http_host keeps the port: $host drops it and Socket.IO then refuses the origin.
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
+            # A dead process: fail fast and try the next one (a request that reached a process
+            # is never sent twice: non-idempotent requests are not retried).
+            proxy_connect_timeout 2s;
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 2;
+            # Long-lived sockets: Socket.IO pings keep them busy well within these.
+            proxy_read_timeout {SOCKET_IDLE};
+            proxy_send_timeout {SOCKET_IDLE};
+            proxy_buffering off;
+        }}
+
+        location = /healthz {{
+            proxy_pass http://facilitator;
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_connect_timeout 2s;
+            access_log off;
+        }}
+    }}
+"""
+
+
 def nginx_config(listen: str, upstreams: list[str]) -> str:
     """A whole nginx.conf for `nginx -p DIR -c FILE`: pid, logs and temp files under DIR."""
     listen = _address(listen)
@@ -90,40 +129,7 @@ http {{
         keepalive 32;
     }}
 
-    server {{
-        listen {listen};
-        client_max_body_size 8m;
-
-        location / {{
-            proxy_pass http://facilitator;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $facilitator_connection;
-            # $http_host keeps the port: $host drops it and Socket.IO then refuses the origin.
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-Host $http_host;
-            # A dead process: fail fast and try the next one (a request that reached a process
-            # is never sent twice: non-idempotent requests are not retried).
-            proxy_connect_timeout 2s;
-            proxy_next_upstream error timeout http_502 http_503;
-            proxy_next_upstream_tries 2;
-            # Long-lived sockets: Socket.IO pings keep them busy well within these.
-            proxy_read_timeout {SOCKET_IDLE};
-            proxy_send_timeout {SOCKET_IDLE};
-            proxy_buffering off;
-        }}
-
-        location = /healthz {{
-            proxy_pass http://facilitator;
-            proxy_http_version 1.1;
-            proxy_set_header Host $http_host;
-            proxy_connect_timeout 2s;
-            access_log off;
-        }}
-    }}
-}}
+{_nginx_server(listen)}}}
 """
 
 

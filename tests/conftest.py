@@ -54,6 +54,29 @@ def redis_url():
     return REDIS_URL
 
 
+def wait_until(predicate, what: str = "condition", timeout: float = 30):
+    """Poll a process we do not share an event with (a server, its log, a balancer) until the
+    predicate holds; a deadline, not a measurement. Returns the predicate's value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stop_process(proc) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 class ServerProcess:
     """`python run.py serve` in a child process; kill -9 and restart on the same data."""
 
@@ -115,12 +138,7 @@ class ServerProcess:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
 
     def restart(self) -> "ServerProcess":
         self.kill()

@@ -7,14 +7,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 import requests
 import socketio
 
-from conftest import ROOT, ServerProcess, free_port, key_of
+from conftest import ROOT, ServerProcess, free_port, key_of, stop_process, wait_until
 
 NGINX = "/usr/sbin/nginx"
 HAPROXY = "/usr/sbin/haproxy"
@@ -27,16 +26,6 @@ def balancer_config(kind: str, listen: str, upstreams: list[str]) -> str:
     out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout
-
-
-def wait_until(predicate, what: str, timeout: float = 20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def read(path: str) -> str:
@@ -88,13 +77,7 @@ class Balancer:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
 
     def upstream_of(self, line: str) -> str | None:
         """The process that answered a logged request, as 127.0.0.1:PORT."""

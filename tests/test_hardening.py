@@ -18,7 +18,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import RawSocket, ServerProcess, free_port, key_of
+from conftest import RawSocket, ServerProcess, free_port, key_of, wait_until
 
 Q = "s2-q1"
 FAST = {"FACILITATOR_OP_RATE": "100000", "FACILITATOR_OP_BURST": "100000"}
@@ -37,17 +37,6 @@ def contributions(server: ServerProcess, links: dict) -> list[dict]:
     state = requests.get(f"{server.url}/api/m/{links['meeting_id']}/state",
                          params={"key": key_of(links["chair_url"])}, timeout=10).json()
     return state["contributions"]
-
-
-def wait_until(predicate, timeout: float = 30, what: str = "condition"):
-    """Wait for the server to get there; a deadline, not a measurement."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def refusals(server: ServerProcess) -> list[str]:
@@ -272,7 +261,7 @@ class PipedServer(ServerProcess):
                                      env=self.env(), stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
-        wait_until(lambda: _healthy(self.url), timeout, "the server")
+        wait_until(lambda: _healthy(self.url), "the server", timeout)
         return self
 
     def log(self) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
-from collections import Counter, OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -348,28 +348,8 @@ class Synthesizer:
             by_s[it["_s"]].append(it)
         ctx["items_by_session"] = by_s
 
-        out_questions = []
-        for qid in q_order:
-            q_items = by_q.get(qid, [])
-            converging = self._clusters(q_items, ctx, prefix="c-", min_questions=1)
-            in_conv = {cid: cl["id"] for cl in converging for cid in cl["contributions"]}
-            diverging = []
-            for it in q_items:
-                if it.get("agreement") == "divergent":
-                    diverging.append({"contributions": [it["id"]], "reason": REASON_DIVERGENT,
-                                      "cluster_id": in_conv.get(it["id"]),
-                                      "groups": [it.get("group_id")]})
-            for cl in converging:
-                levels = set(cl["agreements"].values())
-                if "consensus" in levels and levels & {"divergent", "majority"}:
-                    diverging.append({"contributions": list(cl["contributions"]),
-                                      "reason": REASON_AGREEMENT, "cluster_id": cl["id"],
-                                      "groups": list(cl["groups"]),
-                                      "agreements": dict(cl["agreements"])})
-            unique = [it["id"] for it in q_items if it["id"] not in in_conv]
-            out_questions.append({"question_id": qid, "session_id": q_session[qid],
-                                  "converging": converging, "diverging": diverging,
-                                  "unique": unique})
+        out_questions = [{"question_id": qid, "session_id": q_session[qid],
+                          **self._question(by_q.get(qid, []), ctx)} for qid in q_order]
 
         out_sessions = []
         s_order = [str(s["id"]) for s in sessions or []]
@@ -384,6 +364,26 @@ class Synthesizer:
                 "show_suggestions": ctx["show_suggestions"],
                 "method": self.describe_method(),
                 "questions": out_questions, "sessions": out_sessions}
+
+    def _question(self, q_items: list[dict], ctx: dict) -> dict:
+        """One question's converging points, diverging points and ideas raised only once."""
+        converging = self._clusters(q_items, ctx, prefix="c-", min_questions=1)
+        in_conv = {cid: cl["id"] for cl in converging for cid in cl["contributions"]}
+        diverging = []
+        for it in q_items:
+            if it.get("agreement") == "divergent":
+                diverging.append({"contributions": [it["id"]], "reason": REASON_DIVERGENT,
+                                  "cluster_id": in_conv.get(it["id"]),
+                                  "groups": [it.get("group_id")]})
+        for cl in converging:
+            levels = set(cl["agreements"].values())
+            if "consensus" in levels and levels & {"divergent", "majority"}:
+                diverging.append({"contributions": list(cl["contributions"]),
+                                  "reason": REASON_AGREEMENT, "cluster_id": cl["id"],
+                                  "groups": list(cl["groups"]),
+                                  "agreements": dict(cl["agreements"])})
+        unique = [it["id"] for it in q_items if it["id"] not in in_conv]
+        return {"converging": converging, "diverging": diverging, "unique": unique}
 
     # -- clustering -----------------------------------------------------------------------------
     def similarity(self, items: list[dict], ctx: dict | None = None) -> np.ndarray:
