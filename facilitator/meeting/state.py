@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from . import roles
+from .ids import order_key
 
 KINDS = (
     "good_practice",
@@ -21,10 +22,6 @@ KINDS = (
     "other",
 )
 AGREEMENTS = ("consensus", "majority", "divergent")
-
-
-def order_key(group_id: str, question_id: str) -> str:
-    return f"{group_id}|{question_id}"
 
 
 class MeetingState:

@@ -34,6 +34,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from .embedding import os_lock
+from .ids import QUESTION_CLUSTER, SESSION_CLUSTER, cluster_id
 from .text import LANGS, analyse_words, detect_lang, is_arabic_script, strip_arabic_marks
 
 # The semantic method's settings, chosen by cross-validation on the development set and never
@@ -356,7 +357,7 @@ class Synthesizer:
         s_order += [sid for sid in by_s if sid not in s_order and sid is not None]
         for sid in s_order:
             s_items = by_s.get(sid, [])
-            converging = self._clusters(s_items, ctx, prefix="s-", min_questions=2)
+            converging = self._clusters(s_items, ctx, prefix=SESSION_CLUSTER, min_questions=2)
             out_sessions.append({"session_id": sid, "converging": converging})
 
         return {"engine": self.engine, "threshold": self.threshold,
@@ -367,7 +368,7 @@ class Synthesizer:
 
     def _question(self, q_items: list[dict], ctx: dict) -> dict:
         """One question's converging points, diverging points and ideas raised only once."""
-        converging = self._clusters(q_items, ctx, prefix="c-", min_questions=1)
+        converging = self._clusters(q_items, ctx, prefix=QUESTION_CLUSTER, min_questions=1)
         in_conv = {cid: cl["id"] for cl in converging for cid in cl["contributions"]}
         diverging = []
         for it in q_items:
@@ -464,7 +465,7 @@ class Synthesizer:
     def _describe(self, items, idx, sim, ctx, prefix, weakest=1.0, decided=False) -> dict:
         members = [items[i] for i in idx]
         first = members[0]
-        cid = prefix + first["id"]
+        cid = cluster_id(first["id"], prefix)
         session = first["_s"]
         session_groups = [str(g) for g in ctx["groups_by_session"].get(session) or []]
         groups = []
@@ -497,7 +498,8 @@ class Synthesizer:
         title = ctx["titles"].get(cid)
         if title is None:  # a title given to a cluster that has since merged or been renamed
             for m in members:
-                title = ctx["titles"].get("c-" + m["id"]) or ctx["titles"].get("s-" + m["id"])
+                title = (ctx["titles"].get(cluster_id(m["id"], QUESTION_CLUSTER))
+                         or ctx["titles"].get(cluster_id(m["id"], SESSION_CLUSTER)))
                 if title:
                     break
         confidence = 1.0 if n < 2 else round(self.confidence(weakest), 4)

@@ -26,7 +26,7 @@ import unicodedata
 import snowballstemmer
 
 LANGS = ("ar", "en", "fr", "es")
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+BUNDLED_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")  # shipped with the code
 
 _STEMMER_NAMES = {"ar": "arabic", "en": "english", "fr": "french", "es": "spanish"}
 
@@ -100,18 +100,23 @@ def strip_arabic_marks(text: str) -> str:
     return _AR_DIACRITICS.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
+# A text is in Arabic script when at least this share of its letters are Arabic: the one rule
+# for the server's language guess, the synthesis and the board (which gets it in its boot data).
+ARABIC_SHARE = 0.5
+
+
 def is_arabic_script(text: str) -> bool:
     letters = _LETTER.findall(text or "")
     if not letters:
         return False
     ar = sum(1 for ch in letters if _ARABIC_CHAR.match(ch))
-    return ar * 2 >= len(letters)
+    return ar >= ARABIC_SHARE * len(letters)
 
 
 @functools.lru_cache(maxsize=None)
 def stop_words(lang: str) -> frozenset[str]:
     """The stop words of ``lang``, normalised like the text they are matched against."""
-    path = os.path.join(DATA_DIR, "stopwords", f"{lang}.txt")
+    path = os.path.join(BUNDLED_DATA, "stopwords", f"{lang}.txt")
     words: set[str] = set()
     try:
         with open(path, encoding="utf-8") as fh:

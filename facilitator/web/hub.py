@@ -11,8 +11,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..meeting import joining, ops, roles
+from ..meeting import ops, roles
 from ..meeting.errors import OpError
+from ..meeting.ids import order_key_group
 from ..meeting.roles import Actor
 from ..meeting.state import MeetingState
 from ..store import GuardedStore, OutageLog, SeqConflict, StoreUnavailable, UnknownMeeting
@@ -157,28 +158,13 @@ class Hub:
         if isinstance(known_key, str) and known_key and self.store.participant(meeting_id, known_key):
             return known_key
         state = self.state(meeting_id)
-        joining.check_room(state, limit)  # before a key is stored for nobody
-        region_ids = [r["id"] for r in state.meeting.get("regions", [])]
-        if region in ("", None):
-            region = None
-        elif not isinstance(region, str) or region not in region_ids:
-            raise OpError("invalid", "Unknown region.")
-        if lang is not None and (not isinstance(lang, str) or not ops.LANG_PATTERN.match(lang)):
-            raise OpError("invalid", "lang must be a language code.")
+        region, lang = ops.check_joining(state, region, lang, limit)  # before a key is stored
         key = roles.new_key()
         participant_id = pysecrets.token_hex(8)
         self.store.add_participant(meeting_id, key, {"participant_id": participant_id})
-        event = {
-            "type": "participant.joined",
-            "participant_id": participant_id,
-            "region": region,
-            "lang": lang,
-            "by": {"role": roles.PARTICIPANT},
-        }
 
         def decide(state, now):
-            joining.check_room(state, limit)  # again under the lock: two may race for the last seat
-            return dict(event, ts=now)
+            return ops.participant_joined(state, participant_id, region, lang, limit, now)
 
         self._append(meeting_id, None, decide)
         return key
@@ -324,7 +310,7 @@ class Hub:
             c for c in state.contributions.values() if c["group_id"] in groups
         ]
         view["order"] = {
-            key: ids for key, ids in state.order.items() if key.split("|", 1)[0] in groups
+            key: ids for key, ids in state.order.items() if order_key_group(key) in groups
         }
         view["presence"] = {
             gid: self.presence.list(meeting_id, f"group:{gid}") for gid in groups

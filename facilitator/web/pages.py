@@ -15,6 +15,7 @@ from ..meeting import roles
 from ..meeting.roles import Actor
 from ..meeting.ops import MAX_TEXT
 from ..meeting.state import AGREEMENTS, KINDS
+from ..meeting.text import ARABIC_SHARE
 from .client_strings import client_strings
 from .keys import COOKIE_MAX_AGE, PAGES, cookie_name, request_actor
 
@@ -144,6 +145,7 @@ def meeting_page(meeting_id, page):
         "group_id": actor.group_id,
         "limits": {"text": MAX_TEXT},
         "kinds": list(KINDS),
+        "script": {"arabic_share": ARABIC_SHARE},
         "agreements": list(AGREEMENTS),
     }
     if page in ("chair", "plenary"):
