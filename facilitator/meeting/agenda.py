@@ -238,9 +238,15 @@ def _visible(text: str, path: str) -> str:
 
 
 class _Ctx:
+    """The agenda's languages, and what has been defined so far (for duplicates and references)."""
+
     def __init__(self, languages: list[str], default_language: str):
         self.languages = languages
         self.default_language = default_language
+        self.top_groups: list[dict] = []
+        self.inline_groups: list[dict] = []  # defined inside a session, in order of appearance
+        self.all_groups: dict[str, dict] = {}
+        self.question_sessions: dict[str, str] = {}  # question id -> id of its session
 
     def text(self, value: Any, path: str) -> dict:
         """A text field: a non-empty string, or a map language -> non-empty string."""
@@ -333,184 +339,12 @@ def validate_agenda(raw: dict) -> dict:
         raise AgendaError("title", "title is required")
     title = ctx.text(raw["title"], "title")
     purposes = ctx.text_list(raw.get("purposes"), "purposes", "purposes")
+    _top_groups(ctx, raw.get("groups"))
+    regions = _regions(ctx, raw.get("regions"))
+    sessions = _sessions(ctx, raw)
 
-    # --- top-level groups
-    top_groups: list[dict] = []
-    all_groups: dict[str, dict] = {}
-    groups_raw = raw.get("groups")
-    if groups_raw is not None:
-        for i, g in enumerate(_require_list(groups_raw, "groups", "groups")):
-            group = _group_def(ctx, g, f"groups[{i}]")
-            if group["id"] in all_groups:
-                raise AgendaError(f"groups[{i}].id", f"duplicate group id {group['id']!r}")
-            group["kind"] = "breakout"
-            top_groups.append(group)
-            all_groups[group["id"]] = group
-
-    # --- regions
-    regions: list[dict]
-    regions_raw = raw.get("regions")
-    if regions_raw is not None:
-        regions = []
-        seen_regions: set[str] = set()
-        region_list = _require_list(regions_raw, "regions", "regions")
-        if not region_list:
-            raise AgendaError("regions", "give at least one region, or leave 'regions' out to use the groups")
-        for i, r in enumerate(region_list):
-            path = f"regions[{i}]"
-            obj = _require_mapping(r, path, "a region")
-            _check_keys(obj, GROUP_KEYS, path)
-            rid = _check_id(obj.get("id"), f"{path}.id")
-            if rid in seen_regions:
-                raise AgendaError(f"{path}.id", f"duplicate region id {rid!r}")
-            if "name" not in obj:
-                raise AgendaError(f"{path}.name", "name is required")
-            seen_regions.add(rid)
-            regions.append({"id": rid, "name": ctx.text(obj["name"], f"{path}.name")})
-    else:
-        regions = [{"id": g["id"], "name": dict(g["name"])} for g in top_groups]
-
-    # --- sessions
-    if "sessions" not in raw:
-        raise AgendaError("sessions", "sessions is required")
-    sessions_raw = _require_list(raw["sessions"], "sessions", "sessions")
-    if not sessions_raw:
-        raise AgendaError("sessions", "give at least one session")
-
-    sessions: list[dict] = []
-    session_ids: set[str] = set()
-    question_ids: dict[str, str] = {}
-    inline_groups: list[dict] = []
-    any_plenary = False
-
-    for si, s_raw in enumerate(sessions_raw):
-        spath = f"sessions[{si}]"
-        s = _require_mapping(s_raw, spath, "a session")
-        _check_keys(s, SESSION_KEYS, spath)
-        sid = _check_id(s.get("id"), f"{spath}.id")
-        if sid in session_ids:
-            raise AgendaError(f"{spath}.id", f"duplicate session id {sid!r}")
-        session_ids.add(sid)
-        if "title" not in s:
-            raise AgendaError(f"{spath}.title", "title is required")
-        s_title = ctx.text(s["title"], f"{spath}.title")
-
-        plenary = s.get("plenary", False)
-        if plenary is None:
-            plenary = False
-        if not isinstance(plenary, bool):
-            raise AgendaError(f"{spath}.plenary", f"must be true or false, got {_type_name(plenary)}")
-
-        objectives = ctx.text_list(s.get("objectives"), f"{spath}.objectives", "objectives")
-
-        # groups of this session
-        g_raw = s.get("groups")
-        session_groups: list[str] = []
-        if plenary:
-            if g_raw not in (None, [], [PLENARY_GROUP_ID]):
-                raise AgendaError(
-                    f"{spath}.groups",
-                    "a plenary session has a single board; remove 'groups' or set 'plenary: false'",
-                )
-            session_groups = [PLENARY_GROUP_ID]
-            any_plenary = True
-        elif g_raw is None:
-            if not top_groups:
-                raise AgendaError(
-                    "groups",
-                    f"groups is required: session {sid!r} is not plenary and names no groups of its own, "
-                    "so it breaks out into the top-level groups, and there are none",
-                )
-            session_groups = [g["id"] for g in top_groups]
-        else:
-            g_list = _require_list(g_raw, f"{spath}.groups", "groups")
-            if not g_list:
-                raise AgendaError(
-                    f"{spath}.groups",
-                    "empty list; list at least one group, leave 'groups' out to use all top-level groups, "
-                    "or set 'plenary: true'",
-                )
-            for gi, entry in enumerate(g_list):
-                gpath = f"{spath}.groups[{gi}]"
-                if isinstance(entry, str):
-                    if entry == PLENARY_GROUP_ID:
-                        raise AgendaError(gpath, "'plenary' is not a breakout group; set 'plenary: true' on the session instead")
-                    if entry not in all_groups:
-                        known = ", ".join(all_groups) or "none"
-                        raise AgendaError(gpath, f"unknown group {entry!r} (defined groups: {known})")
-                    gid = entry
-                elif isinstance(entry, dict):
-                    group = _group_def(ctx, entry, gpath)
-                    gid = group["id"]
-                    if gid in all_groups:
-                        raise AgendaError(
-                            f"{gpath}.id",
-                            f"duplicate group id {gid!r}: a group with this id is already defined "
-                            "(refer to it by its id as a plain string instead)",
-                        )
-                    group["kind"] = "breakout"
-                    all_groups[gid] = group
-                    inline_groups.append(group)
-                else:
-                    raise AgendaError(
-                        gpath, f"a group entry must be a group id (string) or a mapping with id and name, got {_type_name(entry)}"
-                    )
-                if gid in session_groups:
-                    raise AgendaError(gpath, f"group {gid!r} is listed twice in this session")
-                session_groups.append(gid)
-
-        # questions
-        if "questions" not in s:
-            raise AgendaError(f"{spath}.questions", "questions is required (at least one question)")
-        q_list = _require_list(s["questions"], f"{spath}.questions", "questions")
-        if not q_list:
-            raise AgendaError(f"{spath}.questions", "give at least one question")
-        questions: list[dict] = []
-        for qi, q_raw in enumerate(q_list):
-            qpath = f"{spath}.questions[{qi}]"
-            q = _require_mapping(q_raw, qpath, "a question")
-            _check_keys(q, QUESTION_KEYS, qpath)
-            qid = _check_id(q.get("id"), f"{qpath}.id")
-            if qid in question_ids:
-                raise AgendaError(
-                    f"{qpath}.id",
-                    f"duplicate question id {qid!r} (already used in session {question_ids[qid]!r}); "
-                    "question ids must be unique across the whole agenda",
-                )
-            question_ids[qid] = sid
-            if "text" not in q:
-                raise AgendaError(f"{qpath}.text", "text is required")
-            q_text = ctx.text(q["text"], f"{qpath}.text")
-            parts: list[dict] = []
-            p_raw = q.get("parts")
-            if p_raw is not None:
-                part_ids: set[str] = set()
-                for pi, part_raw in enumerate(_require_list(p_raw, f"{qpath}.parts", "parts")):
-                    ppath = f"{qpath}.parts[{pi}]"
-                    part = _require_mapping(part_raw, ppath, "a part")
-                    _check_keys(part, PART_KEYS, ppath)
-                    pid = _check_id(part.get("id"), f"{ppath}.id")
-                    if pid in part_ids:
-                        raise AgendaError(f"{ppath}.id", f"duplicate part id {pid!r} in this question")
-                    part_ids.add(pid)
-                    if "text" not in part:
-                        raise AgendaError(f"{ppath}.text", "text is required")
-                    parts.append({"id": pid, "text": ctx.text(part["text"], f"{ppath}.text")})
-            questions.append({"id": qid, "text": q_text, "parts": parts})
-
-        sessions.append(
-            {
-                "id": sid,
-                "title": s_title,
-                "plenary": plenary,
-                "objectives": objectives,
-                "groups": session_groups,
-                "questions": questions,
-            }
-        )
-
-    groups = top_groups + inline_groups
-    if any_plenary:
+    groups = ctx.top_groups + ctx.inline_groups
+    if any(s["plenary"] for s in sessions):
         groups.append(
             {
                 "id": PLENARY_GROUP_ID,
@@ -528,6 +362,190 @@ def validate_agenda(raw: dict) -> dict:
         "regions": regions,
         "sessions": sessions,
     }
+
+
+# --------------------------------------------------------------------------- groups and regions
+
+
+def _top_groups(ctx: _Ctx, groups_raw: Any) -> None:
+    if groups_raw is None:
+        return
+    for i, g in enumerate(_require_list(groups_raw, "groups", "groups")):
+        group = _group_def(ctx, g, f"groups[{i}]")
+        if group["id"] in ctx.all_groups:
+            raise AgendaError(f"groups[{i}].id", f"duplicate group id {group['id']!r}")
+        group["kind"] = "breakout"
+        ctx.top_groups.append(group)
+        ctx.all_groups[group["id"]] = group
+
+
+def _regions(ctx: _Ctx, regions_raw: Any) -> list[dict]:
+    """The regions votes are counted by: as listed, else one per top-level group."""
+    if regions_raw is None:
+        return [{"id": g["id"], "name": dict(g["name"])} for g in ctx.top_groups]
+    regions = []
+    region_list = _require_list(regions_raw, "regions", "regions")
+    if not region_list:
+        raise AgendaError("regions", "give at least one region, or leave 'regions' out to use the groups")
+    for path, obj, rid in _entries(region_list, "regions", "a region", GROUP_KEYS,
+                                   "duplicate region id {id!r}"):
+        if "name" not in obj:
+            raise AgendaError(f"{path}.name", "name is required")
+        regions.append({"id": rid, "name": ctx.text(obj["name"], f"{path}.name")})
+    return regions
+
+
+def _entries(items: list, path: str, what: str, keys: tuple, duplicate: str):
+    """Each mapping of a list of things with ids: (its path, the mapping, its checked id).
+    An id given twice is refused with ``duplicate`` (formatted with ``id``)."""
+    seen: set[str] = set()
+    for i, raw in enumerate(items):
+        sub = f"{path}[{i}]"
+        obj = _require_mapping(raw, sub, what)
+        _check_keys(obj, keys, sub)
+        entry_id = _check_id(obj.get("id"), f"{sub}.id")
+        if entry_id in seen:
+            raise AgendaError(f"{sub}.id", duplicate.format(id=entry_id))
+        seen.add(entry_id)
+        yield sub, obj, entry_id
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def _sessions(ctx: _Ctx, raw: dict) -> list[dict]:
+    if "sessions" not in raw:
+        raise AgendaError("sessions", "sessions is required")
+    sessions_raw = _require_list(raw["sessions"], "sessions", "sessions")
+    if not sessions_raw:
+        raise AgendaError("sessions", "give at least one session")
+    return [_session(ctx, s, spath, sid) for spath, s, sid in
+            _entries(sessions_raw, "sessions", "a session", SESSION_KEYS, "duplicate session id {id!r}")]
+
+
+def _session(ctx: _Ctx, s: dict, spath: str, sid: str) -> dict:
+    if "title" not in s:
+        raise AgendaError(f"{spath}.title", "title is required")
+    s_title = ctx.text(s["title"], f"{spath}.title")
+
+    plenary = s.get("plenary", False)
+    if plenary is None:
+        plenary = False
+    if not isinstance(plenary, bool):
+        raise AgendaError(f"{spath}.plenary", f"must be true or false, got {_type_name(plenary)}")
+
+    objectives = ctx.text_list(s.get("objectives"), f"{spath}.objectives", "objectives")
+    return {
+        "id": sid,
+        "title": s_title,
+        "plenary": plenary,
+        "objectives": objectives,
+        "groups": _session_groups(ctx, s.get("groups"), spath, sid, plenary),
+        "questions": _questions(ctx, s, spath, sid),
+    }
+
+
+def _session_groups(ctx: _Ctx, g_raw: Any, spath: str, sid: str, plenary: bool) -> list[str]:
+    """The boards of one session: the plenary's one, the top-level groups, or its own list."""
+    if plenary:
+        if g_raw not in (None, [], [PLENARY_GROUP_ID]):
+            raise AgendaError(
+                f"{spath}.groups",
+                "a plenary session has a single board; remove 'groups' or set 'plenary: false'",
+            )
+        return [PLENARY_GROUP_ID]
+    if g_raw is None:
+        if not ctx.top_groups:
+            raise AgendaError(
+                "groups",
+                f"groups is required: session {sid!r} is not plenary and names no groups of its own, "
+                "so it breaks out into the top-level groups, and there are none",
+            )
+        return [g["id"] for g in ctx.top_groups]
+    g_list = _require_list(g_raw, f"{spath}.groups", "groups")
+    if not g_list:
+        raise AgendaError(
+            f"{spath}.groups",
+            "empty list; list at least one group, leave 'groups' out to use all top-level groups, "
+            "or set 'plenary: true'",
+        )
+    session_groups: list[str] = []
+    for gi, entry in enumerate(g_list):
+        gpath = f"{spath}.groups[{gi}]"
+        gid = _session_group(ctx, entry, gpath)
+        if gid in session_groups:
+            raise AgendaError(gpath, f"group {gid!r} is listed twice in this session")
+        session_groups.append(gid)
+    return session_groups
+
+
+def _session_group(ctx: _Ctx, entry: Any, gpath: str) -> str:
+    """One entry of a session's groups: the id of a defined group, or a group defined inline."""
+    if isinstance(entry, str):
+        if entry == PLENARY_GROUP_ID:
+            raise AgendaError(gpath, "'plenary' is not a breakout group; set 'plenary: true' on the session instead")
+        if entry not in ctx.all_groups:
+            known = ", ".join(ctx.all_groups) or "none"
+            raise AgendaError(gpath, f"unknown group {entry!r} (defined groups: {known})")
+        return entry
+    if isinstance(entry, dict):
+        group = _group_def(ctx, entry, gpath)
+        gid = group["id"]
+        if gid in ctx.all_groups:
+            raise AgendaError(
+                f"{gpath}.id",
+                f"duplicate group id {gid!r}: a group with this id is already defined "
+                "(refer to it by its id as a plain string instead)",
+            )
+        group["kind"] = "breakout"
+        ctx.all_groups[gid] = group
+        ctx.inline_groups.append(group)
+        return gid
+    raise AgendaError(
+        gpath, f"a group entry must be a group id (string) or a mapping with id and name, got {_type_name(entry)}"
+    )
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def _questions(ctx: _Ctx, s: dict, spath: str, sid: str) -> list[dict]:
+    if "questions" not in s:
+        raise AgendaError(f"{spath}.questions", "questions is required (at least one question)")
+    q_list = _require_list(s["questions"], f"{spath}.questions", "questions")
+    if not q_list:
+        raise AgendaError(f"{spath}.questions", "give at least one question")
+    questions: list[dict] = []
+    for qi, q_raw in enumerate(q_list):
+        qpath = f"{spath}.questions[{qi}]"
+        q = _require_mapping(q_raw, qpath, "a question")
+        _check_keys(q, QUESTION_KEYS, qpath)
+        qid = _check_id(q.get("id"), f"{qpath}.id")
+        if qid in ctx.question_sessions:
+            raise AgendaError(
+                f"{qpath}.id",
+                f"duplicate question id {qid!r} (already used in session {ctx.question_sessions[qid]!r}); "
+                "question ids must be unique across the whole agenda",
+            )
+        ctx.question_sessions[qid] = sid
+        if "text" not in q:
+            raise AgendaError(f"{qpath}.text", "text is required")
+        q_text = ctx.text(q["text"], f"{qpath}.text")
+        questions.append({"id": qid, "text": q_text, "parts": _parts(ctx, q.get("parts"), qpath)})
+    return questions
+
+
+def _parts(ctx: _Ctx, p_raw: Any, qpath: str) -> list[dict]:
+    parts: list[dict] = []
+    if p_raw is None:
+        return parts
+    p_list = _require_list(p_raw, f"{qpath}.parts", "parts")
+    for ppath, part, pid in _entries(p_list, f"{qpath}.parts", "a part", PART_KEYS,
+                                     "duplicate part id {id!r} in this question"):
+        if "text" not in part:
+            raise AgendaError(f"{ppath}.text", "text is required")
+        parts.append({"id": pid, "text": ctx.text(part["text"], f"{ppath}.text")})
+    return parts
 
 
 def _plenary_name(languages: list[str], default_language: str) -> dict:

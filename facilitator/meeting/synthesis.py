@@ -55,6 +55,7 @@ CONFIDENT_LEVEL = 0.75
 
 REASON_DIVERGENT = "divergent_views"
 REASON_AGREEMENT = "agreement_differs"
+REASON_REGIONS_SPLIT = "regions_split"  # a ballot's regions split on the practice
 
 MAX_TERMS = 6
 _FAR = 10.0  # distance that keeps a detached contribution out of every cluster
@@ -571,6 +572,27 @@ class Synthesizer:
             chosen = sorted(central["_shown"], key=lambda s: -idf.get(s, 0.0))[:3]
             basis = "central_member"
         return [word(s) for s in chosen], basis, by_language
+
+
+def add_vote_divergence(result: dict, splits) -> None:
+    """Practices on which regions split in a ballot join their question's diverging points.
+
+    ``splits``: (ballot id, contribution, divergence) as ``voting.regions_split`` yields them.
+    """
+    by_question = {q["question_id"]: q for q in result.get("questions", [])}
+    for ballot_id, c, divergence in splits:
+        question = by_question.get(c["question_id"])
+        if question is None:
+            question = {"question_id": c["question_id"], "converging": [], "diverging": [], "unique": []}
+            by_question[c["question_id"]] = question
+            result.setdefault("questions", []).append(question)
+        question["diverging"].append({
+            "contributions": [c["id"]],
+            "reason": REASON_REGIONS_SPLIT,
+            "ballot_id": ballot_id,
+            "divergence": divergence,
+            "cluster_id": None,
+        })
 
 
 # -- the method's steps, shared with bench/bench_synthesis.py ---------------------------------------

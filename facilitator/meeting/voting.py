@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 
 ANONYMITY_THRESHOLD = 3  # no per-region cell with fewer voters is shown
+# A practice on which regions split at least this much is shown among the diverging points.
+VOTE_DIVERGENCE_THRESHOLD = 0.5
 CHOICES = ("yes", "no", "unsure")
 MODES = ("yes_no", "dots")
 
@@ -98,8 +100,8 @@ def divergence_score(rates: list[float]) -> float:
     return round(min(1.0, 2 * math.sqrt(var)), _ROUND)
 
 
-def _suppress(voters_by_region: dict, order: list) -> set:
-    """Regions whose numbers are withheld (returns the set of region ids shown).
+def _shown_regions(voters_by_region: dict, order: list) -> set:
+    """The regions whose numbers may be shown; the others are withheld.
 
     Primary: a region with fewer than ANONYMITY_THRESHOLD voters is hidden.
     Complementary: the overall counts are always public, so overall minus the shown
@@ -183,7 +185,7 @@ def _tally_yes_no(cids, clean, regions_of, order):
             cell = per_region.setdefault(region, {c: 0 for c in CHOICES})
             cell[choice] += 1
         voters = {r: sum(c.values()) for r, c in per_region.items()}
-        shown = _suppress(voters, order)
+        shown = _shown_regions(voters, order)
 
         by_region = {}
         for r in order:
@@ -217,7 +219,7 @@ def _tally_dots(cids, clean, regions_of, order):
         region = regions_of.get(pid)
         if region is not None:
             ballot_voters[region] = ballot_voters.get(region, 0) + 1
-    shown = _suppress(ballot_voters, order)
+    shown = _shown_regions(ballot_voters, order)
     hidden = {r for r in ballot_voters if r not in shown}
 
     results = []
@@ -291,3 +293,38 @@ def _matrix(cids, public, origin_region_of, order, region_ids):
             line.append(None if blocked or votes == 0 else _rate(agree, votes))
         cells.append(line)
     return {"rows": rows, "cols": cols, "cells": cells}
+
+
+# --------------------------------------------------------------------------- the meeting's ballots
+
+
+def ballot_results(state, ballot_id: str) -> dict:
+    """One ballot of a meeting (a ``MeetingState``) tallied: the JSON of its results endpoint.
+
+    A practice's origin region is its group when that group is a region (a regional breakout).
+    """
+    ballot = state.ballots[ballot_id]
+    region_ids = [r["id"] for r in state.meeting.get("regions", [])]
+    regions_of = {pid: p.get("region") for pid, p in state.participants.items()}
+    origin = {}
+    for cid in ballot["contribution_ids"]:
+        group_id = state.contributions[cid]["group_id"]
+        origin[cid] = group_id if group_id in region_ids else None
+    result = tally(ballot, state.votes.get(ballot_id, {}), regions_of, origin, region_ids)
+    result["revealed"] = bool(ballot.get("revealed"))
+    result["prompt"] = ballot.get("prompt")
+    return result
+
+
+def regions_split(state):
+    """(ballot id, live contribution, divergence) for each practice of a yes/no ballot on which
+    the regions split at least VOTE_DIVERGENCE_THRESHOLD."""
+    for ballot_id, ballot in state.ballots.items():
+        if ballot["mode"] != "yes_no":
+            continue
+        for row in ballot_results(state, ballot_id)["results"]:
+            divergence = row.get("divergence") or 0
+            contribution = state.contributions.get(row["contribution_id"])
+            if divergence < VOTE_DIVERGENCE_THRESHOLD or contribution is None or contribution["deleted"]:
+                continue
+            yield ballot_id, contribution, divergence

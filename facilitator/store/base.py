@@ -71,6 +71,15 @@ def check_import(events: list[dict]) -> list[tuple[str | None, str]]:
     return out
 
 
+def check_new_meeting(secrets: dict, events: list[dict]) -> tuple[str, str | None, list[tuple[str | None, str]]]:
+    """create_meeting's input, checked and serialised once for every backend:
+    (secrets as JSON, the join code or None, the events as ``check_import`` rows)."""
+    code = secrets.get("join_code")
+    if code is not None and not isinstance(code, str):
+        raise TypeError("join_code must be a string")
+    return json.dumps(secrets, ensure_ascii=False), code, check_import(events)
+
+
 class EventStore(ABC):
     """One append-only event log per meeting, plus the meeting's secrets and
     participant registry.

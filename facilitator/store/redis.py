@@ -22,7 +22,7 @@ import json
 import redis as redis_lib
 
 from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
-                   StoreError, UnknownMeeting, check_import, dump_event,
+                   StoreError, UnknownMeeting, check_new_meeting, dump_event,
                    load_event)
 
 # KEYS: secrets, log, ops. ARGV: has_op ("1"/"0"), op_id, expected_seq, json.
@@ -119,11 +119,7 @@ class RedisStore(EventStore):
         return f"{self.prefix}:m:{meeting_id}:{what}"
 
     def create_meeting(self, meeting_id: str, secrets: dict, events: list[dict]) -> int:
-        secrets_json = json.dumps(secrets, ensure_ascii=False)
-        code = secrets.get("join_code")
-        if code is not None and not isinstance(code, str):
-            raise TypeError("join_code must be a string")
-        rows = check_import(events)
+        secrets_json, code, rows = check_new_meeting(secrets, events)
         args: list = [meeting_id, secrets_json, "1" if code is not None else "0",
                       code or "", len(rows)]
         for op_id, text in rows:

@@ -14,7 +14,7 @@ import threading
 import time
 
 from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
-                   StoreError, UnknownMeeting, check_import, dump_event,
+                   StoreError, UnknownMeeting, check_new_meeting, dump_event,
                    load_event)
 
 BUSY_TIMEOUT_MS = 30_000
@@ -125,11 +125,7 @@ class SQLiteStore(EventStore):
 
     # -- interface --------------------------------------------------------
     def create_meeting(self, meeting_id: str, secrets: dict, events: list[dict]) -> int:
-        secrets_json = json.dumps(secrets, ensure_ascii=False)
-        code = secrets.get("join_code")
-        if code is not None and not isinstance(code, str):
-            raise TypeError("join_code must be a string")
-        rows = check_import(events)
+        secrets_json, code, rows = check_new_meeting(secrets, events)
         with self._tx() as db:
             if self._exists(db, meeting_id):
                 raise MeetingExists(meeting_id)

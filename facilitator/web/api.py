@@ -8,12 +8,11 @@ from contextlib import contextmanager
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..meeting import roles
+from ..meeting import roles, voting
 from ..meeting.errors import OpError
 from ..meeting.joining import JoinGuard
 from ..store import StoreUnavailable
 from .keys import COOKIE_MAX_AGE, cookie_name, request_actor
-from .live import ballot_results
 from .wire import Refused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -144,7 +143,7 @@ def ballot(meeting_id, ballot_id):
         raise OpError("forbidden", "The chair has not revealed these results yet.")
     if actor.role == roles.RAPPORTEUR:
         raise OpError("forbidden", "Rapporteurs do not see vote results here.")
-    return jsonify(ballot_results(state, ballot_id))
+    return jsonify(voting.ballot_results(state, ballot_id))
 
 
 @bp.route("/join/<code>")

@@ -1,9 +1,10 @@
 """Live views derived from the log: the synthesis and the vote tallies.
 
 Both are recomputed off the hot path: an event only marks a meeting dirty; one background task
-per meeting recomputes at most once per debounce interval and pushes the result as a live event.
+per meeting recomputes at most once per interval and pushes the result as a live event.
 The clustering (and the embedding behind it) runs through `offload` so it never blocks the event
-loop; run.py sets it to eventlet's thread pool.
+loop; run.py sets it to eventlet's thread pool. The rules (tallies, which splits are diverging
+points) are the domain's: meeting/voting.py and meeting/synthesis.py.
 """
 
 from __future__ import annotations
@@ -14,27 +15,68 @@ import threading
 
 from ..meeting import voting
 from ..meeting.state import MeetingState
+from ..meeting.synthesis import add_vote_divergence
+from ..meeting.voting import ballot_results  # noqa: F401  (exports.py still imports it from here)
 from ..store import StoreUnavailable
 
-# A practice on which regions split at least this much is shown among the diverging points.
-VOTE_DIVERGENCE_THRESHOLD = 0.5
 BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few updates a second
 
 SYNTHESIS_EVENTS = ("contribution.", "cluster.", "ballot.", "meeting.created")
 
 
-def ballot_results(state: MeetingState, ballot_id: str) -> dict:
-    ballot = state.ballots[ballot_id]
-    region_ids = [r["id"] for r in state.meeting.get("regions", [])]
-    regions_of = {pid: p.get("region") for pid, p in state.participants.items()}
-    origin = {}
-    for cid in ballot["contribution_ids"]:
-        group_id = state.contributions[cid]["group_id"]
-        origin[cid] = group_id if group_id in region_ids else None
-    result = voting.tally(ballot, state.votes.get(ballot_id, {}), regions_of, origin, region_ids)
-    result["revealed"] = bool(ballot.get("revealed"))
-    result["prompt"] = ballot.get("prompt")
-    return result
+class Coalescer:
+    """Marks per meeting, worked off by one background task per meeting.
+
+    ``mark`` only records (meeting, item) and starts the meeting's task if none runs; the task
+    hands everything marked so far to ``work(meeting_id, items)``, then sleeps ``interval``
+    seconds, until nothing is left. ``wait_first`` sleeps before the first run too, so that a
+    burst of events becomes one run. While the store is down the items stay marked and are
+    retried on the next tick (the store logs its outage once).
+    """
+
+    def __init__(self, socketio, work, interval: float, wait_first: bool, name: str) -> None:
+        self.socketio = socketio
+        self.work = work
+        self.interval = interval
+        self.wait_first = wait_first
+        self.name = name
+        self._lock = threading.Lock()
+        self._marked: dict[str, set] = {}
+        self._running: set[str] = set()
+
+    def mark(self, meeting_id: str, item=None) -> None:
+        with self._lock:
+            self._marked.setdefault(meeting_id, set()).add(item)
+            if meeting_id in self._running:
+                return
+            self._running.add(meeting_id)
+        self.socketio.start_background_task(self._run, meeting_id)
+
+    def _take(self, meeting_id: str) -> set:
+        with self._lock:
+            items = self._marked.pop(meeting_id, set())
+            if not items:
+                self._running.discard(meeting_id)
+            return items
+
+    def _run(self, meeting_id: str) -> None:
+        try:
+            if self.wait_first:
+                self.socketio.sleep(self.interval)
+            while True:
+                items = self._take(meeting_id)
+                if not items:
+                    return
+                try:
+                    self.work(meeting_id, items)
+                except StoreUnavailable:
+                    with self._lock:
+                        self._marked.setdefault(meeting_id, set()).update(items)
+                self.socketio.sleep(self.interval)
+        except Exception:  # a failed recomputation must not take the meeting down
+            logging.getLogger(__name__).exception("%s failed for %s", self.name, meeting_id)
+            with self._lock:
+                self._running.discard(meeting_id)
 
 
 class LiveViews:
@@ -45,13 +87,12 @@ class LiveViews:
         self._synthesizer = None
         self.offload = offload or (lambda fn, *a: fn(*a))
         self.debounce = debounce
-        self._lock = threading.Lock()
         self._compute_lock = threading.Lock()
         self._synthesis: dict[str, tuple[int, dict]] = {}  # meeting -> (seq it reflects, result)
-        self._dirty: set[str] = set()
-        self._scheduled: set[str] = set()
-        self._dirty_ballots: dict[str, set[str]] = {}
-        self._ballot_task: set[str] = set()
+        self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
+                                         name="synthesis")
+        self._ballot_runs = Coalescer(socketio, self._push_ballots, BALLOT_RESULTS_INTERVAL,
+                                      wait_first=False, name="ballot results")
         hub.listeners.append(self.on_event)
 
     @property
@@ -65,43 +106,18 @@ class LiveViews:
     def on_event(self, meeting_id: str, state: MeetingState, event: dict) -> None:
         etype = event["type"]
         if etype.startswith(SYNTHESIS_EVENTS) or etype == "vote.cast":
-            self._mark_synthesis(meeting_id)
+            self._synthesis_runs.mark(meeting_id)
         if etype == "vote.cast":
-            self._mark_ballot(meeting_id, event["ballot_id"])
+            self._ballot_runs.mark(meeting_id, event["ballot_id"])
         elif etype in ("ballot.opened", "ballot.closed", "ballot.revealed"):
             ballot_id = event["ballot"]["id"] if etype == "ballot.opened" else event["ballot_id"]
-            self._mark_ballot(meeting_id, ballot_id)
+            self._ballot_runs.mark(meeting_id, ballot_id)
 
     # ----- synthesis -----------------------------------------------------------------------------
 
-    def _mark_synthesis(self, meeting_id: str) -> None:
-        with self._lock:
-            self._dirty.add(meeting_id)
-            if meeting_id in self._scheduled:
-                return
-            self._scheduled.add(meeting_id)
-        self.socketio.start_background_task(self._synthesis_task, meeting_id)
-
-    def _synthesis_task(self, meeting_id: str) -> None:
-        try:
-            while True:
-                self.socketio.sleep(self.debounce)
-                with self._lock:
-                    if meeting_id not in self._dirty:
-                        self._scheduled.discard(meeting_id)
-                        return
-                    self._dirty.discard(meeting_id)
-                try:
-                    result = self.synthesis(meeting_id, fresh=True)
-                except StoreUnavailable:  # the store logs its outage once; try again next tick
-                    with self._lock:
-                        self._dirty.add(meeting_id)
-                    continue
-                self.hub.emit_live(meeting_id, ["staff"], {"type": "synthesis.updated", "synthesis": result})
-        except Exception:  # a failed recomputation must not take the meeting down
-            logging.getLogger(__name__).exception("synthesis failed for %s", meeting_id)
-            with self._lock:
-                self._scheduled.discard(meeting_id)
+    def _push_synthesis(self, meeting_id: str, _items) -> None:
+        result = self.synthesis(meeting_id, fresh=True)
+        self.hub.emit_live(meeting_id, ["staff"], {"type": "synthesis.updated", "synthesis": result})
 
     def _inputs(self, state: MeetingState) -> tuple:
         # A snapshot taken on the event loop: the worker thread never sees the state mutate.
@@ -170,71 +186,20 @@ class LiveViews:
             stored = self._stored_vectors(inputs[0])
             result = self.offload(self._compute, *inputs, stored)
             self._keep_vectors()
-            self._add_vote_divergence(state, result)
+            add_vote_divergence(result, voting.regions_split(state))
             result["seq"] = seq
             self._synthesis[meeting_id] = (seq, result)
         return result
 
-    def _add_vote_divergence(self, state: MeetingState, result: dict) -> None:
-        """Practices on which regions split in a ballot join their question's diverging points."""
-        by_question = {q["question_id"]: q for q in result.get("questions", [])}
-        for ballot_id, ballot in state.ballots.items():
-            if ballot["mode"] != "yes_no":
-                continue
-            tally = ballot_results(state, ballot_id)
-            for row in tally["results"]:
-                divergence = row.get("divergence") or 0
-                c = state.contributions.get(row["contribution_id"])
-                if divergence < VOTE_DIVERGENCE_THRESHOLD or c is None or c["deleted"]:
-                    continue
-                question = by_question.get(c["question_id"])
-                if question is None:
-                    question = {"question_id": c["question_id"], "converging": [], "diverging": [], "unique": []}
-                    by_question[c["question_id"]] = question
-                    result.setdefault("questions", []).append(question)
-                question["diverging"].append({
-                    "contributions": [c["id"]],
-                    "reason": "regions_split",
-                    "ballot_id": ballot_id,
-                    "divergence": divergence,
-                    "cluster_id": None,
-                })
-
     # ----- ballots -------------------------------------------------------------------------------
 
-    def _mark_ballot(self, meeting_id: str, ballot_id: str) -> None:
-        with self._lock:
-            self._dirty_ballots.setdefault(meeting_id, set()).add(ballot_id)
-            if meeting_id in self._ballot_task:
-                return
-            self._ballot_task.add(meeting_id)
-        self.socketio.start_background_task(self._ballot_loop, meeting_id)
-
-    def _ballot_loop(self, meeting_id: str) -> None:
-        try:
-            while True:
-                with self._lock:
-                    dirty = self._dirty_ballots.pop(meeting_id, set())
-                    if not dirty:
-                        self._ballot_task.discard(meeting_id)
-                        return
-                try:
-                    state = self.hub.state(meeting_id)
-                except StoreUnavailable:  # logged once by the store; push when it is back
-                    with self._lock:
-                        self._dirty_ballots.setdefault(meeting_id, set()).update(dirty)
-                    self.socketio.sleep(BALLOT_RESULTS_INTERVAL)
-                    continue
-                for ballot_id in sorted(dirty):
-                    self.push_ballot(meeting_id, state, ballot_id)
-                self.socketio.sleep(BALLOT_RESULTS_INTERVAL)
-        except Exception:
-            logging.getLogger(__name__).exception("ballot results failed for %s", meeting_id)
-            with self._lock:
-                self._ballot_task.discard(meeting_id)
+    def _push_ballots(self, meeting_id: str, ballot_ids: set) -> None:
+        state = self.hub.state(meeting_id)
+        for ballot_id in sorted(ballot_ids):
+            self.push_ballot(meeting_id, state, ballot_id)
 
     def push_ballot(self, meeting_id: str, state: MeetingState, ballot_id: str) -> None:
-        results = ballot_results(state, ballot_id)
+        results = voting.ballot_results(state, ballot_id)
         payload = {"type": "ballot.results", "ballot_id": ballot_id, "results": results}
         audiences = ["role:chair"]
         if results["revealed"]:
