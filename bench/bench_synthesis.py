@@ -253,7 +253,7 @@ def run_restart(n=1000):
 
     from bench.common import BenchServer, machine
     from conftest import key_of
-    from facilitator import meetings
+    from facilitator import provisioning
     from facilitator.store import open_store
 
     server = BenchServer("sqlite")
@@ -265,7 +265,7 @@ def run_restart(n=1000):
                   "text": c["text"], "lang": c["lang"], "kind": "recommendation", "agreement": "consensus"}
                  for i, c in enumerate(synthetic_meeting(n))]
         store = open_store(server.data_dir, None)
-        meetings.seed_contributions(store, mid, items)
+        provisioning.seed_contributions(store, mid, items)
         store.close()
         url = f"{server.url}/api/m/{mid}/synthesis"
         print(f"restart with {n} contributions, SQLite; {machine()}")

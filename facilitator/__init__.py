@@ -41,18 +41,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     from .store import guarded, open_store
-    from . import cli
-    from .meeting.limits import KeyBudgets
-    from .meeting.synthesis import Synthesizer
-    from .web import api, compression, exports, hub as hub_module, live, pages, wire
     from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
 
     store = guarded(open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"]))
-    redis_url = app.config["REDIS_URL"]
+    _init_sockets(app)
+    _init_meetings(app, store)
+    _init_web(app)
+    return app
+
+
+def _init_sockets(app: Flask) -> None:
+    """Socket.IO over the Redis message queue, and the JSON limits of every frame and body."""
+    from .web import wire
+
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=redis_url,
+        message_queue=app.config["REDIS_URL"],
         channel=f"{app.config['REDIS_PREFIX']}-socketio",
         # Same origin only: no wildcard CORS.
         cors_allowed_origins=None,
@@ -66,6 +71,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json_provider_class = wire.BoundedJSONProvider
     app.json = wire.BoundedJSONProvider(app)
     app.json.max_depth = app.config["MAX_JSON_DEPTH"]
+
+
+def _init_meetings(app: Flask, store) -> None:
+    """The hub that runs the meetings, its per-key budgets and its live views."""
+    from .meeting.limits import KeyBudgets
+    from .meeting.synthesis import Synthesizer
+    from .web import hub as hub_module, live
+
+    redis_url = app.config["REDIS_URL"]
     app.extensions["facilitator.budgets"] = KeyBudgets(
         app.config["KEY_OP_RATE"], app.config["KEY_OP_BURST"]
     )
@@ -90,6 +104,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         debounce=app.config["SYNTHESIS_DEBOUNCE"],
     )
 
+
+def _init_web(app: Flask) -> None:
+    """Error pages, compression, the blueprints and the CLI commands."""
+    from . import cli
+    from .web import api, compression, exports, pages
+
     api.register_error_handlers(app)
     compression.init_app(app)
     app.json.ensure_ascii = False  # Arabic as Arabic, not escaped: a third of the bytes
@@ -97,4 +117,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)
     cli.register_translate(app)
-    return app

@@ -10,7 +10,7 @@ import sys
 import click
 import yaml
 
-from . import meetings
+from . import provisioning
 from .meeting.agenda import AgendaError, load_agenda
 from .meeting.archive import ArchiveError, check_archive, load_archive
 from .store import MeetingExists, StoreError, open_store
@@ -33,8 +33,8 @@ def create_meeting_command(agenda: str, data_dir, redis_url, base_url: str) -> d
         raise SystemExit(f"create-meeting: the agenda is not valid: {error}")
     store = _store(data_dir, redis_url)
     try:
-        meeting_id, meeting_secrets = meetings.create_meeting(store, agenda_doc)
-        return meetings.links(base_url, meeting_id, meeting_secrets, agenda_doc)
+        meeting_id, meeting_secrets = provisioning.create_meeting(store, agenda_doc)
+        return provisioning.links(base_url, meeting_id, meeting_secrets, agenda_doc)
     finally:
         store.close()
 
@@ -52,9 +52,9 @@ def import_meeting_command(path: str, data_dir, redis_url, base_url: str) -> dic
         raise SystemExit(INVALID_ARCHIVE)
     store = _store(data_dir, redis_url)
     try:
-        meeting_secrets = meetings.import_meeting(store, meeting_id, events)
+        meeting_secrets = provisioning.import_meeting(store, meeting_id, events)
         meeting = events[0]["meeting"]
-        return meetings.links(base_url, meeting_id, meeting_secrets, meeting)
+        return provisioning.links(base_url, meeting_id, meeting_secrets, meeting)
     except MeetingExists:
         raise SystemExit(
             f"import-meeting: a meeting with id {meeting_id} already exists in this store; "
@@ -77,16 +77,16 @@ def demo_links(store, data_dir: str, base_url: str) -> dict:
         meeting_secrets = store.secrets(meeting_id)
         if meeting_secrets is not None:
             meeting = store.read(meeting_id, after=0, limit=1)[0]["meeting"]
-            return meetings.links(base_url, meeting_id, meeting_secrets, meeting)
+            return provisioning.links(base_url, meeting_id, meeting_secrets, meeting)
     agenda = load_agenda("grcp7")
-    meeting_id, meeting_secrets = meetings.create_meeting(store, agenda)
+    meeting_id, meeting_secrets = provisioning.create_meeting(store, agenda)
     with open(DEMO_CONTRIBUTIONS, encoding="utf-8") as handle:
-        meetings.seed_contributions(store, meeting_id, yaml.safe_load(handle))
+        provisioning.seed_contributions(store, meeting_id, yaml.safe_load(handle))
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
     # Private like the store beside it (0600), whatever the umask.
     with open(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
         json.dump({"meeting_id": meeting_id}, handle)
-    return meetings.links(base_url, meeting_id, meeting_secrets, agenda)
+    return provisioning.links(base_url, meeting_id, meeting_secrets, agenda)
 
 
 def print_links(links: dict, out=sys.stdout) -> None:

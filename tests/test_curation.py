@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from facilitator import meetings
+from facilitator import provisioning
 from facilitator.meeting import roles
 from facilitator.meeting.agenda import load_agenda
 from facilitator.meeting.synthesis import Synthesizer
@@ -22,7 +22,7 @@ REMITTANCES = {
 @pytest.fixture
 def meeting(tmp_path):
     store = SQLiteStore(str(tmp_path / "facilitator.sqlite3"))
-    meeting_id, _ = meetings.create_meeting(store, load_agenda("grcp7"))
+    meeting_id, _ = provisioning.create_meeting(store, load_agenda("grcp7"))
     hub = Hub(store, emit=lambda room, payload: None, clock=itertools.count(1_000_000).__next__)
     yield store, hub, meeting_id
     store.close()

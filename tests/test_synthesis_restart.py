@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from facilitator import meetings
+from facilitator import provisioning
 from facilitator.meeting import roles
 from facilitator.meeting.agenda import load_agenda
 from facilitator.meeting.embedding import shared_embedder
@@ -60,7 +60,7 @@ def live_views(store):
 
 def test_vectors_are_read_back_after_a_restart(store_args):
     store = open_store(*store_args)
-    meeting_id, _ = meetings.create_meeting(store, load_agenda("grcp7"))
+    meeting_id, _ = provisioning.create_meeting(store, load_agenda("grcp7"))
     hub, live, synths = live_views(store)
     for n, (group, lang, text) in enumerate(TEXTS):
         ack = hub.submit(meeting_id, roles.Actor(roles.RAPPORTEUR, group_id=group),

@@ -305,43 +305,16 @@ class Synthesizer:
     def analyse(self, contributions: list[dict], sessions: list[dict],
                 group_ids_by_session: dict[str, list[str]] | None = None,
                 curation: dict | None = None) -> dict:
-        group_ids_by_session = group_ids_by_session or {}
-        curation = curation or {}
-        titles = {str(k): v for k, v in (curation.get("titles") or {}).items() if v}
-        detached = {str(x) for x in (curation.get("detached") or [])}
-        links = [(str(p[0]), str(p[1])) for p in (curation.get("links") or [])
-                 if isinstance(p, (list, tuple)) and len(p) == 2]
-        rejected = [(str(p[0]), str(p[1])) for p in (curation.get("rejected") or [])
-                    if isinstance(p, (list, tuple)) and len(p) == 2]
-        confirmed = [[str(c) for c in g] for g in (curation.get("confirmed") or [])
-                     if isinstance(g, (list, tuple))]
-
         items = self._items(contributions)
-
-        # question → session, in agenda order; questions only seen in contributions go last
-        q_order: list[str] = []
-        q_session: dict[str, str | None] = {}
-        for s in sessions or []:
-            for q in s.get("questions") or []:
-                qid = str(q["id"])
-                if qid not in q_session:
-                    q_order.append(qid)
-                    q_session[qid] = str(s["id"])
-        for it in items:
-            qid = str(it.get("question_id"))
-            if qid not in q_session:
-                q_order.append(qid)
-                q_session[qid] = str(it["session_id"]) if it.get("session_id") is not None else None
+        q_order, q_session = _question_sessions(sessions, items)
         for it in items:
             it["_q"] = str(it.get("question_id"))
             it["_s"] = q_session[it["_q"]]
 
         tfidf = self._tfidf(items)
         idf = dict(zip(tfidf.get_feature_names_out(), tfidf.idf_))
-        ctx = {"tfidf": tfidf, "idf": idf, "titles": titles, "detached": detached,
-               "links": links, "rejected": rejected, "confirmed": confirmed,
-               "show_suggestions": bool(curation.get("show_suggestions")),
-               "groups_by_session": group_ids_by_session, "items_by_session": {}}
+        ctx = {"tfidf": tfidf, "idf": idf, **_curation(curation or {}),
+               "groups_by_session": group_ids_by_session or {}, "items_by_session": {}}
 
         by_q: dict[str, list[dict]] = defaultdict(list)
         by_s: dict[str | None, list[dict]] = defaultdict(list)
@@ -467,42 +440,16 @@ class Synthesizer:
         members = [items[i] for i in idx]
         first = members[0]
         cid = cluster_id(first["id"], prefix)
-        session = first["_s"]
-        session_groups = [str(g) for g in ctx["groups_by_session"].get(session) or []]
-        groups = []
-        for m in members:
-            g = m.get("group_id")
-            if g not in groups:
-                groups.append(g)
-        if session_groups:
-            order = {g: i for i, g in enumerate(session_groups)}
-            groups.sort(key=lambda g: order.get(str(g), len(order)))
-        of = len(session_groups) or len({it.get("group_id")
-                                         for it in ctx["items_by_session"].get(session, [])})
-        of = max(of, len(groups))
-        langs = []
-        for m in members:
-            if m["_lang"] not in langs:
-                langs.append(m["_lang"])
+        groups, of = _groups_and_of(members, ctx, first["_s"])
+        langs = list(dict.fromkeys(m["_lang"] for m in members))
         n = len(idx)
-        sub = sim[np.ix_(idx, idx)]
-        if n > 1:
-            mean_sim = float((sub.sum() - np.trace(sub)) / (n * (n - 1)))
-            to_others = (sub.sum(axis=1) - np.diag(sub)) / (n - 1)
-        else:
-            mean_sim, to_others = 1.0, np.ones(1)
+        mean_sim, to_others = _mean_similarity(sim, idx)
         cohesion = float(np.clip((mean_sim - self.threshold) / max(1e-9, 1.0 - self.threshold),
                                  0.0, 1.0))
         strength = round(len(groups) / of * (0.5 + 0.5 * cohesion), 4) if of else 0.0
         raised_by = len(groups)
         terms, basis, by_language = self._terms(members, idx, sim, ctx["idf"])
-        title = ctx["titles"].get(cid)
-        if title is None:  # a title given to a cluster that has since merged or been renamed
-            for m in members:
-                title = (ctx["titles"].get(cluster_id(m["id"], QUESTION_CLUSTER))
-                         or ctx["titles"].get(cluster_id(m["id"], SESSION_CLUSTER)))
-                if title:
-                    break
+        title = _title(ctx["titles"], cid, members)
         confidence = 1.0 if n < 2 else round(self.confidence(weakest), 4)
         status = "confirmed" if decided else "suggested"
         return {"id": cid, "title": title,
@@ -572,6 +519,71 @@ class Synthesizer:
             chosen = sorted(central["_shown"], key=lambda s: -idf.get(s, 0.0))[:3]
             basis = "central_member"
         return [word(s) for s in chosen], basis, by_language
+
+
+# -- analyse's steps -----------------------------------------------------------------------------
+def _curation(curation: dict) -> dict:
+    """The chair's decisions, read defensively (they come from the log as JSON)."""
+    def pairs(key):
+        return [(str(p[0]), str(p[1])) for p in (curation.get(key) or [])
+                if isinstance(p, (list, tuple)) and len(p) == 2]
+
+    return {"titles": {str(k): v for k, v in (curation.get("titles") or {}).items() if v},
+            "detached": {str(x) for x in (curation.get("detached") or [])},
+            "links": pairs("links"), "rejected": pairs("rejected"),
+            "confirmed": [[str(c) for c in g] for g in (curation.get("confirmed") or [])
+                          if isinstance(g, (list, tuple))],
+            "show_suggestions": bool(curation.get("show_suggestions"))}
+
+
+def _question_sessions(sessions: list[dict], items: list[dict]) -> tuple[list[str], dict]:
+    """Question → session, in agenda order; questions only seen in contributions go last."""
+    q_order: list[str] = []
+    q_session: dict[str, str | None] = {}
+    for s in sessions or []:
+        for q in s.get("questions") or []:
+            qid = str(q["id"])
+            if qid not in q_session:
+                q_order.append(qid)
+                q_session[qid] = str(s["id"])
+    for it in items:
+        qid = str(it.get("question_id"))
+        if qid not in q_session:
+            q_order.append(qid)
+            q_session[qid] = str(it["session_id"]) if it.get("session_id") is not None else None
+    return q_order, q_session
+
+
+def _groups_and_of(members: list[dict], ctx: dict, session) -> tuple[list, int]:
+    """The groups that raised a point (in the session's order) and how many groups it is out of."""
+    session_groups = [str(g) for g in ctx["groups_by_session"].get(session) or []]
+    groups = list(dict.fromkeys(m.get("group_id") for m in members))
+    if session_groups:
+        order = {g: i for i, g in enumerate(session_groups)}
+        groups.sort(key=lambda g: order.get(str(g), len(order)))
+    of = len(session_groups) or len({it.get("group_id")
+                                     for it in ctx["items_by_session"].get(session, [])})
+    return groups, max(of, len(groups))
+
+
+def _mean_similarity(sim: np.ndarray, idx: list[int]) -> tuple[float, np.ndarray]:
+    """The mean pairwise score of a cluster, and each member's mean score with the others."""
+    n = len(idx)
+    if n < 2:
+        return 1.0, np.ones(1)
+    sub = sim[np.ix_(idx, idx)]
+    return float((sub.sum() - np.trace(sub)) / (n * (n - 1))), (sub.sum(axis=1) - np.diag(sub)) / (n - 1)
+
+
+def _title(titles: dict, cid: str, members: list[dict]) -> str | None:
+    title = titles.get(cid)
+    if title is None:  # a title given to a cluster that has since merged or been renamed
+        for m in members:
+            title = (titles.get(cluster_id(m["id"], QUESTION_CLUSTER))
+                     or titles.get(cluster_id(m["id"], SESSION_CLUSTER)))
+            if title:
+                break
+    return title
 
 
 def add_vote_divergence(result: dict, splits) -> None:

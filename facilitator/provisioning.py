@@ -1,4 +1,5 @@
-"""Creating, importing and linking meetings: the store plus the domain, used by the CLI and the hub."""
+"""Provisioning meetings: create, import, seed and link them. The store plus the domain, used by
+the CLI, the demo and the benches (not by the hub, which only runs meetings that exist)."""
 
 from __future__ import annotations
 
