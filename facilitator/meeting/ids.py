@@ -18,7 +18,8 @@ SESSION_CLUSTER = "s-"
 
 
 def is_lang_code(value) -> bool:
-    return isinstance(value, str) and LANG_PATTERN.match(value) is not None
+    # fullmatch: "$" alone would also accept a code followed by a line break
+    return isinstance(value, str) and LANG_PATTERN.fullmatch(value) is not None
 
 
 def cluster_id(contribution_id: str, prefix: str = QUESTION_CLUSTER) -> str:
