@@ -175,3 +175,26 @@ def test_regions_split_join_the_questions_diverging_points(meeting):
     assert result["questions"][1]["diverging"] == [{
         "contributions": [practice], "reason": REASON_REGIONS_SPLIT, "ballot_id": "b1",
         "divergence": 1.0, "cluster_id": None}]
+
+
+# ----- the board gets the Arabic share from its boot data -------------------------------------
+
+
+def test_page_boot_data_carries_the_arabic_share(tmp_path):
+    import json
+    import re
+
+    from facilitator import create_app
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"), "REDIS_URL": None,
+                      "ASYNC_MODE": "threading", "SYNTHESIS_ENGINE": "lexical"})
+    store = app.extensions["facilitator"].store
+    meeting_id, secrets = provisioning.create_meeting(store, load_agenda("grcp7"), now=NOW)
+    client = app.test_client()
+    page = client.get(f"/m/{meeting_id}/board?key={secrets['rapporteurs']['africa']}",
+                      follow_redirects=True)
+    assert page.status_code == 200
+    boot = json.loads(re.search(r'<script type="application/json" id="boot">(.*?)</script>',
+                                page.get_data(as_text=True), re.S).group(1))
+    assert boot["script"] == {"arabic_share": ARABIC_SHARE}
+    assert boot["limits"] == {"text": ops.MAX_TEXT}
