@@ -198,3 +198,36 @@ def test_page_boot_data_carries_the_arabic_share(tmp_path):
                                 page.get_data(as_text=True), re.S).group(1))
     assert boot["script"] == {"arabic_share": ARABIC_SHARE}
     assert boot["limits"] == {"text": ops.MAX_TEXT}
+
+
+# ----- edit-like ops on a contribution: one check of board, version and deletion --------------
+
+
+def test_edit_like_ops_refuse_a_contribution_in_the_wrong_deletion_state(meeting):
+    hub, meeting_id, _, _ = meeting
+    africa = roles.Actor(roles.RAPPORTEUR, group_id="africa")
+    mena = roles.Actor(roles.RAPPORTEUR, group_id="mena")
+    sent = iter(range(1000))
+
+    def send(actor, message):
+        return hub.submit(meeting_id, actor, dict(message, op_id=f"op-{next(sent)}"))
+
+    assert send(roles.Actor(roles.CHAIR), {"type": "session.set", "session_id": "s2-groups"})["ok"]
+    assert send(africa, {"type": "contribution.add", "question_id": "s2-q2", "text": "A practice",
+                         "kind": "good_practice", "agreement": "consensus"})["ok"]
+    cid = hub.state(meeting_id).live_contributions()[0]["id"]
+
+    def refusal(actor, message):
+        ack = send(actor, dict(message, contribution_id=cid))
+        assert not ack["ok"], message
+        return ack["error"]["code"], ack["error"]["message"]
+
+    assert refusal(africa, {"type": "contribution.restore"}) == ("conflict", "This contribution is not deleted.")
+    assert refusal(mena, {"type": "contribution.delete"})[0] == "forbidden"  # another group's board
+    assert refusal(africa, {"type": "contribution.edit", "text": "x"})[0] == "invalid"  # no version
+    assert send(africa, {"type": "contribution.delete", "contribution_id": cid})["ok"]
+    assert refusal(africa, {"type": "contribution.delete"}) == ("conflict", "This contribution is already deleted.")
+    assert refusal(africa, {"type": "contribution.move", "index": 0}) == ("conflict", "This contribution was deleted.")
+    assert refusal(africa, {"type": "contribution.edit", "text": "x", "version": 2}) == (
+        "conflict", "This contribution was deleted.")
+    assert send(africa, {"type": "contribution.restore", "contribution_id": cid})["ok"]

@@ -187,6 +187,18 @@ def _check_version(message: dict, contribution: dict, required: bool) -> None:
         )
 
 
+def _on_board(state: MeetingState, actor: roles.Actor, message: dict, version_required: bool = False,
+              deleted: bool = False, refusal: str = "This contribution was deleted.") -> dict:
+    """The contribution an op names: on a board the sender may write, at the version the sender
+    saw (when the op gives one), deleted or not as the op needs (else ``refusal``)."""
+    current = _contribution(state, message)
+    _check_board(state, actor, current["group_id"])
+    _check_version(message, current, required=version_required)
+    if bool(current["deleted"]) != deleted:
+        raise OpError("conflict", refusal, current=dict(current))
+    return current
+
+
 def _changed(contribution: dict, event_type: str, order: list[str], now: float, **extra) -> dict:
     event = {"type": event_type, "contribution": contribution, "order": order}
     event.update(extra)
@@ -244,11 +256,7 @@ def add_contribution(state, actor, message, now):
 
 @op("contribution.edit", roles.RAPPORTEUR, roles.CHAIR)
 def edit_contribution(state, actor, message, now):
-    current = _contribution(state, message)
-    _check_board(state, actor, current["group_id"])
-    _check_version(message, current, required=True)
-    if current["deleted"]:
-        raise OpError("conflict", "This contribution was deleted.", current=dict(current))
+    current = _on_board(state, actor, message, version_required=True)
     changes = {}
     if "text" in message:
         changes["text"] = clean_text(message["text"])
@@ -268,11 +276,7 @@ def edit_contribution(state, actor, message, now):
 
 @op("contribution.move", roles.RAPPORTEUR, roles.CHAIR)
 def move_contribution(state, actor, message, now):
-    current = _contribution(state, message)
-    _check_board(state, actor, current["group_id"])
-    _check_version(message, current, required=False)
-    if current["deleted"]:
-        raise OpError("conflict", "This contribution was deleted.", current=dict(current))
+    current = _on_board(state, actor, message)
     group_id = current["group_id"]
     target_q = message.get("question_id", current["question_id"])
     question = _check_question_for_group(state, target_q, group_id)
@@ -298,11 +302,7 @@ def move_contribution(state, actor, message, now):
 
 @op("contribution.delete", roles.RAPPORTEUR, roles.CHAIR)
 def delete_contribution(state, actor, message, now):
-    current = _contribution(state, message)
-    _check_board(state, actor, current["group_id"])
-    _check_version(message, current, required=False)
-    if current["deleted"]:
-        raise OpError("conflict", "This contribution is already deleted.", current=dict(current))
+    current = _on_board(state, actor, message, refusal="This contribution is already deleted.")
     key = order_key(current["group_id"], current["question_id"])
     old_order = state.order.get(key, [])
     order = [cid for cid in old_order if cid != current["id"]]
@@ -314,11 +314,8 @@ def delete_contribution(state, actor, message, now):
 
 @op("contribution.restore", roles.RAPPORTEUR, roles.CHAIR)
 def restore_contribution(state, actor, message, now):
-    current = _contribution(state, message)
-    _check_board(state, actor, current["group_id"])
-    _check_version(message, current, required=False)
-    if not current["deleted"]:
-        raise OpError("conflict", "This contribution is not deleted.", current=dict(current))
+    current = _on_board(state, actor, message, deleted=True,
+                        refusal="This contribution is not deleted.")
     key = order_key(current["group_id"], current["question_id"])
     order = list(state.order.get(key, []))
     order.insert(min(current.get("deleted_index", len(order)), len(order)), current["id"])
