@@ -445,6 +445,19 @@ def test_only_the_chair_exports(meeting):
     assert r.status_code == 404
 
 
+def test_archive_has_its_own_name_and_keeps_the_old_one(meeting):
+    url, mid, links = meeting["server"].url, meeting["mid"], meeting["links"]
+    for path in ("archive.json", "report.json"):
+        r = requests.get(f"{url}/api/m/{mid}/{path}", params={"key": meeting["chair_key"]})
+        assert r.status_code == 200, (path, r.text[:300])
+        assert r.json()["format"] == "facilitator-archive" and r.json()["meeting_id"] == mid
+        assert r.headers["Content-Disposition"] == f'attachment; filename="meeting-{mid}.json"'
+    r = requests.get(f"{url}/api/m/{mid}/archive.json", params={"key": key_of(links["plenary_url"])})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = requests.get(f"{url}/api/m/{mid}/archive.json")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+
+
 # ----- export, import, same meeting -----------------------------------------------------------
 
 
