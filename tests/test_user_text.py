@@ -24,7 +24,7 @@ from facilitator.meeting.errors import OpError
 from facilitator.meeting.ops import clean_text
 from facilitator.meeting.report import safe_text
 from facilitator.meeting.usertext import clean_name, has_visible
-from facilitator.web.exports import csv_cell
+from facilitator.meeting.report_csv import csv_cell
 
 # Each draws nothing: spaces, zero-width and format characters, a lone mark, fillers, tags.
 INVISIBLE = [

@@ -1,6 +1,8 @@
-"""Check an archived meeting (the JSON export) before it enters a store.
+"""The archived meeting (the JSON export): written here, and checked before it enters a store.
 
-Plain Python (no Flask). An archive comes from outside: a file anyone can edit. Before one event
+Plain Python (no Flask). Writing: ``export_archive`` takes the log (``read_log``) with every vote
+made unlinkable (``anonymise_votes``) and no secret, plus the report. Reading: an archive comes
+from outside: a file anyone can edit. Before one event
 of it is stored, the whole file must be a log this application could have written itself:
 bounded in size and depth, the agenda valid, every event of a known type with the fields of that
 type, of the right types and sizes, every id made of ``[A-Za-z0-9_-]``, every reference to
@@ -9,9 +11,11 @@ something the log already holds, and no op id twice. ``ArchiveError`` says where
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import re
+import secrets as pysecrets
 
 from . import roles, voting
 from .agenda import AgendaError, validate_agenda
@@ -29,6 +33,9 @@ ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ROLES = (roles.CHAIR, roles.PLENARY, roles.RAPPORTEUR, roles.PARTICIPANT, "system")
 TOP_KEYS = {"format", "version", "meeting_id", "exported_at", "events", "report"}
 FORMAT = "facilitator-archive"
+VERSION = 1
+READ_PAGE = 1000
+SECRET_FIELDS = {"key", "keys", "secret", "secrets", "join_code", "password", "token", "chair_key"}
 
 
 class ArchiveError(ValueError):
@@ -36,6 +43,103 @@ class ArchiveError(ValueError):
 
     def __init__(self, where: str, problem: str):
         super().__init__(f"{where}: {problem}")
+
+
+# ----- writing the file -------------------------------------------------------------------------
+
+
+def _without_secrets(value):
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if k not in SECRET_FIELDS}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
+
+
+def read_log(store, meeting_id: str) -> list[dict]:
+    """The whole log, a page at a time, through the store contract's ``read``."""
+    events, cursor = [], 0
+    while True:
+        page = store.read(meeting_id, after=cursor, limit=READ_PAGE)
+        events.extend(page)
+        if len(page) < READ_PAGE:
+            return events
+        cursor = page[-1]["seq"]
+
+
+def anonymise_votes(events: list[dict]) -> list[dict]:
+    """The log with no vote linkable to a participant, nor one ballot's voter to another's.
+
+    Each (ballot, participant) gets a fresh random token, made at export and kept for the whole
+    export, so a re-vote still replaces the earlier one on import. A ballot's votes move, grouped
+    by token in random order, to just before the ballot's ``ballot.closed`` (or the end of the log
+    if it is open), each token registered there by a ``participant.joined`` with the voter's
+    region and language: the tallies per region are unchanged, the timing that could link a
+    voter's ballots is gone. People who joined but never voted keep their join, under a fresh
+    token. Only the participant count can grow (one voter in two ballots is two tokens).
+    """
+    rng = pysecrets.SystemRandom()
+    joined = {e["participant_id"]: e for e in events if e.get("type") == "participant.joined"}
+    voters = {e.get("participant_id") for e in events if e.get("type") == "vote.cast"}
+    tokens: dict[tuple[str, str], str] = {}
+    by_ballot: dict[str, dict[str, list[dict]]] = {}  # ballot -> token -> votes in log order
+    opened_ts: dict[str, float] = {}
+    for e in events:
+        if e.get("type") == "ballot.opened":
+            opened_ts[e["ballot"]["id"]] = e.get("ts")
+        elif e.get("type") == "vote.cast":
+            key = (e["ballot_id"], e.get("participant_id"))
+            token = tokens.setdefault(key, "v" + pysecrets.token_hex(8))
+            by_ballot.setdefault(e["ballot_id"], {}).setdefault(token, []).append(e)
+    token_owner = {token: pid for (_, pid), token in tokens.items()}
+
+    def block(ballot_id: str) -> list[dict]:
+        ts = opened_ts.get(ballot_id)
+        groups = list(by_ballot.pop(ballot_id, {}).items())
+        rng.shuffle(groups)
+        out = []
+        for token, votes in groups:
+            who = joined.get(token_owner[token], {})
+            out.append({"type": "participant.joined", "participant_id": token, "region": who.get("region"),
+                        "lang": who.get("lang"), "by": {"role": roles.PARTICIPANT}, "ts": ts})
+        for token, votes in groups:
+            for v in votes:
+                out.append({"type": "vote.cast", "ballot_id": ballot_id, "contribution_id": v["contribution_id"],
+                            "value": v["value"], "participant_id": token, "by": {"role": roles.PARTICIPANT},
+                            "ts": ts})
+        return out
+
+    result = []
+    for e in events:
+        etype = e.get("type")
+        if etype == "vote.cast":
+            continue
+        if etype == "participant.joined":
+            if e["participant_id"] in voters:
+                continue
+            e = dict(e, participant_id="p" + pysecrets.token_hex(8))
+        elif etype == "ballot.closed":
+            result.extend(block(e["ballot_id"]))
+        result.append(e)
+    for ballot_id in list(by_ballot):  # ballots still open at export
+        result.extend(block(ballot_id))
+    return result
+
+
+def export_archive(meeting_id: str, events: list[dict], report: dict) -> dict:
+    """The archive document: the log, votes unlinkable and secrets out, and the report."""
+    cleaned = []
+    for seq, e in enumerate(anonymise_votes(events), start=1):
+        e = _without_secrets({k: v for k, v in e.items() if k not in ("seq", "prev", "op_id")})
+        cleaned.append(dict(e, seq=seq))
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "meeting_id": meeting_id,
+        "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "events": cleaned,
+        "report": report,
+    }
 
 
 # ----- reading the file --------------------------------------------------------------------------
@@ -474,7 +578,7 @@ def check_archive(archive) -> tuple[str, list[dict]]:
     _object(archive, "archive", ("events",), tuple(TOP_KEYS))
     if "format" in archive and archive["format"] != FORMAT:
         raise ArchiveError("archive.format", f"must be {FORMAT!r}")
-    if "version" in archive and archive["version"] != 1:
+    if "version" in archive and archive["version"] != VERSION:
         raise ArchiveError("archive.version", "this application reads version 1")
     events = _list(archive["events"], "archive.events", MAX_EVENTS)
     if not events:

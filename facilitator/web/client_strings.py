@@ -79,10 +79,16 @@ CLIENT_STRINGS = {
     "keep_theirs": _l("Keep theirs"),
     "use_mine": _l("Use mine"),
     "error_not_saved": _l("Not saved: {message}"),
+    # one per error code of the wire (docs/protocol.md), for every page
     "error_too_long": _l("Too long: at most {max} characters."),
-    "error_forbidden": _l("This board does not accept that change."),
+    "error_forbidden": _l("This link may not do that."),
     "error_not_found": _l("That item no longer exists."),
     "error_invalid": _l("The server did not accept this change."),
+    "error_conflict": _l("Someone changed it meanwhile."),
+    "error_locked": _l("The board is locked."),
+    "error_closed": _l("The vote is already closed."),
+    "error_rate_limited": _l("Too many changes at once; try again."),
+    "error_unauthorized": _l("The link is no longer valid."),
     "error_kept_text": _l("Your text is back in the box below the question."),
 }
 

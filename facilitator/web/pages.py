@@ -12,6 +12,7 @@ from flask import (Blueprint, abort, current_app, g, make_response, redirect, re
 from flask_babel import get_locale, gettext as _
 
 from ..meeting import roles
+from ..meeting.i18n import direction, native_name
 from ..meeting.roles import Actor
 from ..meeting.ops import MAX_TEXT
 from ..meeting.state import AGREEMENTS, KINDS
@@ -21,8 +22,6 @@ from .keys import COOKIE_MAX_AGE, PAGES, cookie_name, request_actor
 
 bp = Blueprint("pages", __name__)
 
-LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "fr": "Français", "es": "Español"}
-RTL = {"ar", "fa", "he", "ur"}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -53,9 +52,9 @@ def page_context(page_title: str, boot: dict) -> dict:
     boot = dict(boot, lang=lang, i18n=page_strings(boot.get("page", "")))
     return {
         "lang": lang,
-        "dir": "rtl" if lang in RTL else "ltr",
+        "dir": direction(lang),
         "languages": [
-            {"code": code, "name": LANGUAGE_NAMES.get(code, code)}
+            {"code": code, "name": native_name(code), "dir": direction(code)}
             for code in current_app.config["LANGUAGES"]
         ],
         "page_title": page_title,

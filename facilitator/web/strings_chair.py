@@ -156,13 +156,4 @@ STRINGS = {
     "op_ballot_open": _l("open the vote"),
     "op_ballot_close": _l("close the vote"),
     "op_ballot_reveal": _l("show or hide the results"),
-    "err_forbidden": _l("this link may not do that"),
-    "err_invalid": _l("the server did not accept it"),
-    "err_too_long": _l("the text is too long"),
-    "err_not_found": _l("that item no longer exists"),
-    "err_conflict": _l("someone changed it meanwhile"),
-    "err_locked": _l("the board is locked"),
-    "err_closed": _l("the vote is already closed"),
-    "err_rate_limited": _l("too many changes at once; try again"),
-    "err_unauthorized": _l("the link is no longer valid"),
 }

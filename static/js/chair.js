@@ -138,7 +138,7 @@ const isLocked = (gid) => client.isLocked(gid);
 
 function errorText(error) {
   const known = ["forbidden", "invalid", "too_long", "not_found", "conflict", "locked", "closed", "rate_limited", "unauthorized"];
-  const text = known.includes(error.code) ? t(`err_${error.code}`) : t("err_invalid");
+  const text = t(`error_${known.includes(error.code) ? error.code : "invalid"}`, { max: formatNumber(boot.limits.text) });
   return error.message ? `${text} (${error.message})` : text;
 }
 
