@@ -19,6 +19,7 @@ import secrets as pysecrets
 
 from . import roles, voting
 from .agenda import AgendaError, validate_agenda
+from .ids import QUESTION_CLUSTER, cluster_anchor
 from .ops import LANG_PATTERN, MAX_TEXT, MAX_TIMER, MAX_TITLE, OP_ID_MAX
 from .state import AGREEMENTS, KINDS, MeetingState
 
@@ -332,7 +333,7 @@ class _Checker:
 
     def cluster_id(self, value, where: str) -> str:
         _string(value, where, MAX_REF)
-        if not value.startswith("c-") or value[2:] not in self.state.contributions:
+        if cluster_anchor(value, (QUESTION_CLUSTER,)) not in self.state.contributions:
             raise ArchiveError(where, f"{value[:40]!r} names no contribution's cluster")
         return value
 

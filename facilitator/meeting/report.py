@@ -29,6 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .agenda import text_in
+from .ids import cluster_anchor
 from .i18n import N_, direction, gettext, language_name, ui_language
 from .ops import guess_lang
 from .state import AGREEMENTS, KINDS, MeetingState
@@ -350,7 +351,7 @@ def _cluster_members(ctx: ReportContext, target: str, cl: dict | None) -> list[s
     if cl is not None:
         return list(cl.get("contributions", []))
     # The cluster has changed since it was marked: keep its anchor and the chair's links.
-    members = [target[2:] if target.startswith(("c-", "s-")) else target]
+    members = [cluster_anchor(target) or target]
     for a, b in ctx.state.curation.get("links", []):
         for x, y in ((a, b), (b, a)):
             if x in members and y not in members:

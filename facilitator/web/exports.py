@@ -23,7 +23,7 @@ from ..meeting.report_csv import render_csv
 from ..meeting.report_docx import render_docx
 from ..meeting.report_markdown import render_markdown
 from .api import authorised, op_error
-from .live import ballot_results
+from ..meeting.voting import ballot_results
 
 bp = Blueprint("exports", __name__, url_prefix="/api")
 bp.register_error_handler(OpError, op_error)

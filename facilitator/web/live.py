@@ -16,7 +16,6 @@ import threading
 from ..meeting import voting
 from ..meeting.state import MeetingState
 from ..meeting.synthesis import add_vote_divergence
-from ..meeting.voting import ballot_results  # noqa: F401  (exports.py still imports it from here)
 from ..store import StoreUnavailable
 
 BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few updates a second
