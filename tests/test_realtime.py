@@ -10,7 +10,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import Client, ServerProcess, key_of
+from support import Client, ServerProcess, key_of
 
 Q = "s2-q1"  # a Session 2 sub-group question
 

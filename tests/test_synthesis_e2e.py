@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from conftest import key_of
+from support import key_of
 
 Q = "s2-q1"
 

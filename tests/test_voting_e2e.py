@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from conftest import Client, ServerProcess, key_of
+from support import Client, ServerProcess, key_of
 
 
 def group_key(links, gid):
