@@ -372,6 +372,34 @@ def rapporteur_key(links: dict, group_id: str) -> str:
     return key_of(next(g for g in links["groups"] if g["id"] == group_id)["rapporteur_url"])
 
 
+class CastVotes:
+    """Yes/no/unsure votes as cast (each voter's last choice), to hold a ballot's results to."""
+
+    CHOICES = ("yes", "no", "unsure")
+
+    def __init__(self, contribution_ids: list[str]):
+        self._lock = threading.Lock()  # voters may vote from several threads
+        self.counts = {cid: dict.fromkeys(self.CHOICES, 0) for cid in contribution_ids}
+        self.by_region: dict[tuple[str, str], dict] = {}
+
+    def final(self, contribution_id: str, region: str | None, choice: str) -> None:
+        with self._lock:
+            self.counts[contribution_id][choice] += 1
+            if region:
+                cell = self.by_region.setdefault((contribution_id, region), dict.fromkeys(self.CHOICES, 0))
+                cell[choice] += 1
+
+    def check(self, results: dict, turnout: int) -> None:
+        """Every count of the results, overall and of each region shown, is what was cast."""
+        for row in results["results"]:
+            assert row["counts"] == self.counts[row["contribution_id"]]
+            assert row["turnout"] == turnout
+            for region, cell in row["by_region"].items():
+                if cell is not None:
+                    want = self.by_region[(row["contribution_id"], region)]
+                    assert {k: cell[k] for k in self.CHOICES} == want
+
+
 # ----- the hub in process ------------------------------------------------------------------------
 # The domain's public names, imported here only: a rename there is a one-line change here.
 
