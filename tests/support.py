@@ -145,13 +145,16 @@ class ServerProcess:
         return self.start()
 
     def create_meeting(self, agenda: str = "grcp7") -> dict:
-        out = subprocess.run(
-            [sys.executable, os.path.join(ROOT, "run.py"), "create-meeting", "--agenda", agenda,
-             *self.store_args(), "--base-url", self.url, "--json"],
-            cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=60,
-        )
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout)
+        """The JSON `run.py create-meeting --json` prints, made as the command makes it but from
+        this process: another process writing the server's store, without starting one (the
+        command itself is tests/test_cli.py's)."""
+        store = open_store(self.data_dir, self.redis_url, self.prefix)
+        try:
+            agenda_doc = load_agenda(agenda)
+            meeting_id, meeting_secrets = meetings.create_meeting(store, agenda_doc)
+            return wire(meetings.links(self.url, meeting_id, meeting_secrets, agenda_doc))
+        finally:
+            store.close()
 
     def cleanup_redis(self) -> None:
         if not self.redis_url:
@@ -406,6 +409,7 @@ class CastVotes:
 from facilitator import meetings  # noqa: E402
 from facilitator.meeting import roles  # noqa: E402
 from facilitator.meeting.agenda import load_agenda  # noqa: E402
+from facilitator.store import open_store  # noqa: E402
 from facilitator.store.sqlite import SQLiteStore  # noqa: E402
 from facilitator.web.hub import Hub, room  # noqa: E402
 from facilitator.web.live import ballot_results  # noqa: E402
