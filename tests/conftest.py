@@ -24,8 +24,18 @@ def redis_url():
     return REDIS_URL
 
 
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """One server per test module. Each test makes its own meeting on it, so tests see nothing of
+    each other's; a test that needs a fresh process (its log, its limits, the models not yet
+    loaded) uses `fresh_server` or starts a ServerProcess of its own."""
+    server = ServerProcess(str(tmp_path_factory.mktemp("server"))).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def live_server(tmp_path):
+def fresh_server(tmp_path):
     server = ServerProcess(str(tmp_path)).start()
     yield server
     server.stop()
