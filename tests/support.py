@@ -25,6 +25,15 @@ import uuid
 import requests
 import socketio
 
+# The domain's public names, imported here only: a rename there is a one-line change here.
+from facilitator import meetings
+from facilitator.meeting import roles
+from facilitator.meeting.agenda import load_agenda
+from facilitator.store import open_store
+from facilitator.store.sqlite import SQLiteStore
+from facilitator.web.hub import Hub, room
+from facilitator.web.live import ballot_results
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REDIS_URL = os.environ.get("FACILITATOR_TEST_REDIS", "redis://127.0.0.1:6379/0")
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
@@ -404,15 +413,6 @@ class CastVotes:
 
 
 # ----- the hub in process ------------------------------------------------------------------------
-# The domain's public names, imported here only: a rename there is a one-line change here.
-
-from facilitator import meetings  # noqa: E402
-from facilitator.meeting import roles  # noqa: E402
-from facilitator.meeting.agenda import load_agenda  # noqa: E402
-from facilitator.store import open_store  # noqa: E402
-from facilitator.store.sqlite import SQLiteStore  # noqa: E402
-from facilitator.web.hub import Hub, room  # noqa: E402
-from facilitator.web.live import ballot_results  # noqa: E402
 
 
 def wire(value):
