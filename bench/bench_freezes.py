@@ -2,7 +2,7 @@
 
     python bench/bench_freezes.py [--runs 3] [--backend sqlite|redis]
 
-Attacks, each against a fresh server process (tests/conftest.py's ServerProcess, default limits):
+Attacks, each against a fresh server process (tests/support.py's ServerProcess, default limits):
 
 - marks:   a rapporteur sends `contribution.add` with 150,000 alternating combining marks
            (a 0.3 MB frame, as a browser encodes it), ten times in a row; then thirty plain
@@ -31,11 +31,11 @@ import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+sys.path.insert(0, os.path.dirname(HERE))
 
 import requests  # noqa: E402
-from conftest import REDIS_URL, RawSocket, ServerProcess, key_of  # noqa: E402
 from common import BenchServer  # noqa: E402
+from tests.support import REDIS_URL, RawSocket, ServerProcess, key_of  # noqa: E402
 
 GOALS = {"marks": 0.2, "idle": 0.2, "flood": 0.5}
 

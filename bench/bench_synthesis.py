@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_synthesis.py restart  # a restart on 1,000 embedded contributions
     .venv/bin/python bench/bench_synthesis.py          # both
 
-``eval``: the data and the pairwise measure are described in bench/synthesis_eval.py. Every
+``eval``: the data and the pairwise measure are described in tests/synthesis_eval.py. Every
 setting of the method is chosen by cross-validation on the development set, five folds by topic:
 first the scoring steps and the threshold (best F1 of the suggested points), then the confident
 score (the lowest at which what reaches the plenary unconfirmed was right 90% of the time). Nested: for each fold the settings are
@@ -26,7 +26,7 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from bench import synthesis_eval as ev  # noqa: E402
+from tests import synthesis_eval as ev  # noqa: E402
 from facilitator.meeting.embedding import Embedder  # noqa: E402
 from facilitator.meeting.synthesis import SEMANTIC_METHOD, Synthesizer  # noqa: E402
 
@@ -252,7 +252,7 @@ def run_restart(n=1000):
     import requests
 
     from bench.common import BenchServer, machine
-    from conftest import key_of
+    from tests.support import key_of
     from facilitator import provisioning
     from facilitator.store import open_store
 

@@ -1,8 +1,8 @@
 """Shared by bench_latency.py and bench_throughput.py: a real server process, recording clients,
 percentiles, and a check of TCP_NODELAY on the server's accepted sockets.
 
-The server is tests/conftest.py's ServerProcess (a real `python run.py serve` child process on a
-free port of 127.0.0.1). Redis runs use a throw-away FACILITATOR_REDIS_PREFIX whose keys are
+The server is tests/support.py's ServerProcess (a real `python run.py serve` child process on a
+free port of 127.0.0.1), the clients connect as its Client does. Redis runs use a throw-away FACILITATOR_REDIS_PREFIX whose keys are
 deleted afterwards; SQLite runs use a temporary directory that is removed afterwards.
 """
 
@@ -21,12 +21,12 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-for path in (ROOT, os.path.join(ROOT, "tests")):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
-import socketio  # noqa: E402
-from conftest import REDIS_URL, ServerProcess, key_of, redis_available  # noqa: E402
+from tests.support import (  # noqa: E402, F401 - key_of: for the bench scripts
+    REDIS_URL, ServerProcess, connect_socket, key_of, redis_available,
+)
 
 # High enough that the per-connection token bucket never answers rate_limited during a bench.
 UNLIMITED = {"FACILITATOR_OP_RATE": "1000000000", "FACILITATOR_OP_BURST": "1000000000"}
@@ -116,12 +116,7 @@ class Recorder:
         self.events: dict[int, dict] = {}
         self.cond = threading.Condition()
         self.on_seq = on_seq
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("event", self._on_event)
-        auth = {"meeting": meeting_id, "key": key}
-        if name:
-            auth["name"] = name
-        self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=15)
+        self.sio = connect_socket(url, meeting_id, key, self._on_event, name=name, wait_timeout=15)
 
     def _on_event(self, event):
         now = time.perf_counter()

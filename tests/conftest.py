@@ -1,48 +1,18 @@
-"""Fixtures that start real things: a server process on a free port, Redis, socket clients, Chromium."""
+"""Fixtures. Over the wire: a server process on a free port, Redis, socket clients, Chromium.
+In process (flaskr-style): a real SQLite store, the hub on it with a hand-moved clock, a meeting.
+The helpers themselves live in tests/support.py, which the benches share."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
-import uuid
 
 import pytest
-import requests
-import socketio
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REDIS_URL = os.environ.get("FACILITATOR_TEST_REDIS", "redis://127.0.0.1:6379/0")
-ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def redis_available() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
-    except Exception:
-        return False
+from support import (  # noqa: F401 - also what older tests import from here
+    ARTIFACTS, BROWSER_WAIT, CHROMIUM, CHROMIUM_ARGS, REDIS_URL, ROOT, Client, Emitted, FakeClock,
+    Hub, HubMeeting, RawSocket, ServerProcess, SQLiteStore, TcpProxy, free_port, key_of,
+    redis_available, stop_process, wait_until,
+)
 
 
 @pytest.fixture(scope="session")
@@ -54,118 +24,18 @@ def redis_url():
     return REDIS_URL
 
 
-def wait_until(predicate, what: str = "condition", timeout: float = 30):
-    """Poll a process we do not share an event with (a server, its log, a balancer) until the
-    predicate holds; a deadline, not a measurement. Returns the predicate's value."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def stop_process(proc) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within 10 s."""
-    if proc and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
-class ServerProcess:
-    """`python run.py serve` in a child process; kill -9 and restart on the same data."""
-
-    def __init__(self, data_dir: str, redis_url: str | None = None, prefix: str | None = None,
-                 port: int | None = None, env: dict | None = None):
-        self.data_dir = data_dir
-        self.redis_url = redis_url
-        self.prefix = prefix or f"test-{uuid.uuid4().hex[:10]}"
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.extra_env = env or {}
-        self.proc: subprocess.Popen | None = None
-        self.log_path = os.path.join(data_dir, f"server-{self.port}.log")
-
-    def env(self) -> dict:
-        env = dict(os.environ)
-        env["FACILITATOR_REDIS_PREFIX"] = self.prefix
-        env["PYTHONUNBUFFERED"] = "1"
-        env.update(self.extra_env)
-        return env
-
-    def store_args(self) -> list[str]:
-        args = ["--data", self.data_dir]
-        if self.redis_url:
-            args += ["--redis", self.redis_url]
-        return args
-
-    def command(self) -> list[str]:
-        return [sys.executable, os.path.join(ROOT, "run.py"), "serve", "--port", str(self.port),
-                *self.store_args()]
-
-    def start(self, timeout: float = 30) -> "ServerProcess":
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            self.command(), cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.log()}")
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as handle:
-                return handle.read()[-4000:]
-        except OSError:
-            return ""
-
-    def kill(self) -> None:
-        """kill -9: no chance to flush or clean up."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        stop_process(self.proc)
-
-    def restart(self) -> "ServerProcess":
-        self.kill()
-        return self.start()
-
-    def create_meeting(self, agenda: str = "grcp7") -> dict:
-        out = subprocess.run(
-            [sys.executable, os.path.join(ROOT, "run.py"), "create-meeting", "--agenda", agenda,
-             *self.store_args(), "--base-url", self.url, "--json"],
-            cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=60,
-        )
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout)
-
-    def cleanup_redis(self) -> None:
-        if not self.redis_url:
-            return
-        import redis
-
-        client = redis.Redis.from_url(self.redis_url)
-        keys = list(client.scan_iter(match=f"{self.prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """One server per test module. Each test makes its own meeting on it, so tests see nothing of
+    each other's; a test that needs a fresh process (its log, its limits, the models not yet
+    loaded) uses `fresh_server` or starts a ServerProcess of its own."""
+    server = ServerProcess(str(tmp_path_factory.mktemp("server"))).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def fresh_server(tmp_path):
     server = ServerProcess(str(tmp_path)).start()
     yield server
     server.stop()
@@ -177,57 +47,6 @@ def redis_server(tmp_path, redis_url):
     yield server
     server.stop()
     server.cleanup_redis()
-
-
-def key_of(url: str) -> str:
-    return url.split("key=", 1)[1]
-
-
-class Client:
-    """A real python-socketio client that records every event it receives."""
-
-    def __init__(self, server_url: str, meeting_id: str, key: str, name: str | None = None):
-        self.events: list[dict] = []
-        self.cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("event", self._on_event)
-        auth = {"meeting": meeting_id, "key": key}
-        if name:
-            auth["name"] = name
-        self.sio.connect(server_url, auth=auth, transports=["websocket"], wait_timeout=10)
-
-    def _on_event(self, event):
-        with self.cond:
-            self.events.append(event)
-            self.cond.notify_all()
-
-    def op(self, type_: str, op_id: str | None = None, timeout: float = 10, **fields) -> dict:
-        message = {"op_id": op_id or uuid.uuid4().hex, "type": type_, **fields}
-        return self.sio.call("op", message, timeout=timeout)
-
-    def raw_op(self, message, timeout: float = 10):
-        return self.sio.call("op", message, timeout=timeout)
-
-    def sync(self, after: int = 0) -> dict:
-        return self.sio.call("sync", {"after": after}, timeout=10)
-
-    def wait_for(self, predicate, timeout: float = 10) -> dict:
-        deadline = time.time() + timeout
-        with self.cond:
-            while True:
-                for event in self.events:
-                    if predicate(event):
-                        return event
-                left = deadline - time.time()
-                if left <= 0:
-                    raise AssertionError(f"no matching event; got {[e.get('type') for e in self.events]}")
-                self.cond.wait(left)
-
-    def close(self) -> None:
-        try:
-            self.sio.disconnect()
-        except Exception:
-            pass
 
 
 @pytest.fixture
@@ -244,83 +63,6 @@ def connect():
         client.close()
 
 
-class TcpProxy:
-    """A TCP proxy of the test's own between a browser and the server, to cut connections for real."""
-
-    def __init__(self, target_port: int):
-        self.target_port = target_port
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._up = threading.Event()
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self.up()
-
-    def up(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self._listener = listener
-        self._up.set()
-        self._thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
-        self._thread.start()
-
-    def down(self) -> None:
-        """Refuse new connections and drop every open one."""
-        self._up.clear()
-        if self._listener:
-            try:
-                self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self._listener.close()
-            self._listener = None
-        with self._lock:
-            for conn in self._conns:
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                conn.close()
-            self._conns.clear()
-
-    def _accept(self, listener):
-        while self._up.is_set():
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-
 @pytest.fixture
 def tcp_proxy():
     proxies: list[TcpProxy] = []
@@ -333,9 +75,6 @@ def tcp_proxy():
     yield make
     for proxy in proxies:
         proxy.down()
-
-
-BROWSER_WAIT = 20_000  # ms: long enough for a Socket.IO reconnect with back-off
 
 
 @pytest.fixture(scope="session")
@@ -362,66 +101,33 @@ def browser():
         instance.close()
 
 
-class RawSocket:
-    """Socket.IO spoken by hand over a real websocket, for frames a well-behaved client never
-    sends: oversize, deeply nested, reserved event names, ops followed at once by a disconnect."""
+# ----- the hub in process ------------------------------------------------------------------------
 
-    def __init__(self, server_url: str, auth: dict | None = None, timeout: float = 10):
-        import websocket
 
-        url = server_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = websocket.create_connection(url, timeout=timeout)
-        opened = self.ws.recv()
-        assert opened.startswith("0{"), opened
-        self.next_id = 0
-        self.connect_reply = None
-        if auth is not None:
-            self.ws.send("40" + json.dumps(auth))
-            # events the connect handler emits (presence) may come before the reply
-            self.connect_reply = self.recv()
-            while not self.connect_reply.startswith(("40", "44")):
-                self.connect_reply = self.recv()
-            assert self.connect_reply.startswith("40{"), self.connect_reply
+@pytest.fixture
+def clock():
+    return FakeClock()
 
-    def recv(self) -> str:
-        """The next Socket.IO packet, answering engine.io pings on the way."""
-        while True:
-            message = self.ws.recv()
-            if message == "2":
-                self.ws.send("3")
-                continue
-            return message
 
-    def send_event(self, body: str) -> int:
-        """Send `42<id><body>` (body: the JSON array, as text) and return the ack id."""
-        self.next_id += 1
-        self.ws.send(f"42{self.next_id}{body}")
-        return self.next_id
+@pytest.fixture
+def store(tmp_path):
+    store = SQLiteStore(str(tmp_path / "facilitator.sqlite3"))
+    yield store
+    store.close()
 
-    def ack(self, ack_id: int):
-        head = f"43{ack_id}"
-        while True:
-            message = self.recv()
-            if message.startswith(head + "["):
-                return json.loads(message[len(head):])[0]
 
-    def call(self, body: str):
-        return self.ack(self.send_event(body))
+@pytest.fixture
+def emitted():
+    return Emitted()
 
-    def closed_by_server(self) -> bool:
-        """Read until the server closes the connection: True then; a timeout raises."""
-        import websocket
 
-        while True:
-            try:
-                if self.recv() == "":  # the close frame
-                    return True
-            except (websocket.WebSocketConnectionClosedException, ConnectionError):
-                # reset, or a broken pipe when answering the server's close frame after it left
-                return True
+@pytest.fixture
+def hub(store, emitted, clock):
+    return Hub(store, emit=emitted.append, clock=clock)
 
-    def close(self) -> None:
-        try:
-            self.ws.close()
-        except Exception:
-            pass
+
+@pytest.fixture
+def meeting(hub, emitted):
+    """A GRCP7 meeting on the in-process hub. Test files that mean a server's meeting name their
+    own `meeting` fixture, which wins over this one."""
+    return HubMeeting(hub, emitted)

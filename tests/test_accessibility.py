@@ -27,7 +27,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import ARTIFACTS, Client, ServerProcess, key_of
+from support import ARTIFACTS, Client, ServerProcess, key_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import ROOT, ServerProcess, free_port, key_of, stop_process, wait_until
+from support import ROOT, ServerProcess, free_port, key_of, stop_process, wait_until
 
 NGINX = "/usr/sbin/nginx"
 HAPROXY = "/usr/sbin/haproxy"

@@ -17,7 +17,7 @@ import re
 import pytest
 import requests
 
-from conftest import ARTIFACTS, key_of
+from support import ARTIFACTS, key_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

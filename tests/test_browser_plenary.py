@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from conftest import ARTIFACTS, key_of
+from support import ARTIFACTS, key_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

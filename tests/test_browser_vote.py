@@ -20,7 +20,7 @@ import re
 import pytest
 import requests
 
-from conftest import ARTIFACTS, key_of
+from support import ARTIFACTS, key_of, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,15 +64,13 @@ def results(server, meeting, ballot_id):
     return {r["contribution_id"]: r for r in response.json()["results"]}
 
 
-def wait_results(server, meeting, ballot_id, predicate, timeout=10):
-    import time
-
-    deadline = time.time() + timeout
-    while True:
+def wait_results(server, meeting, ballot_id, predicate):
+    """The results once the votes the page sent are in them."""
+    def counted():
         found = results(server, meeting, ballot_id)
-        if predicate(found) or time.time() > deadline:
-            return found
-        time.sleep(0.2)
+        return found if predicate(found) else None
+
+    return wait_until(counted, what=f"the votes on {ballot_id}", timeout=10)
 
 
 def new_phone(browser, base_url=None):

@@ -1,15 +1,11 @@
 """The chair's decisions on converging points, in process: ops through the hub, a real SQLite
-store, the fold, and the synthesis over the folded curation (no server, no sleeps)."""
+store, the fold, and the synthesis over the folded curation (no server, no sleeps). The hub,
+its store and the meeting are conftest.py's in-process fixtures."""
 import itertools
 
-import pytest
-
-from facilitator import provisioning
 from facilitator.meeting import roles
-from facilitator.meeting.agenda import load_agenda
 from facilitator.meeting.synthesis import Synthesizer
-from facilitator.store.sqlite import SQLiteStore
-from facilitator.web.hub import Hub
+from support import Hub
 
 QUESTION = "s2-q2"
 REMITTANCES = {
@@ -17,15 +13,6 @@ REMITTANCES = {
     "americas": "Reduce remittance transfer fees for migrant families, now far too high.",
     "asia-pacific": "Remittance transfer fees must come down below three per cent.",
 }
-
-
-@pytest.fixture
-def meeting(tmp_path):
-    store = SQLiteStore(str(tmp_path / "facilitator.sqlite3"))
-    meeting_id, _ = provisioning.create_meeting(store, load_agenda("grcp7"))
-    hub = Hub(store, emit=lambda room, payload: None, clock=itertools.count(1_000_000).__next__)
-    yield store, hub, meeting_id
-    store.close()
 
 
 _op_ids = itertools.count(1)
@@ -56,7 +43,7 @@ def point_of(hub, meeting_id, cid):
 
 
 def test_rejection_holds_as_contributions_arrive_and_after_a_restart(meeting):
-    store, hub, meeting_id = meeting
+    store, hub, meeting_id = meeting.hub.store, meeting.hub, meeting.id
     for n, (group, text) in enumerate(REMITTANCES.items()):
         add(hub, meeting_id, group, text, f"remit-{n:04d}")
     point = point_of(hub, meeting_id, "remit-0000")
@@ -80,7 +67,7 @@ def test_rejection_holds_as_contributions_arrive_and_after_a_restart(meeting):
 
 
 def test_confirmation_holds_as_contributions_arrive(meeting):
-    store, hub, meeting_id = meeting
+    store, hub, meeting_id = meeting.hub.store, meeting.hub, meeting.id
     add(hub, meeting_id, "africa", "Ethical recruitment: no worker pays a recruitment fee.", "recr-0000")
     add(hub, meeting_id, "mena", "Portable pension rights for returning migrant workers.", "pens-0000")
     # not similar enough for the engine: the chair links them by confirming what they saw
@@ -99,7 +86,7 @@ def test_confirmation_holds_as_contributions_arrive(meeting):
 
 
 def test_curation_ops_are_the_chairs_and_check_their_input(meeting):
-    store, hub, meeting_id = meeting
+    store, hub, meeting_id = meeting.hub.store, meeting.hub, meeting.id
     add(hub, meeting_id, "africa", REMITTANCES["africa"], "remit-0000")
     add(hub, meeting_id, "americas", REMITTANCES["americas"], "remit-0001")
     members = ["remit-0000", "remit-0001"]
@@ -125,7 +112,7 @@ def test_curation_events_survive_export_and_import_checks(meeting):
     """The archive check knows the curation events (import refuses any field it does not know)."""
     from facilitator.meeting.archive import check_archive
 
-    store, hub, meeting_id = meeting
+    store, hub, meeting_id = meeting.hub.store, meeting.hub, meeting.id
     add(hub, meeting_id, "africa", REMITTANCES["africa"], "remit-0000")
     add(hub, meeting_id, "americas", REMITTANCES["americas"], "remit-0001")
     members = ["remit-0000", "remit-0001"]

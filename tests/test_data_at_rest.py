@@ -11,7 +11,7 @@ import stat
 
 import requests
 
-from conftest import ServerProcess, key_of
+from support import ServerProcess, key_of
 
 
 class DemoServer(ServerProcess):

@@ -18,7 +18,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import RawSocket, ServerProcess, free_port, key_of, wait_until
+from support import RawSocket, ServerProcess, free_port, key_of, wait_until
 
 Q = "s2-q1"
 FAST = {"FACILITATOR_OP_RATE": "100000", "FACILITATOR_OP_BURST": "100000"}

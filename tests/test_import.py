@@ -17,7 +17,7 @@ import sys
 import pytest
 import requests
 
-from conftest import ROOT, Client, ServerProcess, key_of
+from support import ROOT, Client, ServerProcess, key_of
 from facilitator.meeting.archive import MAX_DEPTH, ArchiveError, check_archive, load_archive
 from facilitator.store import open_store
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from conftest import ServerProcess, key_of
+from support import ServerProcess, key_of
 from facilitator.meeting.errors import OpError
 from facilitator.meeting.joining import JoinGuard, check_room
 from facilitator.meeting.state import MeetingState
@@ -149,7 +149,7 @@ def test_a_browser_that_joined_gets_the_same_participant_back(server):
 
     # One voter, one vote: the second join did not make a second voter.
     chair_key = key_of(links["chair_url"])
-    from conftest import Client
+    from support import Client
 
     chair = Client(url, mid, chair_key)
     rapporteur = Client(url, mid, key_of(next(g for g in links["groups"] if g["id"] == "africa")["rapporteur_url"]))

@@ -29,7 +29,7 @@ import zipfile
 import pytest
 import requests
 
-from conftest import ARTIFACTS, key_of
+from support import ARTIFACTS, key_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

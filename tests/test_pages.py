@@ -7,7 +7,7 @@ import re
 
 import requests
 
-from conftest import key_of
+from support import key_of
 
 
 def test_text_is_gzipped_and_static_urls_are_versioned(live_server):

@@ -21,7 +21,7 @@ import pytest
 import requests
 from markupsafe import escape
 
-from conftest import ARTIFACTS, ROOT, ServerProcess, key_of
+from support import ARTIFACTS, ROOT, ServerProcess, key_of
 
 sys.path.insert(0, ROOT)
 from facilitator.meeting import report  # noqa: E402
@@ -99,7 +99,7 @@ def import_archive(path, data_dir):
 @pytest.fixture(scope="module")
 def meeting(tmp_path_factory):
     """One meeting with contributions in four languages, clusters, two ballots and an outcome."""
-    from conftest import Client
+    from support import Client
 
     data = tmp_path_factory.mktemp("report")
     server = ServerProcess(str(data)).start()

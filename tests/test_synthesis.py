@@ -1,6 +1,4 @@
 """Converging / diverging points (facilitator/meeting/synthesis.py) and the semantic engine."""
-import os
-import sys
 import threading
 
 import numpy as np
@@ -11,9 +9,7 @@ from facilitator.meeting.embedding import Embedder, shared_embedder
 from facilitator.meeting.synthesis import (CONFIDENT_LEVEL, DEFAULT_THRESHOLDS, SEMANTIC_METHOD,
                                            Synthesizer, calibrate, cluster)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from bench import synthesis_eval as ev  # noqa: E402
+import synthesis_eval as ev
 
 SESSIONS = [
     {"id": "s2", "questions": [{"id": "q1", "text": "good practices"}, {"id": "q2"}]},

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
-from conftest import key_of
+from support import key_of
 
 Q = "s2-q1"
+
+
+@pytest.fixture
+def live_server(fresh_server):
+    """A process per test: each starts with the models not loaded and no synthesis cached."""
+    return fresh_server
 
 
 def group_key(links, gid):

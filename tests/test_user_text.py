@@ -18,7 +18,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import key_of
+from support import key_of
 from facilitator.meeting.agenda import AgendaError, validate_agenda
 from facilitator.meeting.errors import OpError
 from facilitator.meeting.ops import clean_text

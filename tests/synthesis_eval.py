@@ -1,4 +1,4 @@
-"""Pairwise evaluation of converging points, shared by bench_synthesis.py and the tests.
+"""Pairwise evaluation of converging points, shared by the tests and bench/bench_synthesis.py.
 
 The data (tests/data/synthesis/): contributions written blind by twelve writers, one per group
 (3 Arabic, 3 English, 3 French, 3 Spanish), each from English briefs they phrased their own way.
