@@ -419,7 +419,12 @@ def title_cluster(state, actor, message, now):
     title = message.get("title")
     if title not in (None, ""):
         title = clean_text(title, "title", MAX_TITLE)
-    return {"type": "cluster.titled", "cluster_id": message["cluster_id"], "title": title or None}
+    event = {"type": "cluster.titled", "cluster_id": message["cluster_id"], "title": title or None}
+    # With a lang, the title in that language (issue 12); without, the title as before.
+    lang = desk.meeting_language(state, message, required=False)
+    if lang is not None:
+        event["lang"] = lang
+    return event
 
 
 MAX_POINT_MEMBERS = 200
@@ -600,3 +605,7 @@ def meeting_created(meeting_id: str, agenda: dict, now: float) -> dict:
     """The first event of every meeting: the agenda it runs on, so the log alone is the meeting."""
     meeting = dict(agenda, id=meeting_id, created_at=now)
     return {"type": "meeting.created", "ts": now, "meeting": meeting, "by": {"role": "system"}}
+
+
+# The translation desk, sign-off and freeze register their ops here (a module of their own).
+from . import desk  # noqa: E402
