@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
     from .web import api, compression, exports, hub as hub_module, live, pages, wire
+    from .web import drafts
     from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
 
     store = guarded(open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"]))
@@ -88,6 +89,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         ),
         offload=app.config.get("OFFLOAD"),
         debounce=app.config["SYNTHESIS_DEBOUNCE"],
+    )
+
+    app.extensions["facilitator.drafts"] = drafts.MachineDrafts(
+        hub, app.config["TRANSLATE_URL"], spawn=socketio.start_background_task, sleep=socketio.sleep,
+        timeout=app.config["TRANSLATE_TIMEOUT"], queue_size=app.config["TRANSLATE_QUEUE"],
+        workers=app.config["TRANSLATE_WORKERS"], api_key=app.config["TRANSLATE_API_KEY"],
     )
 
     api.register_error_handlers(app)
