@@ -1,7 +1,7 @@
 """A stand-in for LibreTranslate: the same `POST /translate` API, deterministic "translations".
 
 `[<target>] <q>` is the translation of `q`, so a test knows what to expect. The stand-in can be
-made slow (`delay` seconds before each reply), stopped and started again on the same port, and it
+made slow (`delay` seconds before each reply), held (no reply until released), stopped and started again on the same port, and it
 records every request. Run it by hand with `python tests/standin_translate.py --port 5005`.
 """
 
@@ -26,6 +26,8 @@ class StandInTranslate:
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._gate = threading.Event()  # cleared by `hold`: replies wait until `release`
+        self._gate.set()
 
     @property
     def url(self) -> str:
@@ -58,6 +60,7 @@ class StandInTranslate:
                     delay = standin.delay
                 if delay:
                     time.sleep(delay)
+                standin._gate.wait()
                 missing = [k for k in ("q", "source", "target") if not body.get(k)]
                 if missing:
                     return self._reply(400, {"error": f"Invalid request: missing {missing[0]} parameter"})
@@ -80,6 +83,13 @@ class StandInTranslate:
         self._server = server
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return self
+
+    def hold(self) -> None:
+        """Requests are received (and recorded) but not answered until `release`."""
+        self._gate.clear()
+
+    def release(self) -> None:
+        self._gate.set()
 
     def stop(self) -> None:
         """Stop listening: connections are refused until `start` is called again."""

@@ -380,3 +380,53 @@ def test_the_archive_check_knows_the_new_events(meeting):
     refused(frozen, frozen="yes")
     titled = next(i for i, e in enumerate(events) if e["type"] == "cluster.titled")
     refused(titled, lang="de")
+
+
+# ----- machine drafts in process: the bounded queue and the status --------------------------------
+
+
+def test_drafts_queue_is_bounded_and_its_state_is_told(meeting):
+    import threading
+
+    from conftest import wait_until
+    from standin_translate import StandInTranslate, fake_translation
+    from facilitator.web.drafts import MachineDrafts
+
+    store, hub, meeting_id, _ = meeting
+    standin = StandInTranslate().start()
+    drafts = MachineDrafts(hub, standin.url, spawn=lambda fn: threading.Thread(target=fn, daemon=True).start(),
+                           sleep=lambda seconds: None, timeout=10, queue_size=3, workers=1)
+    try:
+        assert drafts.status()["status"] == "starting"
+        standin.hold()  # the endpoint takes the first request and does not answer
+        add(hub, meeting_id, "answer-0001", text="First text.")  # ar, fr, es: queued
+        wait_until(lambda: standin.requests, "the first request")  # ar asked, fr and es wait
+        assert drafts.status()["pending"] == 2
+        add(hub, meeting_id, "answer-0002", text="Second text.")  # one more fits; two are dropped
+        status = drafts.status()
+        assert status["status"] == "queue_full" and status["dropped"] == 2 and status["pending"] == 3
+        # the meeting goes on meanwhile
+        ok(hub, meeting_id, CHAIR, type="timer.start", seconds=30)
+        standin.release()
+        wait_until(lambda: len(contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]) == 3,
+                   "the first text's drafts")
+        translations = contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]
+        assert translations["fr"]["text"] == fake_translation("First text.", "fr")
+        assert {t["source"] for t in translations.values()} == {"machine"}
+        assert drafts.status()["status"] == "ok" and drafts.status()["drafted"] >= 3
+        # a human translation is never asked for again, nor overwritten
+        ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="ar", text="نص")
+        ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=1, text="First text, edited.")
+        wait_until(lambda: all(not t["stale"] for lang, t in contribution(
+            hub, meeting_id, CHAIR, "answer-0001")["translations"].items() if lang != "ar"), "fresh drafts")
+        assert not standin.asked("First text, edited.", "ar")
+        assert contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]["ar"]["source"] == "human"
+        # the endpoint gone: the state says so, ops go on
+        standin.stop()
+        add(hub, meeting_id, "answer-0003", text="Third text.")
+        wait_until(lambda: drafts.status()["status"] == "unreachable", "the outage to be seen")
+        assert drafts.status()["error"]
+        ok(hub, meeting_id, CHAIR, type="timer.stop")
+    finally:
+        standin.release()
+        standin.stop()
