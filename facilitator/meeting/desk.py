@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import roles
 from .errors import OpError
 from .ops import MAX_TEXT, _check_question_for_group, _contribution, _field, clean_text, op
-from .state import MeetingState
+from .state import MeetingState, translation_key
 
 HUMAN = "human"
 MACHINE = "machine"
@@ -27,10 +27,6 @@ def meeting_language(state: MeetingState, message: dict, name: str = "lang", req
         raise OpError("invalid", f"{name} must be one of the meeting's languages: "
                                  f"{', '.join(state.meeting.get('languages', []))}.")
     return lang
-
-
-def translation_key(contribution_id: str, lang: str) -> str:
-    return f"{contribution_id}|{lang}"
 
 
 @op("translation.set", roles.TRANSLATOR, roles.CHAIR, roles.SYSTEM)

@@ -27,6 +27,10 @@ def order_key(group_id: str, question_id: str) -> str:
     return f"{group_id}|{question_id}"
 
 
+def translation_key(contribution_id: str, lang: str) -> str:
+    return f"{contribution_id}|{lang}"
+
+
 class MeetingState:
     def __init__(self) -> None:
         self.seq = 0
@@ -126,7 +130,7 @@ class MeetingState:
                 self.sign_offs[key]["stale"] = True
 
     def _on_translation_set(self, e: dict) -> None:
-        key = f"{e['contribution_id']}|{e['lang']}"
+        key = translation_key(e["contribution_id"], e["lang"])
         version = self.translation_versions[key] = self.translation_versions.get(key, 0) + 1
         mine = self.translations.setdefault(e["contribution_id"], {})
         if not e["text"]:
