@@ -246,6 +246,9 @@ def test_a_human_translation_replaces_a_machine_draft_and_never_the_reverse(meet
     assert code(refused) == "conflict"
     human = contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]["fr"]
     assert human["source"] == "human" and human["text"] == "Protection sociale portable d'un pays à l'autre."
+    # a draft never clears
+    assert code(send(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="es",
+                     text="", original_text=original)) == "invalid"
     # a draft of words that changed meanwhile is dropped
     assert code(send(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="es",
                      text="[machine] x", original_text="an older wording")) == "conflict"
@@ -430,3 +433,23 @@ def test_drafts_queue_is_bounded_and_its_state_is_told(meeting):
     finally:
         standin.release()
         standin.stop()
+
+
+def test_the_libretranslate_client_against_the_stand_in():
+    from standin_translate import StandInTranslate
+    from facilitator.web.drafts import TranslateError, libretranslate
+
+    standin = StandInTranslate().start()
+    try:
+        assert libretranslate(standin.url, "Safe corridors", "en", "ar", 5) == "[ar] Safe corridors"
+        assert standin.requests[-1] == {"q": "Safe corridors", "source": "en", "target": "ar", "format": "text"}
+        libretranslate(standin.url + "/", "x", "en", "fr", 5, api_key="k-1")
+        assert standin.requests[-1]["api_key"] == "k-1"
+        for url, text in ((standin.url, ""), (standin.url + "/elsewhere", "x")):
+            with pytest.raises(TranslateError, match="HTTP 40"):
+                libretranslate(url, text, "en", "fr", 5)
+        url = standin.url
+    finally:
+        standin.stop()
+    with pytest.raises(TranslateError):  # nobody listens there any more
+        libretranslate(url, "x", "en", "fr", 5)

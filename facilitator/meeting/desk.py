@@ -55,6 +55,8 @@ def set_translation(state, actor, message, now):
             raise OpError("conflict", "A human translation is already there.", current=dict(current))
         if message.get("original_text") != contribution["text"]:
             raise OpError("conflict", "The original changed while it was being translated.")
+        if not text:
+            raise OpError("invalid", "A machine draft never clears a translation.")
         source = MACHINE
     else:
         source = HUMAN

@@ -71,7 +71,7 @@ def libretranslate(url: str, text: str, source: str, target: str, timeout: float
         translated = json.loads(raw.decode("utf-8")).get("translatedText")
     except (ValueError, AttributeError):
         raise TranslateError("reply is not LibreTranslate's JSON") from None
-    if not isinstance(translated, str):
+    if not isinstance(translated, str) or not translated.strip():
         raise TranslateError("reply has no translatedText")
     return translated
 
