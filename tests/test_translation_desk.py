@@ -453,3 +453,20 @@ def test_the_libretranslate_client_against_the_stand_in():
         standin.stop()
     with pytest.raises(TranslateError):  # nobody listens there any more
         libretranslate(url, "x", "en", "fr", 5)
+
+
+def test_what_reaches_the_translators(meeting):
+    store, hub, meeting_id, _ = meeting
+    add(hub, meeting_id, "answer-0001")
+    ok(hub, meeting_id, CHAIR, type="spotlight.set", contribution_id="answer-0001")
+    ok(hub, meeting_id, CHAIR, type="cluster.title", cluster_id="c-answer-0001", title="Titre", lang="fr")
+    ok(hub, meeting_id, CHAIR, type="session.set", session_id="s2-groups")
+    ok(hub, meeting_id, CHAIR, type="outcome.mark", contribution_id="answer-0001")
+    ok(hub, meeting_id, CHAIR, type="cluster.detach", contribution_id="answer-0001")
+    ok(hub, meeting_id, CHAIR, type="ballot.open", contribution_ids=["answer-0001"])
+    translators = f"m:{meeting_id}:translators"
+    reached = {payload["type"] for room, payload in hub.sent if room == translators}
+    assert reached == {"contribution.added", "spotlight.set", "cluster.titled", "session.changed", "ballot.opened"}
+    # ...and sync gives a translator the same events, nothing else
+    events = hub.sync(meeting_id, TRANSLATOR, 0)["events"]
+    assert {e["type"] for e in events} == reached | {"meeting.created"}
