@@ -104,6 +104,14 @@ def _init_meetings(app: Flask, store) -> None:
         debounce=app.config["SYNTHESIS_DEBOUNCE"],
     )
 
+    from .web import drafts
+
+    app.extensions["facilitator.drafts"] = drafts.MachineDrafts(
+        hub, app.config["TRANSLATE_URL"], spawn=socketio.start_background_task, sleep=socketio.sleep,
+        timeout=app.config["TRANSLATE_TIMEOUT"], queue_size=app.config["TRANSLATE_QUEUE"],
+        workers=app.config["TRANSLATE_WORKERS"], api_key=app.config["TRANSLATE_API_KEY"],
+    )
+
 
 def _init_web(app: Flask) -> None:
     """Error pages, compression, the blueprints and the CLI commands."""

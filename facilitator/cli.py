@@ -94,6 +94,8 @@ def print_links(links: dict, out=sys.stdout) -> None:
     print(f"  chair console:     {links['chair_url']}", file=out)
     print(f"  plenary dashboard: {links['plenary_url']}", file=out)
     print(f"  participants join: {links['join_url']}  (code {links['join_code']})", file=out)
+    if links.get("translator_url"):
+        print(f"  translation desk:  {links['translator_url']}", file=out)
     for group in links["groups"]:
         print(f"  rapporteur, {group['name']}: {group['rapporteur_url']}", file=out)
     print("", file=out, flush=True)

@@ -51,6 +51,14 @@ class Config:
     # The analysis engine: auto (semantic where it installs, else lexical), semantic or lexical.
     SYNTHESIS_ENGINE = _env("FACILITATOR_SYNTHESIS_ENGINE", "auto")
     SYNTHESIS_DEBOUNCE = float(_env("FACILITATOR_SYNTHESIS_DEBOUNCE", 1.0))
+    # Machine drafts of translations (docs/operations.md): a LibreTranslate-compatible endpoint,
+    # its api_key if it asks for one, seconds per network operation, drafts waiting at most
+    # (more are dropped, never waited for), and requests in flight at once.
+    TRANSLATE_URL = _env("FACILITATOR_TRANSLATE_URL")
+    TRANSLATE_API_KEY = _env("FACILITATOR_TRANSLATE_API_KEY")
+    TRANSLATE_TIMEOUT = float(_env("FACILITATOR_TRANSLATE_TIMEOUT", 10))
+    TRANSLATE_QUEUE = int(_env("FACILITATOR_TRANSLATE_QUEUE", 200))
+    TRANSLATE_WORKERS = int(_env("FACILITATOR_TRANSLATE_WORKERS", 2))
     LANGUAGES = ["ar", "en", "fr", "es"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(

@@ -46,7 +46,7 @@ def links(base_url: str, meeting_id: str, meeting_secrets: dict, meeting: dict) 
     mid = quote(meeting_id)
     lang = meeting.get("default_language", "en")
     names = {g["id"]: text_in(g["name"], "en", lang) for g in meeting["groups"]}
-    return {
+    result = {
         "meeting_id": meeting_id,
         "title": text_in(meeting["title"], "en", lang),
         "chair_url": f"{base}/m/{mid}/chair?key={meeting_secrets['chair']}",
@@ -62,6 +62,9 @@ def links(base_url: str, meeting_id: str, meeting_secrets: dict, meeting: dict) 
             for gid, key in meeting_secrets["rapporteurs"].items()
         ],
     }
+    if meeting_secrets.get("translator"):  # meetings created before the role have no key
+        result["translator_url"] = f"{base}/m/{mid}/translate?key={meeting_secrets['translator']}"
+    return result
 
 
 DEMO_SESSION = "s2-groups"

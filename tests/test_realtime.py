@@ -68,10 +68,10 @@ def test_two_rapporteurs_and_plenary_see_each_others_ops(live_server, meeting, c
     presence = one.wait_for(lambda e: e["type"] == "presence" and len(e["clients"]) == 2)
     assert sorted(c["name"] for c in presence["clients"]) == ["Amina", "Kofi"]
 
-    # The state endpoint has the same contribution shape.
+    # The state endpoint has the same contribution shape, plus its translations (issue 12).
     state = requests.get(f"{live_server.url}/api/m/{mid}/state", params={"key": key_of(meeting["plenary_url"])}).json()
     (c,) = [c for c in state["contributions"] if c["id"] == cid]
-    assert c == edited["contribution"]
+    assert c == dict(edited["contribution"], translations={})
 
 
 def test_bad_keys_are_refused_at_connect_and_over_http(live_server, meeting):

@@ -17,7 +17,7 @@ import os
 import re
 import secrets as pysecrets
 
-from . import roles, voting
+from . import desk, roles, voting
 from .agenda import AgendaError, validate_agenda
 from .ids import QUESTION_CLUSTER, cluster_anchor
 from .ops import LANG_PATTERN, MAX_TEXT, MAX_TIMER, MAX_TITLE, OP_ID_MAX
@@ -31,7 +31,7 @@ MAX_NAME = 60
 MAX_REF = 200
 MAX_PARTICIPANT_LANG = 20
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ROLES = (roles.CHAIR, roles.PLENARY, roles.RAPPORTEUR, roles.PARTICIPANT, "system")
+ROLES = (roles.CHAIR, roles.PLENARY, roles.RAPPORTEUR, roles.PARTICIPANT, roles.TRANSLATOR, roles.SYSTEM)
 TOP_KEYS = {"format", "version", "meeting_id", "exported_at", "events", "report"}
 FORMAT = "facilitator-archive"
 VERSION = 1
@@ -295,7 +295,7 @@ class _Checker:
         if check is None:
             raise ArchiveError(f"{where}.type", f"unknown event type {str(etype)[:40]!r}")
         fields, handler = check
-        optional = ("seq", "prev", "op_id") + (("previous_order",) if etype == "contribution.moved" else ())
+        optional = ("seq", "prev", "op_id") + OPTIONAL_FIELDS.get(etype, ())
         _object(event, where, ("type", "ts", "by") + fields, optional)
         _number(event["ts"], f"{where}.ts")
         self.author(event["by"], f"{where}.by")
@@ -529,6 +529,35 @@ def _vote(c: _Checker, e: dict, where: str) -> None:
         raise ArchiveError(where, f"this vote could not have been cast ({problem})")
 
 
+def _meeting_lang(c: _Checker, value, where: str, required: bool = True):
+    if value is None and not required:
+        return None
+    if _lang(value, where) not in c.state.meeting.get("languages", []):
+        raise ArchiveError(where, f"{str(value)[:20]!r} is not a language of the meeting")
+    return value
+
+
+def _translation(c: _Checker, e: dict, where: str) -> None:
+    cid = c.contribution_id(e["contribution_id"], f"{where}.contribution_id")
+    original = c.state.contributions[cid]
+    if c.group(e["group_id"], f"{where}.group_id") != original["group_id"]:
+        raise ArchiveError(f"{where}.group_id", "is not the group of the contribution")
+    lang = _meeting_lang(c, e["lang"], f"{where}.lang")
+    if desk.base_language(lang) == desk.base_language(original["lang"]):
+        raise ArchiveError(f"{where}.lang", "is the language of the original")
+    _string(e["text"], f"{where}.text", MAX_TEXT, empty=True)
+    source = _choice(e["source"], f"{where}.source", (desk.HUMAN, desk.MACHINE))
+    if (source == desk.MACHINE) != (e["by"]["role"] == roles.SYSTEM):
+        raise ArchiveError(f"{where}.source", "machine drafts come from the server, and only they")
+
+
+def _signed_off(c: _Checker, e: dict, where: str) -> None:
+    group_id = c.group(e["group_id"], f"{where}.group_id")
+    question = c.state.questions.get(_id(e["question_id"], f"{where}.question_id"))
+    if question is None or group_id not in c.state.session_groups(question["session_id"]):
+        raise ArchiveError(f"{where}.question_id", f"{e['question_id']!r} is not a question of this group")
+
+
 CHECKS = {
     "meeting.created": (("meeting",), _meeting_created),
     "contribution.added": (("contribution", "order"), _contribution),
@@ -545,7 +574,8 @@ CHECKS = {
     "cluster.merged": (("cluster_id", "into", "contribution_a", "contribution_b"), _merged),
     "cluster.detached": (("contribution_id",), lambda c, e, where: c.contribution_id(e["contribution_id"], f"{where}.contribution_id")),
     "cluster.titled": (("cluster_id", "title"), lambda c, e, where: (
-        c.cluster_id(e["cluster_id"], f"{where}.cluster_id"), _optional_text(e["title"], f"{where}.title", MAX_TITLE))),
+        c.cluster_id(e["cluster_id"], f"{where}.cluster_id"), _optional_text(e["title"], f"{where}.title", MAX_TITLE),
+        _meeting_lang(c, e.get("lang"), f"{where}.lang", required=False))),
     "cluster.confirmed": (("cluster_id", "contribution_ids"), _point),
     "cluster.rejected": (("cluster_id", "contribution_ids"), _point),
     "plenary.suggestions_shown": (("shown",), lambda c, e, where: _bool(e["shown"], f"{where}.shown")),
@@ -563,7 +593,12 @@ CHECKS = {
     "ballot.revealed": (("ballot_id", "revealed"), lambda c, e, where: (
         c.ballot(e, where), _bool(e["revealed"], f"{where}.revealed"))),
     "vote.cast": (("ballot_id", "contribution_id", "value", "participant_id"), _vote),
+    "translation.set": (("contribution_id", "group_id", "lang", "text", "source"), _translation),
+    "answers.signed_off": (("group_id", "question_id"), _signed_off),
+    "plenary.frozen": (("frozen",), lambda c, e, where: _bool(e["frozen"], f"{where}.frozen")),
 }
+# Fields some event types carry only sometimes.
+OPTIONAL_FIELDS = {"contribution.moved": ("previous_order",), "cluster.titled": ("lang",)}
 
 
 def _same_refs(c: _Checker, order: list, where: str) -> None:

@@ -42,3 +42,8 @@ def order_key(group_id: str, question_id: str) -> str:
 
 def order_key_group(key: str) -> str:
     return key.split("|", 1)[0]
+
+
+def translation_key(contribution_id: str, lang: str) -> str:
+    """The key of one contribution's translation into one language."""
+    return f"{contribution_id}|{lang}"

@@ -414,7 +414,12 @@ def title_cluster(state, actor, message, now):
     title = message.get("title")
     if title not in (None, ""):
         title = clean_text(title, "title", MAX_TITLE)
-    return {"type": "cluster.titled", "cluster_id": message["cluster_id"], "title": title or None}
+    event = {"type": "cluster.titled", "cluster_id": message["cluster_id"], "title": title or None}
+    # With a lang, the title in that language (issue 12); without, the title as before.
+    lang = desk.meeting_language(state, message, required=False)
+    if lang is not None:
+        event["lang"] = lang
+    return event
 
 
 MAX_POINT_MEMBERS = 200
@@ -624,3 +629,7 @@ def participant_joined(state: MeetingState, participant_id: str, region: str | N
     joining.check_room(state, limit)
     return {"type": "participant.joined", "participant_id": participant_id, "region": region,
             "lang": lang, "by": {"role": roles.PARTICIPANT}, "ts": now}
+
+
+# The translation desk, sign-off and freeze register their ops here (a module of their own).
+from . import desk  # noqa: E402

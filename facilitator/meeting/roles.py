@@ -10,9 +10,14 @@ CHAIR = "chair"
 PLENARY = "plenary"
 RAPPORTEUR = "rapporteur"
 PARTICIPANT = "participant"
+# The secretariat's translators: read every group, write translations, nothing else.
+TRANSLATOR = "translator"
+# The server itself, as the author of machine drafts; no key ever grants it.
+SYSTEM = "system"
 
 # The page each role uses; also the suffix of its key cookie.
-PAGE_OF_ROLE = {CHAIR: "chair", PLENARY: "plenary", RAPPORTEUR: "board", PARTICIPANT: "vote"}
+PAGE_OF_ROLE = {CHAIR: "chair", PLENARY: "plenary", RAPPORTEUR: "board", PARTICIPANT: "vote",
+                TRANSLATOR: "translate"}
 
 # Join codes avoid characters people confuse when reading them off a projector.
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -33,6 +38,8 @@ class Actor:
             return "staff"
         if self.role == RAPPORTEUR:
             return f"group:{self.group_id}"
+        if self.role == TRANSLATOR:
+            return TRANSLATORS
         return "participants"
 
     def as_author(self) -> dict:
@@ -67,6 +74,7 @@ def new_secrets(group_ids: list[str], join_code: str | None = None) -> dict:
         "chair": new_key(),
         "plenary": new_key(),
         "rapporteurs": {gid: new_key() for gid in group_ids},
+        "translator": new_key(),
         "join_code": join_code or new_join_code(),
     }
 
@@ -79,6 +87,9 @@ def actor_for_key(meeting_secrets: dict, key: str, name: str | None = None) -> A
         return Actor(CHAIR, name=name)
     if secrets.compare_digest(key, meeting_secrets.get("plenary", "")):
         return Actor(PLENARY)
+    # Meetings created before the translator role have no such key: "" never matches a key.
+    if secrets.compare_digest(key, meeting_secrets.get("translator", "")):
+        return Actor(TRANSLATOR, name=name)
     for gid, group_key in meeting_secrets.get("rapporteurs", {}).items():
         if secrets.compare_digest(key, group_key):
             return Actor(RAPPORTEUR, group_id=gid, name=name)
@@ -99,7 +110,12 @@ STAFF_ONLY = {
     "outcome.marked",
     "outcome.wording",
     "outcome.ordered",
+    "plenary.frozen",
 }
+# Staff-only event types the translators need as well: what the room looks at, to order the queue.
+FOR_TRANSLATORS = {"spotlight.set", "cluster.titled"}
+# Translators are one audience: every group's contributions, never votes or curation decisions.
+TRANSLATORS = "translators"
 # Event types the voters' phones need too.
 FOR_PARTICIPANTS = {"ballot.opened", "ballot.closed", "ballot.revealed", "session.changed", "meeting.created"}
 # Logged but broadcast to nobody: a vote must never reach a screen tied to its voter.
@@ -112,10 +128,17 @@ def audiences(event: dict, group_ids: list[str]) -> list[str]:
     if etype in PRIVATE:
         return []
     if etype.startswith("contribution."):
-        return ["staff", f"group:{event['contribution']['group_id']}"]
+        return ["staff", TRANSLATORS, f"group:{event['contribution']['group_id']}"]
+    if etype == "translation.set":
+        # the translation of a group's text reaches whoever may read that text
+        return ["staff", TRANSLATORS, f"group:{event['group_id']}"]
+    if etype == "answers.signed_off":
+        return ["staff", f"group:{event['group_id']}"]
+    if etype in FOR_TRANSLATORS:
+        return ["staff", TRANSLATORS]
     if etype in STAFF_ONLY:
         return ["staff"]
-    result = ["staff"] + [f"group:{gid}" for gid in group_ids]
+    result = ["staff", TRANSLATORS] + [f"group:{gid}" for gid in group_ids]
     if etype in FOR_PARTICIPANTS:
         result.append("participants")
     return result

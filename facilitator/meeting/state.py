@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 
 from . import roles
-from .ids import order_key
+from .ids import order_key, translation_key
 
 KINDS = (
     "good_practice",
@@ -36,12 +36,19 @@ class MeetingState:
         self.spotlight: dict | None = None
         self.anonymous = False
         self.curation: dict = {"links": [], "detached": [], "titles": {}, "confirmed": [], "rejected": [],
-                              "show_suggestions": False}
+                              "show_suggestions": False, "titles_by_lang": {}}
         self.outcome: dict = {"marked": {}, "wording": {}, "order": []}
         self.participants: dict[str, dict] = {}
         self.ballots: dict[str, dict] = {}  # in opening order
         self.votes: dict[str, dict[str, dict]] = {}  # ballot id -> participant id -> {contribution id: value}
         self.last_seq_by_audience: dict[str, int] = {}
+        # contribution id -> lang -> {"text", "source", "stale", "version", "ts"}
+        self.translations: dict[str, dict[str, dict]] = {}
+        # "<contribution id>|<lang>" -> times set, clearing included: what a translator's
+        # `version` is checked against, so that two translators never overwrite each other unseen
+        self.translation_versions: dict[str, int] = {}
+        self.sign_offs: dict[str, dict] = {}  # order_key -> {"ts", "stale"}
+        self.plenary_frozen = False
         # indexes built from the agenda
         self.questions: dict[str, dict] = {}  # question id -> question plus "session_id"
         self.sessions: dict[str, dict] = {}
@@ -90,11 +97,49 @@ class MeetingState:
         if previous:
             self.order[order_key(c["group_id"], previous["question_id"])] = list(previous["order"])
 
-    _on_contribution_added = _set_contribution
-    _on_contribution_edited = _set_contribution
-    _on_contribution_moved = _set_contribution
-    _on_contribution_deleted = _set_contribution
-    _on_contribution_restored = _set_contribution
+    def _contribution_changed(self, e: dict) -> None:
+        before = self.contributions.get(e["contribution"]["id"])
+        self._set_contribution(e)
+        self._after_change(before, e)
+
+    _on_contribution_added = _contribution_changed
+    _on_contribution_edited = _contribution_changed
+    _on_contribution_moved = _contribution_changed
+    _on_contribution_deleted = _contribution_changed
+    _on_contribution_restored = _contribution_changed
+
+    def _after_change(self, before: dict | None, e: dict) -> None:
+        """A changed answer outdates what was said about it: its translations (when its words
+        changed) and its group's sign-off of the question (any change at all)."""
+        c = e["contribution"]
+        if before is not None and (before["text"], before["lang"]) != (c["text"], c["lang"]):
+            for translation in self.translations.get(c["id"], {}).values():
+                translation["stale"] = True
+        keys = {order_key(c["group_id"], c["question_id"])}
+        if e.get("previous_order"):
+            keys.add(order_key(c["group_id"], e["previous_order"]["question_id"]))
+        for key in keys:
+            if key in self.sign_offs:
+                self.sign_offs[key]["stale"] = True
+
+    def _on_translation_set(self, e: dict) -> None:
+        key = translation_key(e["contribution_id"], e["lang"])
+        version = self.translation_versions[key] = self.translation_versions.get(key, 0) + 1
+        mine = self.translations.setdefault(e["contribution_id"], {})
+        if not e["text"]:
+            mine.pop(e["lang"], None)
+            return
+        mine[e["lang"]] = {"text": e["text"], "source": e["source"], "stale": False,
+                           "version": version, "ts": e["ts"]}
+
+    def _on_answers_signed_off(self, e: dict) -> None:
+        self.sign_offs[order_key(e["group_id"], e["question_id"])] = {"ts": e["ts"], "stale": False}
+
+    def _on_plenary_frozen(self, e: dict) -> None:
+        self.plenary_frozen = bool(e["frozen"])
+
+    def translations_of(self, contribution_id: str) -> dict:
+        return self.translations.get(contribution_id, {})
 
     def _on_session_changed(self, e: dict) -> None:
         self.session_id = e["session_id"]
@@ -119,6 +164,16 @@ class MeetingState:
         self.anonymous = bool(e["anonymous"])
 
     def _on_cluster_titled(self, e: dict) -> None:
+        if e.get("lang"):
+            # a title in one language; the title without a language stays as it was
+            titles = self.curation["titles_by_lang"].setdefault(e["cluster_id"], {})
+            if e.get("title"):
+                titles[e["lang"]] = e["title"]
+            else:
+                titles.pop(e["lang"], None)
+                if not titles:
+                    self.curation["titles_by_lang"].pop(e["cluster_id"], None)
+            return
         if e.get("title"):
             self.curation["titles"][e["cluster_id"]] = e["title"]
         else:

@@ -106,7 +106,11 @@ def register_error_handlers(app) -> None:
 @bp.route("/m/<meeting_id>/state")
 def state(meeting_id):
     actor = authorised(meeting_id)
-    response = jsonify(_hub().view(meeting_id, actor))
+    view = _hub().view(meeting_id, actor)
+    if actor.role in (roles.TRANSLATOR, roles.CHAIR):
+        # how the machine drafts are doing, in this process (docs/protocol.md)
+        view["machine_translation"] = current_app.extensions["facilitator.drafts"].status()
+    response = jsonify(view)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -141,8 +145,8 @@ def ballot(meeting_id, ballot_id):
         raise OpError("not_found", "No such ballot.")
     if actor.role != roles.CHAIR and not found.get("revealed"):
         raise OpError("forbidden", "The chair has not revealed these results yet.")
-    if actor.role == roles.RAPPORTEUR:
-        raise OpError("forbidden", "Rapporteurs do not see vote results here.")
+    if actor.role in (roles.RAPPORTEUR, roles.TRANSLATOR):
+        raise OpError("forbidden", "Rapporteurs and translators do not see vote results here.")
     return jsonify(voting.ballot_results(state, ballot_id))
 
 

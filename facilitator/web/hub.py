@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..meeting import ops, roles
+from ..meeting import desk, ops, roles
 from ..meeting.errors import OpError
 from ..meeting.ids import order_key_group
 from ..meeting.roles import Actor
@@ -296,6 +296,12 @@ class Hub:
         if actor.role == roles.RAPPORTEUR:
             view["group_id"] = actor.group_id
             groups = [actor.group_id]
+            view["sign_offs"] = desk.sign_off_view(state, groups)
+        elif actor.role == roles.TRANSLATOR:
+            # every group's words and what the room looks at; no votes, no curation decisions
+            groups = state.group_ids
+            view.update(spotlight=state.spotlight,
+                        curation={k: state.curation[k] for k in ("titles", "titles_by_lang")})
         else:
             groups = state.group_ids
             view.update(
@@ -305,10 +311,12 @@ class Hub:
                 outcome=state.outcome,
                 ballots=list(state.ballots.values()),
                 participants=len(state.participants),
+                sign_offs=desk.sign_off_view(state, groups),
+                plenary_frozen=state.plenary_frozen,
             )
-        view["contributions"] = [
+        view["contributions"] = desk.with_translations(state, [
             c for c in state.contributions.values() if c["group_id"] in groups
-        ]
+        ])
         view["order"] = {
             key: ids for key, ids in state.order.items() if order_key_group(key) in groups
         }

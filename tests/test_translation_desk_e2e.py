@@ -1,0 +1,305 @@
+"""Issue 12 through the real server: the translator's key, translations, sign-off and freeze over
+real sockets and HTTP, and machine drafts from a stand-in LibreTranslate (tests/standin_translate.py)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from conftest import ServerProcess, key_of, wait_until
+from standin_translate import StandInTranslate, fake_translation
+
+Q = "s2-q1"
+Q2 = "s2-q2"
+
+
+def group_key(links: dict, gid: str) -> str:
+    return key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
+
+
+def add(client, text: str, question_id: str = Q, **kw) -> dict:
+    ack = client.op("contribution.add", question_id=question_id, text=text, kind="good_practice",
+                    agreement="consensus", **kw)
+    assert ack["ok"], ack
+    return ack
+
+
+def state_of(server_url: str, mid: str, key: str) -> dict:
+    response = requests.get(f"{server_url}/api/m/{mid}/state", params={"key": key}, timeout=10)
+    assert response.ok, response.text
+    return response.json()
+
+
+def contribution_in(state: dict, cid: str) -> dict:
+    return next(c for c in state["contributions"] if c["id"] == cid)
+
+
+@pytest.fixture
+def meeting(live_server):
+    return live_server.create_meeting()
+
+
+def test_translator_sign_off_and_freeze_over_the_wire(live_server, meeting, connect):
+    url, mid = live_server.url, meeting["meeting_id"]
+    assert meeting["translator_url"].startswith(f"{url}/m/{mid}/translate?key=")
+    translator_key = key_of(meeting["translator_url"])
+    chair = connect(url, mid, key_of(meeting["chair_url"]))
+    plenary = connect(url, mid, key_of(meeting["plenary_url"]))
+    translator = connect(url, mid, translator_key, name="Nadia")
+    africa = connect(url, mid, group_key(meeting, "africa"), name="Amina")
+    europe = connect(url, mid, group_key(meeting, "europe-central-asia"))
+
+    # the translator sees every group's contributions as they come
+    add(africa, "Portable social security between countries of origin and destination.", lang="en", id="africa-0001")
+    add(europe, "Recognition of skills across borders.", lang="en", id="europe-0001")
+    for cid in ("africa-0001", "europe-0001"):
+        translator.wait_for(lambda e: e["type"] == "contribution.added" and e["contribution"]["id"] == cid)
+
+    # translation.set: the translator and the chair; nobody else
+    ack = translator.op("translation.set", contribution_id="africa-0001", lang="ar",
+                        text="ضمان اجتماعي قابل للنقل بين بلدان المنشأ والمقصد.")
+    assert ack["ok"], ack
+    for client in (chair, plenary, africa, translator):
+        event = client.wait_for(lambda e: e["type"] == "translation.set")
+        assert event["contribution_id"] == "africa-0001" and event["source"] == "human"
+        assert event["lang"] == "ar" and event["by"] == {"role": "translator", "name": "Nadia"}
+    assert all(e["type"] != "translation.set" for e in europe.sync(0)["events"])
+    for client in (plenary, africa, europe):
+        ack = client.op("translation.set", contribution_id="africa-0001", lang="fr", text="Bonjour")
+        assert ack["error"]["code"] == "forbidden"
+    assert chair.op("translation.set", contribution_id="europe-0001", lang="fr",
+                    text="Reconnaissance des compétences par-delà les frontières.")["ok"]
+    # ...and may not do the rest
+    assert translator.op("contribution.edit", contribution_id="africa-0001", version=1, text="x")["error"]["code"] == "forbidden"
+    assert translator.op("ballot.open", contribution_ids=["africa-0001"])["error"]["code"] == "forbidden"
+    assert translator.op("cluster.title", cluster_id="c-africa-0001", title="x")["error"]["code"] == "forbidden"
+    assert translator.op("answers.sign_off", question_id=Q)["error"]["code"] == "forbidden"
+    assert translator.op("plenary.freeze", frozen=True)["error"]["code"] == "forbidden"
+    ballot = chair.op("ballot.open", contribution_ids=["africa-0001", "europe-0001"])
+    assert ballot["ok"] and chair.op("ballot.reveal", ballot_id="b1")["ok"]
+    r = requests.get(f"{url}/api/m/{mid}/ballots/b1", params={"key": translator_key}, timeout=10)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = requests.get(f"{url}/api/m/{mid}/synthesis", params={"key": translator_key}, timeout=10)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = requests.get(f"{url}/api/m/{mid}/report.json", params={"key": translator_key}, timeout=10)
+    assert r.status_code == 403
+
+    # the state endpoint: translations on each contribution, for every role that sees it
+    seen = state_of(url, mid, translator_key)
+    assert seen["role"] == "translator" and "ballots" not in seen and "outcome" not in seen
+    assert seen["machine_translation"]["status"] == "off"  # no endpoint configured
+    assert contribution_in(seen, "africa-0001")["translations"]["ar"]["source"] == "human"
+    assert contribution_in(seen, "europe-0001")["translations"]["fr"]["stale"] is False
+    assert "machine_translation" not in state_of(url, mid, key_of(meeting["plenary_url"]))
+    assert contribution_in(state_of(url, mid, group_key(meeting, "africa")), "africa-0001")["translations"]["ar"]
+
+    # an edit of the original marks the translation stale, until it is set again
+    assert africa.op("contribution.edit", contribution_id="africa-0001", version=1,
+                     text="Portable social security between all countries of origin and destination.")["ok"]
+    assert contribution_in(state_of(url, mid, translator_key), "africa-0001")["translations"]["ar"]["stale"] is True
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="ar", version=1,
+                         text="ضمان اجتماعي قابل للنقل بين جميع بلدان المنشأ والمقصد.")["ok"]
+    assert contribution_in(state_of(url, mid, translator_key), "africa-0001")["translations"]["ar"]["stale"] is False
+    stale_copy = chair.op("translation.set", contribution_id="africa-0001", lang="ar", version=1, text="نص آخر")
+    assert stale_copy["error"]["code"] == "conflict" and stale_copy["error"]["current"]["version"] == 2
+
+    # sign-off: the group's rapporteur, for its own group; stale after any change there
+    assert africa.op("answers.sign_off", question_id=Q)["ok"]
+    event = chair.wait_for(lambda e: e["type"] == "answers.signed_off")
+    assert event["group_id"] == "africa" and event["question_id"] == Q
+    plenary.wait_for(lambda e: e["type"] == "answers.signed_off")
+    assert all(e["type"] != "answers.signed_off" for e in europe.sync(0)["events"] + translator.sync(0)["events"])
+    for key in (key_of(meeting["chair_url"]), key_of(meeting["plenary_url"])):
+        assert state_of(url, mid, key)["sign_offs"] == {
+            f"africa|{Q}": {"ts": event["ts"], "stale": False}}
+    assert chair.op("answers.sign_off", question_id=Q)["error"]["code"] == "forbidden"
+    assert plenary.op("answers.sign_off", question_id=Q)["error"]["code"] == "forbidden"
+    # europe's change is not africa's; africa's move is
+    add(europe, "Another European point.")
+    assert state_of(url, mid, key_of(meeting["chair_url"]))["sign_offs"][f"africa|{Q}"]["stale"] is False
+    add(africa, "A second African point.", id="africa-0002")
+    assert state_of(url, mid, key_of(meeting["plenary_url"]))["sign_offs"][f"africa|{Q}"]["stale"] is True
+    assert africa.op("answers.sign_off", question_id=Q)["ok"]
+    assert africa.op("contribution.move", contribution_id="africa-0002", index=0, question_id=Q2)["ok"]
+    assert state_of(url, mid, key_of(meeting["chair_url"]))["sign_offs"][f"africa|{Q}"]["stale"] is True
+    assert africa.op("answers.sign_off", question_id=Q)["ok"]
+    assert africa.op("contribution.delete", contribution_id="africa-0001")["ok"]
+    assert state_of(url, mid, key_of(meeting["chair_url"]))["sign_offs"][f"africa|{Q}"]["stale"] is True
+
+    # freeze: the chair's; the plenary keeps receiving events while frozen
+    assert plenary.op("plenary.freeze", frozen=True)["error"]["code"] == "forbidden"
+    assert africa.op("plenary.freeze", frozen=True)["error"]["code"] == "forbidden"
+    assert chair.op("plenary.freeze", frozen=True)["ok"]
+    assert plenary.wait_for(lambda e: e["type"] == "plenary.frozen")["frozen"] is True
+    assert state_of(url, mid, key_of(meeting["plenary_url"]))["plenary_frozen"] is True
+    add(africa, "Said while the plenary was held still.", id="africa-0003")
+    plenary.wait_for(lambda e: e["type"] == "contribution.added" and e["contribution"]["id"] == "africa-0003")
+    assert chair.op("plenary.freeze", frozen=False)["ok"]
+    assert state_of(url, mid, key_of(meeting["chair_url"]))["plenary_frozen"] is False
+    assert all(e["type"] != "plenary.frozen" for e in africa.sync(0)["events"] + translator.sync(0)["events"])
+
+    # the archive keeps translations and sign-offs, and import restores them
+    archive = requests.get(f"{url}/api/m/{mid}/report.json", params={"key": key_of(meeting["chair_url"])}, timeout=60)
+    assert archive.ok
+    types = [e["type"] for e in archive.json()["events"]]
+    assert {"translation.set", "answers.signed_off", "plenary.frozen"} <= set(types)
+
+
+def test_archive_round_trip_keeps_translations_and_sign_offs(live_server, meeting, connect, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    url, mid = live_server.url, meeting["meeting_id"]
+    chair_key, translator_key = key_of(meeting["chair_url"]), key_of(meeting["translator_url"])
+    africa = connect(url, mid, group_key(meeting, "africa"))
+    translator = connect(url, mid, translator_key)
+    chair = connect(url, mid, chair_key)
+    add(africa, "Pre-departure orientation for migrant workers.", lang="en", id="africa-0001")
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="fr",
+                         text="Orientation avant le départ des travailleurs migrants.")["ok"]
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="es",
+                         text="Orientación previa a la partida.")["ok"]
+    assert africa.op("answers.sign_off", question_id=Q)["ok"]
+    assert africa.op("contribution.edit", contribution_id="africa-0001", version=1,
+                     text="Pre-departure orientation for all migrant workers.")["ok"]
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="fr",
+                         text="Orientation avant le départ de tous les travailleurs migrants.")["ok"]
+    assert chair.op("cluster.title", cluster_id="c-africa-0001", title="Orientation", lang="fr")["ok"]
+    assert chair.op("plenary.freeze", frozen=True)["ok"]
+    before = state_of(url, mid, chair_key)
+    archive = requests.get(f"{url}/api/m/{mid}/report.json", params={"key": chair_key}, timeout=60)
+    path = tmp_path / "archive.json"
+    path.write_bytes(archive.content)
+
+    elsewhere = tmp_path / "elsewhere"
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "run.py"), "import-meeting", str(path),
+                          "--data", str(elsewhere), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    links = json.loads(out.stdout)
+    assert links["translator_url"] and key_of(links["translator_url"]) != translator_key
+    server = ServerProcess(str(elsewhere)).start()
+    try:
+        after = state_of(server.url, mid, key_of(links["chair_url"]))
+        assert after["sign_offs"] == before["sign_offs"] and after["sign_offs"][f"africa|{Q}"]["stale"] is True
+        assert after["plenary_frozen"] is True
+        assert after["curation"]["titles_by_lang"] == {"c-africa-0001": {"fr": "Orientation"}}
+        translations = contribution_in(after, "africa-0001")["translations"]
+        assert translations == contribution_in(before, "africa-0001")["translations"]
+        assert translations["fr"]["stale"] is False and translations["es"]["stale"] is True
+        # the new translator key works on the restored meeting
+        assert state_of(server.url, mid, key_of(links["translator_url"]))["role"] == "translator"
+    finally:
+        server.stop()
+
+
+# ----- machine drafts --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def standin():
+    server = StandInTranslate().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def drafting_server(tmp_path, standin):
+    server = ServerProcess(str(tmp_path), env={
+        "FACILITATOR_TRANSLATE_URL": standin.url,
+        "FACILITATOR_TRANSLATE_TIMEOUT": "3",
+        "FACILITATOR_TRANSLATE_QUEUE": "3",
+        "FACILITATOR_TRANSLATE_WORKERS": "1",
+    }).start()
+    yield server
+    server.stop()
+
+
+def machine_draft(text: str, lang: str):
+    return lambda e: (e["type"] == "translation.set" and e["source"] == "machine" and e["lang"] == lang
+                      and e["text"] == fake_translation(text, lang))
+
+
+def test_machine_drafts_from_a_stand_in_libretranslate(drafting_server, standin, connect):
+    meeting = drafting_server.create_meeting()
+    url, mid = drafting_server.url, meeting["meeting_id"]
+    chair_key, translator_key = key_of(meeting["chair_url"]), key_of(meeting["translator_url"])
+    translator = connect(url, mid, translator_key)
+    chair = connect(url, mid, chair_key)
+    africa = connect(url, mid, group_key(meeting, "africa"))
+
+    # drafts appear, into each of the meeting's other languages, authored by the server
+    text = "Bilateral labour agreements with portable social security."
+    add(africa, text, lang="en", id="africa-0001")
+    for lang in ("ar", "fr", "es"):
+        event = translator.wait_for(machine_draft(text, lang), timeout=20)
+        assert event["contribution_id"] == "africa-0001" and event["by"] == {"role": "system"}
+    assert not standin.asked(text, "en")
+    assert standin.asked(text, "fr")[0] == {"q": text, "source": "en", "target": "fr", "format": "text"}
+    seen = state_of(url, mid, translator_key)
+    assert seen["machine_translation"]["status"] == "ok"
+    assert {lang: t["source"] for lang, t in contribution_in(seen, "africa-0001")["translations"].items()} == {
+        "ar": "machine", "fr": "machine", "es": "machine"}
+    assert state_of(url, mid, chair_key)["machine_translation"]["status"] == "ok"
+
+    # a human translation replaces a draft; the next edit redrafts the others, never the human one
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="fr",
+                         text="Accords bilatéraux de main-d'œuvre avec sécurité sociale transférable.")["ok"]
+    edited = "Bilateral labour agreements with fully portable social security."
+    assert africa.op("contribution.edit", contribution_id="africa-0001", version=1, text=edited)["ok"]
+    for lang in ("ar", "es"):
+        translator.wait_for(machine_draft(edited, lang), timeout=20)
+    # one worker takes the queue in order (ar, fr, es): had fr been asked, it would have been by now
+    assert not standin.asked(edited, "fr")
+    translations = contribution_in(state_of(url, mid, translator_key), "africa-0001")["translations"]
+    assert translations["fr"]["source"] == "human" and translations["fr"]["stale"] is True
+    assert translations["ar"] == dict(translations["ar"], source="machine", stale=False,
+                                      text=fake_translation(edited, "ar"))
+    # an edit that changes no words asks for nothing
+    asked = len(standin.requests)
+    assert africa.op("contribution.edit", contribution_id="africa-0001", version=2, kind="gap")["ok"]
+
+    # a slow endpoint: ops go on, the bounded queue drops what it cannot hold and says so
+    standin.delay = 1.5
+    for n in range(4):
+        add(africa, f"Point number {n} while the translator is slow.", id=f"slow-{n:04d}")
+    assert chair.op("timer.start", seconds=60)["ok"]
+    status = translator.wait_for(lambda e: e["type"] == "translation.status"
+                                 and e["machine_translation"]["status"] == "queue_full", timeout=20)
+    assert status["live"] is True and status["machine_translation"]["dropped"] >= 1
+    chair.wait_for(lambda e: e["type"] == "translation.status")
+    standin.delay = 0
+    wait_until(lambda: state_of(url, mid, translator_key)["machine_translation"]["pending"] == 0,
+               "the queue to drain")
+    later = "Written once the translator is quick again."
+    add(africa, later, id="quick-0001")
+    translator.wait_for(machine_draft(later, "es"), timeout=20)
+    assert state_of(url, mid, translator_key)["machine_translation"]["status"] == "ok"
+    assert len([r for r in standin.requests[asked:] if r["q"].startswith("Bilateral")]) == 0
+
+    # the stand-in stopped mid-meeting breaks nothing: ops, acks and events go on
+    standin.stop()
+    gone = "Written while the machine translation is down."
+    add(africa, gone, id="gone-0001")
+    translator.wait_for(lambda e: e["type"] == "translation.status"
+                        and e["machine_translation"]["status"] == "unreachable", timeout=20)
+    assert translator.op("translation.set", contribution_id="gone-0001", lang="fr", text="Écrit pendant la panne.")["ok"]
+    add(africa, "And another one.", id="gone-0002")
+    assert chair.op("board.lock", group_id="africa", locked=False)["ok"]
+    chair.wait_for(lambda e: e["type"] == "contribution.added" and e["contribution"]["id"] == "gone-0002")
+    seen = state_of(url, mid, translator_key)
+    assert seen["machine_translation"]["status"] == "unreachable" and seen["machine_translation"]["error"]
+    assert contribution_in(seen, "gone-0001")["translations"]["fr"]["source"] == "human"
+    assert requests.get(url + "/healthz", timeout=5).json() == {"ok": True}
+    # ...and when it is back, drafts come again
+    standin.start()
+    # what was queued during the outage goes first (or is dropped): the queue stays bounded
+    wait_until(lambda: state_of(url, mid, translator_key)["machine_translation"]["pending"] == 0,
+               "the queue to drain", timeout=90)
+    back = "Written when the machine translation is back."
+    add(africa, back, id="back-0001")
+    translator.wait_for(machine_draft(back, "ar"), timeout=60)
+    assert state_of(url, mid, translator_key)["machine_translation"]["status"] == "ok"
