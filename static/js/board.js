@@ -7,7 +7,7 @@ import { boot, t, lang as uiLang, formatNumber, languageName } from "./i18n.js";
 import { h, icon, setText } from "./dom.js";
 import { renderTimer as showTimer } from "./timer.js";
 import { MeetingModel } from "./model.js";
-import { kindGlyph, kindPoints, agreementGlyph, showStatus, announcer, renderScheduler } from "./ui.js";
+import { kindGlyph, kindPoints, agreementGlyph, showStatus, announcer, renderScheduler, toast as showToast } from "./ui.js";
 
 const KINDS = boot.kinds || [];
 const AGREEMENTS = boot.agreements || [];
@@ -15,8 +15,8 @@ const TEXT_LIMIT = (boot.limits && boot.limits.text) || 2000;
 const GROUP = boot.group_id;
 const NAME_KEY = "fac:name";
 const draftKey = (qid) => `fac:${boot.meeting_id}:board:${GROUP}:draft:${qid}`;
-// Above this share of Arabic letters a text is taken for Arabic: the server's rule, sent in the
-// boot data (0.5 until a server sends it).
+// The share of Arabic letters from which a text is taken for Arabic: the server's, sent in the
+// boot data (0.5, its value, until a server sends it).
 const ARABIC_SHARE = boot.script && typeof boot.script.arabic_share === "number" ? boot.script.arabic_share : 0.5;
 
 const client = new MeetingClient({
@@ -47,13 +47,17 @@ function select(id, options, value, labelOf) {
   return el;
 }
 
+// The server's rule (facilitator/meeting/text.py is_arabic_script): a text is in Arabic script
+// when at least ARABIC_SHARE of its letters are Arabic.
+const ARABIC_LETTER = /[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/;
 function isArabic(text) {
   let arabic = 0, letters = 0;
   for (const ch of text) {
-    if (/\p{L}/u.test(ch)) letters += 1;
-    if (/[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]/.test(ch)) arabic += 1;
+    if (!/\p{L}/u.test(ch)) continue;
+    letters += 1;
+    if (ARABIC_LETTER.test(ch)) arabic += 1;
   }
-  return letters > 0 && arabic / letters > ARABIC_SHARE;
+  return letters > 0 && arabic >= ARABIC_SHARE * letters;
 }
 
 function errorText(error) {
@@ -67,28 +71,8 @@ function errorText(error) {
 
 // ----- toasts -----------------------------------------------------------------------------------
 
-function toast(message, action, { focusAction = false, key = null } = {}) {
-  if (key) for (const old of els.toasts.querySelectorAll(`[data-key="${key}"]`)) old.remove();
-  const box = h("div", { class: "toast", "data-key": key });
-  const close = () => {
-    const hadFocus = box.contains(document.activeElement);
-    box.remove();
-    if (hadFocus) document.getElementById("main").focus();
-  };
-  box.append(h("p", { class: "toast__text", text: message }));
-  let actionButton = null;
-  if (action) {
-    actionButton = h("button", { type: "button", class: "button button--primary", text: action.label,
-      onclick: () => { box.remove(); action.run(); } });
-    box.append(actionButton);
-  }
-  box.append(h("button", { type: "button", class: "button button--quiet", text: t("close"), onclick: close }));
-  box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
-  els.toasts.append(box);
-  while (els.toasts.children.length > 3) els.toasts.firstElementChild.remove();
-  if (!action) setTimeout(() => box.remove(), 12000);
-  if (focusAction && actionButton) actionButton.focus();
-  return box;
+function toast(message, action = null, { focusAction = false, key = null } = {}) {
+  return showToast(els.toasts, message, { action, focusAction, key });
 }
 
 // ----- which sessions and questions this group answers -------------------------------------------

@@ -11,7 +11,7 @@ import { MeetingClient, orderKey } from "./client.js";
 import { boot, t, lang as uiLang, formatNumber, formatDuration, languageName } from "./i18n.js";
 import { h, setText, icon, userText } from "./dom.js";
 import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
-import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler } from "./ui.js";
+import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText } from "./ui.js";
 
 const POINTING = new Set(["⇱", "⇲"]); // diagonal arrows towards a corner: mirrored in right-to-left
 const REPORT_FORMATS = [
@@ -51,7 +51,6 @@ function section(container, titleKey, ...children) {
   container.replaceChildren(h("h2", { class: "ch-panel__title", id, text: t(titleKey) }), ...children.filter(Boolean));
 }
 
-const pct = (rate) => formatNumber(rate || 0, { style: "percent", maximumFractionDigits: 0 });
 
 // ----- drafts and focus survive re-rendering ------------------------------------------------------
 
@@ -123,14 +122,7 @@ function send(op, doneKey = null) {
 }
 
 function toast(message, { error = false } = {}) {
-  const box = h("div", { class: "toast" + (error ? " toast--error" : ""), role: error ? "alert" : null });
-  const close = () => { const had = box.contains(document.activeElement); box.remove(); if (had) $("main").focus(); };
-  box.append(h("p", { class: "toast__text", text: message }),
-    h("button", { type: "button", class: "button button--quiet", text: t("close"), onclick: close }));
-  box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
-  els.toasts.append(box);
-  while (els.toasts.children.length > 4) els.toasts.firstElementChild.remove();
-  setTimeout(() => box.remove(), error ? 20000 : 8000);
+  showToast(els.toasts, message, { error, max: 4, lifetime: error ? 20000 : 8000 });
 }
 
 // ----- live views the socket does not replay ---------------------------------------------------------
@@ -398,10 +390,10 @@ function pointCuration(cl, all) {
 // The engine's view beside the chair's decision: confirmed, or suggested with its confidence,
 // and whether the plenary shows it.
 function pointStatus(cl) {
-  const pct = formatNumber(Math.round((cl.confidence ?? 1) * 100));
+  const confidence = formatNumber(Math.round((cl.confidence ?? 1) * 100));
   if (cl.status === "confirmed") return iconLabel({ class: "ch-flag ch-flag--confirmed" }, icon("✓"), t("status_confirmed"));
   return h("span", { class: "ch-flag ch-flag--suggested" }, icon(cl.on_plenary ? "◐" : "○"),
-    h("span", { text: t(cl.on_plenary ? "status_shown" : "status_held", { pct }) }));
+    h("span", { text: t(cl.on_plenary ? "status_shown" : "status_held", { pct: confidence }) }));
 }
 
 // Why these contributions were grouped: each one's score with the others, and the words that
@@ -483,15 +475,15 @@ const muted = (key) => h("p", { class: "ch-muted", text: t(key) });
 // and the contributions the synthesis has not seen yet.
 function questionSynthesisView(session, qid) {
   const found = model.questionById(qid);
-  const sq = synthQuestion(qid);
-  const converging = (sq && sq.converging) || [];
-  const unique = ((sq && sq.unique) || []).map(live).filter(Boolean);
+  const questionSynth = synthQuestion(qid);
+  const converging = (questionSynth && questionSynth.converging) || [];
+  const unique = ((questionSynth && questionSynth.unique) || []).map(live).filter(Boolean);
   const nodes = [h("p", { class: "ch-question", text: model.text(found.question.text) })];
   if (!synthesis) nodes.push(muted("synthesis_loading"));
   nodes.push(subtitle("⇉", true, "converging_title"));
   if (!converging.length) nodes.push(muted("converging_none"));
   converging.forEach((cl, i) => nodes.push(pointCard(cl, i + 1, session, converging)));
-  nodes.push(...divergingView((sq && sq.diverging) || [], converging));
+  nodes.push(...divergingView((questionSynth && questionSynth.diverging) || [], converging));
   nodes.push(...uniqueView(unique, converging, session));
   nodes.push(...notAnalysedView(session, qid, converging, unique));
   return nodes;
@@ -575,7 +567,7 @@ function resultsBlock(ballot, results) {
       regions.append(h("li", { class: "ch-region" + (cell ? "" : " ch-region--hidden") },
         h("span", { class: "ch-region__name", text: model.regionName(rid) }),
         h("span", { class: "ch-region__value", text: cell
-          ? t("region_rate", { rate: pct(cell.agree_rate), yes: formatNumber((results.mode === "dots" ? cell.supporters : cell.yes) || 0), votes: formatNumber(cell.voters || 0) })
+          ? regionRateText(cell, results.mode)
           : "—" })));
     }
     li.append(regions);

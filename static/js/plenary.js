@@ -25,7 +25,7 @@ import { boot, t, lang as uiLang, formatNumber } from "./i18n.js";
 import { h, icon, setText, userText } from "./dom.js";
 import { renderTimer as showTimer } from "./timer.js";
 import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
-import { AGREEMENT_ICON, kindGlyph, kindPoints, agreementGlyph, showStatus, renderScheduler } from "./ui.js";
+import { AGREEMENT_ICON, kindGlyph, kindPoints, agreementGlyph, showStatus, renderScheduler, regionRateText } from "./ui.js";
 
 const params = new URLSearchParams(window.location.search);
 const ROTATE = (() => {
@@ -52,7 +52,6 @@ const els = {
 
 // ----- small DOM helpers ------------------------------------------------------------------------
 
-const pct = (rate) => formatNumber(rate || 0, { style: "percent", maximumFractionDigits: 0 });
 
 // ----- the model: what the client keeps, plus the plenary's own extras ----------------------------
 
@@ -141,11 +140,11 @@ function sessionViews(session) {
   const views = [];
   (session.questions || []).forEach((q) => {
     views.push({ type: "answers", qid: q.id });
-    const sq = synthQuestion(q.id);
-    if (sq && ((sq.converging || []).length || (sq.diverging || []).length)) views.push({ type: "synthesis", qid: q.id });
+    const questionSynth = synthQuestion(q.id);
+    if (questionSynth && ((questionSynth.converging || []).length || (questionSynth.diverging || []).length)) views.push({ type: "synthesis", qid: q.id });
   });
-  const ss = synthSession(session.id);
-  if (ss && (ss.converging || []).length) views.push({ type: "session", sid: session.id });
+  const sessionSynth = synthSession(session.id);
+  if (sessionSynth && (sessionSynth.converging || []).length) views.push({ type: "session", sid: session.id });
   return views;
 }
 
@@ -168,8 +167,8 @@ function pinnedView() {
       }
     }
   }
-  const ballot = model.ballots().find((b) => b.id === pinnedBallotId && b.revealed);
-  if (ballot) return { type: "ballot", id: ballot.id, reason: "ballot" };
+  const ballot = model.ballotById(pinnedBallotId);
+  if (ballot && ballot.revealed) return { type: "ballot", id: ballot.id, reason: "ballot" };
   return null;
 }
 
@@ -236,7 +235,7 @@ function renderBar(view) {
     viewSession = model.sessionById(view.sid) || null;
     heading = t("across_questions");
   } else if (view && view.type === "ballot") {
-    const b = model.ballots().find((ballot) => ballot.id === view.id);
+    const b = model.ballotById(view.id);
     number = t("vote_results");
     // a prompt the chair typed: its own element, its direction from its first strong letter
     heading = b && b.prompt ? userText("span", null, b.prompt, null) : t("ballot_prompt_default");
@@ -427,8 +426,8 @@ function showPage(layouts, page) {
 // ----- rendering: the views --------------------------------------------------------------------------
 
 function converging(qid) {
-  const sq = synthQuestion(qid);
-  const list = (sq && sq.converging) || [];
+  const questionSynth = synthQuestion(qid);
+  const list = (questionSynth && questionSynth.converging) || [];
   const clusterOf = new Map();
   list.forEach((cl, i) => {
     for (const cid of cl.contributions) clusterOf.set(cid, { n: i + 1, raised_by: cl.raised_by, of: cl.of });
@@ -527,20 +526,20 @@ function pointItem(cl, n, session, focus, questionsLine) {
 function renderSynthesis(view) {
   const found = model.questionById(view.qid);
   const session = found ? found.session : currentSession();
-  const sq = synthQuestion(view.qid) || { converging: [], diverging: [], unique: [] };
+  const questionSynth = synthQuestion(view.qid) || { converging: [], diverging: [], unique: [] };
   const wrap = h("div", { class: "pl-synth" });
   const conv = h("section", { class: "pl-panel pl-panel--converging", "aria-labelledby": "pl-conv-title" },
     h("h3", { class: "pl-panel__title", id: "pl-conv-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
   const convList = h("ol", { class: "pl-points" });
-  sq.converging.forEach((cl, i) => convList.append(pointItem(cl, i + 1, session, view.focus)));
+  questionSynth.converging.forEach((cl, i) => convList.append(pointItem(cl, i + 1, session, view.focus)));
   conv.append(convList);
-  if (!sq.converging.length) conv.append(h("p", { class: "pl-panel__empty", text: t("converging_none") }));
+  if (!questionSynth.converging.length) conv.append(h("p", { class: "pl-panel__empty", text: t("converging_none") }));
 
   const side = h("section", { class: "pl-panel pl-panel--side", "aria-labelledby": "pl-div-title" });
   side.append(h("h3", { class: "pl-panel__title", id: "pl-div-title" }, icon("≠"), h("span", { text: t("diverging_title") })));
   const sideList = h("ul", { class: "pl-side" });
-  const convNumber = new Map(sq.converging.map((cl, i) => [cl.id, i + 1]));
-  for (const d of sq.diverging || []) {
+  const convNumber = new Map(questionSynth.converging.map((cl, i) => [cl.id, i + 1]));
+  for (const d of questionSynth.diverging || []) {
     const li = h("li", { class: "pl-diverging", "data-reason": d.reason });
     if (d.cluster_id && d.cluster_id === view.focus) li.classList.add("pl-diverging--focus");
     const reason = h("p", { class: "pl-diverging__reason" });
@@ -551,10 +550,10 @@ function renderSynthesis(view) {
     li.append(reason, memberList(d.contributions, session, true));
     sideList.append(li);
   }
-  if (!(sq.diverging || []).length) sideList.append(h("li", { class: "pl-panel__empty", text: t("diverging_none") }));
+  if (!(questionSynth.diverging || []).length) sideList.append(h("li", { class: "pl-panel__empty", text: t("diverging_none") }));
   // ideas raised by one group only: how many per group (the cards say which, on the answers view)
   const counts = new Map();
-  for (const cid of sq.unique || []) {
+  for (const cid of questionSynth.unique || []) {
     const c = client.contributions.get(cid);
     if (c && !c.deleted) counts.set(c.group_id, (counts.get(c.group_id) || 0) + 1);
   }
@@ -578,14 +577,14 @@ function renderSynthesis(view) {
 
 function renderSession(view) {
   const session = model.sessionById(view.sid);
-  const ss = synthSession(view.sid) || { converging: [] };
+  const sessionSynth = synthSession(view.sid) || { converging: [] };
   const numberOf = new Map(((session && session.questions) || []).map((q, i) => [q.id, i + 1]));
   const wrap = h("section", { class: "pl-panel pl-panel--wide", "aria-labelledby": "pl-sess-title" },
     h("h3", { class: "pl-panel__title", id: "pl-sess-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
   const list = h("ol", { class: "pl-points pl-points--two" });
-  ss.converging.forEach((cl, i) => {
-    const qs = (cl.questions || []).map((q) => formatNumber(numberOf.get(q) || 0)).join(", ");
-    list.append(pointItem(cl, i + 1, session, view.focus, `${t("questions_label")} ${qs}`));
+  sessionSynth.converging.forEach((cl, i) => {
+    const questionNumbers = (cl.questions || []).map((q) => formatNumber(numberOf.get(q) || 0)).join(", ");
+    list.append(pointItem(cl, i + 1, session, view.focus, `${t("questions_label")} ${questionNumbers}`));
   });
   wrap.append(list);
   els.stage.replaceChildren(wrap);
@@ -602,9 +601,7 @@ function regionCell(rid, cell, mode) {
   const rate = cell.agree_rate || 0;
   const bar = h("span", { class: "pl-rate", "aria-hidden": "true" }, h("span", { class: "pl-rate__fill" }));
   bar.firstChild.style.setProperty("--share", String(Math.max(0, Math.min(1, rate))));
-  const yes = mode === "dots" ? cell.supporters : cell.yes;
-  const votes = cell.voters;
-  li.append(bar, h("span", { class: "pl-region__value", text: t("region_rate", { rate: pct(rate), yes: formatNumber(yes || 0), votes: formatNumber(votes || 0) }) }));
+  li.append(bar, h("span", { class: "pl-region__value", text: regionRateText(cell, mode) }));
   return li;
 }
 
@@ -623,7 +620,7 @@ function choiceBar(counts) {
 }
 
 function renderBallot(view) {
-  const ballot = model.ballots().find((b) => b.id === view.id);
+  const ballot = model.ballotById(view.id);
   const results = ballotResults.get(view.id);
   const wrap = h("section", { class: "pl-ballot" });
   const status = ballot && ballot.status === "open";

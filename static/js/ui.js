@@ -2,7 +2,7 @@
 // connection status, the screen-reader announcements and the batching of renders.
 
 import { h, icon, setText } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, formatNumber, formatPercent } from "./i18n.js";
 
 // A shape as well as a colour for each kind and level of agreement (never colour alone).
 export const KIND_ICON = {
@@ -53,6 +53,48 @@ export function announcer(el) {
     clearTimeout(pending);
     pending = setTimeout(() => { el.textContent = text; }, 50);
   };
+}
+
+// ----- toasts ----------------------------------------------------------------------------------
+
+// A message in the stack `container`, with a close button (Escape too) and an optional action
+// ({label, run}). Only the `max` newest stay; without an action it goes by itself after
+// `lifetime` ms. Closing it gives the focus it held back to the main content.
+export function toast(container, message, {
+  action = null, error = false, key = null, focusAction = false, max = 3, lifetime = 12000,
+} = {}) {
+  if (key) for (const old of container.querySelectorAll(`[data-key="${key}"]`)) old.remove();
+  const box = h("div", { class: "toast" + (error ? " toast--error" : ""), role: error ? "alert" : null, "data-key": key });
+  const close = () => {
+    const hadFocus = box.contains(document.activeElement);
+    box.remove();
+    if (hadFocus) document.getElementById("main").focus();
+  };
+  box.append(h("p", { class: "toast__text", text: message }));
+  let actionButton = null;
+  if (action) {
+    actionButton = h("button", { type: "button", class: "button button--primary", text: action.label,
+      onclick: () => { box.remove(); action.run(); } });
+    box.append(actionButton);
+  }
+  box.append(h("button", { type: "button", class: "button button--quiet", text: t("close"), onclick: close }));
+  box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
+  container.append(box);
+  while (container.children.length > max) container.firstElementChild.remove();
+  if (!action) setTimeout(() => box.remove(), lifetime);
+  if (focusAction && actionButton) actionButton.focus();
+  return box;
+}
+
+// ----- ballot results -----------------------------------------------------------------------------
+
+// A region's cell of a ballot's results: "62% (5 of 8)". In a dots ballot the supporters agree.
+export function regionRateText(cell, mode) {
+  return t("region_rate", {
+    rate: formatPercent(cell.agree_rate),
+    yes: formatNumber((mode === "dots" ? cell.supporters : cell.yes) || 0),
+    votes: formatNumber(cell.voters || 0),
+  });
 }
 
 // ----- rendering --------------------------------------------------------------------------------
