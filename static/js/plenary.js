@@ -494,8 +494,8 @@ function meter(k, m) {
 function memberList(ids, session, withAgreement) {
   const ul = h("ul", { class: "pl-members" });
   for (const cid of ids) {
-    const c = client.contributions.get(cid);
-    if (!c || c.deleted) continue;
+    const c = model.liveContribution(cid);
+    if (!c) continue;
     const li = h("li", { class: "pl-member", "data-kind": c.kind },
       h("span", { class: "pl-member__group", text: groupLabel(c.group_id, session) }));
     if (withAgreement) li.append(agreementTag(c.agreement));
@@ -527,7 +527,6 @@ function renderSynthesis(view) {
   const found = model.questionById(view.qid);
   const session = found ? found.session : currentSession();
   const questionSynth = synthQuestion(view.qid) || { converging: [], diverging: [], unique: [] };
-  const wrap = h("div", { class: "pl-synth" });
   const conv = h("section", { class: "pl-panel pl-panel--converging", "aria-labelledby": "pl-conv-title" },
     h("h3", { class: "pl-panel__title", id: "pl-conv-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
   const convList = h("ol", { class: "pl-points" });
@@ -539,40 +538,47 @@ function renderSynthesis(view) {
   side.append(h("h3", { class: "pl-panel__title", id: "pl-div-title" }, icon("≠"), h("span", { text: t("diverging_title") })));
   const sideList = h("ul", { class: "pl-side" });
   const convNumber = new Map(questionSynth.converging.map((cl, i) => [cl.id, i + 1]));
-  for (const d of questionSynth.diverging || []) {
-    const li = h("li", { class: "pl-diverging", "data-reason": d.reason });
-    if (d.cluster_id && d.cluster_id === view.focus) li.classList.add("pl-diverging--focus");
-    const reason = h("p", { class: "pl-diverging__reason" });
-    if (d.cluster_id && convNumber.has(d.cluster_id)) {
-      reason.append(h("span", { class: "pl-num", "data-point": String(Math.min(convNumber.get(d.cluster_id), 9)), text: formatNumber(convNumber.get(d.cluster_id)) }), " ");
-    }
-    reason.append(h("span", { text: t(`reason_${d.reason}`) }));
-    li.append(reason, memberList(d.contributions, session, true));
-    sideList.append(li);
-  }
+  for (const d of questionSynth.diverging || []) sideList.append(divergingItem(d, convNumber, session, view.focus));
   if (!(questionSynth.diverging || []).length) sideList.append(h("li", { class: "pl-panel__empty", text: t("diverging_none") }));
-  // ideas raised by one group only: how many per group (the cards say which, on the answers view)
-  const counts = new Map();
-  for (const cid of questionSynth.unique || []) {
-    const c = client.contributions.get(cid);
-    if (c && !c.deleted) counts.set(c.group_id, (counts.get(c.group_id) || 0) + 1);
-  }
-  const unique = h("li", { class: "pl-unique" },
-    h("h3", { class: "pl-panel__title pl-panel__title--sub" }, icon("◌"), h("span", { text: t("unique_title") })));
-  if (counts.size) {
-    const ul = h("ul", { class: "pl-chips" });
-    for (const gid of (session && session.groups) || counts.keys()) {
-      if (counts.has(gid)) ul.append(h("li", { class: "pl-chip", text: t("unique_count", { group: groupLabel(gid, session), n: formatNumber(counts.get(gid)) }) }));
-    }
-    unique.append(ul);
-  } else {
-    unique.append(h("p", { class: "pl-panel__empty", text: t("unique_none") }));
-  }
-  sideList.append(unique);
+  sideList.append(uniqueItem(questionSynth.unique || [], session));
   side.append(sideList);
-  wrap.append(conv, side);
-  els.stage.replaceChildren(wrap);
+  els.stage.replaceChildren(h("div", { class: "pl-synth" }, conv, side));
   return { layouts: [paginate(convList), paginate(sideList)] };
+}
+
+// A diverging point: the number of the converging point it splits, if any, why, and who said what.
+function divergingItem(d, convNumber, session, focus) {
+  const li = h("li", { class: "pl-diverging", "data-reason": d.reason });
+  if (d.cluster_id && d.cluster_id === focus) li.classList.add("pl-diverging--focus");
+  const reason = h("p", { class: "pl-diverging__reason" });
+  if (d.cluster_id && convNumber.has(d.cluster_id)) {
+    const n = convNumber.get(d.cluster_id);
+    reason.append(h("span", { class: "pl-num", "data-point": String(Math.min(n, 9)), text: formatNumber(n) }), " ");
+  }
+  reason.append(h("span", { text: t(`reason_${d.reason}`) }));
+  li.append(reason, memberList(d.contributions, session, true));
+  return li;
+}
+
+// Ideas raised by one group only: how many per group (the cards say which, on the answers view).
+function uniqueItem(uniqueIds, session) {
+  const counts = new Map();
+  for (const cid of uniqueIds) {
+    const c = model.liveContribution(cid);
+    if (c) counts.set(c.group_id, (counts.get(c.group_id) || 0) + 1);
+  }
+  const item = h("li", { class: "pl-unique" },
+    h("h3", { class: "pl-panel__title pl-panel__title--sub" }, icon("◌"), h("span", { text: t("unique_title") })));
+  if (!counts.size) {
+    item.append(h("p", { class: "pl-panel__empty", text: t("unique_none") }));
+    return item;
+  }
+  const ul = h("ul", { class: "pl-chips" });
+  for (const gid of (session && session.groups) || counts.keys()) {
+    if (counts.has(gid)) ul.append(h("li", { class: "pl-chip", text: t("unique_count", { group: groupLabel(gid, session), n: formatNumber(counts.get(gid)) }) }));
+  }
+  item.append(ul);
+  return item;
 }
 
 function renderSession(view) {

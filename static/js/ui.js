@@ -5,7 +5,7 @@ import { h, icon, setText } from "./dom.js";
 import { t, formatNumber, formatPercent } from "./i18n.js";
 
 // A shape as well as a colour for each kind and level of agreement (never colour alone).
-export const KIND_ICON = {
+const KIND_ICON = {
   good_practice: "★", innovative_solution: "✦", principle: "◆", recommendation: "➜",
   gap: "▲", partnership: "⇄", commitment: "✔", other: "●",
 };
