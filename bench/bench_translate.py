@@ -20,8 +20,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import HEADER, BenchServer, key_of, machine, row, summary  # noqa: E402
-from conftest import Client  # noqa: E402
-from standin_translate import StandInTranslate  # noqa: E402
+from tests.support import Client  # noqa: E402
+from tests.standin_translate import StandInTranslate  # noqa: E402
 
 import requests  # noqa: E402
 

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from facilitator import meetings
+from facilitator import provisioning
 from facilitator.meeting import roles
 from facilitator.meeting.agenda import load_agenda
 from facilitator.meeting.archive import ArchiveError, check_archive
@@ -24,7 +24,7 @@ SYSTEM = roles.Actor(roles.SYSTEM)
 @pytest.fixture
 def meeting(tmp_path):
     store = SQLiteStore(str(tmp_path / "facilitator.sqlite3"))
-    meeting_id, meeting_secrets = meetings.create_meeting(store, load_agenda("grcp7"))
+    meeting_id, meeting_secrets = provisioning.create_meeting(store, load_agenda("grcp7"))
     events = []
     hub = Hub(store, emit=lambda room, payload: events.append((room, payload)),
               clock=itertools.count(1_000_000).__next__)
@@ -68,13 +68,13 @@ def test_the_translator_key_grants_the_translator_role_and_its_link_is_printed(m
     store, hub, meeting_id, meeting_secrets = meeting
     actor = hub.authenticate(meeting_id, meeting_secrets["translator"])
     assert actor.role == roles.TRANSLATOR and actor.audience == "translators"
-    links = meetings.links("https://f.example.org/", meeting_id, meeting_secrets,
+    links = provisioning.links("https://f.example.org/", meeting_id, meeting_secrets,
                            hub.state(meeting_id).meeting)
     assert links["translator_url"] == (
         f"https://f.example.org/m/{meeting_id}/translate?key={meeting_secrets['translator']}")
     # a meeting made before the role existed has no translator key, and "" opens nothing
     old = {k: v for k, v in meeting_secrets.items() if k != "translator"}
-    assert "translator_url" not in meetings.links("https://f.example.org", meeting_id, old,
+    assert "translator_url" not in provisioning.links("https://f.example.org", meeting_id, old,
                                                   hub.state(meeting_id).meeting)
     assert roles.actor_for_key(old, "") is None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from conftest import ServerProcess, key_of, wait_until
+from support import ServerProcess, key_of, wait_until
 from standin_translate import StandInTranslate, fake_translation
 
 Q = "s2-q1"

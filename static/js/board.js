@@ -3,9 +3,11 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient, randomId, storage } from "./client.js";
-import { boot, t, lang as uiLang, pick, formatNumber, languageName } from "./i18n.js";
+import { boot, t, lang as uiLang, formatNumber, languageName } from "./i18n.js";
 import { h, icon, setText } from "./dom.js";
 import { renderTimer as showTimer } from "./timer.js";
+import { MeetingModel } from "./model.js";
+import { kindGlyph, kindPoints, agreementGlyph, showStatus, announcer, renderScheduler, toast as showToast } from "./ui.js";
 
 const KINDS = boot.kinds || [];
 const AGREEMENTS = boot.agreements || [];
@@ -13,18 +15,14 @@ const TEXT_LIMIT = (boot.limits && boot.limits.text) || 2000;
 const GROUP = boot.group_id;
 const NAME_KEY = "fac:name";
 const draftKey = (qid) => `fac:${boot.meeting_id}:board:${GROUP}:draft:${qid}`;
-
-// A shape as well as a colour for each kind and level of agreement (never colour alone).
-const KIND_ICON = {
-  good_practice: "★", innovative_solution: "✦", principle: "◆", recommendation: "➜",
-  gap: "▲", partnership: "⇄", commitment: "✔", other: "●",
-};
-const MIRRORED = new Set(["recommendation"]); // icons that point: flipped in right-to-left
-const AGREEMENT_ICON = { consensus: "●", majority: "◐", divergent: "≠" };
+// The share of Arabic letters from which a text is taken for Arabic: the server's, sent in the
+// boot data (0.5, its value, until a server sends it).
+const ARABIC_SHARE = boot.script && typeof boot.script.arabic_share === "number" ? boot.script.arabic_share : 0.5;
 
 const client = new MeetingClient({
   meetingId: boot.meeting_id, page: "board", scope: GROUP, name: storage.get(NAME_KEY) || "",
 });
+const model = new MeetingModel(client);
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -36,9 +34,11 @@ const els = {
   status: $("conn-status"), toasts: $("toasts"), announcer: $("announcer"),
 };
 
-// ----- small DOM helpers ------------------------------------------------------------------------
+const announce = announcer(els.announcer);
+// a task, not an animation frame: a board in a background tab still keeps its page current
+const scheduleRender = renderScheduler(render, (run) => setTimeout(run, 0));
 
-const iconSpan = icon;
+// ----- small DOM helpers ------------------------------------------------------------------------
 
 function select(id, options, value, labelOf) {
   const el = h("select", { id });
@@ -47,18 +47,17 @@ function select(id, options, value, labelOf) {
   return el;
 }
 
+// The server's rule (facilitator/meeting/text.py is_arabic_script): a text is in Arabic script
+// when at least ARABIC_SHARE of its letters are Arabic.
+const ARABIC_LETTER = /[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/;
 function isArabic(text) {
   let arabic = 0, letters = 0;
   for (const ch of text) {
-    if (/\p{L}/u.test(ch)) letters += 1;
-    if (/[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]/.test(ch)) arabic += 1;
+    if (!/\p{L}/u.test(ch)) continue;
+    letters += 1;
+    if (ARABIC_LETTER.test(ch)) arabic += 1;
   }
-  return letters > 0 && arabic / letters > 0.5;
-}
-
-function announce(text) {
-  els.announcer.textContent = "";
-  setTimeout(() => { els.announcer.textContent = text; }, 50);
+  return letters > 0 && arabic >= ARABIC_SHARE * letters;
 }
 
 function errorText(error) {
@@ -72,28 +71,8 @@ function errorText(error) {
 
 // ----- toasts -----------------------------------------------------------------------------------
 
-function toast(message, action, { focusAction = false, key = null } = {}) {
-  if (key) for (const old of els.toasts.querySelectorAll(`[data-key="${key}"]`)) old.remove();
-  const box = h("div", { class: "toast", "data-key": key });
-  const close = () => {
-    const hadFocus = box.contains(document.activeElement);
-    box.remove();
-    if (hadFocus) document.getElementById("main").focus();
-  };
-  box.append(h("p", { class: "toast__text", text: message }));
-  let actionButton = null;
-  if (action) {
-    actionButton = h("button", { type: "button", class: "button button--primary", text: action.label,
-      onclick: () => { box.remove(); action.run(); } });
-    box.append(actionButton);
-  }
-  box.append(h("button", { type: "button", class: "button button--quiet", text: t("close"), onclick: close }));
-  box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
-  els.toasts.append(box);
-  while (els.toasts.children.length > 3) els.toasts.firstElementChild.remove();
-  if (!action) setTimeout(() => box.remove(), 12000);
-  if (focusAction && actionButton) actionButton.focus();
-  return box;
+function toast(message, action = null, { focusAction = false, key = null } = {}) {
+  return showToast(els.toasts, message, { action, focusAction, key });
 }
 
 // ----- which sessions and questions this group answers -------------------------------------------
@@ -101,10 +80,9 @@ function toast(message, action, { focusAction = false, key = null } = {}) {
 function takesPart(session) { return (session.groups || []).includes(GROUP); }
 
 function shownSessions() {
-  const sessions = client.meeting.sessions || [];
-  const current = sessions.find((s) => s.id === client.sessionId);
+  const current = model.currentSession();
   if (current && takesPart(current)) return { sessions: [current], inCurrent: true, current };
-  return { sessions: sessions.filter(takesPart), inCurrent: false, current };
+  return { sessions: model.sessions().filter(takesPart), inCurrent: false, current };
 }
 
 // ----- the page structure: sessions and questions (rebuilt only when they change) --------------
@@ -125,12 +103,11 @@ function buildStructure(sessions) {
   questionViews.clear();
   itemEls.clear();
   ui.editing.clear();
-  const fallback = client.meeting.default_language;
   const nodes = [];
   for (const session of sessions) {
     const section = h("section", { class: "session", "aria-labelledby": `s-${session.id}-title` });
-    section.append(h("h2", { class: "session__title", id: `s-${session.id}-title`, text: pick(session.title, fallback) }));
-    const objectives = (session.objectives || []).map((o) => pick(o, fallback)).filter(Boolean);
+    section.append(h("h2", { class: "session__title", id: `s-${session.id}-title`, text: model.text(session.title) }));
+    const objectives = (session.objectives || []).map((o) => model.text(o)).filter(Boolean);
     if (objectives.length) {
       const details = h("details", { class: "session__objectives" }, h("summary", { text: t("objectives") }));
       const ul = h("ul");
@@ -138,23 +115,23 @@ function buildStructure(sessions) {
       details.append(ul);
       section.append(details);
     }
-    (session.questions || []).forEach((q, i) => section.append(buildQuestion(q, i, fallback)));
+    (session.questions || []).forEach((q, i) => section.append(buildQuestion(q, i)));
     nodes.push(section);
   }
   els.sessions.replaceChildren(...nodes);
 }
 
-function buildQuestion(q, index, fallback) {
+function buildQuestion(q, index) {
   const qid = q.id;
   const titleId = `q-${qid}-title`;
   const article = h("article", { class: "question", "aria-labelledby": titleId });
   const heading = h("h3", { class: "question__title", id: titleId },
     h("span", { class: "question__number", text: t("question_n", { n: formatNumber(index + 1) }) }),
-    h("span", { class: "question__text", text: pick(q.text, fallback) }));
+    h("span", { class: "question__text", text: model.text(q.text) }));
   article.append(heading);
   if (q.parts && q.parts.length) {
     const ol = h("ol", { class: "question__parts" });
-    for (const part of q.parts) ol.append(h("li", { text: pick(part.text, fallback) }));
+    for (const part of q.parts) ol.append(h("li", { text: model.text(part.text) }));
     article.append(ol);
   }
   const list = h("ol", { class: "items", "aria-labelledby": titleId });
@@ -169,73 +146,28 @@ function langOptions() {
   return langs.includes(uiLang) ? langs : [uiLang, ...langs];
 }
 
+// A labelled field around a control.
+function field(labelText, control) {
+  return h("div", { class: "field" }, h("label", { for: control.id, text: labelText }), control);
+}
+
 function buildAddForm(qid) {
-  const base = `add-${qid}`;
-  const textarea = h("textarea", {
-    id: `${base}-text`, rows: 3, maxlength: TEXT_LIMIT, dir: "auto", "aria-describedby": `${base}-hint ${base}-count`,
-  });
-  textarea.value = storage.get(draftKey(qid)) || "";
-  const kind = select(`${base}-kind`, KINDS, KINDS[0], (k) => t(`kind_${k}`));
-  const agreement = select(`${base}-agreement`, AGREEMENTS, AGREEMENTS[0], (a) => t(`agreement_${a}`));
-  const langSel = select(`${base}-lang`, langOptions(), uiLang, languageName);
-  for (const option of langSel.options) { option.lang = option.value; option.dir = "auto"; }
-  let langTouched = false;
-  langSel.addEventListener("change", () => { langTouched = true; });
-  const count = h("span", { class: "hint add__count", id: `${base}-count` });
-  const problem = h("p", { class: "add__problem", id: `${base}-problem`, role: "alert" });
-  const updateCount = () => {
-    const n = textarea.value.length;
-    setText(count, n > TEXT_LIMIT * 0.8 ? t("chars", { n: formatNumber(n), max: formatNumber(TEXT_LIMIT) }) : "");
-  };
+  const controls = addFormControls(qid);
+  const { textarea, problem } = controls;
+  const language = languageFollowsScript(textarea, controls.langSel);
+  const updateCount = () => showCount(controls.count, textarea.value.length);
   textarea.addEventListener("input", () => {
     storage.set(draftKey(qid), textarea.value);
     updateCount();
     if (textarea.value.trim()) { textarea.removeAttribute("aria-invalid"); setText(problem, ""); }
-    if (!langTouched && textarea.value.trim().length > 2) {
-      // the language follows the script typed, until the rapporteur picks one
-      const options = Array.from(langSel.options, (o) => o.value);
-      if (isArabic(textarea.value) && options.includes("ar")) langSel.value = "ar";
-      else if (!isArabic(textarea.value) && langSel.value === "ar") {
-        langSel.value = uiLang !== "ar" ? uiLang : options.find((c) => c !== "ar") || uiLang;
-      }
-    }
   });
   updateCount();
-  const form = h("form", { class: "add", novalidate: true },
-    h("div", { class: "field field--text" },
-      h("label", { for: textarea.id, text: t("field_text") }),
-      textarea,
-      h("div", { class: "add__hints" }, h("span", { class: "hint", id: `${base}-hint`, text: t("add_hint") }), count),
-      problem),
-    h("div", { class: "add__row" },
-      h("div", { class: "field" }, h("label", { for: kind.id, text: t("field_kind") }), kind),
-      h("div", { class: "field" }, h("label", { for: agreement.id, text: t("field_agreement") }), agreement),
-      h("div", { class: "field" }, h("label", { for: langSel.id, text: t("field_lang") }), langSel),
-      h("button", { type: "submit", class: "button button--primary add__submit" },
-        iconSpan("+"), h("span", { text: t("add") }))));
+  const form = addFormLayout(controls);
   const submit = (e) => {
     e.preventDefault();
     if (client.isLocked(GROUP)) return;
-    const text = textarea.value.trim();
-    if (!text) {
-      textarea.setAttribute("aria-invalid", "true");
-      setText(problem, t("empty_text"));
-      textarea.focus();
-      return;
-    }
-    const id = randomId(20);
-    ui.mine.add(id);
-    client.send({
-      type: "contribution.add", id, question_id: qid, text,
-      kind: kind.value, agreement: agreement.value, lang: langSel.value,
-    }, 0);
-    textarea.value = "";
-    storage.set(draftKey(qid), "");
-    // The kind is often the same for several items in a row; a level of agreement is not:
-    // a "divergent views" left selected would make the next item a false diverging point.
-    agreement.value = AGREEMENTS[0];
-    langTouched = false;
-    langSel.value = uiLang;
+    if (!sendAdded(qid, controls)) return;
+    language.reset();
     updateCount();
     textarea.focus();
   };
@@ -246,21 +178,97 @@ function buildAddForm(qid) {
   return form;
 }
 
+function addFormControls(qid) {
+  const base = `add-${qid}`;
+  const textarea = h("textarea", {
+    id: `${base}-text`, rows: 3, maxlength: TEXT_LIMIT, dir: "auto", "aria-describedby": `${base}-hint ${base}-count`,
+  });
+  textarea.value = storage.get(draftKey(qid)) || "";
+  const langSel = select(`${base}-lang`, langOptions(), uiLang, languageName);
+  for (const option of langSel.options) { option.lang = option.value; option.dir = "auto"; }
+  return {
+    base, textarea, langSel,
+    kind: select(`${base}-kind`, KINDS, KINDS[0], (k) => t(`kind_${k}`)),
+    agreement: select(`${base}-agreement`, AGREEMENTS, AGREEMENTS[0], (a) => t(`agreement_${a}`)),
+    count: h("span", { class: "hint add__count", id: `${base}-count` }),
+    problem: h("p", { class: "add__problem", id: `${base}-problem`, role: "alert" }),
+  };
+}
+
+// The count of characters shows once the text nears the limit.
+function showCount(countEl, n) {
+  setText(countEl, n > TEXT_LIMIT * 0.8 ? t("chars", { n: formatNumber(n), max: formatNumber(TEXT_LIMIT) }) : "");
+}
+
+// The language follows the script typed, until the rapporteur picks one; reset() after a send.
+function languageFollowsScript(textarea, langSel) {
+  let touched = false;
+  langSel.addEventListener("change", () => { touched = true; });
+  textarea.addEventListener("input", () => {
+    if (touched || textarea.value.trim().length <= 2) return;
+    const options = Array.from(langSel.options, (o) => o.value);
+    const arabic = isArabic(textarea.value);
+    if (arabic && options.includes("ar")) langSel.value = "ar";
+    else if (!arabic && langSel.value === "ar") {
+      langSel.value = uiLang !== "ar" ? uiLang : options.find((code) => code !== "ar") || uiLang;
+    }
+  });
+  return { reset() { touched = false; langSel.value = uiLang; } };
+}
+
+function addFormLayout({ base, textarea, kind, agreement, langSel, count, problem }) {
+  return h("form", { class: "add", novalidate: true },
+    h("div", { class: "field field--text" },
+      h("label", { for: textarea.id, text: t("field_text") }),
+      textarea,
+      h("div", { class: "add__hints" }, h("span", { class: "hint", id: `${base}-hint`, text: t("add_hint") }), count),
+      problem),
+    h("div", { class: "add__row" },
+      field(t("field_kind"), kind),
+      field(t("field_agreement"), agreement),
+      field(t("field_lang"), langSel),
+      h("button", { type: "submit", class: "button button--primary add__submit" },
+        icon("+"), h("span", { text: t("add") }))));
+}
+
+// Sends the new contribution and empties the box; false (and says why) when there is no text.
+function sendAdded(qid, { textarea, kind, agreement, langSel, problem }) {
+  const text = textarea.value.trim();
+  if (!text) {
+    textarea.setAttribute("aria-invalid", "true");
+    setText(problem, t("empty_text"));
+    textarea.focus();
+    return false;
+  }
+  const id = randomId(20);
+  ui.mine.add(id);
+  client.send({
+    type: "contribution.add", id, question_id: qid, text,
+    kind: kind.value, agreement: agreement.value, lang: langSel.value,
+  }, 0);
+  textarea.value = "";
+  storage.set(draftKey(qid), "");
+  // The kind is often the same for several items in a row; a level of agreement is not:
+  // a "divergent views" left selected would make the next item a false diverging point.
+  agreement.value = AGREEMENTS[0];
+  return true;
+}
+
 // ----- one contribution -------------------------------------------------------------------------
 
-function badge(cls, icon, mirrored) {
-  return h("span", { class: `badge ${cls}` }, iconSpan(icon, mirrored), h("span", { class: "badge__text" }));
+function badge(cls) {
+  return h("span", { class: `badge ${cls}` }, icon(""), h("span", { class: "badge__text" }));
 }
 
 function buildItem(id) {
   const li = h("li", { class: "item", id: `c-${id}` });
-  const kind = badge("badge--kind", "");
-  const agreement = badge("badge--agreement", "");
-  const pending = h("span", { class: "item__pending" }, iconSpan("⏳"), h("span", { text: t("pending") }));
+  const kind = badge("badge--kind");
+  const agreement = badge("badge--agreement");
+  const pending = h("span", { class: "item__pending" }, icon("⏳"), h("span", { text: t("pending") }));
   const text = h("p", { class: "item__text", dir: "auto", id: `c-${id}-text` });
   const actions = h("div", { class: "item__actions", role: "group" });
-  const button = (cls, icon, label, run) =>
-    h("button", { type: "button", class: `button button--small ${cls}`, onclick: run }, iconSpan(icon), h("span", { text: label }));
+  const button = (cls, glyph, label, run) =>
+    h("button", { type: "button", class: `button button--small ${cls}`, onclick: run }, icon(glyph), h("span", { text: label }));
   const edit = button("item__edit", "✎", t("edit"), () => openEditor(id));
   const up = button("item__up", "↑", t("move_up"), () => move(id, -1));
   const down = button("item__down", "↓", t("move_down"), () => move(id, +1));
@@ -274,26 +282,26 @@ function buildItem(id) {
 }
 
 function updateItem(li, c, position, total, isPending, locked) {
-  const p = li._parts;
+  const parts = li._parts;
   li.dataset.kind = c.kind;
   li.dataset.agreement = c.agreement;
-  p.kind.dataset.kind = c.kind;
-  setText(p.kind.firstChild, KIND_ICON[c.kind] || "●");
-  p.kind.firstChild.classList.toggle("icon--mirror", MIRRORED.has(c.kind));
-  setText(p.kind.lastChild, t(`kind_${c.kind}`));
-  p.agreement.dataset.agreement = c.agreement;
-  setText(p.agreement.firstChild, AGREEMENT_ICON[c.agreement] || "●");
-  setText(p.agreement.lastChild, t(`agreement_${c.agreement}`));
-  p.pending.hidden = !isPending;
+  parts.kind.dataset.kind = c.kind;
+  setText(parts.kind.firstChild, kindGlyph(c.kind));
+  parts.kind.firstChild.classList.toggle("icon--mirror", kindPoints(c.kind));
+  setText(parts.kind.lastChild, t(`kind_${c.kind}`));
+  parts.agreement.dataset.agreement = c.agreement;
+  setText(parts.agreement.firstChild, agreementGlyph(c.agreement));
+  setText(parts.agreement.lastChild, t(`agreement_${c.agreement}`));
+  parts.pending.hidden = !isPending;
   li.classList.toggle("item--pending", isPending);
-  setText(p.text, c.text);
-  if (c.lang) p.text.lang = c.lang; else p.text.removeAttribute("lang");
-  p.actions.setAttribute("aria-label", t("actions_for", { n: formatNumber(position + 1) }));
-  p.edit.disabled = locked;
-  p.del.disabled = locked;
-  p.up.disabled = locked || position === 0;
-  p.down.disabled = locked || position === total - 1;
-  for (const el of p.editor.querySelectorAll("textarea, select, button")) {
+  setText(parts.text, c.text);
+  if (c.lang) parts.text.lang = c.lang; else parts.text.removeAttribute("lang");
+  parts.actions.setAttribute("aria-label", t("actions_for", { n: formatNumber(position + 1) }));
+  parts.edit.disabled = locked;
+  parts.del.disabled = locked;
+  parts.up.disabled = locked || position === 0;
+  parts.down.disabled = locked || position === total - 1;
+  for (const el of parts.editor.querySelectorAll("textarea, select, button")) {
     if (!el.classList.contains("editor__cancel")) el.disabled = locked;
   }
   renderConflict(li, c);
@@ -303,7 +311,7 @@ function move(id, delta) {
   const view = client.view();
   const c = view.contributions.get(id);
   if (!c) return;
-  const ids = MeetingClient.listOf(view, c.group_id, c.question_id).map((x) => x.id);
+  const ids = MeetingClient.listOf(view, c.group_id, c.question_id).map((item) => item.id);
   const index = ids.indexOf(id) + delta;
   if (index < 0 || index >= ids.length) return;
   client.send({ type: "contribution.move", contribution_id: id, index }, c.version);
@@ -331,7 +339,7 @@ function openEditor(id) {
   const c = client.view().contributions.get(id);
   if (!li || !c) return;
   ui.editing.add(id);
-  const p = li._parts;
+  const parts = li._parts;
   const base = `edit-${id}`;
   const textarea = h("textarea", { id: `${base}-text`, rows: 3, maxlength: TEXT_LIMIT, dir: "auto" });
   textarea.value = c.text;
@@ -340,11 +348,11 @@ function openEditor(id) {
   const seenVersion = c.version;
   const close = () => {
     ui.editing.delete(id);
-    p.editor.hidden = true;
-    p.editor.replaceChildren();
-    p.text.hidden = false;
-    p.actions.hidden = false;
-    p.edit.focus();
+    parts.editor.hidden = true;
+    parts.editor.replaceChildren();
+    parts.text.hidden = false;
+    parts.actions.hidden = false;
+    parts.edit.focus();
   };
   const save = (e) => {
     e.preventDefault();
@@ -366,31 +374,31 @@ function openEditor(id) {
   const form = h("form", { class: "editor", novalidate: true, onsubmit: save },
     h("div", { class: "field field--text" }, h("label", { for: textarea.id, text: t("edit_label") }), textarea),
     h("div", { class: "add__row" },
-      h("div", { class: "field" }, h("label", { for: kind.id, text: t("field_kind") }), kind),
-      h("div", { class: "field" }, h("label", { for: agreement.id, text: t("field_agreement") }), agreement),
+      field(t("field_kind"), kind),
+      field(t("field_agreement"), agreement),
       h("button", { type: "submit", class: "button button--primary", text: t("save") }),
       h("button", { type: "button", class: "button editor__cancel", text: t("cancel"), onclick: close })));
   form.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); close(); }
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) save(e);
   });
-  p.editor.replaceChildren(form);
-  p.editor.hidden = false;
-  p.text.hidden = true;
-  p.actions.hidden = true;
+  parts.editor.replaceChildren(form);
+  parts.editor.hidden = false;
+  parts.text.hidden = true;
+  parts.actions.hidden = true;
   textarea.focus();
 }
 
 function renderConflict(li, c) {
-  const p = li._parts;
+  const parts = li._parts;
   const conflict = ui.conflicts.get(c.id);
-  if (!conflict) { if (!p.conflict.hidden) { p.conflict.hidden = true; p.conflict.replaceChildren(); } return; }
-  if (!p.conflict.hidden) return; // already shown
+  if (!conflict) { if (!parts.conflict.hidden) { parts.conflict.hidden = true; parts.conflict.replaceChildren(); } return; }
+  if (!parts.conflict.hidden) return; // already shown
   const { current, mine } = conflict;
   const version = (label, text, textLang) => h("div", { class: "conflict__version" },
     h("p", { class: "conflict__label", text: label }),
     h("p", { class: "conflict__text", dir: "auto", lang: textLang || null, text }));
-  const done = () => { ui.conflicts.delete(c.id); p.conflict.hidden = true; p.conflict.replaceChildren(); p.edit.focus(); };
+  const done = () => { ui.conflicts.delete(c.id); parts.conflict.hidden = true; parts.conflict.replaceChildren(); parts.edit.focus(); };
   const useMine = () => {
     const now = client.view().contributions.get(c.id);
     ui.conflicts.delete(c.id);
@@ -405,11 +413,11 @@ function renderConflict(li, c) {
         kind: mine.kind || now.kind, agreement: mine.agreement || now.agreement, lang: mine.lang || now.lang,
       }, 0);
     }
-    p.conflict.hidden = true;
-    p.conflict.replaceChildren();
+    parts.conflict.hidden = true;
+    parts.conflict.replaceChildren();
     scheduleRender();
   };
-  p.conflict.append(
+  parts.conflict.append(
     h("p", { class: "conflict__title", text: current.deleted ? t("conflict_deleted") : t("conflict_title") }),
     h("div", { class: "conflict__versions" },
       version(t("conflict_theirs"), current.text, current.lang),
@@ -417,29 +425,22 @@ function renderConflict(li, c) {
     h("div", { class: "conflict__actions" },
       h("button", { type: "button", class: "button", text: t("keep_theirs"), onclick: done }),
       h("button", { type: "button", class: "button button--primary", text: t("use_mine"), onclick: useMine })));
-  p.conflict.hidden = false;
+  parts.conflict.hidden = false;
 }
 
 // ----- rendering --------------------------------------------------------------------------------
 
 const pageTitle = document.title;
-let renderQueued = false;
-function scheduleRender() {
-  if (renderQueued) return;
-  renderQueued = true;
-  setTimeout(() => { renderQueued = false; render(); }, 0);
-}
 
 function render() {
   if (!client.meeting) return;
-  const fallback = client.meeting.default_language;
   const { sessions, inCurrent, current } = shownSessions();
   buildStructure(sessions);
-  const group = (client.meeting.groups || []).find((g) => g.id === GROUP);
-  const groupName = group ? pick(group.name, fallback) : GROUP || "";
+  const group = model.group(GROUP);
+  const groupName = group ? model.text(group.name) : GROUP || "";
   setText(els.group, groupName);
   if (groupName && !document.title.startsWith(groupName)) document.title = `${groupName} · ${pageTitle}`;
-  setText(els.session, current ? pick(current.title, fallback) : "");
+  setText(els.session, current ? model.text(current.title) : "");
   // the session's own heading follows right below when the group is in it
   els.session.parentElement.hidden = inCurrent;
   els.sessionNotice.hidden = inCurrent;
@@ -507,14 +508,8 @@ function renderTimer() {
   showTimer(client, els.timer, els.timerLabel, els.timerValue, "timer");
 }
 
-const STATUS_TEXT = {
-  connecting: "status_connecting", online: "status_online", syncing: "status_syncing",
-  offline: "status_offline", refused: "status_refused",
-};
 function renderStatus(status) {
-  els.status.dataset.state = status;
-  setText(els.status, t(STATUS_TEXT[status] || "status_connecting"));
-  document.body.dataset.connection = status;
+  showStatus(els.status, status);
 }
 
 // ----- wiring -----------------------------------------------------------------------------------

@@ -8,27 +8,26 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient, orderKey } from "./client.js";
-import { boot, t, lang as uiLang, pick, formatNumber, formatDuration, languageName } from "./i18n.js";
+import { boot, t, lang as uiLang, formatNumber, formatDuration, languageName } from "./i18n.js";
 import { h, setText, icon, userText } from "./dom.js";
+import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
+import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText } from "./ui.js";
 
-const KIND_ICON = {
-  good_practice: "★", innovative_solution: "✦", principle: "◆", recommendation: "➜",
-  gap: "▲", partnership: "⇄", commitment: "✔", other: "●",
-};
-const MIRRORED = new Set(["recommendation"]);
 const POINTING = new Set(["⇱", "⇲"]); // diagonal arrows towards a corner: mirrored in right-to-left
-const AGREEMENT_ICON = { consensus: "●", majority: "◐", divergent: "≠" };
 const REPORT_FORMATS = [
   ["docx", "report_docx"], ["html", "report_html"], ["md", "report_md"], ["csv", "report_csv"], ["json", "report_json"],
 ];
 
 const client = new MeetingClient({ meetingId: boot.meeting_id, page: "chair" });
+const model = new MeetingModel(client);
 const $ = (id) => document.getElementById(id);
 const els = {
   app: $("app"), meetingTitle: $("meeting-title"), now: $("ch-now"), synthesis: $("ch-synthesis"),
   sessions: $("ch-sessions"), boards: $("ch-boards"), ballots: $("ch-ballots"), outcome: $("ch-outcome"),
   report: $("ch-report"), status: $("conn-status"), toasts: $("toasts"), announcer: $("announcer"),
 };
+const announce = announcer(els.announcer);
+const scheduleRender = renderScheduler(render);
 
 // ----- small DOM helpers ------------------------------------------------------------------------
 
@@ -52,7 +51,6 @@ function section(container, titleKey, ...children) {
   container.replaceChildren(h("h2", { class: "ch-panel__title", id, text: t(titleKey) }), ...children.filter(Boolean));
 }
 
-const pct = (rate) => formatNumber(rate || 0, { style: "percent", maximumFractionDigits: 0 });
 
 // ----- drafts and focus survive re-rendering ------------------------------------------------------
 
@@ -82,42 +80,16 @@ const ballotResults = new Map();
 const selected = new Set(); // contribution ids chosen for the next ballot
 const ui = { question: null, followSession: true, reportLang: uiLang, synthSession: null };
 
-const x = () => client.extra;
-const meeting = () => client.meeting || {};
-const fb = () => meeting().default_language;
-const sessions = () => meeting().sessions || [];
-const sessionById = (id) => sessions().find((s) => s.id === id);
-const currentSession = () => sessionById(client.sessionId);
-// The session whose answers the synthesis panel shows: the one the chair picked, else the current
-// one, except during a plenary session (the general discussion), which reviews the answers of the
-// breakout session before it.
+// The session whose answers the synthesis panel shows: the one the chair picked, else the one
+// the current session reviews (model.answersSession).
 function synthesisSession() {
-  const picked = ui.synthSession && sessionById(ui.synthSession);
-  if (picked) return picked;
-  const current = currentSession();
-  if (!current || !current.plenary) return current;
-  const list = sessions();
-  for (let i = list.indexOf(current) - 1; i >= 0; i -= 1) if (!list[i].plenary) return list[i];
-  return current;
+  const picked = ui.synthSession && model.sessionById(ui.synthSession);
+  return picked || model.answersSession();
 }
-function questionById(qid) {
-  for (const s of sessions()) {
-    const i = (s.questions || []).findIndex((q) => q.id === qid);
-    if (i >= 0) return { session: s, question: s.questions[i], index: i };
-  }
-  return null;
-}
-function groupName(gid) {
-  const g = (meeting().groups || []).find((group) => group.id === gid);
-  return g ? pick(g.name, fb()) : gid;
-}
-const regionName = (rid) => {
-  const r = (meeting().regions || []).find((region) => region.id === rid);
-  return r ? pick(r.name, fb()) : rid;
-};
-const live = (id) => { const c = client.contributions.get(id); return c && !c.deleted ? c : null; };
-const synthQuestion = (qid) => synthesis && (synthesis.questions || []).find((q) => q.question_id === qid);
-const synthSession = (sid) => synthesis && (synthesis.sessions || []).find((s) => s.session_id === sid);
+const synthQuestion = (qid) => questionSynthesis(synthesis, qid);
+const synthSession = (sid) => sessionSynthesis(synthesis, sid);
+const live = (id) => model.liveContribution(id);
+const groupName = (gid) => model.groupName(gid);
 function clusterById(cid) {
   if (!synthesis) return null;
   for (const q of synthesis.questions || []) for (const cl of q.converging || []) if (cl.id === cid) return cl;
@@ -126,13 +98,13 @@ function clusterById(cid) {
 }
 function clusterLabel(cl, cid) {
   if (cl && cl.title) return cl.title;
-  const title = (x().curation && x().curation.titles || {})[cid];
+  const curation = model.extra().curation;
+  const title = (curation && curation.titles || {})[cid];
   if (title) return title;
   if (cl && (cl.terms || []).length) return cl.terms.join(" · ");
   const anchor = live(cid.replace(/^[cs]-/, ""));
   return anchor ? anchor.text : cid;
 }
-const isLocked = (gid) => client.isLocked(gid);
 
 // ----- sending ops --------------------------------------------------------------------------------
 
@@ -149,35 +121,16 @@ function send(op, doneKey = null) {
   });
 }
 
-function announce(text) {
-  els.announcer.textContent = "";
-  setTimeout(() => { els.announcer.textContent = text; }, 50);
-}
-
 function toast(message, { error = false } = {}) {
-  const box = h("div", { class: "toast" + (error ? " toast--error" : ""), role: error ? "alert" : null });
-  const close = () => { const had = box.contains(document.activeElement); box.remove(); if (had) $("main").focus(); };
-  box.append(h("p", { class: "toast__text", text: message }),
-    h("button", { type: "button", class: "button button--quiet", text: t("close"), onclick: close }));
-  box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
-  els.toasts.append(box);
-  while (els.toasts.children.length > 4) els.toasts.firstElementChild.remove();
-  setTimeout(() => box.remove(), error ? 20000 : 8000);
+  showToast(els.toasts, message, { error, max: 4, lifetime: error ? 20000 : 8000 });
 }
 
 // ----- live views the socket does not replay ---------------------------------------------------------
 
-async function getJSON(path) {
-  const r = await fetch(path, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", "X-Facilitator-Page": "chair" } });
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return r.json();
-}
-const api = (path) => `/api/m/${encodeURIComponent(boot.meeting_id)}${path}`;
-
 async function refreshLive() {
-  try { synthesis = await getJSON(api("/synthesis")); } catch (err) { console.warn(err); }
-  for (const b of x().ballots || []) {
-    try { ballotResults.set(b.id, await getJSON(api(`/ballots/${encodeURIComponent(b.id)}`))); } catch (err) { console.warn(err); }
+  try { synthesis = await model.fetchSynthesis(); } catch (err) { console.warn(err); }
+  for (const b of model.ballots()) {
+    try { ballotResults.set(b.id, await model.fetchBallotResults(b.id)); } catch (err) { console.warn(err); }
   }
   scheduleRender();
 }
@@ -185,12 +138,10 @@ async function refreshLive() {
 // ----- badges ---------------------------------------------------------------------------------------
 
 function kindBadge(kind) {
-  return h("span", { class: "badge badge--kind ch-kind", "data-kind": kind },
-    icon(KIND_ICON[kind] || "●", MIRRORED.has(kind)), h("span", { text: t(`kind_${kind}`) }));
+  return iconLabel({ class: "badge badge--kind ch-kind", "data-kind": kind }, kindIcon(kind), t(`kind_${kind}`));
 }
 function agreementBadge(agreement) {
-  return h("span", { class: "badge badge--agreement", "data-agreement": agreement },
-    icon(AGREEMENT_ICON[agreement] || "●"), h("span", { text: t(`agreement_${agreement}`) }));
+  return iconLabel({ class: "badge badge--agreement", "data-agreement": agreement }, agreementIcon(agreement), t(`agreement_${agreement}`));
 }
 
 // ----- the strip: session, timer, boards, plenary ---------------------------------------------------
@@ -204,7 +155,7 @@ function timerText() {
 }
 
 function spotlightText() {
-  const spot = x().spotlight;
+  const spot = model.extra().spotlight;
   if (!spot) return t("spotlight_none");
   if (spot.contribution_id) {
     const c = client.contributions.get(spot.contribution_id);
@@ -214,7 +165,7 @@ function spotlightText() {
 }
 
 function renderNow() {
-  const session = currentSession();
+  const session = model.currentSession();
   const allLocked = Boolean(client.locks.all);
   const minutes = h("input", { type: "number", min: "1", max: "360", step: "1", inputmode: "numeric", value: draft("ch-minutes", "20"), class: "ch-minutes" });
   const timerBox = h("div", { class: "ch-card ch-card--timer" },
@@ -239,12 +190,12 @@ function renderNow() {
       button(t("lock_all"), () => send({ type: "board.lock", group_id: "all", locked: true }, "done_lock"), { glyph: "🔒", disabled: allLocked, data: { action: "lock-all" } }),
       button(t("unlock_all"), () => send({ type: "board.lock", group_id: "all", locked: false }, "done_unlock"), { glyph: "✎", data: { action: "unlock-all" } })));
 
-  const anon = h("input", { type: "checkbox", checked: Boolean(x().anonymous), onchange: (e) => send({ type: "meeting.set_anonymous", anonymous: e.target.checked }, "done_saved") });
+  const anon = h("input", { type: "checkbox", checked: Boolean(model.extra().anonymous), onchange: (e) => send({ type: "meeting.set_anonymous", anonymous: e.target.checked }, "done_saved") });
   anon.id = "ch-anonymous";
-  const suggestions = h("input", { type: "checkbox", checked: Boolean((x().curation || {}).show_suggestions),
+  const suggestions = h("input", { type: "checkbox", checked: Boolean((model.extra().curation || {}).show_suggestions),
     onchange: (e) => send({ type: "plenary.show_suggestions", shown: e.target.checked }, "done_saved") });
   suggestions.id = "ch-show-suggestions";
-  const spot = x().spotlight;
+  const spot = model.extra().spotlight;
   const plenaryBox = h("div", { class: "ch-card" },
     h("h3", { class: "ch-card__title", text: t("plenary_title") }),
     h("div", { class: "ch-check" }, anon, h("label", { for: "ch-anonymous", text: t("anonymous_label") })),
@@ -255,8 +206,8 @@ function renderNow() {
 
   const sessionBox = h("div", { class: "ch-card ch-card--session" },
     h("h3", { class: "ch-card__title", text: t("current_session") }),
-    h("p", { class: "ch-current", text: session ? pick(session.title, fb()) : t("no_session") }),
-    h("p", { class: "ch-muted", text: t("participants_n", { n: formatNumber(x().participants || 0) }) }));
+    h("p", { class: "ch-current", text: session ? model.text(session.title) : t("no_session") }),
+    h("p", { class: "ch-muted", text: t("participants_n", { n: formatNumber(model.extra().participants || 0) }) }));
 
   els.now.replaceChildren(sessionBox, timerBox, boardsBox, plenaryBox);
 }
@@ -265,15 +216,15 @@ function renderNow() {
 
 function renderSessions() {
   const list = h("ol", { class: "ch-sessions" });
-  for (const s of sessions()) {
+  for (const s of model.sessions()) {
     const current = s.id === client.sessionId;
     const li = h("li", { class: "ch-session" + (current ? " ch-session--current" : ""), "aria-current": current ? "step" : null });
     const info = h("div", { class: "ch-session__info" },
-      h("p", { class: "ch-session__title", text: pick(s.title, fb()) }),
+      h("p", { class: "ch-session__title", text: model.text(s.title) }),
       h("p", { class: "ch-muted", text: t("session_counts", {
         q: formatNumber((s.questions || []).length), g: formatNumber((s.groups || []).length) }) }));
     li.append(info);
-    if (current) li.append(h("span", { class: "ch-flag ch-flag--current" }, icon("▶", true), h("span", { text: t("current") })));
+    if (current) li.append(iconLabel({ class: "ch-flag ch-flag--current" }, icon("▶", true), t("current")));
     else li.append(button(t("make_current"), () => send({ type: "session.set", session_id: s.id }, "done_session"), {
       cls: "button--primary", data: { action: "session-set", session: s.id } }));
     list.append(li);
@@ -282,13 +233,13 @@ function renderSessions() {
 }
 
 function renderBoards() {
-  const session = currentSession();
+  const session = model.currentSession();
   const groups = (session && session.groups) || [];
   const allLocked = Boolean(client.locks.all);
   const list = h("ul", { class: "ch-boards" });
   const view = client.view();
   for (const gid of groups) {
-    const locked = isLocked(gid);
+    const locked = client.isLocked(gid);
     const people = client.presence[gid] || [];
     const count = (session.questions || []).reduce((n, q) => n + MeetingClient.listOf(view, gid, q.id).length, 0);
     const li = h("li", { class: "ch-board" + (locked ? " ch-board--locked" : "") });
@@ -316,8 +267,10 @@ function renderBoards() {
 
 // ----- synthesis and curation ------------------------------------------------------------------------
 
-function isForwarded(ref) { return Boolean(((x().outcome || {}).marked || {})[ref]); }
-function spotlit(kind, id) { const s = x().spotlight; return Boolean(s && s[kind] === id); }
+const forwardedFlag = () => iconLabel({ class: "ch-flag ch-flag--forwarded" }, icon("✉"), t("forwarded"));
+const onPlenaryFlag = () => iconLabel({ class: "ch-flag ch-flag--spot" }, icon("◉"), t("on_plenary"));
+function isForwarded(ref) { return Boolean(((model.extra().outcome || {}).marked || {})[ref]); }
+function spotlit(kind, id) { const s = model.extra().spotlight; return Boolean(s && s[kind] === id); }
 
 function contributionRow(c, { clusterId = null, session = null, showGroup = true } = {}) {
   const ref = `contribution:${c.id}`;
@@ -325,8 +278,8 @@ function contributionRow(c, { clusterId = null, session = null, showGroup = true
   const meta = h("p", { class: "ch-item__meta" });
   if (showGroup) meta.append(h("span", { class: "ch-item__group", text: groupName(c.group_id) }));
   meta.append(kindBadge(c.kind), agreementBadge(c.agreement));
-  if (isForwarded(ref)) meta.append(h("span", { class: "ch-flag ch-flag--forwarded" }, icon("✉"), h("span", { text: t("forwarded") })));
-  if (spotlit("contribution_id", c.id)) meta.append(h("span", { class: "ch-flag ch-flag--spot" }, icon("◉"), h("span", { text: t("on_plenary") })));
+  if (isForwarded(ref)) meta.append(forwardedFlag());
+  if (spotlit("contribution_id", c.id)) meta.append(onPlenaryFlag());
   li.append(meta, userText("p", "ch-item__text", c.text, c.lang));
   const actions = h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_item") });
   const on = spotlit("contribution_id", c.id);
@@ -381,16 +334,29 @@ function pointCard(cl, n, session, all) {
   art.append(chips);
   if (cl.terms && cl.terms.length && cl.title) art.append(h("p", { class: "ch-muted", text: `${t("shared_terms")} ${cl.terms.join(" · ")}` }));
   const flags = h("p", { class: "ch-point__flags" });
-  if (isForwarded(ref)) flags.append(h("span", { class: "ch-flag ch-flag--forwarded" }, icon("✉"), h("span", { text: t("forwarded") })));
-  if (spotlit("cluster_id", cl.id)) flags.append(h("span", { class: "ch-flag ch-flag--spot" }, icon("◉"), h("span", { text: t("on_plenary") })));
+  if (isForwarded(ref)) flags.append(forwardedFlag());
+  if (spotlit("cluster_id", cl.id)) flags.append(onPlenaryFlag());
   flags.append(pointStatus(cl));
   art.append(flags);
 
+  const members = (cl.contributions || []).map(live).filter(Boolean);
+  // points the engine found within one question can be curated; those across questions cannot
+  const canCurate = cl.id.startsWith("c-");
+  art.append(pointActions(cl, members, canCurate), whyGrouped(cl, members));
+  if (canCurate) art.append(pointCuration(cl, all));
+  const ul = h("ul", { class: "ch-items" });
+  for (const c of members) ul.append(contributionRow(c, { clusterId: canCurate ? cl.id : null, session }));
+  art.append(h("details", { class: "ch-point__members", open: true },
+    h("summary", { text: t("members_n", { n: formatNumber(members.length) }) }), ul));
+  return art;
+}
+
+// Spotlight, forward, select for a ballot, confirm or reject a converging point.
+function pointActions(cl, members, canCurate) {
+  const ref = `cluster:${cl.id}`;
   const on = spotlit("cluster_id", cl.id);
   const fwd = isForwarded(ref);
-  const members = (cl.contributions || []).map(live).filter(Boolean);
-  const canCurate = cl.id.startsWith("c-");
-  const actions = h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_point") },
+  return h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_point") },
     button(on ? t("spotlight_off") : t("spotlight"),
       () => send(on ? { type: "spotlight.set" } : { type: "spotlight.set", cluster_id: cl.id }, "done_saved"),
       { glyph: "◉", pressed: on, data: { action: "spotlight-cluster" } }),
@@ -405,36 +371,29 @@ function pointCard(cl, n, session, all) {
     canCurate ? button(t("reject_point"),
       () => send({ type: "cluster.reject", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved"),
       { glyph: "✕", data: { action: "reject-point" } }) : null);
-  art.append(actions);
-  art.append(whyGrouped(cl, members));
-  if (canCurate) {
-    const titleId = `title-${cl.id}`;
-    const input = h("input", { type: "text", maxlength: "200", dir: "auto", value: draft(titleId, cl.title || "") });
-    art.append(h("form", { class: "ch-inline ch-point__title-form", onsubmit: (e) => {
-      e.preventDefault();
-      drafts.delete(titleId);
-      send({ type: "cluster.title", cluster_id: cl.id, title: input.value.trim() }, "done_saved");
-    } }, field(titleId, t("point_title"), input),
-      h("button", { type: "submit", class: "button button--small" }, h("span", { text: t("save") }))));
-    const targets = all.filter((o) => o.id !== cl.id).map((o, i) => ({ id: o.id, label: `${formatNumber(all.indexOf(o) + 1)}. ${clusterLabel(o, o.id)}` }));
-    const merge = mergeForm(cl.id, targets, "merge_into");
-    const titleForm = art.lastElementChild;
-    art.append(h("div", { class: "ch-point__curate" }, titleForm, merge));
-  }
-  const ul = h("ul", { class: "ch-items" });
-  for (const c of members) ul.append(contributionRow(c, { clusterId: canCurate ? cl.id : null, session }));
-  art.append(h("details", { class: "ch-point__members", open: true },
-    h("summary", { text: t("members_n", { n: formatNumber(members.length) }) }), ul));
-  return art;
+}
+
+// The chair's title for a point, and merging it into another point of the list `all`.
+function pointCuration(cl, all) {
+  const titleId = `title-${cl.id}`;
+  const input = h("input", { type: "text", maxlength: "200", dir: "auto", value: draft(titleId, cl.title || "") });
+  const titleForm = h("form", { class: "ch-inline ch-point__title-form", onsubmit: (e) => {
+    e.preventDefault();
+    drafts.delete(titleId);
+    send({ type: "cluster.title", cluster_id: cl.id, title: input.value.trim() }, "done_saved");
+  } }, field(titleId, t("point_title"), input),
+    h("button", { type: "submit", class: "button button--small" }, h("span", { text: t("save") })));
+  const targets = all.filter((o) => o.id !== cl.id).map((o) => ({ id: o.id, label: `${formatNumber(all.indexOf(o) + 1)}. ${clusterLabel(o, o.id)}` }));
+  return h("div", { class: "ch-point__curate" }, titleForm, mergeForm(cl.id, targets, "merge_into"));
 }
 
 // The engine's view beside the chair's decision: confirmed, or suggested with its confidence,
 // and whether the plenary shows it.
 function pointStatus(cl) {
-  const pct = formatNumber(Math.round((cl.confidence ?? 1) * 100));
-  if (cl.status === "confirmed") return h("span", { class: "ch-flag ch-flag--confirmed" }, icon("✓"), h("span", { text: t("status_confirmed") }));
+  const confidence = formatNumber(Math.round((cl.confidence ?? 1) * 100));
+  if (cl.status === "confirmed") return iconLabel({ class: "ch-flag ch-flag--confirmed" }, icon("✓"), t("status_confirmed"));
   return h("span", { class: "ch-flag ch-flag--suggested" }, icon(cl.on_plenary ? "◐" : "○"),
-    h("span", { text: t(cl.on_plenary ? "status_shown" : "status_held", { pct }) }));
+    h("span", { text: t(cl.on_plenary ? "status_shown" : "status_held", { pct: confidence }) }));
 }
 
 // Why these contributions were grouped: each one's score with the others, and the words that
@@ -460,89 +419,122 @@ function synthesisPicker(session) {
   const sel = h("select", { onchange: (e) => {
     ui.synthSession = e.target.value; ui.question = null; scheduleRender();
   } });
-  for (const s of sessions()) {
+  for (const s of model.sessions()) {
     const mark = s.id === client.sessionId ? ` (${t("current")})` : "";
-    sel.append(h("option", { value: s.id, text: pick(s.title, fb()) + mark }));
+    sel.append(h("option", { value: s.id, text: model.text(s.title) + mark }));
   }
   if (session) sel.value = session.id;
   const hint = session && session.id !== client.sessionId ? t("synthesis_other_session") : null;
   return h("div", { class: "ch-synth-of" }, field("ch-synth-session", t("synthesis_of"), sel, hint));
 }
 
+// How many contributions the groups of `session` gave to question `qid`.
+function answerCount(session, qid) {
+  return (session.groups || []).reduce((n, gid) => n + MeetingClient.listOf(client.view(), gid, qid).length, 0);
+}
+
 function renderSynthesis() {
   const session = synthesisSession();
   const questions = (session && session.questions) || [];
   if (!questions.some((q) => q.id === ui.question)) ui.question = questions.length ? questions[0].id : null;
+  const acrossQuestions = session && synthSession(session.id);
+  const tabs = synthesisTabs(session, questions, acrossQuestions);
+  if (ui.question === null && acrossQuestions && acrossQuestions.converging.length) ui.question = "*";
+  const body = [];
+  if (!session) body.push(h("p", { class: "ch-muted", text: t("no_session") }));
+  if (ui.question === "*" && acrossQuestions) {
+    body.push(h("p", { class: "ch-question", text: t("across_questions") }));
+    const list = acrossQuestions.converging;
+    list.forEach((cl, i) => body.push(pointCard(cl, i + 1, session, list)));
+  } else if (ui.question) {
+    body.push(...questionSynthesisView(session, ui.question));
+  }
+  section(els.synthesis, "synthesis_title", model.sessions().length > 1 ? synthesisPicker(session) : null, tabs, ...body);
+}
+
+// One tab per question (with its count of answers), and one for the points across questions.
+function synthesisTabs(session, questions, acrossQuestions) {
   const tabs = h("div", { class: "ch-tabs", role: "group", "aria-label": t("questions_label") });
   questions.forEach((q, i) => {
-    const count = (session.groups || []).reduce((n, gid) => n + MeetingClient.listOf(client.view(), gid, q.id).length, 0);
-    tabs.append(button(`${t("question_n", { n: formatNumber(i + 1) })} (${formatNumber(count)})`, () => { ui.question = q.id; scheduleRender(); },
+    tabs.append(button(`${t("question_n", { n: formatNumber(i + 1) })} (${formatNumber(answerCount(session, q.id))})`,
+      () => { ui.question = q.id; scheduleRender(); },
       { pressed: ui.question === q.id, cls: "ch-tab", data: { question: q.id } }));
   });
-  const ss = session && synthSession(session.id);
-  if (ss && (ss.converging || []).length) {
+  if (acrossQuestions && (acrossQuestions.converging || []).length) {
     tabs.append(button(t("across_questions"), () => { ui.question = "*"; scheduleRender(); },
       { pressed: ui.question === "*", cls: "ch-tab" }));
   }
-  if (ui.question === null && ss && ss.converging.length) ui.question = "*";
-  const body = [];
-  if (!session) body.push(h("p", { class: "ch-muted", text: t("no_session") }));
-  if (ui.question === "*" && ss) {
-    body.push(h("p", { class: "ch-question", text: t("across_questions") }));
-    const list = ss.converging;
-    list.forEach((cl, i) => body.push(pointCard(cl, i + 1, session, list)));
-  } else if (ui.question) {
-    const found = questionById(ui.question);
-    body.push(h("p", { class: "ch-question", text: pick(found.question.text, fb()) }));
-    const sq = synthQuestion(ui.question);
-    if (!synthesis) body.push(h("p", { class: "ch-muted", text: t("synthesis_loading") }));
-    const converging = (sq && sq.converging) || [];
-    body.push(h("h3", { class: "ch-subtitle" }, icon("⇉", true), h("span", { text: t("converging_title") })));
-    if (!converging.length) body.push(h("p", { class: "ch-muted", text: t("converging_none") }));
-    converging.forEach((cl, i) => body.push(pointCard(cl, i + 1, session, converging)));
+  return tabs;
+}
 
-    const diverging = (sq && sq.diverging) || [];
-    body.push(h("h3", { class: "ch-subtitle" }, icon("≠"), h("span", { text: t("diverging_title") })));
-    if (!diverging.length) body.push(h("p", { class: "ch-muted", text: t("diverging_none") }));
-    const numberOf = new Map(converging.map((cl, i) => [cl.id, i + 1]));
-    for (const d of diverging) {
-      // compact: the actions are on the same contributions above (converging) and below (one group)
-      const ul = h("ul", { class: "ch-compact" });
-      for (const c of (d.contributions || []).map(live).filter(Boolean)) {
-        ul.append(h("li", { class: "ch-compact__item", "data-kind": c.kind },
-          h("span", { class: "ch-item__group", text: groupName(c.group_id) }), " ", agreementBadge(c.agreement), " ",
-          userText("span", "", c.text, c.lang)));
-      }
-      const reason = h("p", { class: "ch-diverging__reason" });
-      if (d.cluster_id && numberOf.has(d.cluster_id)) reason.append(h("span", { class: "ch-num", text: formatNumber(numberOf.get(d.cluster_id)) }), " ");
-      reason.append(h("span", { text: t(`reason_${d.reason}`) }));
-      body.push(h("div", { class: "ch-diverging" }, reason, ul));
-    }
+const subtitle = (glyph, mirrored, key) =>
+  h("h3", { class: "ch-subtitle" }, icon(glyph, mirrored), h("span", { text: t(key) }));
+const muted = (key) => h("p", { class: "ch-muted", text: t(key) });
 
-    const unique = ((sq && sq.unique) || []).map(live).filter(Boolean);
-    body.push(h("h3", { class: "ch-subtitle" }, icon("◌"), h("span", { text: t("unique_title") })));
-    if (!unique.length) body.push(h("p", { class: "ch-muted", text: t("unique_none") }));
-    const ul = h("ul", { class: "ch-items" });
-    const targets = converging.filter((cl) => cl.id.startsWith("c-")).map((cl, i) => ({ id: cl.id, label: `${formatNumber(converging.indexOf(cl) + 1)}. ${clusterLabel(cl, cl.id)}` }));
-    for (const c of unique) {
-      const row = contributionRow(c, { session });
-      const merge = mergeForm(`c-${c.id}`, targets, "join_point");
-      if (merge) row.append(merge);
-      ul.append(row);
+// The synthesis of one question: converging points, diverging points, ideas of one group,
+// and the contributions the synthesis has not seen yet.
+function questionSynthesisView(session, qid) {
+  const found = model.questionById(qid);
+  const questionSynth = synthQuestion(qid);
+  const converging = (questionSynth && questionSynth.converging) || [];
+  const unique = ((questionSynth && questionSynth.unique) || []).map(live).filter(Boolean);
+  const nodes = [h("p", { class: "ch-question", text: model.text(found.question.text) })];
+  if (!synthesis) nodes.push(muted("synthesis_loading"));
+  nodes.push(subtitle("⇉", true, "converging_title"));
+  if (!converging.length) nodes.push(muted("converging_none"));
+  converging.forEach((cl, i) => nodes.push(pointCard(cl, i + 1, session, converging)));
+  nodes.push(...divergingView((questionSynth && questionSynth.diverging) || [], converging));
+  nodes.push(...uniqueView(unique, converging, session));
+  nodes.push(...notAnalysedView(session, qid, converging, unique));
+  return nodes;
+}
+
+function divergingView(diverging, converging) {
+  const nodes = [subtitle("≠", false, "diverging_title")];
+  if (!diverging.length) nodes.push(muted("diverging_none"));
+  const numberOf = new Map(converging.map((cl, i) => [cl.id, i + 1]));
+  for (const d of diverging) {
+    // compact: the actions are on the same contributions above (converging) and below (one group)
+    const ul = h("ul", { class: "ch-compact" });
+    for (const c of (d.contributions || []).map(live).filter(Boolean)) {
+      ul.append(h("li", { class: "ch-compact__item", "data-kind": c.kind },
+        h("span", { class: "ch-item__group", text: groupName(c.group_id) }), " ", agreementBadge(c.agreement), " ",
+        userText("span", "", c.text, c.lang)));
     }
-    body.push(ul);
-    // contributions the synthesis has not seen yet (it lags by a second)
-    const known = new Set([...converging.flatMap((cl) => cl.contributions), ...unique.map((c) => c.id)]);
-    const fresh = [];
-    for (const gid of (session.groups || [])) for (const c of MeetingClient.listOf(client.view(), gid, ui.question)) if (!known.has(c.id)) fresh.push(c);
-    if (fresh.length && synthesis) {
-      body.push(h("h3", { class: "ch-subtitle", text: t("not_analysed") }));
-      const ul2 = h("ul", { class: "ch-items" });
-      for (const c of fresh) ul2.append(contributionRow(c, { session }));
-      body.push(ul2);
-    }
+    const reason = h("p", { class: "ch-diverging__reason" });
+    if (d.cluster_id && numberOf.has(d.cluster_id)) reason.append(h("span", { class: "ch-num", text: formatNumber(numberOf.get(d.cluster_id)) }), " ");
+    reason.append(h("span", { text: t(`reason_${d.reason}`) }));
+    nodes.push(h("div", { class: "ch-diverging" }, reason, ul));
   }
-  section(els.synthesis, "synthesis_title", sessions().length > 1 ? synthesisPicker(session) : null, tabs, ...body);
+  return nodes;
+}
+
+// Ideas raised by one group only, each with a form to join it to a converging point.
+function uniqueView(unique, converging, session) {
+  const nodes = [subtitle("◌", false, "unique_title")];
+  if (!unique.length) nodes.push(muted("unique_none"));
+  const ul = h("ul", { class: "ch-items" });
+  const targets = converging.filter((cl) => cl.id.startsWith("c-"))
+    .map((cl) => ({ id: cl.id, label: `${formatNumber(converging.indexOf(cl) + 1)}. ${clusterLabel(cl, cl.id)}` }));
+  for (const c of unique) {
+    const row = contributionRow(c, { session });
+    const merge = mergeForm(`c-${c.id}`, targets, "join_point");
+    if (merge) row.append(merge);
+    ul.append(row);
+  }
+  nodes.push(ul);
+  return nodes;
+}
+
+// Contributions the synthesis has not seen yet (it lags by a second).
+function notAnalysedView(session, qid, converging, unique) {
+  const known = new Set([...converging.flatMap((cl) => cl.contributions), ...unique.map((c) => c.id)]);
+  const fresh = [];
+  for (const gid of (session.groups || [])) for (const c of MeetingClient.listOf(client.view(), gid, qid)) if (!known.has(c.id)) fresh.push(c);
+  if (!fresh.length || !synthesis) return [];
+  const ul = h("ul", { class: "ch-items" });
+  for (const c of fresh) ul.append(contributionRow(c, { session }));
+  return [h("h3", { class: "ch-subtitle", text: t("not_analysed") }), ul];
 }
 
 // ----- ballots -------------------------------------------------------------------------------------
@@ -550,7 +542,7 @@ function renderSynthesis() {
 function resultsBlock(ballot, results) {
   if (!results) return h("p", { class: "ch-muted", text: t("results_loading") });
   const ol = h("ol", { class: "ch-results" });
-  const regionIds = (meeting().regions || []).map((r) => r.id);
+  const regionIds = model.regionIds();
   const items = new Map((ballot.items || []).map((it) => [it.contribution_id, it]));
   for (const row of results.results || []) {
     const it = items.get(row.contribution_id) || {};
@@ -573,9 +565,9 @@ function resultsBlock(ballot, results) {
     for (const rid of regionIds) {
       const cell = (row.by_region || {})[rid];
       regions.append(h("li", { class: "ch-region" + (cell ? "" : " ch-region--hidden") },
-        h("span", { class: "ch-region__name", text: regionName(rid) }),
+        h("span", { class: "ch-region__name", text: model.regionName(rid) }),
         h("span", { class: "ch-region__value", text: cell
-          ? t("region_rate", { rate: pct(cell.agree_rate), yes: formatNumber((results.mode === "dots" ? cell.supporters : cell.yes) || 0), votes: formatNumber(cell.voters || 0) })
+          ? regionRateText(cell, results.mode)
           : "—" })));
     }
     li.append(regions);
@@ -585,9 +577,8 @@ function resultsBlock(ballot, results) {
     h("p", { class: "hint", text: t("region_hidden_hint") }));
 }
 
-function renderBallots() {
-  const chosen = [...selected].map(live).filter(Boolean);
-  for (const id of [...selected]) if (!live(id)) selected.delete(id);
+// The chosen contributions, and how the new ballot asks about them.
+function ballotForm(chosen) {
   const selList = h("ul", { class: "ch-selected" });
   for (const c of chosen) {
     selList.append(h("li", { class: "ch-selected__item" },
@@ -604,7 +595,7 @@ function renderBallots() {
   };
   const dots = h("input", { type: "number", min: "1", max: "100", step: "1", value: draft("ch-dots", "5") });
   const prompt = h("input", { type: "text", maxlength: "400", dir: "auto", value: draft("ch-prompt", "") });
-  const form = h("form", { class: "ch-ballot-form", onsubmit: (e) => {
+  return h("form", { class: "ch-ballot-form", onsubmit: (e) => {
     e.preventDefault();
     if (!chosen.length) { toast(t("ballot_empty"), { error: true }); return; }
     const op = { type: "ballot.open", contribution_ids: chosen.map((c) => c.id), mode };
@@ -622,26 +613,33 @@ function renderBallots() {
     field("ch-prompt", t("ballot_prompt"), prompt, t("ballot_prompt_hint")),
     h("button", { type: "submit", class: "button button--primary", disabled: !chosen.length, "data-action": "ballot-open" },
       icon("☑"), h("span", { text: t("ballot_open") })));
+}
 
+function renderBallots() {
+  const chosen = [...selected].map(live).filter(Boolean);
+  for (const id of [...selected]) if (!live(id)) selected.delete(id);
   const list = h("ol", { class: "ch-ballots", reversed: true });
-  for (const b of [...(x().ballots || [])].reverse()) {
-    const open = b.status === "open";
-    const li = h("li", { class: "ch-ballot" + (open ? " ch-ballot--open" : "") });
-    li.append(h("h3", { class: "ch-ballot__title" },
-      h("span", { text: t("ballot_n", { id: ballotNumber(b.id) }) }),
-      h("span", { class: "ch-flag " + (open ? "ch-flag--open" : "ch-flag--closed") }, icon(open ? "●" : "■"), h("span", { text: open ? t("ballot_is_open") : t("ballot_is_closed") })),
-      b.revealed ? h("span", { class: "ch-flag ch-flag--spot" }, icon("◉"), h("span", { text: t("on_plenary") })) : null));
-    if (b.prompt) li.append(userText("p", "ch-ballot__prompt", b.prompt, null));
-    li.append(h("p", { class: "ch-muted", text: b.mode === "dots" ? t("mode_dots_n", { n: formatNumber(b.dots || 0) }) : t("mode_yes_no") }));
-    li.append(h("div", { class: "ch-actions" },
-      open ? button(t("ballot_close"), () => send({ type: "ballot.close", ballot_id: b.id }, "done_saved"), { glyph: "■", data: { action: "ballot-close" } }) : null,
-      button(b.revealed ? t("ballot_hide") : t("ballot_reveal"),
-        () => send({ type: "ballot.reveal", ballot_id: b.id, revealed: !b.revealed }, "done_saved"),
-        { glyph: "◉", pressed: Boolean(b.revealed), cls: b.revealed ? "" : "button--primary", data: { action: "ballot-reveal" } })));
-    li.append(resultsBlock(b, ballotResults.get(b.id)));
-    list.append(li);
-  }
-  section(els.ballots, "ballots_title", form, list);
+  for (const b of [...model.ballots()].reverse()) list.append(ballotItem(b));
+  section(els.ballots, "ballots_title", ballotForm(chosen), list);
+}
+
+// One ballot: its state, its actions and its results.
+function ballotItem(b) {
+  const open = b.status === "open";
+  const li = h("li", { class: "ch-ballot" + (open ? " ch-ballot--open" : "") });
+  li.append(h("h3", { class: "ch-ballot__title" },
+    h("span", { text: t("ballot_n", { id: ballotNumber(b.id) }) }),
+    iconLabel({ class: "ch-flag " + (open ? "ch-flag--open" : "ch-flag--closed") }, icon(open ? "●" : "■"), open ? t("ballot_is_open") : t("ballot_is_closed")),
+    b.revealed ? onPlenaryFlag() : null));
+  if (b.prompt) li.append(userText("p", "ch-ballot__prompt", b.prompt, null));
+  li.append(h("p", { class: "ch-muted", text: b.mode === "dots" ? t("mode_dots_n", { n: formatNumber(b.dots || 0) }) : t("mode_yes_no") }));
+  li.append(h("div", { class: "ch-actions" },
+    open ? button(t("ballot_close"), () => send({ type: "ballot.close", ballot_id: b.id }, "done_saved"), { glyph: "■", data: { action: "ballot-close" } }) : null,
+    button(b.revealed ? t("ballot_hide") : t("ballot_reveal"),
+      () => send({ type: "ballot.reveal", ballot_id: b.id, revealed: !b.revealed }, "done_saved"),
+      { glyph: "◉", pressed: Boolean(b.revealed), cls: b.revealed ? "" : "button--primary", data: { action: "ballot-reveal" } })));
+  li.append(resultsBlock(b, ballotResults.get(b.id)));
+  return li;
 }
 
 // ----- the outcome --------------------------------------------------------------------------------
@@ -657,10 +655,10 @@ function refText(ref) {
 }
 
 function renderOutcome() {
-  const outcome = x().outcome || { order: [], wording: {}, marked: {} };
+  const outcome = model.extra().outcome || { order: [], wording: {}, marked: {} };
   const order = outcome.order || [];
   const ol = h("ol", { class: "ch-outcome" });
-  const langs = meeting().languages || [uiLang];
+  const langs = model.meeting().languages || [uiLang];
   order.forEach((ref, i) => {
     const info = refText(ref);
     const wording = (outcome.wording || {})[ref];
@@ -701,13 +699,13 @@ function renderOutcome() {
 }
 
 function renderReport() {
-  const langs = meeting().languages || [uiLang];
+  const langs = model.meeting().languages || [uiLang];
   const sel = h("select", { onchange: (e) => { ui.reportLang = e.target.value; renderReport(); } });
   for (const code of langs) sel.append(h("option", { value: code, lang: code, text: languageName(code) }));
   sel.value = langs.includes(ui.reportLang) ? ui.reportLang : langs[0];
   const ul = h("ul", { class: "ch-links" });
   for (const [fmt, key] of REPORT_FORMATS) {
-    ul.append(h("li", {}, h("a", { class: "button button--small", href: api(`/report.${fmt}?lang=${encodeURIComponent(sel.value)}`), download: "" },
+    ul.append(h("li", {}, h("a", { class: "button button--small", href: model.apiUrl(`/report.${fmt}?lang=${encodeURIComponent(sel.value)}`), download: "" },
       icon("⤓"), h("span", { text: t(key) }))));
   }
   const focused = document.activeElement && document.activeElement.id === "ch-report-lang";
@@ -717,13 +715,6 @@ function renderReport() {
 
 // ----- render everything -------------------------------------------------------------------------------
 
-let renderQueued = false;
-function scheduleRender() {
-  if (renderQueued) return;
-  renderQueued = true;
-  requestAnimationFrame(() => { renderQueued = false; render(); });
-}
-
 function render() {
   if (!client.meeting) return;
   const active = document.activeElement;
@@ -731,7 +722,7 @@ function render() {
   const activeAction = active && active.closest && active.closest("button") && !activeId
     ? { action: active.dataset.action, row: (active.closest("[data-contribution],[data-cluster],[data-question]") || {}).dataset } : null;
   const selection = active && "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
-  setText(els.meetingTitle, pick(meeting().title, fb()));
+  setText(els.meetingTitle, model.text(model.meeting().title));
   renderNow();
   renderSessions();
   renderBoards();
@@ -756,13 +747,8 @@ function render() {
   els.app.setAttribute("aria-busy", "false");
 }
 
-const STATUS_TEXT = {
-  connecting: "status_connecting", online: "status_online", syncing: "status_syncing",
-  offline: "status_offline", refused: "status_refused",
-};
 function renderStatus(status) {
-  els.status.dataset.state = status;
-  setText(els.status, t(STATUS_TEXT[status] || "status_connecting"));
+  showStatus(els.status, status);
 }
 
 // ----- wiring ------------------------------------------------------------------------------------------
@@ -771,41 +757,45 @@ client.on("change", (info) => {
   if (info && info.reason === "state") refreshLive();
   scheduleRender();
 });
-client.on("event", (ev) => {
-  const ex = x();
+// The outcome the chair is building, created on first use.
+function outcomeOf(extra) {
+  return extra.outcome || (extra.outcome = { marked: {}, wording: {}, order: [] });
+}
+
+// The chair's own extras: curation and the outcome; the shared ones are folded by the model.
+function applyChairEvent(extra, ev) {
   switch (ev.type) {
     case "session.changed": ui.synthSession = null; break;
-    case "spotlight.set": ex.spotlight = ev.spotlight || null; break;
-    case "meeting.anonymity": ex.anonymous = Boolean(ev.anonymous); break;
-    case "plenary.suggestions_shown": ex.curation = { ...(ex.curation || {}), show_suggestions: Boolean(ev.shown) }; break;
-    case "participant.joined": ex.participants = (ex.participants || 0) + 1; break;
+    case "plenary.suggestions_shown": extra.curation = { ...(extra.curation || {}), show_suggestions: Boolean(ev.shown) }; break;
     case "cluster.titled": {
-      ex.curation = ex.curation || { titles: {} };
-      ex.curation.titles = { ...(ex.curation.titles || {}) };
-      if (ev.title) ex.curation.titles[ev.cluster_id] = ev.title; else delete ex.curation.titles[ev.cluster_id];
+      extra.curation = extra.curation || { titles: {} };
+      extra.curation.titles = { ...(extra.curation.titles || {}) };
+      if (ev.title) extra.curation.titles[ev.cluster_id] = ev.title; else delete extra.curation.titles[ev.cluster_id];
       const cl = clusterById(ev.cluster_id);
       if (cl) cl.title = ev.title || null;
       break;
     }
     case "outcome.marked": {
-      const o = ex.outcome || (ex.outcome = { marked: {}, wording: {}, order: [] });
-      if (ev.marked) { o.marked[ev.ref] = true; if (!o.order.includes(ev.ref)) o.order.push(ev.ref); }
-      else { delete o.marked[ev.ref]; o.order = o.order.filter((r) => r !== ev.ref); }
+      const outcome = outcomeOf(extra);
+      if (ev.marked) { outcome.marked[ev.ref] = true; if (!outcome.order.includes(ev.ref)) outcome.order.push(ev.ref); }
+      else { delete outcome.marked[ev.ref]; outcome.order = outcome.order.filter((r) => r !== ev.ref); }
       break;
     }
     case "outcome.wording": {
-      const o = ex.outcome || (ex.outcome = { marked: {}, wording: {}, order: [] });
-      if (ev.text) o.wording[ev.ref] = { text: ev.text, lang: ev.lang }; else delete o.wording[ev.ref];
+      const outcome = outcomeOf(extra);
+      if (ev.text) outcome.wording[ev.ref] = { text: ev.text, lang: ev.lang }; else delete outcome.wording[ev.ref];
       break;
     }
-    case "outcome.ordered": (ex.outcome || (ex.outcome = { marked: {}, wording: {}, order: [] })).order = ev.order.slice(); break;
-    case "ballot.opened": ex.ballots = [...(ex.ballots || []).filter((b) => b.id !== ev.ballot.id), ev.ballot]; break;
-    case "ballot.closed": ex.ballots = (ex.ballots || []).map((b) => (b.id === ev.ballot_id ? { ...b, status: "closed" } : b)); break;
-    case "ballot.revealed": ex.ballots = (ex.ballots || []).map((b) => (b.id === ev.ballot_id ? { ...b, revealed: ev.revealed !== false } : b)); break;
+    case "outcome.ordered": outcomeOf(extra).order = ev.order.slice(); break;
     case "synthesis.updated": if (ev.synthesis) synthesis = ev.synthesis; break;
     case "ballot.results": if (ev.results) ballotResults.set(ev.ballot_id, ev.results); break;
     default: break;
   }
+}
+
+client.on("event", (ev) => {
+  model.applyEvent(ev);
+  applyChairEvent(model.extra(), ev);
   scheduleRender();
 });
 client.on("status", (status) => {

@@ -30,6 +30,9 @@ export function formatNumber(n, options = {}) {
   return numberFormats.get(id).format(n);
 }
 
+// A share (0..1) as a whole percentage: "62%", "٦٢٪".
+export const formatPercent = (share) => formatNumber(share || 0, { style: "percent", maximumFractionDigits: 0 });
+
 // A text of the agenda: a plain string, or a map from language code to string.
 export function pick(text, fallbackLang) {
   if (text == null) return "";

@@ -41,6 +41,13 @@ function setInvalid(input, invalid) {
   else input.removeAttribute("aria-invalid");
 }
 
+// What was typed or chosen in `input` cannot be used: say why, beside it, and go back to it.
+function refuse(input, errorEl, message) {
+  showError(errorEl, message);
+  setInvalid(input, true);
+  input.focus();
+}
+
 function clearErrors() {
   showError(codeError, "");
   showError(regionError, "");
@@ -117,9 +124,7 @@ async function lookUp(focusNext) {
   const code = normalise(codeInput.value);
   const problem = codeProblem(code);
   if (problem) {
-    showError(codeError, problem);
-    setInvalid(codeInput, true);
-    codeInput.focus();
+    refuse(codeInput, codeError, problem);
     return;
   }
   setBusy(true, t("join_checking"));
@@ -174,9 +179,7 @@ async function lookUp(focusNext) {
 async function join() {
   const region = regionSelect.value;
   if (!region) {
-    showError(regionError, t("join_error_region"));
-    setInvalid(regionSelect, true);
-    regionSelect.focus();
+    refuse(regionSelect, regionError, t("join_error_region"));
     return;
   }
   setBusy(true, t("join_joining"));

@@ -21,9 +21,11 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient } from "./client.js";
-import { boot, t, lang as uiLang, pick, formatNumber } from "./i18n.js";
+import { boot, t, lang as uiLang, formatNumber } from "./i18n.js";
 import { h, icon, setText, userText } from "./dom.js";
 import { renderTimer as showTimer } from "./timer.js";
+import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
+import { AGREEMENT_ICON, kindGlyph, kindPoints, agreementGlyph, showStatus, renderScheduler, regionRateText } from "./ui.js";
 
 const params = new URLSearchParams(window.location.search);
 const ROTATE = (() => {
@@ -32,16 +34,11 @@ const ROTATE = (() => {
 })();
 const NEW_MS = 10000; // how long a new or changed contribution is marked "New"
 
-// A shape as well as a colour for each kind and level of agreement (never colour alone).
-const KIND_ICON = {
-  good_practice: "★", innovative_solution: "✦", principle: "◆", recommendation: "➜",
-  gap: "▲", partnership: "⇄", commitment: "✔", other: "●",
-};
-const MIRRORED = new Set(["recommendation"]);
-const AGREEMENT_ICON = { consensus: "●", majority: "◐", divergent: "≠" };
 const CHOICE_ICON = { yes: "✔", no: "✖", unsure: "?" };
 
 const client = new MeetingClient({ meetingId: boot.meeting_id, page: "plenary" });
+const model = new MeetingModel(client);
+const scheduleRender = renderScheduler(render);
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -55,7 +52,6 @@ const els = {
 
 // ----- small DOM helpers ------------------------------------------------------------------------
 
-const pct = (rate) => formatNumber(rate || 0, { style: "percent", maximumFractionDigits: 0 });
 
 // ----- the model: what the client keeps, plus the plenary's own extras ----------------------------
 
@@ -65,81 +61,50 @@ let pinnedBallotId = null; // the ballot the chair revealed last
 const seen = new Map(); // contribution id -> {version, at}: marks new and changed contributions
 let loaded = false;
 
-const x = () => client.extra;
-const meeting = () => client.meeting || {};
-const fallbackLang = () => meeting().default_language;
-const sessions = () => meeting().sessions || [];
-const sessionById = (id) => sessions().find((s) => s.id === id);
-function questionById(qid) {
-  for (const s of sessions()) {
-    const i = (s.questions || []).findIndex((q) => q.id === qid);
-    if (i >= 0) return { session: s, question: s.questions[i], index: i };
-  }
-  return null;
-}
-
 function groupLabel(gid, session) {
-  if (x().anonymous) {
+  if (model.extra().anonymous) {
     const order = (session && session.groups) || [];
     const i = Math.max(0, order.indexOf(gid));
     const letters = Array.from(t("group_letters"));
     return t("group_letter", { letter: letters[i] || formatNumber(i + 1) });
   }
-  const g = (meeting().groups || []).find((group) => group.id === gid);
-  return g ? pick(g.name, fallbackLang()) : gid;
+  return model.groupName(gid);
 }
-
-const regionName = (rid) => {
-  const r = (meeting().regions || []).find((region) => region.id === rid);
-  return r ? pick(r.name, fallbackLang()) : rid;
-};
 
 // The engine suggests; the chair decides. A converging point reaches the room when the chair
 // confirmed it, the engine is confident of it, the chair chose to show every suggestion, or the
 // chair put it in focus.
 function shownPoints(list) {
-  const spot = x().spotlight;
+  const spot = model.extra().spotlight;
   return (list || []).filter((cl) => cl.on_plenary !== false || (spot && spot.cluster_id === cl.id));
 }
 
 function synthQuestion(qid) {
-  const q = synthesis && (synthesis.questions || []).find((item) => item.question_id === qid);
+  const q = questionSynthesis(synthesis, qid);
   return q && { ...q, converging: shownPoints(q.converging) };
 }
 
 function synthSession(sid) {
-  const s = synthesis && (synthesis.sessions || []).find((item) => item.session_id === sid);
+  const s = sessionSynthesis(synthesis, sid);
   return s && { ...s, converging: shownPoints(s.converging) };
-}
-
-function updateBallot(id, fields) {
-  const ballots = x().ballots || [];
-  x().ballots = ballots.map((b) => (b.id === id ? { ...b, ...fields } : b));
 }
 
 // ----- loading what the socket does not replay (live views) ---------------------------------------
 
-async function getJSON(path) {
-  const response = await fetch(path, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", "X-Facilitator-Page": "plenary" } });
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return response.json();
-}
-
 async function refreshLive() {
-  const base = `/api/m/${encodeURIComponent(boot.meeting_id)}`;
   try {
-    synthesis = await getJSON(`${base}/synthesis`);
+    synthesis = await model.fetchSynthesis();
   } catch (err) { console.warn(err); }
-  for (const b of x().ballots || []) {
+  for (const b of model.ballots()) {
     if (!b.revealed) continue;
-    try { ballotResults.set(b.id, await getJSON(`${base}/ballots/${encodeURIComponent(b.id)}`)); } catch (err) { console.warn(err); }
+    try { ballotResults.set(b.id, await model.fetchBallotResults(b.id)); } catch (err) { console.warn(err); }
   }
   scheduleRender();
 }
 
 async function fetchBallot(id) {
   try {
-    ballotResults.set(id, await getJSON(`/api/m/${encodeURIComponent(boot.meeting_id)}/ballots/${encodeURIComponent(id)}`));
+    ballotResults.set(id, await model.fetchBallotResults(id));
     scheduleRender();
   } catch (err) { console.warn(err); }
 }
@@ -148,18 +113,10 @@ async function fetchBallot(id) {
 
 const nav = { index: 0, page: 0, pages: 1, shownAt: Date.now(), paused: false, key: "" };
 
-function currentSession() { return sessionById(client.sessionId); }
-
-// The session whose answers the screen shows: the current one, except during a plenary session
-// (the general discussion), which reviews the answers of the breakout session before it, in
-// agenda order (the rule of the chair's console, static/js/chair.js synthesisSession).
-function answersSession() {
-  const current = currentSession();
-  if (!current || !current.plenary) return current;
-  const list = sessions();
-  for (let i = list.indexOf(current) - 1; i >= 0; i -= 1) if (!list[i].plenary) return list[i];
-  return current;
-}
+// The session whose answers the screen shows: the current one, or the one a general discussion
+// reviews (model.answersSession).
+const currentSession = () => model.currentSession();
+const answersSession = () => model.answersSession();
 
 // The views of the screen: those of the session whose answers it shows, then, during a general
 // discussion, one view per question of the plenary's own board that has notes on it.
@@ -183,16 +140,16 @@ function sessionViews(session) {
   const views = [];
   (session.questions || []).forEach((q) => {
     views.push({ type: "answers", qid: q.id });
-    const sq = synthQuestion(q.id);
-    if (sq && ((sq.converging || []).length || (sq.diverging || []).length)) views.push({ type: "synthesis", qid: q.id });
+    const questionSynth = synthQuestion(q.id);
+    if (questionSynth && ((questionSynth.converging || []).length || (questionSynth.diverging || []).length)) views.push({ type: "synthesis", qid: q.id });
   });
-  const ss = synthSession(session.id);
-  if (ss && (ss.converging || []).length) views.push({ type: "session", sid: session.id });
+  const sessionSynth = synthSession(session.id);
+  if (sessionSynth && (sessionSynth.converging || []).length) views.push({ type: "session", sid: session.id });
   return views;
 }
 
 function pinnedView() {
-  const spot = x().spotlight;
+  const spot = model.extra().spotlight;
   if (spot && spot.contribution_id) {
     const c = client.contributions.get(spot.contribution_id);
     if (c && !c.deleted) return { type: "answers", qid: c.question_id, focus: c.id, reason: "spotlight" };
@@ -210,8 +167,8 @@ function pinnedView() {
       }
     }
   }
-  const ballot = (x().ballots || []).find((b) => b.id === pinnedBallotId && b.revealed);
-  if (ballot) return { type: "ballot", id: ballot.id, reason: "ballot" };
+  const ballot = model.ballotById(pinnedBallotId);
+  if (ballot && ballot.revealed) return { type: "ballot", id: ballot.id, reason: "ballot" };
   return null;
 }
 
@@ -246,16 +203,15 @@ function step(delta) {
 // An agenda text (a title, a question) in its own element: the language it is written in, when
 // the agenda says, and the direction its first strong letter says (a fallback language may not
 // be the page's).
-function agendaLang(text, fb) {
+function agendaLang(text, fallback) {
   if (!text || typeof text !== "object") return null;
   if (text[uiLang]) return uiLang;
-  if (fb && text[fb]) return fb;
+  if (fallback && text[fallback]) return fallback;
   return Object.keys(text)[0] || null;
 }
 
 function agendaText(tag, cls, text) {
-  const fb = fallbackLang();
-  return userText(tag, cls, pick(text, fb), agendaLang(text, fb));
+  return userText(tag, cls, model.text(text), agendaLang(text, model.fallbackLang()));
 }
 
 // Fill `el` with `parts` (nodes or strings), unless it already shows the same.
@@ -266,21 +222,20 @@ function fill(el, key, ...parts) {
 }
 
 function renderBar(view) {
-  const fb = fallbackLang();
   const current = currentSession();
   let viewSession = null, number = "", heading = null, headingText = "";
   if (view && (view.type === "answers" || view.type === "synthesis")) {
-    const found = questionById(view.qid);
+    const found = model.questionById(view.qid);
     if (found) {
       viewSession = found.session;
       number = t("question_of", { n: formatNumber(found.index + 1), total: formatNumber(found.session.questions.length) });
       heading = agendaText("span", null, found.question.text);
     }
   } else if (view && view.type === "session") {
-    viewSession = sessionById(view.sid) || null;
+    viewSession = model.sessionById(view.sid) || null;
     heading = t("across_questions");
   } else if (view && view.type === "ballot") {
-    const b = (x().ballots || []).find((ballot) => ballot.id === view.id);
+    const b = model.ballotById(view.id);
     number = t("vote_results");
     // a prompt the chair typed: its own element, its direction from its first strong letter
     heading = b && b.prompt ? userText("span", null, b.prompt, null) : t("ballot_prompt_default");
@@ -291,13 +246,13 @@ function renderBar(view) {
   // the current session's title, always; and, when the screen shows another session's answers
   // (the general discussion reviews the sub-groups'), which one
   const titled = current || viewSession;
-  fill(els.session, titled ? `${titled.id}:${uiLang}:${pick(titled.title, fb)}` : "",
+  fill(els.session, titled ? `${titled.id}:${uiLang}:${model.text(titled.title)}` : "",
     titled ? agendaText("span", null, titled.title) : null);
   const from = viewSession && current && viewSession.id !== current.id ? viewSession : null;
   els.from.hidden = !from;
   if (from) {
     const [before, after = ""] = t("answers_from").split("{session}");
-    fill(els.from, `${from.id}:${pick(from.title, fb)}`, icon("↩", true),
+    fill(els.from, `${from.id}:${model.text(from.title)}`, icon("↩", true),
       h("span", { class: "pl-bar__from-text" }, before, agendaText("span", "pl-bar__from-session", from.title), after));
   } else {
     fill(els.from, "");
@@ -330,7 +285,7 @@ function renderJoin() {
   els.joinHow.replaceChildren(before, h("bdi", { dir: "ltr", text: where }), after);
   els.joinHow.hidden = !where;
   setText(els.joinCode, boot.join_code);
-  const n = x().participants || 0;
+  const n = model.extra().participants || 0;
   setText(els.participants, n ? t("participants_n", { n: formatNumber(n) }) : "");
   els.participants.hidden = !n;
 }
@@ -355,12 +310,12 @@ function badge(cls, attrs, glyph, mirrored, short, full) {
 }
 
 function kindTag(kind, compact = false) {
-  return badge("pl-tag pl-tag--kind", { "data-kind": kind }, KIND_ICON[kind] || "●", MIRRORED.has(kind),
+  return badge("pl-tag pl-tag--kind", { "data-kind": kind }, kindGlyph(kind), kindPoints(kind),
     compact ? t(`kind_short_${kind}`) : null, t(`kind_${kind}`));
 }
 
 function agreementTag(agreement, compact = false) {
-  return badge("pl-tag pl-tag--agreement", { "data-agreement": agreement }, AGREEMENT_ICON[agreement] || "●", false,
+  return badge("pl-tag pl-tag--agreement", { "data-agreement": agreement }, agreementGlyph(agreement), false,
     compact ? t(`agreement_short_${agreement}`) : null, t(`agreement_${agreement}`));
 }
 
@@ -471,8 +426,8 @@ function showPage(layouts, page) {
 // ----- rendering: the views --------------------------------------------------------------------------
 
 function converging(qid) {
-  const sq = synthQuestion(qid);
-  const list = (sq && sq.converging) || [];
+  const questionSynth = synthQuestion(qid);
+  const list = (questionSynth && questionSynth.converging) || [];
   const clusterOf = new Map();
   list.forEach((cl, i) => {
     for (const cid of cl.contributions) clusterOf.set(cid, { n: i + 1, raised_by: cl.raised_by, of: cl.of });
@@ -481,7 +436,7 @@ function converging(qid) {
 }
 
 function renderAnswers(view) {
-  const found = questionById(view.qid);
+  const found = model.questionById(view.qid);
   if (!found) return { layouts: [], fits: [] };
   const { session } = found;
   const groups = session.groups || [];
@@ -539,8 +494,8 @@ function meter(k, m) {
 function memberList(ids, session, withAgreement) {
   const ul = h("ul", { class: "pl-members" });
   for (const cid of ids) {
-    const c = client.contributions.get(cid);
-    if (!c || c.deleted) continue;
+    const c = model.liveContribution(cid);
+    if (!c) continue;
     const li = h("li", { class: "pl-member", "data-kind": c.kind },
       h("span", { class: "pl-member__group", text: groupLabel(c.group_id, session) }));
     if (withAgreement) li.append(agreementTag(c.agreement));
@@ -569,67 +524,73 @@ function pointItem(cl, n, session, focus, questionsLine) {
 }
 
 function renderSynthesis(view) {
-  const found = questionById(view.qid);
+  const found = model.questionById(view.qid);
   const session = found ? found.session : currentSession();
-  const sq = synthQuestion(view.qid) || { converging: [], diverging: [], unique: [] };
-  const wrap = h("div", { class: "pl-synth" });
+  const questionSynth = synthQuestion(view.qid) || { converging: [], diverging: [], unique: [] };
   const conv = h("section", { class: "pl-panel pl-panel--converging", "aria-labelledby": "pl-conv-title" },
     h("h3", { class: "pl-panel__title", id: "pl-conv-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
   const convList = h("ol", { class: "pl-points" });
-  sq.converging.forEach((cl, i) => convList.append(pointItem(cl, i + 1, session, view.focus)));
+  questionSynth.converging.forEach((cl, i) => convList.append(pointItem(cl, i + 1, session, view.focus)));
   conv.append(convList);
-  if (!sq.converging.length) conv.append(h("p", { class: "pl-panel__empty", text: t("converging_none") }));
+  if (!questionSynth.converging.length) conv.append(h("p", { class: "pl-panel__empty", text: t("converging_none") }));
 
   const side = h("section", { class: "pl-panel pl-panel--side", "aria-labelledby": "pl-div-title" });
   side.append(h("h3", { class: "pl-panel__title", id: "pl-div-title" }, icon("≠"), h("span", { text: t("diverging_title") })));
   const sideList = h("ul", { class: "pl-side" });
-  const convNumber = new Map(sq.converging.map((cl, i) => [cl.id, i + 1]));
-  for (const d of sq.diverging || []) {
-    const li = h("li", { class: "pl-diverging", "data-reason": d.reason });
-    if (d.cluster_id && d.cluster_id === view.focus) li.classList.add("pl-diverging--focus");
-    const reason = h("p", { class: "pl-diverging__reason" });
-    if (d.cluster_id && convNumber.has(d.cluster_id)) {
-      reason.append(h("span", { class: "pl-num", "data-point": String(Math.min(convNumber.get(d.cluster_id), 9)), text: formatNumber(convNumber.get(d.cluster_id)) }), " ");
-    }
-    reason.append(h("span", { text: t(`reason_${d.reason}`) }));
-    li.append(reason, memberList(d.contributions, session, true));
-    sideList.append(li);
-  }
-  if (!(sq.diverging || []).length) sideList.append(h("li", { class: "pl-panel__empty", text: t("diverging_none") }));
-  // ideas raised by one group only: how many per group (the cards say which, on the answers view)
-  const counts = new Map();
-  for (const cid of sq.unique || []) {
-    const c = client.contributions.get(cid);
-    if (c && !c.deleted) counts.set(c.group_id, (counts.get(c.group_id) || 0) + 1);
-  }
-  const unique = h("li", { class: "pl-unique" },
-    h("h3", { class: "pl-panel__title pl-panel__title--sub" }, icon("◌"), h("span", { text: t("unique_title") })));
-  if (counts.size) {
-    const ul = h("ul", { class: "pl-chips" });
-    for (const gid of (session && session.groups) || counts.keys()) {
-      if (counts.has(gid)) ul.append(h("li", { class: "pl-chip", text: t("unique_count", { group: groupLabel(gid, session), n: formatNumber(counts.get(gid)) }) }));
-    }
-    unique.append(ul);
-  } else {
-    unique.append(h("p", { class: "pl-panel__empty", text: t("unique_none") }));
-  }
-  sideList.append(unique);
+  const convNumber = new Map(questionSynth.converging.map((cl, i) => [cl.id, i + 1]));
+  for (const d of questionSynth.diverging || []) sideList.append(divergingItem(d, convNumber, session, view.focus));
+  if (!(questionSynth.diverging || []).length) sideList.append(h("li", { class: "pl-panel__empty", text: t("diverging_none") }));
+  sideList.append(uniqueItem(questionSynth.unique || [], session));
   side.append(sideList);
-  wrap.append(conv, side);
-  els.stage.replaceChildren(wrap);
+  els.stage.replaceChildren(h("div", { class: "pl-synth" }, conv, side));
   return { layouts: [paginate(convList), paginate(sideList)] };
 }
 
+// A diverging point: the number of the converging point it splits, if any, why, and who said what.
+function divergingItem(d, convNumber, session, focus) {
+  const li = h("li", { class: "pl-diverging", "data-reason": d.reason });
+  if (d.cluster_id && d.cluster_id === focus) li.classList.add("pl-diverging--focus");
+  const reason = h("p", { class: "pl-diverging__reason" });
+  if (d.cluster_id && convNumber.has(d.cluster_id)) {
+    const n = convNumber.get(d.cluster_id);
+    reason.append(h("span", { class: "pl-num", "data-point": String(Math.min(n, 9)), text: formatNumber(n) }), " ");
+  }
+  reason.append(h("span", { text: t(`reason_${d.reason}`) }));
+  li.append(reason, memberList(d.contributions, session, true));
+  return li;
+}
+
+// Ideas raised by one group only: how many per group (the cards say which, on the answers view).
+function uniqueItem(uniqueIds, session) {
+  const counts = new Map();
+  for (const cid of uniqueIds) {
+    const c = model.liveContribution(cid);
+    if (c) counts.set(c.group_id, (counts.get(c.group_id) || 0) + 1);
+  }
+  const item = h("li", { class: "pl-unique" },
+    h("h3", { class: "pl-panel__title pl-panel__title--sub" }, icon("◌"), h("span", { text: t("unique_title") })));
+  if (!counts.size) {
+    item.append(h("p", { class: "pl-panel__empty", text: t("unique_none") }));
+    return item;
+  }
+  const ul = h("ul", { class: "pl-chips" });
+  for (const gid of (session && session.groups) || counts.keys()) {
+    if (counts.has(gid)) ul.append(h("li", { class: "pl-chip", text: t("unique_count", { group: groupLabel(gid, session), n: formatNumber(counts.get(gid)) }) }));
+  }
+  item.append(ul);
+  return item;
+}
+
 function renderSession(view) {
-  const session = sessionById(view.sid);
-  const ss = synthSession(view.sid) || { converging: [] };
+  const session = model.sessionById(view.sid);
+  const sessionSynth = synthSession(view.sid) || { converging: [] };
   const numberOf = new Map(((session && session.questions) || []).map((q, i) => [q.id, i + 1]));
   const wrap = h("section", { class: "pl-panel pl-panel--wide", "aria-labelledby": "pl-sess-title" },
     h("h3", { class: "pl-panel__title", id: "pl-sess-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
   const list = h("ol", { class: "pl-points pl-points--two" });
-  ss.converging.forEach((cl, i) => {
-    const qs = (cl.questions || []).map((q) => formatNumber(numberOf.get(q) || 0)).join(", ");
-    list.append(pointItem(cl, i + 1, session, view.focus, `${t("questions_label")} ${qs}`));
+  sessionSynth.converging.forEach((cl, i) => {
+    const questionNumbers = (cl.questions || []).map((q) => formatNumber(numberOf.get(q) || 0)).join(", ");
+    list.append(pointItem(cl, i + 1, session, view.focus, `${t("questions_label")} ${questionNumbers}`));
   });
   wrap.append(list);
   els.stage.replaceChildren(wrap);
@@ -637,7 +598,7 @@ function renderSession(view) {
 }
 
 function regionCell(rid, cell, mode) {
-  const li = h("li", { class: "pl-region" }, h("span", { class: "pl-region__name", text: regionName(rid) }));
+  const li = h("li", { class: "pl-region" }, h("span", { class: "pl-region__name", text: model.regionName(rid) }));
   if (!cell) {
     li.classList.add("pl-region--hidden");
     li.append(h("span", { class: "pl-region__value", text: "—" }), h("span", { class: "pl-region__note", text: t("region_hidden") }));
@@ -646,9 +607,7 @@ function regionCell(rid, cell, mode) {
   const rate = cell.agree_rate || 0;
   const bar = h("span", { class: "pl-rate", "aria-hidden": "true" }, h("span", { class: "pl-rate__fill" }));
   bar.firstChild.style.setProperty("--share", String(Math.max(0, Math.min(1, rate))));
-  const yes = mode === "dots" ? cell.supporters : cell.yes;
-  const votes = cell.voters;
-  li.append(bar, h("span", { class: "pl-region__value", text: t("region_rate", { rate: pct(rate), yes: formatNumber(yes || 0), votes: formatNumber(votes || 0) }) }));
+  li.append(bar, h("span", { class: "pl-region__value", text: regionRateText(cell, mode) }));
   return li;
 }
 
@@ -667,7 +626,7 @@ function choiceBar(counts) {
 }
 
 function renderBallot(view) {
-  const ballot = (x().ballots || []).find((b) => b.id === view.id);
+  const ballot = model.ballotById(view.id);
   const results = ballotResults.get(view.id);
   const wrap = h("section", { class: "pl-ballot" });
   const status = ballot && ballot.status === "open";
@@ -675,16 +634,16 @@ function renderBallot(view) {
     icon(status ? "●" : "■"), h("span", { text: status ? t("ballot_open") : t("ballot_closed") }),
     h("span", { class: "pl-ballot__voters", text: t("voters_n", { n: formatNumber((results && results.participants) || 0) }) })));
   const list = h("ol", { class: "pl-results" });
-  const regionIds = (meeting().regions || []).map((r) => r.id);
+  const regionIds = model.regionIds();
   const rows = (results && results.results) || [];
   const itemOf = new Map(((ballot && ballot.items) || []).map((it) => [it.contribution_id, it]));
   for (const row of rows) {
     const item = itemOf.get(row.contribution_id) || client.contributions.get(row.contribution_id) || {};
-    const found = item.question_id ? questionById(item.question_id) : null;
+    const found = item.question_id ? model.questionById(item.question_id) : null;
     const session = found ? found.session : answersSession();
     const li = h("li", { class: "pl-result" });
     const head = h("div", { class: "pl-result__head" }, userText("p", "pl-result__text", item.text || "", item.lang));
-    if (item.group_id && !x().anonymous) head.append(h("p", { class: "pl-result__from", text: t("from_group", { group: groupLabel(item.group_id, session) }) }));
+    if (item.group_id && !model.extra().anonymous) head.append(h("p", { class: "pl-result__from", text: t("from_group", { group: groupLabel(item.group_id, session) }) }));
     li.append(head);
     if (results.mode === "dots") {
       li.append(h("p", { class: "pl-result__dots" }, icon("●"), h("span", { text: t("dots_n", { n: formatNumber(row.dots || 0) }) })));
@@ -731,15 +690,15 @@ function renderFooter(view, views) {
   // during a general discussion: the questions of the plenary's own board that have notes
   const board = views.filter((v) => v.board);
   if (board.length && current) {
-    const g = (meeting().groups || []).find((group) => group.id === (current.groups || [])[0]);
-    items.push(h("li", { class: "pl-progress__sep", text: g ? pick(g.name, fallbackLang()) : "" }));
+    const g = model.group((current.groups || [])[0]);
+    items.push(h("li", { class: "pl-progress__sep", text: g ? model.text(g.name) : "" }));
     for (const v of board) {
-      const found = questionById(v.qid);
+      const found = model.questionById(v.qid);
       if (found) items.push(qItem(formatNumber(found.index + 1), v.qid));
     }
   }
   els.progress.replaceChildren(...items);
-  els.progress.setAttribute("aria-label", session ? pick(session.title, fallbackLang()) : "");
+  els.progress.setAttribute("aria-label", session ? model.text(session.title) : "");
   setText(els.page, nav.pages > 1 ? t("page_of", { n: formatNumber(nav.page + 1), total: formatNumber(nav.pages) }) : "");
   let paused = "";
   if (view && view.reason === "spotlight") paused = t("paused_spotlight");
@@ -762,16 +721,9 @@ function renderLegend(show) {
 
 // ----- render everything ---------------------------------------------------------------------------
 
-let renderQueued = false;
-function scheduleRender() {
-  if (renderQueued) return;
-  renderQueued = true;
-  requestAnimationFrame(() => { renderQueued = false; render(); });
-}
-
 function render() {
   if (!client.meeting) return;
-  setText(els.meetingTitle, pick(meeting().title, fallbackLang()));
+  setText(els.meetingTitle, model.text(model.meeting().title));
   const { view, views } = currentView();
   const key = viewKey(view);
   if (key !== nav.key) {
@@ -816,13 +768,7 @@ function render() {
 // ----- the connection marker: discreet when all is well ---------------------------------------------
 
 function renderStatus(status) {
-  els.status.dataset.state = status;
-  const text = {
-    online: "", connecting: t("status_connecting"), syncing: t("syncing_marker"),
-    offline: t("offline_marker"), refused: t("status_refused"),
-  }[status] ?? "";
-  setText(els.status, text);
-  document.body.dataset.connection = status;
+  showStatus(els.status, status, { online: "", syncing: "syncing_marker", offline: "offline_marker" });
 }
 
 // ----- wiring -----------------------------------------------------------------------------------------
@@ -832,17 +778,14 @@ function noteContributions(initial) {
   for (const c of client.contributions.values()) {
     const s = seen.get(c.id);
     if (!s) seen.set(c.id, { version: c.version, at: initial ? 0 : now });
-    else if (s.version !== c.version) {
-      const textChanged = true;
-      seen.set(c.id, { version: c.version, at: textChanged && !c.deleted ? now : s.at });
-    }
+    else if (s.version !== c.version) seen.set(c.id, { version: c.version, at: c.deleted ? s.at : now });
   }
 }
 
 client.on("change", (info) => {
   if (info && info.reason === "state") {
     noteContributions(!loaded);
-    const revealed = (x().ballots || []).filter((b) => b.revealed);
+    const revealed = model.ballots().filter((b) => b.revealed);
     if (!loaded && revealed.length) pinnedBallotId = revealed[revealed.length - 1].id;
     loaded = true;
     refreshLive();
@@ -853,17 +796,10 @@ client.on("change", (info) => {
 });
 
 client.on("event", (ev) => {
+  model.applyEvent(ev);
   switch (ev.type) {
-    case "spotlight.set": x().spotlight = ev.spotlight || null; break;
-    case "meeting.anonymity": x().anonymous = Boolean(ev.anonymous); break;
-    case "participant.joined": x().participants = (x().participants || 0) + 1; break;
-    case "ballot.opened":
-      x().ballots = [...(x().ballots || []).filter((b) => b.id !== ev.ballot.id), ev.ballot];
-      break;
-    case "ballot.closed": updateBallot(ev.ballot_id, { status: "closed" }); break;
     case "ballot.revealed": {
       const revealed = ev.revealed !== false;
-      updateBallot(ev.ballot_id, { revealed });
       if (revealed) { pinnedBallotId = ev.ballot_id; fetchBallot(ev.ballot_id); }
       else if (pinnedBallotId === ev.ballot_id) pinnedBallotId = null;
       break;

@@ -5,11 +5,14 @@
 // only ever set with textContent.
 
 import { MeetingClient } from "./client.js";
-import { boot, t, pick, formatNumber } from "./i18n.js";
-import { h as el, inert } from "./dom.js";
+import { boot, t, formatNumber, formatPercent } from "./i18n.js";
+import { h, inert } from "./dom.js";
+import { MeetingModel } from "./model.js";
+import { showStatus, announcer } from "./ui.js";
 
 const meetingId = boot.meeting_id;
 const client = new MeetingClient({ meetingId, page: "vote" });
+const model = new MeetingModel(client);
 
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -20,7 +23,7 @@ const waitingEl = $("vote-waiting");
 const openEl = $("vote-open");
 const earlierEl = $("vote-earlier");
 const earlierList = $("vote-earlier-list");
-const announcer = $("announcer");
+const announce = announcer($("announcer"));
 
 let loaded = false;
 let confirmed = {}; // ballot id -> {contribution id: value}: what the server has (my_votes + acks)
@@ -33,26 +36,8 @@ let uid = 0;
 
 // ----- small helpers ---------------------------------------------------------------------------
 
-let announceTimer = null;
-function announce(message) {
-  announcer.textContent = "";
-  clearTimeout(announceTimer);
-  announceTimer = setTimeout(() => { announcer.textContent = message; }, 60);
-}
-
 const keyOf = (ballotId, cid) => `${ballotId}|${cid}`;
-const ballots = () => (client.extra && Array.isArray(client.extra.ballots) ? client.extra.ballots : []);
-const meeting = () => client.meeting || {};
-
-function groupName(groupId) {
-  const group = (meeting().groups || []).find((g) => g.id === groupId);
-  return group ? pick(group.name) : "";
-}
-
-function regionName(regionId) {
-  const region = (meeting().regions || []).find((r) => r.id === regionId);
-  return region ? pick(region.name) : regionId;
-}
+const ballots = () => model.ballots();
 
 // ----- my votes: confirmed by the server, with the unsent ones laid over ----------------------
 
@@ -115,12 +100,12 @@ function dotsLeftText(ballot) {
 
 function recordedText(ballotId, n) {
   const text = t("vote_recorded_for", { n: formatNumber(n) });
-  const ballot = ballots().find((b) => b.id === ballotId);
+  const ballot = model.ballotById(ballotId);
   return ballot && ballot.mode === "dots" ? `${text} ${dotsLeftText(ballot)}` : text;
 }
 
 function practiceNumber(ballotId, cid) {
-  const ballot = ballots().find((b) => b.id === ballotId);
+  const ballot = model.ballotById(ballotId);
   return ballot ? (ballot.contribution_ids || []).indexOf(cid) + 1 : 0;
 }
 
@@ -144,92 +129,108 @@ function buildBallot(ballot, level) {
   const open = ballot.status === "open";
   const id = `b${++uid}`;
   const mode = ballot.mode === "dots" ? "dots" : "yes_no";
-  const heading = el(`h${level}`, { class: "ballot__title", id: `${id}-title`, dir: "auto" });
-  heading.textContent = inert(ballot.prompt) || t(mode === "dots" ? "vote_prompt_dots" : "vote_prompt_yes_no");
-  const root = el("section", { class: `ballot ballot--${mode} ballot--${ballot.status}`, "aria-labelledby": `${id}-title` });
-  if (open) root.append(el("p", { class: "ballot__badge", text: t("vote_open_title") }));
-  root.append(heading);
+  const root = h("section", { class: `ballot ballot--${mode} ballot--${ballot.status}`, "aria-labelledby": `${id}-title` });
   const view = { root, ballot, status: ballot.status, revealed: !!ballot.revealed, items: new Map() };
-
-  if (open) {
-    root.append(el("p", { class: "hint ballot__hint", text: t("vote_change_hint") }));
-  } else {
-    root.append(el("p", { class: "ballot__closed", text: t("vote_closed") }));
-  }
+  root.append(...ballotHeader(ballot, id, level, mode, open));
   if (mode === "dots") {
-    view.dotsLeft = el("p", { class: "dots-left" });
+    view.dotsLeft = h("p", { class: "dots-left" });
     root.append(view.dotsLeft);
   }
-  view.hidden = el("p", { class: "hint ballot__results-hidden", text: t("vote_results_hidden") });
+  view.hidden = h("p", { class: "hint ballot__results-hidden", text: t("vote_results_hidden") });
   root.append(view.hidden);
 
-  const list = el("ol", { class: "practices" });
+  const list = h("ol", { class: "practices" });
   const items = ballot.items || [];
   items.forEach((item, index) => {
-    const n = index + 1;
-    const pid = `${id}-p${n}`;
-    const li = el("li", { class: "practice", "data-kind": item.kind || "other" });
-    const meta = el("p", { class: "practice__meta" },
-      el("span", { class: "practice__n", text: t("vote_practice_n", { n: formatNumber(n), total: formatNumber(items.length) }) }));
-    const group = groupName(item.group_id);
-    if (group) meta.append(el("span", { class: "practice__group", text: t("vote_from_group", { group }) }));
-    const text = el("p", { class: "practice__text", id: `${pid}-text`, dir: "auto", lang: item.lang || null });
-    text.textContent = inert(item.text);
-    li.append(meta, text);
-    const parts = { li, n };
-
-    if (mode === "yes_no") {
-      const fieldset = el("fieldset", { class: "choices", "aria-describedby": `${pid}-text` },
-        el("legend", { class: "choices__legend", text: t("vote_question") }));
-      parts.inputs = [];
-      for (const choice of ["yes", "no", "unsure"]) {
-        const input = el("input", { type: "radio", class: "choice__input", name: `${pid}-choice`, value: choice, disabled: !open });
-        input.addEventListener("change", () => { if (input.checked) cast(view.ballot, item.contribution_id, choice); });
-        const label = el("label", { class: `choice choice--${choice}` }, input,
-          el("span", { class: "choice__box" },
-            el("span", { class: "choice__icon", "aria-hidden": "true" }),
-            el("span", { class: "choice__word", text: t(`vote_${choice}`) })));
-        parts.inputs.push(input);
-        fieldset.append(label);
-      }
-      li.append(fieldset);
-    } else {
-      const minus = el("button", { type: "button", class: "stepper__button stepper__button--minus",
-        "aria-label": t("vote_dot_remove", { n: formatNumber(n) }), "aria-describedby": `${pid}-text` },
-        el("span", { "aria-hidden": "true", text: "−" }));
-      const plus = el("button", { type: "button", class: "stepper__button stepper__button--plus",
-        "aria-label": t("vote_dot_add", { n: formatNumber(n) }), "aria-describedby": `${pid}-text` },
-        el("span", { "aria-hidden": "true", text: "+" }));
-      const value = el("output", { class: "stepper__value", id: `${pid}-dots` });
-      const pips = el("span", { class: "stepper__pips", "aria-hidden": "true" });
-      const label = el("span", { class: "stepper__label", id: `${pid}-dots-label`, text: t("vote_dots_on") });
-      value.setAttribute("aria-labelledby", `${pid}-dots-label`);
-      const stepper = el("div", { class: "stepper", role: "group", "aria-labelledby": `${pid}-dots-label`, "aria-describedby": `${pid}-text` },
-        label, el("span", { class: "stepper__controls" }, minus, el("span", { class: "stepper__count" }, value, pips), plus));
-      const step = (delta) => {
-        if (view.ballot.status !== "open") return;
-        const current = myVote(view.ballot.id, item.contribution_id).value || 0;
-        const next = current + delta;
-        if (next < 0) return;
-        if (delta > 0 && dotsUsed(view.ballot) + delta > (view.ballot.dots || 0)) {
-          announce(t("vote_no_dots_left"));
-          return;
-        }
-        cast(view.ballot, item.contribution_id, next);
-      };
-      minus.addEventListener("click", () => step(-1));
-      plus.addEventListener("click", () => step(1));
-      Object.assign(parts, { minus, plus, value, pips });
-      li.append(stepper);
-    }
-    parts.status = el("p", { class: "practice__status" });
-    parts.results = el("div", { class: "practice__results", hidden: true });
-    li.append(parts.status, parts.results);
+    const parts = buildPractice(view, item, index + 1, items.length, `${id}-p${index + 1}`, mode, open);
     view.items.set(item.contribution_id, parts);
-    list.append(li);
+    list.append(parts.li);
   });
   root.append(list);
   return view;
+}
+
+// The badge of an open ballot, its prompt, and what can still be done.
+function ballotHeader(ballot, id, level, mode, open) {
+  const heading = h(`h${level}`, { class: "ballot__title", id: `${id}-title`, dir: "auto" });
+  heading.textContent = inert(ballot.prompt) || t(mode === "dots" ? "vote_prompt_dots" : "vote_prompt_yes_no");
+  return [
+    open ? h("p", { class: "ballot__badge", text: t("vote_open_title") }) : null,
+    heading,
+    open ? h("p", { class: "hint ballot__hint", text: t("vote_change_hint") }) : h("p", { class: "ballot__closed", text: t("vote_closed") }),
+  ].filter(Boolean);
+}
+
+// One practice of the ballot `view`: its number, group and text, the controls of the ballot's
+// mode, its vote's status and its results. `pid` prefixes the ids of its elements.
+function buildPractice(view, item, n, total, pid, mode, open) {
+  const li = h("li", { class: "practice", "data-kind": item.kind || "other" });
+  const meta = h("p", { class: "practice__meta" },
+    h("span", { class: "practice__n", text: t("vote_practice_n", { n: formatNumber(n), total: formatNumber(total) }) }));
+  const group = model.group(item.group_id);
+  if (group) meta.append(h("span", { class: "practice__group", text: t("vote_from_group", { group: model.text(group.name) }) }));
+  const text = h("p", { class: "practice__text", id: `${pid}-text`, dir: "auto", lang: item.lang || null });
+  text.textContent = inert(item.text);
+  li.append(meta, text);
+  const parts = { li, n };
+  if (mode === "yes_no") {
+    parts.inputs = [];
+    li.append(yesNoChoices(view, item, pid, open, parts.inputs));
+  } else {
+    const stepper = dotsStepper(view, item, pid, n);
+    Object.assign(parts, stepper.parts);
+    li.append(stepper.root);
+  }
+  parts.status = h("p", { class: "practice__status" });
+  parts.results = h("div", { class: "practice__results", hidden: true });
+  li.append(parts.status, parts.results);
+  return parts;
+}
+
+// Yes / no / unsure as radio buttons; each change casts the vote.
+function yesNoChoices(view, item, pid, open, inputs) {
+  const fieldset = h("fieldset", { class: "choices", "aria-describedby": `${pid}-text` },
+    h("legend", { class: "choices__legend", text: t("vote_question") }));
+  for (const choice of ["yes", "no", "unsure"]) {
+    const input = h("input", { type: "radio", class: "choice__input", name: `${pid}-choice`, value: choice, disabled: !open });
+    input.addEventListener("change", () => { if (input.checked) cast(view.ballot, item.contribution_id, choice); });
+    const label = h("label", { class: `choice choice--${choice}` }, input,
+      h("span", { class: "choice__box" },
+        h("span", { class: "choice__icon", "aria-hidden": "true" }),
+        h("span", { class: "choice__word", text: t(`vote_${choice}`) })));
+    inputs.push(input);
+    fieldset.append(label);
+  }
+  return fieldset;
+}
+
+// − and + around the dots this practice has; no more dots than the ballot allows.
+function dotsStepper(view, item, pid, n) {
+  const stepButton = (cls, labelKey, glyph) => h("button", { type: "button", class: `stepper__button ${cls}`,
+    "aria-label": t(labelKey, { n: formatNumber(n) }), "aria-describedby": `${pid}-text` },
+  h("span", { "aria-hidden": "true", text: glyph }));
+  const minus = stepButton("stepper__button--minus", "vote_dot_remove", "−");
+  const plus = stepButton("stepper__button--plus", "vote_dot_add", "+");
+  const value = h("output", { class: "stepper__value", id: `${pid}-dots` });
+  const pips = h("span", { class: "stepper__pips", "aria-hidden": "true" });
+  const label = h("span", { class: "stepper__label", id: `${pid}-dots-label`, text: t("vote_dots_on") });
+  value.setAttribute("aria-labelledby", `${pid}-dots-label`);
+  const root = h("div", { class: "stepper", role: "group", "aria-labelledby": `${pid}-dots-label`, "aria-describedby": `${pid}-text` },
+    label, h("span", { class: "stepper__controls" }, minus, h("span", { class: "stepper__count" }, value, pips), plus));
+  const step = (delta) => {
+    if (view.ballot.status !== "open") return;
+    const current = myVote(view.ballot.id, item.contribution_id).value || 0;
+    const next = current + delta;
+    if (next < 0) return;
+    if (delta > 0 && dotsUsed(view.ballot) + delta > (view.ballot.dots || 0)) {
+      announce(t("vote_no_dots_left"));
+      return;
+    }
+    cast(view.ballot, item.contribution_id, next);
+  };
+  minus.addEventListener("click", () => step(-1));
+  plus.addEventListener("click", () => step(1));
+  return { root, parts: { minus, plus, value, pips } };
 }
 
 // ----- updating a ballot in place (keeps focus and scroll) ---------------------------------------
@@ -274,10 +275,10 @@ function updateBallot(view) {
 }
 
 function resultRow(label, count, max, kind) {
-  return el("div", { class: `result-row result-row--${kind}` },
-    el("span", { class: "result-row__label", text: label }),
-    el("progress", { class: "result-row__bar", max: Math.max(max, 1), value: count, "aria-hidden": "true" }),
-    el("span", { class: "result-row__count", text: formatNumber(count) }));
+  return h("div", { class: `result-row result-row--${kind}` },
+    h("span", { class: "result-row__label", text: label }),
+    h("progress", { class: "result-row__bar", max: Math.max(max, 1), value: count, "aria-hidden": "true" }),
+    h("span", { class: "result-row__count", text: formatNumber(count) }));
 }
 
 function renderResult(parts, ballot, result) {
@@ -286,20 +287,20 @@ function renderResult(parts, ballot, result) {
   const signature = JSON.stringify(result);
   if (box.dataset.signature === signature && !box.hidden) return;
   box.dataset.signature = signature;
-  const children = [el("p", { class: "practice__results-title", text: t("vote_results") })];
+  const children = [h("p", { class: "practice__results-title", text: t("vote_results") })];
   if (ballot.mode === "dots") {
     const max = Math.max(1, ...((results.get(ballot.id) || {}).results || []).map((r) => r.dots || 0));
     children.push(resultRow(t("vote_dots"), result.dots || 0, max, "dots"));
-    children.push(el("p", { class: "result-note", text: t("vote_supporters", { n: formatNumber(result.turnout || 0) }) }));
+    children.push(h("p", { class: "result-note", text: t("vote_supporters", { n: formatNumber(result.turnout || 0) }) }));
   } else {
     const counts = result.counts || {};
     const total = result.turnout || 0;
     for (const choice of ["yes", "no", "unsure"]) children.push(resultRow(t(`vote_${choice}`), counts[choice] || 0, total, choice));
-    children.push(el("p", { class: "result-note", text: t("vote_votes_total", { n: formatNumber(total) }) }));
+    children.push(h("p", { class: "result-note", text: t("vote_votes_total", { n: formatNumber(total) }) }));
     const region = client.extra.participant && client.extra.participant.region;
     const cell = region && result.by_region ? result.by_region[region] : null;
     if (cell && typeof cell.agree_rate === "number") {
-      children.push(el("p", { class: "result-note", text: t("vote_region_agree", { rate: formatNumber(cell.agree_rate, { style: "percent", maximumFractionDigits: 0 }) }) }));
+      children.push(h("p", { class: "result-note", text: t("vote_region_agree", { rate: formatPercent(cell.agree_rate) }) }));
     }
   }
   box.replaceChildren(...children);
@@ -308,14 +309,10 @@ function renderResult(parts, ballot, result) {
 
 async function fetchResults(ballotId) {
   try {
-    const response = await fetch(`/api/m/${encodeURIComponent(meetingId)}/ballots/${encodeURIComponent(ballotId)}`, {
-      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json", "X-Facilitator-Page": "vote" },
-    });
-    if (!response.ok) return;
-    results.set(ballotId, await response.json());
+    results.set(ballotId, await model.fetchBallotResults(ballotId));
     render();
   } catch {
-    // offline: the live event or the next reveal brings them
+    // offline or refused: the live event or the next reveal brings them
   }
 }
 
@@ -324,12 +321,7 @@ async function fetchResults(ballotId) {
 function renderStatus() {
   if (!statusEl) return;
   const status = client.status;
-  const key = {
-    connecting: "status_connecting", syncing: "status_syncing", online: "status_online",
-    offline: "vote_status_offline", refused: "status_refused",
-  }[status] || "status_connecting";
-  statusEl.dataset.state = status;
-  statusEl.textContent = t(key);
+  showStatus(statusEl, status, { offline: "vote_status_offline" });
   const unsent = pendingVotes().length;
   unsentEl.hidden = !(unsent > 0 && status !== "online");
   unsentEl.textContent = t("vote_status_unsent", { n: formatNumber(unsent) });
@@ -340,7 +332,7 @@ function render() {
   if (!loaded) return;
   const list = ballots();
   const participant = client.extra.participant || {};
-  whoEl.textContent = t("vote_you_region", { region: participant.region ? regionName(participant.region) : t("vote_region_none") });
+  whoEl.textContent = t("vote_you_region", { region: participant.region ? model.regionName(participant.region) : t("vote_region_none") });
   whoEl.hidden = false;
 
   const open = list.filter((b) => b.status === "open");
@@ -369,26 +361,18 @@ function render() {
 }
 
 function onEvent(ev) {
-  const list = ballots();
+  const before = ev.ballot_id ? model.ballotById(ev.ballot_id) : null;
+  model.applyEvent(ev);
   if (ev.type === "ballot.opened" && ev.ballot) {
-    if (!list.some((b) => b.id === ev.ballot.id)) list.push({ ...ev.ballot });
-    client.extra.ballots = list;
     if (loaded) announce(t("vote_opened_announce"));
   } else if (ev.type === "ballot.closed") {
-    const ballot = list.find((b) => b.id === ev.ballot_id);
-    if (ballot && ballot.status !== "closed") {
-      ballot.status = "closed";
-      if (loaded) announce(t("vote_closed_announce"));
-    }
+    if (before && before.status !== "closed" && loaded) announce(t("vote_closed_announce"));
   } else if (ev.type === "ballot.revealed") {
-    const ballot = list.find((b) => b.id === ev.ballot_id);
-    if (ballot) {
-      ballot.revealed = ev.revealed !== false;
-      if (ballot.revealed) fetchResults(ballot.id);
-      else results.delete(ballot.id);
-    }
+    const ballot = model.ballotById(ev.ballot_id);
+    if (ballot && ballot.revealed) fetchResults(ballot.id);
+    else if (ballot) results.delete(ballot.id);
   } else if (ev.type === "ballot.results" && ev.results) {
-    const ballot = list.find((b) => b.id === ev.ballot_id);
+    const ballot = model.ballotById(ev.ballot_id);
     if (ballot && ev.results.revealed !== false) { ballot.revealed = true; results.set(ev.ballot_id, ev.results); }
   }
 }
