@@ -44,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import cli
     from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
-    from .web import api, compression, exports, hub as hub_module, live, pages, wire
+    from .web import api, compression, exports, hub as hub_module, live, pages, proxy, wire
     from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
 
     store = guarded(open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"]))
@@ -54,14 +54,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         async_mode=app.config["ASYNC_MODE"],
         message_queue=redis_url,
         channel=f"{app.config['REDIS_PREFIX']}-socketio",
-        # Same origin only: no wildcard CORS.
-        cors_allowed_origins=None,
+        # Same origin only, the public one when behind trusted proxies: no wildcard CORS.
+        cors_allowed_origins=proxy.same_origin,
         # One connection's events are handled in the order they arrived, on its reader: ops
         # received before a disconnect are applied before the disconnect is.
         async_handlers=False,
         max_http_buffer_size=16 * app.config["MAX_FRAME"],
         json=wire.BoundedJSON(app.config["MAX_JSON_DEPTH"]),
     )
+    proxy.init_app(app)
     wire.FrameGuard(socketio.server, app.config["MAX_FRAME"], app.config["AUTH_TIMEOUT"])
     app.json_provider_class = wire.BoundedJSONProvider
     app.json = wire.BoundedJSONProvider(app)

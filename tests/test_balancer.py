@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -36,18 +37,34 @@ def read(path: str) -> str:
         return ""
 
 
+def with_tls(nginx_config: str, workdir: str, port: int) -> str:
+    """The generated nginx configuration with TLS on its listener, as docs/operations.md tells an
+    operator to add it, with a self-signed certificate made here."""
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    listen = f"listen 127.0.0.1:{port};"
+    assert listen in nginx_config
+    return nginx_config.replace(listen, f"listen 127.0.0.1:{port} ssl;\n"
+                                        f"        ssl_certificate {cert};\n"
+                                        f"        ssl_certificate_key {key};")
+
+
 class Balancer:
     """nginx or haproxy in the foreground on a free port, with the generated configuration."""
 
-    def __init__(self, kind: str, workdir: str, upstreams: list[ServerProcess]):
+    def __init__(self, kind: str, workdir: str, upstreams: list[ServerProcess], tls: bool = False):
         self.kind = kind
         self.dir = os.path.join(workdir, kind)
         os.makedirs(self.dir)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.upstreams = upstreams
         self.config = balancer_config(kind, f"127.0.0.1:{self.port}",
                                       [f"127.0.0.1:{s.port}" for s in upstreams])
+        if tls:
+            self.config = with_tls(self.config, self.dir, self.port)
         self.config_path = os.path.join(self.dir, "nginx.conf" if kind == "nginx" else "haproxy.cfg")
         with open(self.config_path, "w", encoding="utf-8") as handle:
             handle.write(self.config)
@@ -69,7 +86,7 @@ class Balancer:
                 raise AssertionError(f"{self.kind} exited: {read(self.stdout_path)}"
                                      f"{read(os.path.join(self.dir, 'error.log'))}")
             try:
-                return requests.get(self.url + "/healthz", timeout=2).ok
+                return requests.get(self.url + "/healthz", timeout=2, verify=False).ok
             except requests.RequestException:
                 return False
 
@@ -99,7 +116,9 @@ def cluster(tmp_path, redis_url):
     servers = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        servers.append(ServerProcess(str(tmp_path / name), redis_url=redis_url, prefix=prefix))
+        # One balancer in front, as deploy/systemd/env.example says.
+        servers.append(ServerProcess(str(tmp_path / name), redis_url=redis_url, prefix=prefix,
+                                     env={"FACILITATOR_PROXY_COUNT": "1"}))
     try:
         for server in servers:
             server.start()
@@ -206,6 +225,50 @@ def test_two_processes_behind_a_balancer(kind, tmp_path, cluster, connect):
     balancer = Balancer(kind, str(tmp_path), cluster).start()
     try:
         check_through(balancer, cluster, connect)
+    finally:
+        balancer.stop()
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason=f"{NGINX} is missing (Debian package nginx-light)")
+def test_links_cookies_and_origin_behind_nginx_with_tls(tmp_path, cluster):
+    """nginx terminates TLS and says so in X-Forwarded-Proto: links, QR codes, cookies and the
+    Socket.IO Origin check follow the public https origin."""
+    import urllib3
+
+    from facilitator.web.pages import qr_data_uri
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    balancer = Balancer("nginx", str(tmp_path), cluster, tls=True).start()
+    try:
+        links = create_meeting(cluster[0], balancer.url)
+        mid = links["meeting_id"]
+        path = links["plenary_url"][len(balancer.url):]
+        first = requests.get(balancer.url + path, allow_redirects=False, verify=False, timeout=30)
+        assert first.status_code == 303
+        cookie = first.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie, cookie
+        name, value = cookie.split(";", 1)[0].split("=", 1)
+        page = requests.get(balancer.url + path.split("?", 1)[0], cookies={name: value}, verify=False, timeout=30)
+        assert page.status_code == 200
+        boot = json.loads(re.search(r'id="boot">(.*?)</script>', page.text, re.S).group(1))
+        assert boot["join_url"] == f"{balancer.url}/join?code={boot['join_code']}"
+        assert boot["join_qr"] == qr_data_uri(boot["join_url"])
+        joined = requests.post(f"{balancer.url}/api/m/{mid}/participants", json={"code": boot["join_code"]},
+                               verify=False, timeout=30)
+        assert joined.ok and "Secure" in joined.headers["Set-Cookie"]
+        # The page's socket, from the page's https origin, is accepted; an http origin is not.
+        for origin, accepted in ((balancer.url, True), (balancer.url.replace("https:", "http:"), False)):
+            http = requests.Session()
+            http.verify, http.trust_env = False, False  # the environment's CA bundle would win
+            client = socketio.Client(reconnection=False, http_session=http)
+            try:
+                client.connect(f"{balancer.url}/?meeting={mid}", headers={"Origin": origin},
+                               auth={"meeting": mid, "key": key_of(links["plenary_url"])},
+                               transports=["polling"], wait_timeout=10)
+                client.disconnect()
+                assert accepted, origin
+            except socketio.exceptions.ConnectionError as error:
+                assert not accepted, (origin, error)
     finally:
         balancer.stop()
 
