@@ -325,3 +325,60 @@ def test_try_cluster_script_starts_processes_behind_nginx(redis_url):
         rest = script.communicate(timeout=60)[0]
         ServerProcess("", redis_url=redis_url, prefix=prefix).cleanup_redis()
     assert "try-cluster: stopped" in rest, rest
+
+
+def test_deployments_sharing_one_redis_are_isolated_by_prefix(tmp_path, redis_url, connect):
+    """Two deployments on one Redis, each with its prefix, hold a meeting with the same id (one
+    is the other's archive restored): neither's events reach the other's sockets, because the
+    prefix names the Socket.IO channel as well as the keys."""
+    import redis
+
+    deployments = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        deployments.append(ServerProcess(str(tmp_path / name), redis_url=redis_url,
+                                         prefix=f"test-iso-{name}-{uuid.uuid4().hex[:8]}"))
+    one, two = deployments
+    try:
+        for server in deployments:
+            server.start()
+        links = one.create_meeting()
+        mid = links["meeting_id"]
+        archive = requests.get(f"{one.url}/api/m/{mid}/report.json?key={key_of(links['chair_url'])}", timeout=30)
+        assert archive.ok
+        path = tmp_path / "archive.json"
+        path.write_bytes(archive.content)
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "run.py"), "import-meeting", str(path),
+                              *two.store_args(), "--base-url", two.url, "--json"],
+                             cwd=ROOT, env=two.env(), capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        restored = json.loads(out.stdout)
+        assert restored["meeting_id"] == mid
+        group = links["groups"][0]["rapporteur_url"]
+        watching_one = connect(one.url, mid, key_of(links["plenary_url"]))
+        watching_two = connect(two.url, mid, key_of(restored["plenary_url"]))
+        writer_one = connect(one.url, mid, key_of(group), name="One")
+        writer_two = connect(two.url, mid, key_of(restored["groups"][0]["rapporteur_url"]), name="Two")
+        # Each process listens on its own channel (subscribed once it serves a socket).
+        wanted = {f"{one.prefix}-socketio", f"{two.prefix}-socketio"}
+        wait_until(lambda: wanted <= {c.decode() for c in redis.Redis.from_url(redis_url).pubsub_channels("test-iso-*")},
+                   "both deployments' channels")
+        first = writer_one.op("contribution.add", question_id="s2-q1", text="Only in deployment one",
+                              kind="good_practice", agreement="consensus")
+        assert first["ok"]
+        watching_one.wait_for(lambda e: e.get("text") == "Only in deployment one" or
+                              e.get("contribution", {}).get("text") == "Only in deployment one")
+        second = writer_two.op("contribution.add", question_id="s2-q1", text="Only in deployment two",
+                               kind="good_practice", agreement="consensus")
+        assert second["ok"]
+        # Both writes have the same seq in their own logs: on a shared channel, deployment two's
+        # socket would get one's event first (one subscriber connection delivers in order).
+        assert first["seq"] == second["seq"]
+        watching_two.wait_for(lambda e: e["type"] == "contribution.added" and e["seq"] == second["seq"])
+        texts = [str(e) for e in watching_two.events if e["type"] == "contribution.added"]
+        assert len(texts) == 1 and "Only in deployment two" in texts[0], texts
+        assert not any("Only in deployment two" in str(e) for e in watching_one.events)
+    finally:
+        for server in deployments:
+            server.stop()
+            server.cleanup_redis()
