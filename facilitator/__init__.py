@@ -44,7 +44,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import cli
     from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
-    from .web import api, compression, exports, hub as hub_module, live, pages, proxy, wire
+    from .web import api, compression, exports, hub as hub_module, live, pages, presence, proxy, wire
+    from .web import cluster as cluster_module
     from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
 
     store = guarded(open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"]))
@@ -70,16 +71,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["facilitator.budgets"] = KeyBudgets(
         app.config["KEY_OP_RATE"], app.config["KEY_OP_BURST"]
     )
-    presence = (
-        hub_module.RedisPresence(redis_url, app.config["REDIS_PREFIX"], store.outage)
-        if redis_url
-        else hub_module.Presence()
-    )
+    # With Redis, processes share meetings: a heartbeat, one owner per meeting (web/cluster.py).
+    cluster = redis_url and cluster_module.open_cluster(
+        redis_url, app.config["REDIS_PREFIX"], app.config["PROCESS_NAME"], store.outage)
     hub = hub_module.Hub(
         store,
         emit=lambda room, payload: socketio.emit("event", payload, to=room),
-        presence=presence,
+        presence=presence.RedisPresence(cluster.r, cluster.prefix, cluster) if cluster else None,
+        owns=cluster.owns if cluster else None,
     )
+    if cluster:
+        cluster_module.attach(cluster, hub, socketio)
     app.extensions["facilitator"] = hub
     app.extensions["facilitator.live"] = live.LiveViews(
         hub,

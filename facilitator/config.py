@@ -1,6 +1,7 @@
 """One Config read from the environment, with defaults that suit a developer's laptop."""
 
 import os
+import socket
 
 
 def _env(name: str, default=None):
@@ -27,6 +28,8 @@ class Config:
     # -Proto and -Host are believed (werkzeug's ProxyFix); 0: the socket's peer and Host only.
     # FACILITATOR_TRUSTED_PROXIES is the earlier name of the same setting.
     PROXY_COUNT = int(_env("FACILITATOR_PROXY_COUNT", _env("FACILITATOR_TRUSTED_PROXIES", 0)))
+    # Names this process in the cluster's leases and logs; run.py serve adds the port.
+    PROCESS_NAME = _env("FACILITATOR_PROCESS_NAME", socket.gethostname())
     # eventlet as asked; a move to gevent or threading must be a change here, not in the code.
     ASYNC_MODE = _env("FACILITATOR_ASYNC_MODE", "eventlet")
     # Op rate per connection (token bucket): sustained ops per second and burst.
