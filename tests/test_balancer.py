@@ -118,7 +118,8 @@ def cluster(tmp_path, redis_url):
         (tmp_path / name).mkdir()
         # One balancer in front, as deploy/systemd/env.example says.
         servers.append(ServerProcess(str(tmp_path / name), redis_url=redis_url, prefix=prefix,
-                                     env={"FACILITATOR_PROXY_COUNT": "1"}))
+                                     env={"FACILITATOR_PROXY_COUNT": "1",
+                                          "FACILITATOR_SYNTHESIS_ENGINE": "lexical"}))
     try:
         for server in servers:
             server.start()
@@ -382,3 +383,166 @@ def test_deployments_sharing_one_redis_are_isolated_by_prefix(tmp_path, redis_ur
         for server in deployments:
             server.stop()
             server.cleanup_redis()
+
+
+# ----- one owner per meeting (issue 13, item 1) -----------------------------------------------
+
+def lease_port(redis_url: str, server: ServerProcess, meeting_id: str) -> int | None:
+    """The port of the process holding the meeting's lease (its id is host:port:pid:nonce)."""
+    import redis
+
+    owner = redis.Redis.from_url(redis_url, decode_responses=True).get(f"{server.prefix}:m:{meeting_id}:owner")
+    return int(owner.split(":")[1]) if owner else None
+
+
+def add(client, text: str, group_index: int, op_id: str | None = None) -> dict:
+    return client.op("contribution.add", op_id=op_id, question_id="s2-q1", text=text,
+                     kind="good_practice", agreement="consensus")
+
+
+def in_order_once(events: list[dict]) -> list[int]:
+    """The seqs of a listener's log events, checked: each names the one before as its `prev`, so
+    a page would never have had to sync to fill a gap or drop a repeat."""
+    logged = [e for e in events if not e.get("live")]
+    for before, after in zip(logged, logged[1:]):
+        assert after["prev"] == before["seq"] and after["seq"] > before["seq"], (before, after)
+    return [e["seq"] for e in logged]
+
+
+def meetings_on_both(balancer: Balancer, cluster: list[ServerProcess]) -> list[dict]:
+    """Create meetings until two are routed to different processes; returns those two."""
+    by_upstream = {}
+    for _ in range(40):
+        links = create_meeting(cluster[0], balancer.url)
+        mid = links["meeting_id"]
+        assert requests.get(f"{balancer.url}/api/m/{mid}/state?key={key_of(links['chair_url'])}", timeout=30).ok
+        upstream = wait_until(lambda: (balancer.routed(mid) or [None])[-1], f"the route of {mid}")
+        by_upstream.setdefault(upstream, links)
+        if len(by_upstream) == 2:
+            return list(by_upstream.values())
+    raise AssertionError(f"40 meetings all routed to {set(by_upstream)}")
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason=f"{NGINX} is missing (Debian package nginx-light)")
+def test_each_meeting_has_one_owner_and_moves_when_it_dies(tmp_path, redis_url, cluster, connect):
+    import threading
+
+    balancer = Balancer("nginx", str(tmp_path), cluster).start()
+    try:
+        meetings = meetings_on_both(balancer, cluster)
+        via = lambda mid: f"{balancer.url}/?meeting={mid}"  # noqa: E731
+        listeners, writers = {}, {}
+        for links in meetings:
+            mid = links["meeting_id"]
+            listeners[mid] = [connect(via(mid), mid, key_of(links["plenary_url"])),
+                              connect(via(mid), mid, key_of(links["chair_url"])),
+                              connect(via(mid), mid, key_of(links["groups"][0]["rapporteur_url"]))]
+            writers[mid] = [connect(via(mid), mid, key_of(links["groups"][i]["rapporteur_url"]), name=name)
+                            for i, name in ((0, "Amina"), (1, "Kofi"))]
+
+        # Two rapporteurs per meeting write at once, in both meetings.
+        acks = {links["meeting_id"]: [] for links in meetings}
+        board_acks = {links["meeting_id"]: [] for links in meetings}  # group 0's, seen by its board
+
+        def write(mid, index, client):
+            for n in range(12):
+                ack = add(client, f"{mid} writer {index} op {n}", index)
+                assert ack["ok"], ack
+                acks[mid].append(ack["seq"])
+                if index == 0:
+                    board_acks[mid].append(ack["seq"])
+
+        threads = [threading.Thread(target=write, args=(mid, i, c)) for mid, cs in writers.items()
+                   for i, c in enumerate(cs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert all(len(seqs) == 24 for seqs in acks.values()), acks
+
+        # Each meeting is owned by the process the balancer sends it to, and they differ.
+        owners = {}
+        for links in meetings:
+            mid = links["meeting_id"]
+            routed = {u for u in balancer.routed(mid)}
+            assert len(routed) == 1, routed
+            owners[mid] = lease_port(redis_url, cluster[0], mid)
+            assert f"127.0.0.1:{owners[mid]}" in routed, (owners[mid], routed)
+        assert len(set(owners.values())) == 2, owners
+
+        # Every listener got every event of its audience once, in order, with no gap to sync.
+        for links in meetings:
+            mid = links["meeting_id"]
+            plenary, chair, board = listeners[mid]
+            for listener, seqs in ((plenary, acks[mid]), (chair, acks[mid]), (board, board_acks[mid])):
+                listener.wait_for(lambda e: e.get("seq") == max(seqs) and not e.get("live"))
+                assert set(seqs) <= set(in_order_once(listener.events))
+
+        # A rapporteur connected straight to the process that does not own meeting 0 (no
+        # balancer): served correctly, and the owner's live views still see those ops.
+        first = meetings[0]
+        mid = first["meeting_id"]
+        other = next(s for s in cluster if s.port != owners[mid])
+        stray = connect(other.url, mid, key_of(first["groups"][1]["rapporteur_url"]), name="Stray")
+        stray_seqs = [add(stray, f"{mid} stray op {n}", 1)["seq"] for n in range(5)]
+        assert lease_port(redis_url, cluster[0], mid) == owners[mid]
+        chair = listeners[mid][1]
+        chair.wait_for(lambda e: e.get("type") == "synthesis.updated" and e["seq"] >= max(stray_seqs), timeout=30)
+        pushed = [e["seq"] for e in chair.events if e.get("type") == "synthesis.updated"]
+        assert len(pushed) == len(set(pushed)), f"synthesis pushed twice for one state: {pushed}"
+
+        # kill -9 of meeting 0's owner while a rapporteur writes through the balancer.
+        owner = next(s for s in cluster if s.port == owners[mid])
+        chair_key = key_of(first["chair_url"])
+
+        def presence(group_id: str) -> list[str]:
+            state = requests.get(f"{balancer.url}/api/m/{mid}/state?key={chair_key}", timeout=30).json()
+            return [c["name"] for c in state["presence"][group_id]]
+
+        assert "Amina" in presence(first["groups"][0]["id"])
+        acked: dict[str, int] = {}
+        killed = threading.Event()
+
+        def write_through_failover():
+            import time
+
+            client, deadline = None, time.time() + 120
+            for n in range(30):
+                op_id, text = uuid.uuid4().hex, f"{mid} failover op {n}"
+                while time.time() < deadline:  # as the pages do: resend the op id until acked
+                    try:
+                        if client is None:
+                            client = connect(via(mid), mid, key_of(first["groups"][2]["rapporteur_url"]), name="Writer")
+                        ack = add(client, text, 2, op_id=op_id)
+                    except Exception:  # the process died under it: reconnect through the balancer
+                        client = None
+                        time.sleep(0.1)
+                        continue
+                    if ack["ok"]:
+                        acked[text] = ack["seq"]
+                        break
+                if n == 10:
+                    killed.wait(60)
+
+        writer = threading.Thread(target=write_through_failover)
+        writer.start()
+        wait_until(lambda: len(acked) >= 10, "ten acked ops before the kill")
+        owner.kill()
+        killed.set()
+        writer.join(120)
+        assert len(acked) == 30
+        # The meeting moved to the surviving process, and the dead one's presence is gone.
+        assert wait_until(lambda: lease_port(redis_url, cluster[0], mid) == other.port,
+                          "the meeting to move", timeout=10)
+        wait_until(lambda: "Amina" not in presence(first["groups"][0]["id"]),
+                   "the dead process's presence to vanish", timeout=10)
+        # Nothing acked was lost or doubled.
+        reader = connect(via(mid), mid, key_of(first["plenary_url"]))
+        log = reader.sync(0)
+        assert log["ok"] and not log.get("more")
+        texts = [e["contribution"]["text"] for e in log["events"] if e["type"] == "contribution.added"]
+        for text, seq in acked.items():
+            assert texts.count(text) == 1, text
+        assert len([t for t in texts if "failover op" in t]) == 30
+    finally:
+        balancer.stop()

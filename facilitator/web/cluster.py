@@ -126,16 +126,23 @@ class Cluster:
             idle = [m for m in self._held if start - self._used.get(m, 0) > IDLE]
             for meeting_id in idle:
                 del self._held[meeting_id]
-            renew = list(self._held)
+            for meeting_id in [m for m, t in self._used.items() if start - t > IDLE]:
+                del self._used[meeting_id]
+            # Meetings served here lately, owned or not: a lapsed lease (its owner died) is
+            # taken here at once, not at the meeting's next request.
+            renew = list(self._used)
         for meeting_id in idle:
             self.r.eval(RELEASE_LUA, 1, self.lease_key(meeting_id), self.id)
         for meeting_id in renew:
             owner = self._take(meeting_id)
             with self._lock:
                 if owner == self.id:
+                    if meeting_id not in self._held:
+                        log.info("took the lease of meeting %s", meeting_id)
                     self._held[meeting_id] = start + LOCAL_SHARE * TTL_MS / 1000
-                else:  # we stalled past the TTL and another process took it
-                    self._held.pop(meeting_id, None)
+                    self._elsewhere.pop(meeting_id, None)
+                elif self._held.pop(meeting_id, None) is not None:
+                    # we stalled past the TTL and another process took it
                     log.warning("lost the lease of meeting %s to %s", meeting_id, owner)
         self._bury_dead()
         owned = self.owned()
