@@ -83,3 +83,44 @@ def test_presence_clear_names_the_boards_to_tell(redis_url, prefix):
     one_presence.add("m2", "group:mena", "b", "Badr")
     assert sorted(one_presence.clear_process(one.id)) == [("m1", "group:africa"), ("m2", "group:mena")]
     assert one_presence.list("m1", "group:africa") == []
+
+
+def test_only_the_owner_hears_each_event_once_whoever_appended_it(tmp_path):
+    """Two hubs on one store stand for two processes: the non-owner appends and emits its own
+    events but its live views hear nothing; the owner's hear every event once, in log order,
+    its own as it appends them and the other's as it catches up."""
+    from facilitator import meetings
+    from facilitator.meeting import roles
+    from facilitator.meeting.agenda import load_agenda
+    from facilitator.store.sqlite import SQLiteStore
+    from facilitator.web.hub import Hub
+
+    store = SQLiteStore(str(tmp_path / "facilitator.sqlite3"))
+    try:
+        meeting_id, _ = meetings.create_meeting(store, load_agenda("grcp7"))
+        emitted = {"owner": [], "other": []}
+        heard = {"owner": [], "other": []}
+        hubs = {}
+        for name, owns in (("owner", True), ("other", False)):
+            hubs[name] = Hub(store, emit=lambda room, payload, n=name: emitted[n].append(payload["seq"]),
+                             owns=lambda m, o=owns: o)
+            hubs[name].listeners.append(lambda m, state, event, n=name: heard[n].append(event["seq"]))
+        start = hubs["owner"].state(meeting_id).seq
+        heard["owner"].clear()
+        rapporteur = roles.Actor(roles.RAPPORTEUR, group_id="africa")
+        seqs = []
+        for n, name in enumerate(["owner", "other", "other", "owner", "other"]):
+            ack = hubs[name].submit(meeting_id, rapporteur, {
+                "op_id": f"op-{n}", "type": "contribution.add", "question_id": "s2-q1",
+                "text": f"text {n}", "kind": "good_practice", "agreement": "consensus"})
+            assert ack["ok"], ack
+            seqs.append(ack["seq"])
+        hubs["owner"].state(meeting_id)  # what the owner's heartbeat does every beat
+        assert seqs == list(range(start + 1, start + 6))
+        assert heard["owner"] == seqs
+        assert heard["other"] == []
+        # Each process emits what it appended, once: nobody emits an event twice.
+        assert sorted(set(emitted["owner"]) & set(emitted["other"])) == []
+        assert sorted(set(emitted["owner"]) | set(emitted["other"])) == seqs
+    finally:
+        store.close()
