@@ -28,7 +28,7 @@ TTL_MS = 2000  # a process (and its leases) is dead this long after its last bea
 # two processes both thinking they own a meeting.
 LOCAL_SHARE = 0.6
 RETRY = 0.5  # seconds before a process that found a meeting owned by another asks again
-IDLE = 600  # seconds without a request after which a process lets a meeting's lease go
+IDLE = 600  # seconds without an op after which a process lets a meeting's lease go
 
 log = logging.getLogger("facilitator.cluster")
 
@@ -128,6 +128,7 @@ class Cluster:
                 del self._held[meeting_id]
             for meeting_id in [m for m, t in self._used.items() if start - t > IDLE]:
                 del self._used[meeting_id]
+                self._elsewhere.pop(meeting_id, None)
             # Meetings served here lately, owned or not: a lapsed lease (its owner died) is
             # taken here at once, not at the meeting's next request.
             renew = list(self._used)
