@@ -60,6 +60,8 @@ def settings(args) -> None:
     elif args.command == "serve":
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         os.environ.setdefault("FACILITATOR_BASE_URL", f"http://{host}:{args.port}")
+    if args.command == "serve":  # names the process in the cluster's leases (host:port:pid:…)
+        os.environ.setdefault("FACILITATOR_PROCESS_NAME", f"{socket.gethostname()}:{args.port}")
 
 
 WARM_MEETINGS = 20  # the most recently created meetings get their synthesis computed at start-up

@@ -13,6 +13,8 @@ BASE_PORT=${BASE_PORT:-8001}
 REDIS=${REDIS:-redis://127.0.0.1:6379/0}
 BALANCER=${BALANCER:-nginx}
 export FACILITATOR_REDIS_PREFIX=${FACILITATOR_REDIS_PREFIX:-try-cluster}
+# The balancer in front sets X-Forwarded-*: believe one proxy (docs/operations.md).
+export FACILITATOR_PROXY_COUNT=${FACILITATOR_PROXY_COUNT:-1}
 PY=.venv/bin/python
 
 [ -x "$PY" ] || make setup

@@ -52,21 +52,22 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_sockets(app: Flask) -> None:
     """Socket.IO over the Redis message queue, and the JSON limits of every frame and body."""
-    from .web import wire
+    from .web import proxy, wire
 
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"],
         channel=f"{app.config['REDIS_PREFIX']}-socketio",
-        # Same origin only: no wildcard CORS.
-        cors_allowed_origins=None,
+        # Same origin only, the public one when behind trusted proxies: no wildcard CORS.
+        cors_allowed_origins=proxy.same_origin,
         # One connection's events are handled in the order they arrived, on its reader: ops
         # received before a disconnect are applied before the disconnect is.
         async_handlers=False,
         max_http_buffer_size=16 * app.config["MAX_FRAME"],
         json=wire.BoundedJSON(app.config["MAX_JSON_DEPTH"]),
     )
+    proxy.init_app(app)
     wire.FrameGuard(socketio.server, app.config["MAX_FRAME"], app.config["AUTH_TIMEOUT"])
     app.json_provider_class = wire.BoundedJSONProvider
     app.json = wire.BoundedJSONProvider(app)
@@ -77,22 +78,23 @@ def _init_meetings(app: Flask, store) -> None:
     """The hub that runs the meetings, its per-key budgets and its live views."""
     from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
-    from .web import hub as hub_module, live
+    from .web import cluster as cluster_module, drafts, hub as hub_module, live, presence
 
     redis_url = app.config["REDIS_URL"]
     app.extensions["facilitator.budgets"] = KeyBudgets(
         app.config["KEY_OP_RATE"], app.config["KEY_OP_BURST"]
     )
-    presence = (
-        hub_module.RedisPresence(redis_url, app.config["REDIS_PREFIX"], store.outage)
-        if redis_url
-        else hub_module.Presence()
-    )
+    # With Redis, processes share meetings: a heartbeat, one owner per meeting (web/cluster.py).
+    cluster = redis_url and cluster_module.open_cluster(
+        redis_url, app.config["REDIS_PREFIX"], app.config["PROCESS_NAME"], store.outage)
     hub = hub_module.Hub(
         store,
         emit=lambda room, payload: socketio.emit("event", payload, to=room),
-        presence=presence,
+        presence=presence.RedisPresence(cluster.r, cluster.prefix, cluster) if cluster else None,
+        owns=cluster.owns if cluster else None,
     )
+    if cluster:
+        cluster_module.attach(cluster, hub, socketio)
     app.extensions["facilitator"] = hub
     app.extensions["facilitator.live"] = live.LiveViews(
         hub,
@@ -103,8 +105,6 @@ def _init_meetings(app: Flask, store) -> None:
         offload=app.config.get("OFFLOAD"),
         debounce=app.config["SYNTHESIS_DEBOUNCE"],
     )
-
-    from .web import drafts
 
     app.extensions["facilitator.drafts"] = drafts.MachineDrafts(
         hub, app.config["TRANSLATE_URL"], spawn=socketio.start_background_task, sleep=socketio.sleep,

@@ -1,6 +1,7 @@
 """One Config read from the environment, with defaults that suit a developer's laptop."""
 
 import os
+import socket
 
 
 def _env(name: str, default=None):
@@ -23,8 +24,12 @@ class Config:
     JOIN_FAILURES = int(_env("FACILITATOR_JOIN_FAILURES", 30))
     JOIN_WINDOW = float(_env("FACILITATOR_JOIN_WINDOW", 60))
     JOIN_BACKOFF = float(_env("FACILITATOR_JOIN_BACKOFF", 30))
-    # Proxies in front of the server that append to X-Forwarded-For (0: use the socket's peer).
-    TRUSTED_PROXIES = int(_env("FACILITATOR_TRUSTED_PROXIES", 0))
+    # Proxies in front of the server (a balancer, a TLS terminator) whose X-Forwarded-For,
+    # -Proto and -Host are believed (werkzeug's ProxyFix); 0: the socket's peer and Host only.
+    # FACILITATOR_TRUSTED_PROXIES is the earlier name of the same setting.
+    PROXY_COUNT = int(_env("FACILITATOR_PROXY_COUNT", _env("FACILITATOR_TRUSTED_PROXIES", 0)))
+    # Names this process in the cluster's leases and logs; run.py serve adds the port.
+    PROCESS_NAME = _env("FACILITATOR_PROCESS_NAME", socket.gethostname())
     # eventlet as asked; a move to gevent or threading must be a change here, not in the code.
     ASYNC_MODE = _env("FACILITATOR_ASYNC_MODE", "eventlet")
     # Op rate per connection (token bucket): sustained ops per second and burst.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -36,18 +37,34 @@ def read(path: str) -> str:
         return ""
 
 
+def with_tls(nginx_config: str, workdir: str, port: int) -> str:
+    """The generated nginx configuration with TLS on its listener, as docs/operations.md tells an
+    operator to add it, with a self-signed certificate made here."""
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    listen = f"listen 127.0.0.1:{port};"
+    assert listen in nginx_config
+    return nginx_config.replace(listen, f"listen 127.0.0.1:{port} ssl;\n"
+                                        f"        ssl_certificate {cert};\n"
+                                        f"        ssl_certificate_key {key};")
+
+
 class Balancer:
     """nginx or haproxy in the foreground on a free port, with the generated configuration."""
 
-    def __init__(self, kind: str, workdir: str, upstreams: list[ServerProcess]):
+    def __init__(self, kind: str, workdir: str, upstreams: list[ServerProcess], tls: bool = False):
         self.kind = kind
         self.dir = os.path.join(workdir, kind)
         os.makedirs(self.dir)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.upstreams = upstreams
         self.config = balancer_config(kind, f"127.0.0.1:{self.port}",
                                       [f"127.0.0.1:{s.port}" for s in upstreams])
+        if tls:
+            self.config = with_tls(self.config, self.dir, self.port)
         self.config_path = os.path.join(self.dir, "nginx.conf" if kind == "nginx" else "haproxy.cfg")
         with open(self.config_path, "w", encoding="utf-8") as handle:
             handle.write(self.config)
@@ -69,7 +86,7 @@ class Balancer:
                 raise AssertionError(f"{self.kind} exited: {read(self.stdout_path)}"
                                      f"{read(os.path.join(self.dir, 'error.log'))}")
             try:
-                return requests.get(self.url + "/healthz", timeout=2).ok
+                return requests.get(self.url + "/healthz", timeout=2, verify=False).ok
             except requests.RequestException:
                 return False
 
@@ -99,7 +116,10 @@ def cluster(tmp_path, redis_url):
     servers = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        servers.append(ServerProcess(str(tmp_path / name), redis_url=redis_url, prefix=prefix))
+        # One balancer in front, as deploy/systemd/env.example says.
+        servers.append(ServerProcess(str(tmp_path / name), redis_url=redis_url, prefix=prefix,
+                                     env={"FACILITATOR_PROXY_COUNT": "1",
+                                          "FACILITATOR_SYNTHESIS_ENGINE": "lexical"}))
     try:
         for server in servers:
             server.start()
@@ -210,6 +230,50 @@ def test_two_processes_behind_a_balancer(kind, tmp_path, cluster, connect):
         balancer.stop()
 
 
+@pytest.mark.skipif(not os.path.exists(NGINX), reason=f"{NGINX} is missing (Debian package nginx-light)")
+def test_links_cookies_and_origin_behind_nginx_with_tls(tmp_path, cluster):
+    """nginx terminates TLS and says so in X-Forwarded-Proto: links, QR codes, cookies and the
+    Socket.IO Origin check follow the public https origin."""
+    import urllib3
+
+    from facilitator.web.pages import qr_data_uri
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    balancer = Balancer("nginx", str(tmp_path), cluster, tls=True).start()
+    try:
+        links = create_meeting(cluster[0], balancer.url)
+        mid = links["meeting_id"]
+        path = links["plenary_url"][len(balancer.url):]
+        first = requests.get(balancer.url + path, allow_redirects=False, verify=False, timeout=30)
+        assert first.status_code == 303
+        cookie = first.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie, cookie
+        name, value = cookie.split(";", 1)[0].split("=", 1)
+        page = requests.get(balancer.url + path.split("?", 1)[0], cookies={name: value}, verify=False, timeout=30)
+        assert page.status_code == 200
+        boot = json.loads(re.search(r'id="boot">(.*?)</script>', page.text, re.S).group(1))
+        assert boot["join_url"] == f"{balancer.url}/join?code={boot['join_code']}"
+        assert boot["join_qr"] == qr_data_uri(boot["join_url"])
+        joined = requests.post(f"{balancer.url}/api/m/{mid}/participants", json={"code": boot["join_code"]},
+                               verify=False, timeout=30)
+        assert joined.ok and "Secure" in joined.headers["Set-Cookie"]
+        # The page's socket, from the page's https origin, is accepted; an http origin is not.
+        for origin, accepted in ((balancer.url, True), (balancer.url.replace("https:", "http:"), False)):
+            http = requests.Session()
+            http.verify, http.trust_env = False, False  # the environment's CA bundle would win
+            client = socketio.Client(reconnection=False, http_session=http)
+            try:
+                client.connect(f"{balancer.url}/?meeting={mid}", headers={"Origin": origin},
+                               auth={"meeting": mid, "key": key_of(links["plenary_url"])},
+                               transports=["polling"], wait_timeout=10)
+                client.disconnect()
+                assert accepted, origin
+            except socketio.exceptions.ConnectionError as error:
+                assert not accepted, (origin, error)
+    finally:
+        balancer.stop()
+
+
 @pytest.mark.parametrize("kind,name", [("nginx", "nginx.conf"), ("haproxy", "haproxy.cfg")])
 def test_deploy_folder_holds_the_generated_two_process_example(kind, name):
     with open(os.path.join(ROOT, "deploy", name), encoding="utf-8") as handle:
@@ -262,3 +326,223 @@ def test_try_cluster_script_starts_processes_behind_nginx(redis_url):
         rest = script.communicate(timeout=60)[0]
         ServerProcess("", redis_url=redis_url, prefix=prefix).cleanup_redis()
     assert "try-cluster: stopped" in rest, rest
+
+
+def test_deployments_sharing_one_redis_are_isolated_by_prefix(tmp_path, redis_url, connect):
+    """Two deployments on one Redis, each with its prefix, hold a meeting with the same id (one
+    is the other's archive restored): neither's events reach the other's sockets, because the
+    prefix names the Socket.IO channel as well as the keys."""
+    import redis
+
+    deployments = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        deployments.append(ServerProcess(str(tmp_path / name), redis_url=redis_url,
+                                         prefix=f"test-iso-{name}-{uuid.uuid4().hex[:8]}"))
+    one, two = deployments
+    try:
+        for server in deployments:
+            server.start()
+        links = one.create_meeting()
+        mid = links["meeting_id"]
+        archive = requests.get(f"{one.url}/api/m/{mid}/report.json?key={key_of(links['chair_url'])}", timeout=30)
+        assert archive.ok
+        path = tmp_path / "archive.json"
+        path.write_bytes(archive.content)
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "run.py"), "import-meeting", str(path),
+                              *two.store_args(), "--base-url", two.url, "--json"],
+                             cwd=ROOT, env=two.env(), capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        restored = json.loads(out.stdout)
+        assert restored["meeting_id"] == mid
+        group = links["groups"][0]["rapporteur_url"]
+        watching_one = connect(one.url, mid, key_of(links["plenary_url"]))
+        watching_two = connect(two.url, mid, key_of(restored["plenary_url"]))
+        writer_one = connect(one.url, mid, key_of(group), name="One")
+        writer_two = connect(two.url, mid, key_of(restored["groups"][0]["rapporteur_url"]), name="Two")
+        # Each process listens on its own channel (subscribed once it serves a socket).
+        wanted = {f"{one.prefix}-socketio", f"{two.prefix}-socketio"}
+        wait_until(lambda: wanted <= {c.decode() for c in redis.Redis.from_url(redis_url).pubsub_channels("test-iso-*")},
+                   "both deployments' channels")
+        first = writer_one.op("contribution.add", question_id="s2-q1", text="Only in deployment one",
+                              kind="good_practice", agreement="consensus")
+        assert first["ok"]
+        watching_one.wait_for(lambda e: e.get("text") == "Only in deployment one" or
+                              e.get("contribution", {}).get("text") == "Only in deployment one")
+        second = writer_two.op("contribution.add", question_id="s2-q1", text="Only in deployment two",
+                               kind="good_practice", agreement="consensus")
+        assert second["ok"]
+        # Both writes have the same seq in their own logs: on a shared channel, deployment two's
+        # socket would get one's event first (one subscriber connection delivers in order).
+        assert first["seq"] == second["seq"]
+        watching_two.wait_for(lambda e: e["type"] == "contribution.added" and e["seq"] == second["seq"])
+        texts = [str(e) for e in watching_two.events if e["type"] == "contribution.added"]
+        assert len(texts) == 1 and "Only in deployment two" in texts[0], texts
+        assert not any("Only in deployment two" in str(e) for e in watching_one.events)
+    finally:
+        for server in deployments:
+            server.stop()
+            server.cleanup_redis()
+
+
+# ----- one owner per meeting (issue 13, item 1) -----------------------------------------------
+
+def lease_port(redis_url: str, server: ServerProcess, meeting_id: str) -> int | None:
+    """The port of the process holding the meeting's lease (its id is host:port:pid:nonce)."""
+    import redis
+
+    owner = redis.Redis.from_url(redis_url, decode_responses=True).get(f"{server.prefix}:m:{meeting_id}:owner")
+    return int(owner.split(":")[1]) if owner else None
+
+
+def add(client, text: str, group_index: int, op_id: str | None = None) -> dict:
+    return client.op("contribution.add", op_id=op_id, question_id="s2-q1", text=text,
+                     kind="good_practice", agreement="consensus")
+
+
+def in_order_once(events: list[dict]) -> list[int]:
+    """The seqs of a listener's log events, checked: each names the one before as its `prev`, so
+    a page would never have had to sync to fill a gap or drop a repeat."""
+    logged = [e for e in events if not e.get("live")]
+    for before, after in zip(logged, logged[1:]):
+        assert after["prev"] == before["seq"] and after["seq"] > before["seq"], (before, after)
+    return [e["seq"] for e in logged]
+
+
+def meetings_on_both(balancer: Balancer, cluster: list[ServerProcess]) -> list[dict]:
+    """Create meetings until two are routed to different processes; returns those two."""
+    by_upstream = {}
+    for _ in range(40):
+        links = create_meeting(cluster[0], balancer.url)
+        mid = links["meeting_id"]
+        assert requests.get(f"{balancer.url}/api/m/{mid}/state?key={key_of(links['chair_url'])}", timeout=30).ok
+        upstream = wait_until(lambda: (balancer.routed(mid) or [None])[-1], f"the route of {mid}")
+        by_upstream.setdefault(upstream, links)
+        if len(by_upstream) == 2:
+            return list(by_upstream.values())
+    raise AssertionError(f"40 meetings all routed to {set(by_upstream)}")
+
+
+@pytest.mark.skipif(not os.path.exists(NGINX), reason=f"{NGINX} is missing (Debian package nginx-light)")
+def test_each_meeting_has_one_owner_and_moves_when_it_dies(tmp_path, redis_url, cluster, connect):
+    import threading
+
+    balancer = Balancer("nginx", str(tmp_path), cluster).start()
+    try:
+        meetings = meetings_on_both(balancer, cluster)
+        via = lambda mid: f"{balancer.url}/?meeting={mid}"  # noqa: E731
+        listeners, writers = {}, {}
+        for links in meetings:
+            mid = links["meeting_id"]
+            listeners[mid] = [connect(via(mid), mid, key_of(links["plenary_url"])),
+                              connect(via(mid), mid, key_of(links["chair_url"])),
+                              connect(via(mid), mid, key_of(links["groups"][0]["rapporteur_url"]))]
+            writers[mid] = [connect(via(mid), mid, key_of(links["groups"][i]["rapporteur_url"]), name=name)
+                            for i, name in ((0, "Amina"), (1, "Kofi"))]
+
+        # Two rapporteurs per meeting write at once, in both meetings.
+        acks = {links["meeting_id"]: [] for links in meetings}
+        board_acks = {links["meeting_id"]: [] for links in meetings}  # group 0's, seen by its board
+
+        def write(mid, index, client):
+            for n in range(12):
+                ack = add(client, f"{mid} writer {index} op {n}", index)
+                assert ack["ok"], ack
+                acks[mid].append(ack["seq"])
+                if index == 0:
+                    board_acks[mid].append(ack["seq"])
+
+        threads = [threading.Thread(target=write, args=(mid, i, c)) for mid, cs in writers.items()
+                   for i, c in enumerate(cs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert all(len(seqs) == 24 for seqs in acks.values()), acks
+
+        # Each meeting is owned by the process the balancer sends it to, and they differ.
+        owners = {}
+        for links in meetings:
+            mid = links["meeting_id"]
+            routed = {u for u in balancer.routed(mid)}
+            assert len(routed) == 1, routed
+            owners[mid] = lease_port(redis_url, cluster[0], mid)
+            assert f"127.0.0.1:{owners[mid]}" in routed, (owners[mid], routed)
+        assert len(set(owners.values())) == 2, owners
+
+        # Every listener got every event of its audience once, in order, with no gap to sync.
+        for links in meetings:
+            mid = links["meeting_id"]
+            plenary, chair, board = listeners[mid]
+            for listener, seqs in ((plenary, acks[mid]), (chair, acks[mid]), (board, board_acks[mid])):
+                listener.wait_for(lambda e: e.get("seq") == max(seqs) and not e.get("live"))
+                assert set(seqs) <= set(in_order_once(listener.events))
+
+        # A rapporteur connected straight to the process that does not own meeting 0 (no
+        # balancer): served correctly, and the owner's live views still see those ops.
+        first = meetings[0]
+        mid = first["meeting_id"]
+        other = next(s for s in cluster if s.port != owners[mid])
+        stray = connect(other.url, mid, key_of(first["groups"][1]["rapporteur_url"]), name="Stray")
+        stray_seqs = [add(stray, f"{mid} stray op {n}", 1)["seq"] for n in range(5)]
+        assert lease_port(redis_url, cluster[0], mid) == owners[mid]
+        chair = listeners[mid][1]
+        chair.wait_for(lambda e: e.get("type") == "synthesis.updated" and e["seq"] >= max(stray_seqs), timeout=30)
+        pushed = [e["seq"] for e in chair.events if e.get("type") == "synthesis.updated"]
+        assert len(pushed) == len(set(pushed)), f"synthesis pushed twice for one state: {pushed}"
+
+        # kill -9 of meeting 0's owner while a rapporteur writes through the balancer.
+        owner = next(s for s in cluster if s.port == owners[mid])
+        chair_key = key_of(first["chair_url"])
+
+        def presence(group_id: str) -> list[str]:
+            state = requests.get(f"{balancer.url}/api/m/{mid}/state?key={chair_key}", timeout=30).json()
+            return [c["name"] for c in state["presence"][group_id]]
+
+        assert "Amina" in presence(first["groups"][0]["id"])
+        acked: dict[str, int] = {}
+        killed = threading.Event()
+
+        def write_through_failover():
+            import time
+
+            client, deadline = None, time.time() + 120
+            for n in range(30):
+                op_id, text = uuid.uuid4().hex, f"{mid} failover op {n}"
+                while time.time() < deadline:  # as the pages do: resend the op id until acked
+                    try:
+                        if client is None:
+                            client = connect(via(mid), mid, key_of(first["groups"][2]["rapporteur_url"]), name="Writer")
+                        ack = add(client, text, 2, op_id=op_id)
+                    except Exception:  # the process died under it: reconnect through the balancer
+                        client = None
+                        time.sleep(0.1)
+                        continue
+                    if ack["ok"]:
+                        acked[text] = ack["seq"]
+                        break
+                if n == 10:
+                    killed.wait(60)
+
+        writer = threading.Thread(target=write_through_failover)
+        writer.start()
+        wait_until(lambda: len(acked) >= 10, "ten acked ops before the kill")
+        owner.kill()
+        killed.set()
+        writer.join(120)
+        assert len(acked) == 30
+        # The meeting moved to the surviving process, and the dead one's presence is gone.
+        assert wait_until(lambda: lease_port(redis_url, cluster[0], mid) == other.port,
+                          "the meeting to move", timeout=10)
+        wait_until(lambda: "Amina" not in presence(first["groups"][0]["id"]),
+                   "the dead process's presence to vanish", timeout=10)
+        # Nothing acked was lost or doubled.
+        reader = connect(via(mid), mid, key_of(first["plenary_url"]))
+        log = reader.sync(0)
+        assert log["ok"] and not log.get("more")
+        texts = [e["contribution"]["text"] for e in log["events"] if e["type"] == "contribution.added"]
+        for text, seq in acked.items():
+            assert texts.count(text) == 1, text
+        assert len([t for t in texts if "failover op" in t]) == 30
+    finally:
+        balancer.stop()

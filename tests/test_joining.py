@@ -80,7 +80,7 @@ def test_the_room_holds_its_ceiling():
 def server(tmp_path):
     # One trusted proxy: X-Forwarded-For tells the test's "addresses" apart on 127.0.0.1.
     env = {"FACILITATOR_JOIN_FAILURES": "5", "FACILITATOR_JOIN_BACKOFF": "3600",
-           "FACILITATOR_MAX_PARTICIPANTS": "40", "FACILITATOR_TRUSTED_PROXIES": "1"}
+           "FACILITATOR_MAX_PARTICIPANTS": "40", "FACILITATOR_PROXY_COUNT": "1"}
     server = ServerProcess(str(tmp_path), env=env).start()
     yield server
     server.stop()

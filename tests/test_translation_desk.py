@@ -391,7 +391,7 @@ def test_the_archive_check_knows_the_new_events(meeting):
 def test_drafts_queue_is_bounded_and_its_state_is_told(meeting):
     import threading
 
-    from conftest import wait_until
+    from support import wait_until
     from standin_translate import StandInTranslate, fake_translation
     from facilitator.web.drafts import MachineDrafts
 

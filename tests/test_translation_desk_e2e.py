@@ -151,7 +151,7 @@ def test_archive_round_trip_keeps_translations_and_sign_offs(live_server, meetin
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from support import ROOT
 
     url, mid = live_server.url, meeting["meeting_id"]
     chair_key, translator_key = key_of(meeting["chair_url"]), key_of(meeting["translator_url"])

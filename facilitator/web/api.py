@@ -61,11 +61,8 @@ def _join_guard() -> JoinGuard:
 
 
 def _address() -> str:
-    """The client's address: the socket's peer, or what the trusted proxies say it was."""
-    hops = current_app.config["TRUSTED_PROXIES"]
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-    if hops > 0 and len(forwarded) >= hops:
-        return forwarded[-hops]
+    """The client's address: the socket's peer, or what the trusted proxies say it was (proxy.py
+    has already put that in remote_addr)."""
     return request.remote_addr or ""
 
 

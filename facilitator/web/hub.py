@@ -16,7 +16,8 @@ from ..meeting.errors import OpError
 from ..meeting.ids import order_key_group
 from ..meeting.roles import Actor
 from ..meeting.state import MeetingState
-from ..store import GuardedStore, OutageLog, SeqConflict, StoreUnavailable, UnknownMeeting
+from ..store import SeqConflict, StoreUnavailable, UnknownMeeting
+from .presence import Presence
 
 SYNC_PAGE = 1000
 APPEND_RETRIES = 20
@@ -37,64 +38,17 @@ class Runtime:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class Presence:
-    """Who is connected, per meeting and audience. In memory: one process sees its own clients."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._clients: dict[tuple[str, str], dict[str, str]] = {}
-
-    def add(self, meeting_id: str, audience: str, client_id: str, name: str) -> list[dict]:
-        with self._lock:
-            self._clients.setdefault((meeting_id, audience), {})[client_id] = name
-        return self.list(meeting_id, audience)
-
-    def remove(self, meeting_id: str, audience: str, client_id: str) -> list[dict]:
-        with self._lock:
-            self._clients.get((meeting_id, audience), {}).pop(client_id, None)
-        return self.list(meeting_id, audience)
-
-    def list(self, meeting_id: str, audience: str) -> list[dict]:
-        with self._lock:
-            clients = dict(self._clients.get((meeting_id, audience), {}))
-        return [{"id": cid[:8], "name": name} for cid, name in sorted(clients.items())]
-
-
-class RedisPresence(Presence):
-    """Shared between server processes: a hash per audience, client id -> name."""
-
-    def __init__(self, redis_url: str, prefix: str, outage: OutageLog | None = None) -> None:
-        from ..store.redis import RedisStore, connect
-
-        # Outages surface as StoreUnavailable, like the store's, in the store's outage log.
-        self._redis = GuardedStore(connect(redis_url), RedisStore.UNAVAILABLE, outage or OutageLog())
-        self._prefix = prefix
-
-    def _key(self, meeting_id: str, audience: str) -> str:
-        return f"{self._prefix}:m:{meeting_id}:presence:{audience}"
-
-    def add(self, meeting_id, audience, client_id, name):
-        key = self._key(meeting_id, audience)
-        self._redis.hset(key, client_id, name)
-        self._redis.expire(key, 24 * 3600)
-        return self.list(meeting_id, audience)
-
-    def remove(self, meeting_id, audience, client_id):
-        self._redis.hdel(self._key(meeting_id, audience), client_id)
-        return self.list(meeting_id, audience)
-
-    def list(self, meeting_id, audience):
-        clients = self._redis.hgetall(self._key(meeting_id, audience))
-        return [{"id": cid[:8], "name": name} for cid, name in sorted(clients.items())]
-
-
 class Hub:
-    def __init__(self, store, emit, presence: Presence | None = None, clock=time.time) -> None:
+    def __init__(self, store, emit, presence: Presence | None = None, clock=time.time,
+                 owns=None) -> None:
         self.store = store
         self.emit = emit  # emit(room_name, payload)
         self.presence = presence or Presence()
         self.clock = clock
-        self.listeners: list = []  # called as fn(meeting_id, state, event) after each append
+        # Called as fn(meeting_id, state, event) for every event of a meeting this process owns
+        # (cluster.py): its own appends and those of other processes, once each, in log order.
+        self.listeners: list = []
+        self.owns = owns or (lambda meeting_id: True)
         self._runtimes: dict[str, Runtime] = {}
         self._runtimes_lock = threading.Lock()
 
@@ -113,11 +67,15 @@ class Hub:
         return rt
 
     def _catch_up(self, meeting_id: str, state: MeetingState) -> None:
-        """Fold in what other processes appended since this one last looked."""
+        """Fold in what other processes appended since this one last looked (their own sockets
+        have had the events; the owner's live views still need them)."""
         while True:
             events = self.store.read(meeting_id, after=state.seq, limit=SYNC_PAGE)
+            listeners = self.listeners if events and self.owns(meeting_id) else ()
             for event in events:
                 state.apply(event)
+                for listener in listeners:
+                    listener(meeting_id, state, event)
             if len(events) < SYNC_PAGE:
                 return
 
@@ -217,8 +175,9 @@ class Hub:
             # Emitting under the lock keeps each audience's events in log order.
             for audience, prev in prevs.items():
                 self.emit(room(meeting_id, audience), dict(event, prev=prev))
-            for listener in self.listeners:
-                listener(meeting_id, state, event)
+            if self.owns(meeting_id):
+                for listener in self.listeners:
+                    listener(meeting_id, state, event)
         return {"ok": True, "seq": seq}
 
     def sync(self, meeting_id: str, actor: Actor, after) -> dict:

@@ -69,7 +69,7 @@ def security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     lang = request.args.get("lang")
     if lang in current_app.config["LANGUAGES"]:
-        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure)
     return response
 
 
