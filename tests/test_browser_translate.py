@@ -164,6 +164,7 @@ def test_two_translators_do_not_overwrite_each_other(browser, live_server, meeti
     expect(conflict).to_contain_text("نص المترجم الأول.")
     expect(conflict).to_contain_text("نص المترجم الثاني.")
     expect(conflict.locator(".conflict__text").first).to_have_attribute("dir", "rtl")
+    expect(second.locator("#desk-target")).to_have_value("نص المترجم الثاني.")  # their words stay
     expect(queue_item(second, ENGLISH)).to_have_class("desk-queue__item desk-queue__item--conflict")
     assert translation(live_server.url, mid, key, "tr-en-0101", "ar")["text"] == "نص المترجم الأول."
     shot(second, "translate-conflict-ar-1366")
@@ -273,5 +274,11 @@ def test_desk_layout(browser, live_server, meeting, expect, lang, width, height)
               .filter(el => !el.labels || el.labels.length === 0).map(el => el.id)""")
     assert unlabelled == []
     shot(page, f"translate-{lang}-{width}")
+    # axe-core with the editor open (tests/test_accessibility.py covers the desk as it opens)
+    page.add_script_tag(url=live_server.url + "/vendor/axe-core/axe.min.js")
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
     assert not page.errors, page.errors
     page.context.close()

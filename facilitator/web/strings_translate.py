@@ -15,7 +15,6 @@ STRINGS = {
     "tr_machine_ok": _l("working"),
     "tr_machine_unreachable": _l("the translation server does not answer"),
     "tr_machine_queue_full": _l("too many texts at once: some drafts are skipped"),
-    "tr_machine_counts": _l("waiting: {pending} · drafted: {drafted} · skipped: {dropped}"),
     # the queue
     "tr_queue": _l("To translate"),
     "tr_queue_count": _l("Texts left: {n}"),

@@ -344,7 +344,8 @@ function updateEditor(entry) {
   setText(parts.original, c.text);
   // Someone else's save (or a machine draft) lands in the box while the translator has not typed.
   const version = desk.versions.get(key) || 0;
-  if (!parts.dirty && version !== parts.seenVersion) {
+  const sending = pendingTranslations().has(key) || desk.conflicts.has(key);
+  if (!parts.dirty && !sending && version !== parts.seenVersion) {
     parts.target.value = tr ? tr.text : "";
     parts.seenVersion = version;
   }
@@ -487,6 +488,7 @@ function renderConflict(key) {
       version(t("conflict_yours"), mine.text)),
     h("div", { class: "conflict__actions" }, ...buttons));
   parts.conflict.hidden = false;
+  parts.conflict.scrollIntoView({ block: "nearest" });
 }
 
 function onError({ op, error }) {
@@ -503,6 +505,11 @@ function onError({ op, error }) {
       return;
     }
     desk.conflicts.set(key, { current, mine: op, deleted: Boolean(current && current.group_id) });
+    if (ui.editor && ui.editor.key === key) {
+      // the translator's words stay in the box while they choose
+      ui.editor.target.value = op.text;
+      ui.editor.dirty = true;
+    }
     if (key !== ui.selected) {
       toast(t("tr_conflict_toast"), { label: t("tr_show"), run: () => select(key, true) }, { key: "conflict" });
     }
@@ -528,18 +535,15 @@ function renderMachine() {
   const known = ["off", "starting", "ok", "unreachable", "queue_full"];
   const state = known.includes(status.status) ? status.status : "off";
   els.machine.dataset.status = state;
-  const counts = state === "off" ? "" : t("tr_machine_counts", {
-    pending: formatNumber(status.pending || 0), drafted: formatNumber(status.drafted || 0),
-    dropped: formatNumber(status.dropped || 0),
-  });
-  const signatureNow = [state, counts, status.error || "", uiLang].join("|");
+  // only the state: the server pushes it when it changes, so counts shown here would go stale
+  const signatureNow = [state, status.error || "", uiLang].join("|");
   if (els.machine.dataset.signature === signatureNow) return;
   els.machine.dataset.signature = signatureNow;
-  els.machine.replaceChildren(
+  els.machine.replaceChildren(...[
     h("span", { class: "desk-machine__label", text: t("tr_machine") }), " ",
     h("strong", { class: "desk-machine__state", text: t(`tr_machine_${state}`) }),
-    counts ? h("span", { class: "desk-machine__counts", text: ` · ${counts}` }) : null,
-    state === "unreachable" && status.error ? h("span", { class: "desk-machine__error", dir: "ltr", lang: "en", text: ` (${status.error})` }) : null);
+    state === "unreachable" && status.error ? h("span", { class: "desk-machine__error", dir: "ltr", lang: "en", text: ` (${status.error})` }) : null,
+  ].filter(Boolean));
 }
 
 const SHORTCUTS = [
