@@ -207,6 +207,35 @@ def test_offline_translations_wait_in_the_outbox(browser, live_server, meeting, 
     page.context.close()
 
 
+def test_the_queue_follows_the_room(browser, live_server, meeting, connect, expect):
+    mid = meeting["meeting_id"]
+    americas = connect(live_server.url, mid, rapporteur(meeting, "americas"))
+    add(meeting["africa"], "First: one-stop shops for returning migrants.", "tr-en-0501")
+    add(meeting["africa"], "Second: portable pensions.", "tr-en-0502")
+    add(americas, "Third: regional labour market observatories.", "tr-en-0503")
+    page = open_desk(browser, meeting["translator_url"], lang="ar")
+    texts = page.locator("#desk-queue .desk-item__text")
+    expect(texts).to_have_count(3)
+    expect(texts.nth(0)).to_contain_text("First")
+    chair = meeting["chair"]
+    # the chair names a converging point after the third: it moves up
+    assert chair.op("cluster.title", cluster_id="c-tr-en-0503", title="Observatories", lang="en")["ok"]
+    expect(texts.nth(0)).to_contain_text("Third")
+    expect(page.locator("#desk-queue li").nth(0)).to_contain_text("ضمن نقطة التقاء")
+    # the spotlight goes before everything
+    assert chair.op("spotlight.set", contribution_id="tr-en-0502")["ok"]
+    expect(texts.nth(0)).to_contain_text("Second")
+    expect(texts.nth(1)).to_contain_text("Third")
+    expect(texts.nth(2)).to_contain_text("First")
+    # the point's title cleared, the spotlight moved on: back to the agenda's order
+    assert chair.op("cluster.title", cluster_id="c-tr-en-0503", title="", lang="en")["ok"]
+    assert chair.op("spotlight.set")["ok"]
+    expect(texts.nth(0)).to_contain_text("First")
+    expect(texts.nth(2)).to_contain_text("Third")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
 @pytest.fixture
 def drafting_server(tmp_path):
     standin = StandInTranslate().start()
@@ -244,6 +273,17 @@ def test_machine_drafts_are_drafts_and_a_person_replaces_them(browser, drafting_
     expect(page.locator("#desk-queue-empty")).to_be_visible()
     saved = translation(server.url, mid, key_of(links["chair_url"]), "tr-en-0301", "ar")
     assert saved == {**saved, "text": ARABIC, "source": "human", "stale": False}
+
+    # a draft accepted as it is, with the keyboard: it becomes a person's translation
+    add(africa, "Skills partnerships between regions.", "tr-en-0303")
+    drafted = queue_item(page, "Skills partnerships")
+    expect(drafted).to_contain_text("Machine draft")
+    drafted.locator("button").click()
+    expect(page.locator("#desk-target")).to_have_value(fake_translation("Skills partnerships between regions.", "ar"))
+    page.keyboard.press("Control+Shift+Enter")
+    expect(queue_item(page, "Skills partnerships")).to_contain_text("Translated")
+    accepted = translation(server.url, mid, key_of(links["chair_url"]), "tr-en-0303", "ar")
+    assert accepted["source"] == "human" and accepted["text"] == fake_translation("Skills partnerships between regions.", "ar")
 
     # the endpoint goes away: the page says so, and nothing else changes
     standin.stop()

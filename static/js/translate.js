@@ -86,11 +86,16 @@ function applyEvent(ev) {
     client.extra.machine_translation = ev.machine_translation;
   } else if (ev.type === "cluster.titled") {
     const curation = (client.extra.curation ||= {});
+    // an empty title clears it: the point is no longer one the chair has named
+    const titles = ev.lang ? { ...((curation.titles_by_lang ||= {})[ev.cluster_id] || {}) } : null;
     if (ev.lang) {
-      const byLang = (curation.titles_by_lang ||= {});
-      byLang[ev.cluster_id] = { ...(byLang[ev.cluster_id] || {}), [ev.lang]: ev.title };
-    } else {
+      if (ev.title) titles[ev.lang] = ev.title; else delete titles[ev.lang];
+      if (Object.keys(titles).length) curation.titles_by_lang[ev.cluster_id] = titles;
+      else delete curation.titles_by_lang[ev.cluster_id];
+    } else if (ev.title) {
       (curation.titles ||= {})[ev.cluster_id] = ev.title;
+    } else if (curation.titles) {
+      delete curation.titles[ev.cluster_id];
     }
   } else {
     model.applyEvent(ev); // the spotlight
@@ -241,7 +246,7 @@ function renderQueue() {
   const left = entries.filter((e) => e.state !== "done").length;
   setText(els.queueCount, t("tr_queue_count", { n: formatNumber(left) }));
   const signatureNow = entries.map((e) => [e.key, e.state, e.reason, e.c.version, e.key === ui.selected].join(":")).join("|")
-    + uiLang + model.groupName("");
+    + uiLang;
   if (els.queue.dataset.signature !== signatureNow) {
     els.queue.dataset.signature = signatureNow;
     const focusedKey = document.activeElement && els.queue.contains(document.activeElement)
