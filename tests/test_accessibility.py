@@ -1,7 +1,8 @@
 """Every page in every language, in headless Chromium, against one real server process.
 
 For each page (index, join, rapporteur board, chair console, plenary dashboard, vote page, the
-403 and 404 error pages, the printable report) and each language (ar, en, fr, es):
+translator's desk, the 403 and 404 error pages, the printable report) and each language (ar, en,
+fr, es):
 
 - the right HTTP status, `<html lang dir>` (rtl only for Arabic);
 - the page's client strings translated (not English when the language is not English) and no
@@ -108,6 +109,7 @@ def pages_of(site, lang):
         ("chair", with_lang(site["chair_url"], lang), 200, [LAPTOP], "#app[aria-busy=false]"),
         ("plenary", with_lang(site["plenary_url"], lang, "&rotate=0"), 200, [PROJECTOR], "#app[aria-busy=false]"),
         ("vote", with_lang(participant_url(site, lang), lang), 200, [PHONE], ".ballot--open li.practice"),
+        ("translate", with_lang(site["translator_url"], lang), 200, [LAPTOP, PROJECTOR], "#desk[aria-busy=false]"),
         ("error-403", with_lang(f"{url}/m/{mid}/chair?key=not-a-key", lang), 403, [PHONE], None),
         ("error-404", with_lang(url + "/no/such/page", lang), 404, [PHONE], None),
         ("report", f"{url}/api/m/{mid}/report.html?key={site['chair_key']}&lang={lang}", 200, [LAPTOP], None),

@@ -43,3 +43,26 @@ def test_participant_state_is_small_and_unescaped(live_server):
     # ...while a wrong key on a staff page is refused.
     assert requests.get(f"{live_server.url}/m/{mid}/chair?key=nope", allow_redirects=False).status_code == 403
     assert requests.get(f"{live_server.url}/m/{mid}/chair", cookies={f"fk_{mid}_chair": key_of(links['plenary_url'])}).status_code == 403
+
+
+def test_translator_link_stores_its_cookie_and_opens_only_its_page(live_server):
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    s = requests.Session()
+    first = s.get(links["translator_url"], allow_redirects=False)
+    assert first.status_code == 303 and first.headers["Location"] == f"/m/{mid}/translate"
+    assert f"fk_{mid}_translate" in s.cookies
+    page = s.get(f"{live_server.url}/m/{mid}/translate")
+    assert page.status_code == 200 and 'id="desk"' in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    # the page's script reads the state with the page's cookie
+    state = s.get(f"{live_server.url}/api/m/{mid}/state", headers={"X-Facilitator-Page": "translate"})
+    assert state.ok and state.json()["role"] == "translator"
+    assert "machine_translation" in state.json() and "ballots" not in state.json()
+    # the translator's key opens no other page, and no other key opens this one
+    translator = key_of(links["translator_url"])
+    assert requests.get(f"{live_server.url}/m/{mid}/chair?key={translator}", allow_redirects=False).status_code == 403
+    for url in (links["chair_url"], links["plenary_url"], links["groups"][0]["rapporteur_url"]):
+        wrong = f"{live_server.url}/m/{mid}/translate?key={key_of(url)}"
+        assert requests.get(wrong, allow_redirects=False).status_code == 403
+    assert requests.get(f"{live_server.url}/m/{mid}/translate", allow_redirects=False).status_code == 403

@@ -151,11 +151,16 @@ def meeting_page(meeting_id, page):
         join_code = hub.store.secrets(meeting_id)["join_code"]
         join_url = f"{request.host_url.rstrip('/')}/join?code={join_code}"
         boot.update(join_code=join_code, join_url=join_url, join_qr=qr_data_uri(join_url))
+    if page == "translate":
+        # each text box takes its direction from its language, as the server decides it
+        languages = hub.state(meeting_id).meeting.get("languages", [])
+        boot["directions"] = {code: direction(code) for code in languages}
     titles = {
         "chair": _("Chair console"),
         "plenary": _("Plenary dashboard"),
         "board": _("Group board"),
         "vote": _("Vote"),
+        "translate": _("Translation desk"),
     }
     response = make_response(render_template(f"{page}.html", **page_context(titles[page], boot)))
     response.headers["Cache-Control"] = "no-store"
