@@ -245,7 +245,7 @@ function renderSessions() {
 
 // Which questions a group has signed off, and which sign-offs went stale since.
 function signOffList(session, gid) {
-  const ul = h("ul", { class: "ch-signoffs", "aria-label": t("sign_offs_of", { group: groupName(gid) }) });
+  const ul = h("ul", { class: "ch-signoffs", "data-group": gid, "aria-label": t("sign_offs_of", { group: groupName(gid) }) });
   (session.questions || []).forEach((q, i) => {
     const signOff = model.signOff(gid, q.id);
     ul.append(h("li", { class: "ch-signoff", "data-question": q.id, "data-signoff": signOff ? (signOff.stale ? "stale" : "signed") : "none" },
