@@ -533,8 +533,7 @@ def _question(ctx: ReportContext, session: dict, n: int, q: dict, ballots: list[
             votes.append(dict(b, rows=rows))
     return {
         "id": q["id"], "n": n, "label": ctx.labels["question_n"].format(n=n),
-        "sign_offs": [_sign_off(ctx, gid, q["id"]) for gid in session.get("groups", [])]
-        if not session.get("plenary") else [],
+        "sign_offs": _sign_offs(ctx, session, q["id"], bool(by_group)),
         "text": ctx.txt(q.get("text")), "parts": [{"id": p["id"], "text": ctx.txt(p.get("text"))}
                                                   for p in q.get("parts", [])],
         "groups": by_group, "count": sum(len(g["contributions"]) for g in by_group),
@@ -542,6 +541,15 @@ def _question(ctx: ReportContext, session: dict, n: int, q: dict, ballots: list[
         "diverging": [_divergence(ctx, d) for d in synth.get("diverging", [])],
         "votes": votes,
     }
+
+
+def _sign_offs(ctx: ReportContext, session: dict, qid: str, answered: bool) -> list[dict]:
+    """Each group's sign-off of a question, once some group answered or agreed on it (a question
+    nobody touched would only list "no agreement recorded" for every group)."""
+    gids = session.get("groups", [])
+    if session.get("plenary") or not (answered or any(f"{g}|{qid}" in ctx.state.sign_offs for g in gids)):
+        return []
+    return [_sign_off(ctx, gid, qid) for gid in gids]
 
 
 def _sign_off(ctx: ReportContext, gid: str, qid: str) -> dict:
