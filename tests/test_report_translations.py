@@ -44,6 +44,9 @@ FR_TEXT = "Des voies régulières pour la migration de main-d'œuvre."
 AR_OF_FR_OLD = "مسارات نظامية لهجرة اليد العاملة."
 FR_EDITED = "Des voies régulières et sûres pour la migration de main-d'œuvre."
 START = 1_800_000_000  # the hub's clock: seconds
+POINT = "c-afr-0001"
+POINT_TITLE = "Portable protection and recognised skills"
+POINT_TITLE_AR = "حماية قابلة للنقل ومهارات معترف بها"
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +75,9 @@ def meeting(tmp_path_factory):
     ok(TRANSLATOR, type="translation.set", contribution_id="eca-0001", lang="ar", text=AR_OF_FR_OLD)
     # the groups agree with their answers; Europe then edits its own, which outdates both its
     # sign-off and the Arabic translation of the edited text
+    # a converging point of Africa's and the Americas' answers, titled by the chair in two languages
+    ok(CHAIR, type="cluster.title", cluster_id=POINT, title=POINT_TITLE)
+    ok(CHAIR, type="cluster.title", cluster_id=POINT, title=POINT_TITLE_AR, lang="ar")
     ok(AFRICA, type="answers.sign_off", question_id=Q1)
     ok(EUROPE, type="answers.sign_off", question_id=Q1)
     ok(EUROPE, type="contribution.edit", contribution_id="eca-0001", text=FR_EDITED, version=1)
@@ -201,3 +207,16 @@ def test_the_report_records_how_converging_points_were_computed(meeting):
     # no synthesis at all: the report says so
     empty = build_report(meeting["state"], {}, {}, "es")
     assert empty["method"]["lines"] == [] and empty["method"]["intro"] == empty["labels"]["method_unknown"]
+
+
+def test_converging_points_are_titled_in_the_report_language_when_they_can_be(meeting):
+    # the synthesis as the engine gives it for one point (the report is data built from it)
+    point = {"id": POINT, "title": POINT_TITLE, "terms": ["protection", "skills"], "groups": ["africa", "americas"],
+             "contributions": ["afr-0001", "amr-0001"], "raised_by": 2, "of": 5}
+    synthesis = dict(meeting["synthesis"], questions=[{"question_id": Q1, "converging": [point], "diverging": []}])
+    for lang, title in (("ar", POINT_TITLE_AR), ("en", POINT_TITLE), ("fr", POINT_TITLE)):
+        data = report(meeting, lang, synthesis)
+        shown = question(data, Q1)["converging"][0]
+        assert (shown["title"], shown["label"]) == (title, title)
+        assert contribution(data, "afr-0001")["cluster"] == title
+        assert title in render_markdown(data)

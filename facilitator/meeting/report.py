@@ -224,12 +224,6 @@ def vote_summary(votes: list[dict], labels: dict) -> str:
     return "; ".join(parts)
 
 
-def cluster_label(cl: dict | None) -> str:
-    if not cl:
-        return ""
-    return safe_text(cl.get("title")) or ", ".join(safe_text(t) for t in cl.get("terms", []))
-
-
 # ----- the context: what every step reads, computed once ------------------------------------------
 
 
@@ -285,7 +279,7 @@ class ReportContext:
             "agreement_label": self.agreements.get(c.get("agreement"), safe_text(c.get("agreement"))),
             "lang": lang, "lang_name": self.lang_name(lang), "dir": direction(c.get("lang")),
             "text": safe_text(c.get("text")),
-            "cluster_id": cl_id, "cluster": cluster_label(self.clusters.get(cl_id)),
+            "cluster_id": cl_id, "cluster": self.point_label(self.clusters.get(cl_id)),
             "forwarded": bool(marked.get(f"contribution:{cid}")) or bool(cl_id and marked.get(f"cluster:{cl_id}")),
             "deleted": bool(c.get("deleted")),
             "votes": self.votes_of.get(cid, []),
@@ -295,6 +289,20 @@ class ReportContext:
         out["provenance"] = " · ".join((out["group"], out["origin"], out["kind_label"], out["agreement_label"]))
         out["votes_line"] = vote_summary(out["votes"], self.labels)
         return out
+
+    def point_title(self, cid: str, default) -> str:
+        """A converging point's title in the report's language (`cluster.title` with `lang`),
+        else its default title: the rule of every page (static/js/model.js clusterTitle)."""
+        by_lang = (self.state.curation.get("titles_by_lang") or {}).get(cid) or {}
+        code = self.lang if by_lang.get(self.lang) else next(
+            (k for k, v in by_lang.items() if v and base_language(k) == base_language(self.lang)), None)
+        return safe_text(by_lang[code] if code else default)
+
+    def point_label(self, cl: dict | None) -> str:
+        """A point's title in the report's language, else its shared terms."""
+        if not cl:
+            return ""
+        return self.point_title(cl["id"], cl.get("title")) or ", ".join(safe_text(t) for t in cl.get("terms", []))
 
     def translation(self, cid: str, original_lang: str) -> dict | None:
         """The contribution's translation into the report's language, marked human or machine
@@ -408,7 +416,7 @@ def _recommendation(ctx: ReportContext, n: int, ref: str) -> dict:
         cl = ctx.clusters.get(target)
         members = _cluster_members(ctx, target, cl)
         rec["cluster_id"] = target
-        rec["title"] = safe_text((cl or {}).get("title") or ctx.state.curation.get("titles", {}).get(target))
+        rec["title"] = ctx.point_title(target, (cl or {}).get("title") or ctx.state.curation.get("titles", {}).get(target))
         rec["terms"] = [safe_text(t) for t in (cl or {}).get("terms", [])]
     else:
         members = [target]
@@ -494,8 +502,8 @@ def _point(ctx: ReportContext, cl: dict) -> dict:
     members = [dict(c, provenance=f"{c['group']} · {c['origin']}")
                for c in ctx.items(cl.get("contributions", []), live_only=False)]
     return {
-        "id": cl["id"], "title": safe_text(cl.get("title")), "terms": [safe_text(t) for t in cl.get("terms", [])],
-        "label": cluster_label(cl), "group_ids": list(cl.get("groups", [])), "groups": groups,
+        "id": cl["id"], "title": ctx.point_title(cl["id"], cl.get("title")), "terms": [safe_text(t) for t in cl.get("terms", [])],
+        "label": ctx.point_label(cl), "group_ids": list(cl.get("groups", [])), "groups": groups,
         "groups_line": line, "strength": cl.get("strength"), "contributions": members,
         "forwarded": bool(ctx.state.outcome.get("marked", {}).get(f"cluster:{cl['id']}")),
     }
@@ -510,7 +518,7 @@ def _divergence(ctx: ReportContext, d: dict) -> dict:
     entry = {
         "reason": d.get("reason"), "reason_label": ctx.reasons.get(d.get("reason"), safe_text(d.get("reason"))),
         "group_ids": list(gids), "groups": groups, "groups_line": line,
-        "cluster_id": d.get("cluster_id"), "cluster": cluster_label(ctx.clusters.get(d.get("cluster_id"))),
+        "cluster_id": d.get("cluster_id"), "cluster": ctx.point_label(ctx.clusters.get(d.get("cluster_id"))),
         "contributions": members,
     }
     if d.get("ballot_id"):

@@ -290,9 +290,9 @@ class Hub:
             view["participant"] = state.participants.get(actor.participant_id, {})
             # a phone has no contributions: each item carries its translations, to be read in
             # the phone's language
-            view["ballots"] = [dict(b, items=desk.with_translations(state, [
-                dict(item, id=item["contribution_id"]) for item in b.get("items") or []]))
-                for b in state.ballots.values()]
+            view["ballots"] = [dict(b, items=[
+                dict(item, translations=desk.translations_view(state, item["contribution_id"]))
+                for item in b.get("items") or []]) for b in state.ballots.values()]
             view["my_votes"] = {
                 bid: votes.get(actor.participant_id, {}) for bid, votes in state.votes.items()
             }
