@@ -231,3 +231,44 @@ def test_board_sign_off_goes_stale_after_an_edit(browser, meeting, expect):
     for page in (board, chair_page, plenary):
         assert not page.errors, page.errors
         page.context.close()
+
+
+def test_converging_point_titles_follow_the_page_language(browser, meeting, expect):
+    texts = {
+        "africa": "Regional consultative processes should feed regional positions into the global compact negotiations.",
+        "americas": "Regional consultative processes should feed regional positions into the negotiations of the global compact.",
+    }
+    for gid, text in texts.items():
+        add(meeting["rapporteurs"][gid], text)
+    chair = meeting["chair"]
+    console = open_page(browser, meeting["chair_url"], "en", 1920, 1080)
+    point = console.locator(".ch-point").first
+    expect(point).to_contain_text("Raised by 2 of 5 groups")
+    cluster_id = point.get_attribute("data-cluster")
+    # the title every language shows, then the Arabic one, from the console's title form
+    point.locator("input[id^=title-]").fill("Feed regional positions into the compact")
+    point.locator("input[id^=title-]").press("Enter")
+    chair.wait_for(lambda e: e.get("type") == "cluster.titled" and not e.get("lang"))
+    point.locator("select[id^=title-lang-]").select_option("ar")
+    expect(point.locator("input[id^=title-]")).to_have_value("")
+    point.locator("input[id^=title-]").fill("إدراج المواقف الإقليمية في الاتفاق العالمي")
+    point.locator("input[id^=title-]").press("Enter")
+    event = chair.wait_for(lambda e: e.get("type") == "cluster.titled" and e.get("lang") == "ar")
+    assert event["cluster_id"] == cluster_id
+    # the English console keeps the title every language shows
+    expect(point.locator(".ch-point__title")).to_contain_text("Feed regional positions into the compact")
+
+    assert chair.op("spotlight.set", cluster_id=cluster_id)["ok"]
+    for lang, title in (("ar", "إدراج المواقف الإقليمية في الاتفاق العالمي"),
+                        ("en", "Feed regional positions into the compact")):
+        plenary = open_page(browser, meeting["plenary_url"], lang, 1920, 1080, extra="&rotate=0")
+        shown = plenary.locator(f"#pp-{cluster_id} .pl-point__title")
+        expect(shown).to_have_text(title)
+        if lang == "ar":
+            expect(shown).to_have_attribute("lang", "ar")
+        ar_console = open_page(browser, meeting["chair_url"], lang, 1920, 1080)
+        expect(ar_console.locator(f".ch-point[data-cluster='{cluster_id}'] .ch-point__title").first).to_contain_text(title)
+        assert not plenary.errors and not ar_console.errors, (plenary.errors, ar_console.errors)
+        plenary.context.close()
+        ar_console.context.close()
+    console.context.close()

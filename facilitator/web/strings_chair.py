@@ -164,4 +164,7 @@ STRINGS = {
     "done_frozen": _l("The plenary screen is held still."),
     "done_unfrozen": _l("The plenary screen shows everything again."),
     "op_plenary_freeze": _l("hold the plenary screen still or let it go"),
+    # a converging point's title: the one every language shows, or the one of one language
+    "point_title_lang": _l("Title shown in"),
+    "title_every_language": _l("Every language without its own title"),
 }

@@ -399,12 +399,21 @@ function pointActions(cl, members, canCurate) {
 // The chair's title for a point, and merging it into another point of the list `all`.
 function pointCuration(cl, all) {
   const titleId = `title-${cl.id}`;
-  const input = h("input", { type: "text", maxlength: "200", dir: "auto", value: draft(titleId, cl.title || "") });
+  // the title every language shows, or the one of a language (cluster.title with lang)
+  const langId = `title-lang-${cl.id}`;
+  const langSel = h("select", { onchange: () => { drafts.delete(titleId); scheduleRender(); } },
+    h("option", { value: "", text: t("title_every_language") }),
+    ...(model.meeting().languages || []).map((code) => h("option", { value: code, lang: code, text: languageName(code) })));
+  langSel.value = draft(langId, "");
+  const lang = langSel.value;
+  const byLang = ((model.extra().curation || {}).titles_by_lang || {})[cl.id] || {};
+  const input = h("input", { type: "text", maxlength: "200", dir: "auto", lang: lang || null,
+    value: draft(titleId, lang ? byLang[lang] || "" : cl.title || "") });
   const titleForm = h("form", { class: "ch-inline ch-point__title-form", onsubmit: (e) => {
     e.preventDefault();
     drafts.delete(titleId);
-    send({ type: "cluster.title", cluster_id: cl.id, title: input.value.trim() }, "done_saved");
-  } }, field(titleId, t("point_title"), input),
+    send({ type: "cluster.title", cluster_id: cl.id, title: input.value.trim(), ...(lang ? { lang } : {}) }, "done_saved");
+  } }, field(langId, t("point_title_lang"), langSel), field(titleId, t("point_title"), input),
     h("button", { type: "submit", class: "button button--small" }, h("span", { text: t("save") })));
   const targets = all.filter((o) => o.id !== cl.id).map((o) => ({ id: o.id, label: `${formatNumber(all.indexOf(o) + 1)}. ${clusterLabel(o, o.id)}` }));
   return h("div", { class: "ch-point__curate" }, titleForm, mergeForm(cl.id, targets, "merge_into"));
@@ -791,6 +800,7 @@ function applyChairEvent(extra, ev) {
     case "session.changed": ui.synthSession = null; break;
     case "plenary.suggestions_shown": extra.curation = { ...(extra.curation || {}), show_suggestions: Boolean(ev.shown) }; break;
     case "cluster.titled": {
+      if (ev.lang) break; // a title in one language: folded by the model (titles_by_lang)
       extra.curation = extra.curation || { titles: {} };
       extra.curation.titles = { ...(extra.curation.titles || {}) };
       if (ev.title) extra.curation.titles[ev.cluster_id] = ev.title; else delete extra.curation.titles[ev.cluster_id];
