@@ -506,7 +506,7 @@ function memberList(ids, session, withAgreement) {
     const li = h("li", { class: "pl-member", "data-kind": c.kind },
       h("span", { class: "pl-member__group", text: groupLabel(c.group_id, session) }));
     if (withAgreement) li.append(agreementTag(c.agreement));
-    li.append(h("span", { class: "pl-member__body" }, ...readingNodes(model.reading(c), "span", "pl-member__text")));
+    li.append(h("div", { class: "pl-member__body" }, ...readingNodes(model.reading(c), "span", "pl-member__text")));
     ul.append(li);
   }
   return ul;
