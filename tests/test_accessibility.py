@@ -46,6 +46,13 @@ CONTRIBUTIONS = [
     ("mena", "s2-q1", "Un guichet unique pour les migrants de retour : emploi, logement et soutien.", "fr", "consensus"),
     ("europe-central-asia", "s2-q1", "Mobility partnerships that pair legal pathways for work with skills training.", "en", "majority"),
 ]
+# a translation of a contribution into each language (issue 12)
+TRANSLATED = {
+    "ar": "بروتوكولات إقليمية لحرية التنقل نموذجًا لتنقل اليد العاملة.",
+    "en": "A unified law protecting migrant workers in the ECOWAS region, with a regional return fund.",
+    "fr": "Des protocoles régionaux de libre circulation comme modèle de mobilité de la main-d'œuvre.",
+    "es": "Protocolos regionales de libre circulación como modelo de movilidad laboral.",
+}
 # Latin words that may appear on an Arabic page: names, codes, keys.
 LATIN_OK = {"Facilitator", "English", "Français", "Español", "Ctrl", "Enter", "GRCP", "GRCP7", "IOM",
             "Word", "docx", "html", "Markdown", "csv", "json", "Amina", "Lucía", "Luc"}
@@ -65,14 +72,30 @@ def site(tmp_path_factory):
         clients.append(chair)
         assert chair.op("session.set", session_id=SESSION)["ok"]
         rapporteurs = {}
+        added = []  # (group, lang, contribution id)
         for group, question, text, lang, agreement in CONTRIBUTIONS:
             if group not in rapporteurs:
                 url = next(g["rapporteur_url"] for g in created["groups"] if g["id"] == group)
                 rapporteurs[group] = Client(server.url, mid, key_of(url), name={"africa": "أمينة", "americas": "Lucía"}.get(group, "Amina"))
                 clients.append(rapporteurs[group])
-            ack = rapporteurs[group].op("contribution.add", id=uuid.uuid4().hex[:20], question_id=question,
+            cid = uuid.uuid4().hex[:20]
+            ack = rapporteurs[group].op("contribution.add", id=cid, question_id=question,
                                         text=text, kind="good_practice", agreement=agreement, lang=lang)
             assert ack["ok"], ack
+            added.append((group, lang, cid))
+        # issue 12: translations in every language (one made stale by an edit) and sign-offs (one
+        # stale), so that every page is checked with its translated texts and originals
+        translator = Client(server.url, mid, key_of(created["translator_url"]))
+        clients.append(translator)
+        for group, lang, cid in added[:2]:
+            for target in LANGS:
+                if target != lang:
+                    assert translator.op("translation.set", contribution_id=cid, lang=target,
+                                         text=TRANSLATED[target])["ok"]
+        for group in ("africa", "americas"):
+            assert rapporteurs[group].op("answers.sign_off", question_id="s2-q1")["ok"]
+        assert rapporteurs["africa"].op("contribution.edit", contribution_id=added[0][2], version=1,
+                                        text=CONTRIBUTIONS[0][2] + " والتدريب")["ok"]
         state = requests.get(f"{server.url}/api/m/{mid}/state", params={"key": key_of(created["chair_url"])},
                              timeout=10).json()
         ids = [c["id"] for c in state["contributions"] if c["question_id"] == "s2-q1"][:3]
@@ -326,8 +349,12 @@ def test_vote_by_keyboard_announces_the_confirmation(browser, site, expect, lang
     announcer = page.locator("#announcer")
     expect(announcer).to_have_attribute("aria-live", "polite")
     expect(announcer).not_to_be_empty()
-    # the next practice: Tab moves to its group, an arrow key picks another choice
+    # the next practice: Tab moves to its "show the original" when it is a translation (issue
+    # 12), then to its group, an arrow key picks another choice
     page.keyboard.press("Tab")
+    if practices.nth(1).locator("details.tr-original").count():
+        expect(practices.nth(1).locator("details.tr-original summary")).to_be_focused()
+        page.keyboard.press("Tab")
     expect(practices.nth(1).locator("input[type=radio]").first).to_be_focused()
     page.keyboard.press("Space")
     expect(practices.nth(1).locator(".practice__status")).to_have_attribute("data-state", "recorded")

@@ -115,6 +115,21 @@ def test_babel_checks_pass(lang, catalogs):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_each_message_is_defined_once(lang):
+    """Babel's reader keeps one of two definitions of a msgid silently; gettext's msgfmt refuses
+    the file. Two pages adding the same label must share one entry."""
+    with open(po_path(lang), encoding="utf-8") as handle:
+        text = handle.read()
+    entries = re.findall(r'^(?:msgctxt "((?:[^"\\]|\\.)*)"\n)?msgid "((?:[^"\\]|\\.)*)"', text, re.M)
+    seen, doubled = set(), []
+    for entry in entries:
+        if entry in seen and entry != ("", ""):
+            doubled.append(entry[1])
+        seen.add(entry)
+    assert not doubled, doubled
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_plural_forms(lang, catalogs):
     catalog = catalogs[lang]
     header = dict(catalog.mime_headers)["Plural-Forms"]

@@ -84,7 +84,11 @@ def sign_off_view(state: MeetingState, group_ids) -> dict:
             if key.split("|", 1)[0] in group_ids}
 
 
+def translations_view(state: MeetingState, contribution_id: str) -> dict:
+    """`{lang: {"text", "source", "stale", "version", "ts"}}` of one contribution, copied."""
+    return {lang: dict(t) for lang, t in state.translations_of(contribution_id).items()}
+
+
 def with_translations(state: MeetingState, contributions: list[dict]) -> list[dict]:
     """Contributions as the state endpoint shows them: each with its `translations`."""
-    return [dict(c, translations={lang: dict(t) for lang, t in state.translations_of(c["id"]).items()})
-            for c in contributions]
+    return [dict(c, translations=translations_view(state, c["id"])) for c in contributions]

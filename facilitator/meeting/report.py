@@ -29,6 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .agenda import text_in
+from .desk import MACHINE, base_language
 from .ids import cluster_anchor
 from .i18n import N_, direction, gettext, language_name, ui_language
 from .ops import guess_lang
@@ -122,6 +123,26 @@ LABELS = {
     "mode_yes_no": N_("Yes / no / unsure"),
     "mode_dots": N_("Dot voting ({n} dots per participant)"),
     "note_anonymity": N_("To protect the secrecy of the vote, a region's figures are not shown when fewer than three of its participants voted."),
+    # issue 12: translations, the groups' sign-offs, how the converging points were computed
+    "translation_human": N_("Translation by the secretariat"),
+    "translation_machine": N_("Machine translation, not reviewed"),
+    "translation_stale": N_("the original changed after this translation"),
+    "original": N_("Original"),
+    "sign_offs": N_("Agreement of the groups with their answers"),
+    "signed_off": N_("{group}: agreed on {date} at {time} UTC"),
+    "signed_off_stale": N_("{group}: agreed on {date} at {time} UTC; the answers changed afterwards"),
+    "not_signed_off": N_("{group}: no agreement recorded"),
+    "method": N_("How the converging points were computed"),
+    "method_intro": N_("Converging points are suggested by software and curated by the Chair. They were computed as follows."),
+    "method_engine": N_("Engine"),
+    "engine_semantic": N_("semantic (multilingual sentence vectors)"),
+    "engine_lexical": N_("lexical (shared terms)"),
+    "method_models": N_("Models"),
+    "method_fingerprint": N_("Model fingerprint"),
+    "method_settings": N_("Method settings"),
+    "method_threshold": N_("Similarity threshold for a converging point"),
+    "method_confident": N_("Score from which a point is marked confident"),
+    "method_unknown": N_("No synthesis was computed for this meeting."),
 }
 
 KIND_LABELS = {
@@ -203,12 +224,6 @@ def vote_summary(votes: list[dict], labels: dict) -> str:
     return "; ".join(parts)
 
 
-def cluster_label(cl: dict | None) -> str:
-    if not cl:
-        return ""
-    return safe_text(cl.get("title")) or ", ".join(safe_text(t) for t in cl.get("terms", []))
-
-
 # ----- the context: what every step reads, computed once ------------------------------------------
 
 
@@ -264,15 +279,50 @@ class ReportContext:
             "agreement_label": self.agreements.get(c.get("agreement"), safe_text(c.get("agreement"))),
             "lang": lang, "lang_name": self.lang_name(lang), "dir": direction(c.get("lang")),
             "text": safe_text(c.get("text")),
-            "cluster_id": cl_id, "cluster": cluster_label(self.clusters.get(cl_id)),
+            "cluster_id": cl_id, "cluster": self.point_label(self.clusters.get(cl_id)),
             "forwarded": bool(marked.get(f"contribution:{cid}")) or bool(cl_id and marked.get(f"cluster:{cl_id}")),
             "deleted": bool(c.get("deleted")),
             "votes": self.votes_of.get(cid, []),
         }
+        out["translation"] = self.translation(cid, lang)
         out["origin"] = f"{out['lang_name']} ({lang})"
         out["provenance"] = " · ".join((out["group"], out["origin"], out["kind_label"], out["agreement_label"]))
         out["votes_line"] = vote_summary(out["votes"], self.labels)
         return out
+
+    def point_title(self, cid: str, default) -> str:
+        """A converging point's title in the report's language (`cluster.title` with `lang`),
+        else its default title: the rule of every page (static/js/model.js clusterTitle)."""
+        by_lang = (self.state.curation.get("titles_by_lang") or {}).get(cid) or {}
+        code = self.lang if by_lang.get(self.lang) else next(
+            (k for k, v in by_lang.items() if v and base_language(k) == base_language(self.lang)), None)
+        return safe_text(by_lang[code] if code else default)
+
+    def point_label(self, cl: dict | None) -> str:
+        """A point's title in the report's language, else its shared terms."""
+        if not cl:
+            return ""
+        return self.point_title(cl["id"], cl.get("title")) or ", ".join(safe_text(t) for t in cl.get("terms", []))
+
+    def translation(self, cid: str, original_lang: str) -> dict | None:
+        """The contribution's translation into the report's language, marked human or machine
+        (and stale when the original changed since), or None: when it is written in the
+        report's language, or nobody translated it."""
+        if base_language(original_lang) == base_language(self.lang):
+            return None
+        found = self.state.translations_of(cid)
+        code = self.lang if self.lang in found else next(
+            (k for k in found if base_language(k) == base_language(self.lang)), None)
+        if code is None or not found[code].get("text"):
+            return None
+        tr = found[code]
+        source = MACHINE if tr.get("source") == MACHINE else "human"
+        label = self.labels["translation_machine" if source == MACHINE else "translation_human"]
+        if tr.get("stale"):
+            label = f"{label} — {self.labels['translation_stale']}"
+        return {"text": safe_text(tr["text"]), "lang": code, "dir": direction(code), "source": source,
+                "stale": bool(tr.get("stale")), "label": label,
+                "original_label": f"{self.labels['original']} ({self.lang_name(original_lang)})"}
 
     def items(self, ids, live_only: bool = True) -> list[dict]:
         found = (self.item(cid) for cid in ids)
@@ -366,7 +416,7 @@ def _recommendation(ctx: ReportContext, n: int, ref: str) -> dict:
         cl = ctx.clusters.get(target)
         members = _cluster_members(ctx, target, cl)
         rec["cluster_id"] = target
-        rec["title"] = safe_text((cl or {}).get("title") or ctx.state.curation.get("titles", {}).get(target))
+        rec["title"] = ctx.point_title(target, (cl or {}).get("title") or ctx.state.curation.get("titles", {}).get(target))
         rec["terms"] = [safe_text(t) for t in (cl or {}).get("terms", [])]
     else:
         members = [target]
@@ -452,8 +502,8 @@ def _point(ctx: ReportContext, cl: dict) -> dict:
     members = [dict(c, provenance=f"{c['group']} · {c['origin']}")
                for c in ctx.items(cl.get("contributions", []), live_only=False)]
     return {
-        "id": cl["id"], "title": safe_text(cl.get("title")), "terms": [safe_text(t) for t in cl.get("terms", [])],
-        "label": cluster_label(cl), "group_ids": list(cl.get("groups", [])), "groups": groups,
+        "id": cl["id"], "title": ctx.point_title(cl["id"], cl.get("title")), "terms": [safe_text(t) for t in cl.get("terms", [])],
+        "label": ctx.point_label(cl), "group_ids": list(cl.get("groups", [])), "groups": groups,
         "groups_line": line, "strength": cl.get("strength"), "contributions": members,
         "forwarded": bool(ctx.state.outcome.get("marked", {}).get(f"cluster:{cl['id']}")),
     }
@@ -468,7 +518,7 @@ def _divergence(ctx: ReportContext, d: dict) -> dict:
     entry = {
         "reason": d.get("reason"), "reason_label": ctx.reasons.get(d.get("reason"), safe_text(d.get("reason"))),
         "group_ids": list(gids), "groups": groups, "groups_line": line,
-        "cluster_id": d.get("cluster_id"), "cluster": cluster_label(ctx.clusters.get(d.get("cluster_id"))),
+        "cluster_id": d.get("cluster_id"), "cluster": ctx.point_label(ctx.clusters.get(d.get("cluster_id"))),
         "contributions": members,
     }
     if d.get("ballot_id"):
@@ -491,6 +541,7 @@ def _question(ctx: ReportContext, session: dict, n: int, q: dict, ballots: list[
             votes.append(dict(b, rows=rows))
     return {
         "id": q["id"], "n": n, "label": ctx.labels["question_n"].format(n=n),
+        "sign_offs": _sign_offs(ctx, session, q["id"], bool(by_group)),
         "text": ctx.txt(q.get("text")), "parts": [{"id": p["id"], "text": ctx.txt(p.get("text"))}
                                                   for p in q.get("parts", [])],
         "groups": by_group, "count": sum(len(g["contributions"]) for g in by_group),
@@ -498,6 +549,62 @@ def _question(ctx: ReportContext, session: dict, n: int, q: dict, ballots: list[
         "diverging": [_divergence(ctx, d) for d in synth.get("diverging", [])],
         "votes": votes,
     }
+
+
+def _sign_offs(ctx: ReportContext, session: dict, qid: str, answered: bool) -> list[dict]:
+    """Each group's sign-off of a question, once some group answered or agreed on it (a question
+    nobody touched would only list "no agreement recorded" for every group)."""
+    gids = session.get("groups", [])
+    if session.get("plenary") or not (answered or any(f"{g}|{qid}" in ctx.state.sign_offs for g in gids)):
+        return []
+    return [_sign_off(ctx, gid, qid) for gid in gids]
+
+
+def _sign_off(ctx: ReportContext, gid: str, qid: str) -> dict:
+    """Whether and when a group agreed with its answers to a question, and whether they changed
+    afterwards (answers.sign_off)."""
+    found = ctx.state.sign_offs.get(f"{gid}|{qid}")
+    out = {"group_id": gid, "group": ctx.group(gid), "signed": found is not None,
+           "stale": bool(found and found.get("stale")), "ts": found.get("ts") if found else None}
+    if found is None:
+        out["line"] = ctx.labels["not_signed_off"].format(group=out["group"])
+        return out
+    moment = _dt.datetime.fromtimestamp(float(found["ts"]), _dt.timezone.utc)
+    out["iso"] = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    _, date_text = format_date(found["ts"], ctx.lang)
+    key = "signed_off_stale" if out["stale"] else "signed_off"
+    out["line"] = ctx.labels[key].format(group=out["group"], date=date_text, time=moment.strftime("%H:%M"))
+    return out
+
+
+def _method(ctx: ReportContext) -> dict:
+    """How the converging points were computed (synthesis ``method``): engine, models, model
+    fingerprint, thresholds and settings, as label/value lines."""
+    L = ctx.labels
+    method = dict(ctx.synthesis.get("method") or {})
+    engine = method.get("engine") or ctx.synthesis.get("engine")
+    out = {"heading": L["method"], "intro": L["method_intro"], "engine": engine,
+           "fingerprint": method.get("fingerprint"), "settings": method, "lines": []}
+    if not engine:
+        out["intro"] = L["method_unknown"]
+        return out
+    threshold = method.get("threshold", ctx.synthesis.get("threshold"))
+    lines = [(L["method_engine"], L.get(f"engine_{engine}", safe_text(engine)))]
+    if method.get("models"):
+        lines.append((L["method_models"], ", ".join(safe_text(m) for m in method["models"])))
+    if method.get("fingerprint"):
+        lines.append((L["method_fingerprint"], safe_text(method["fingerprint"])))
+    if threshold is not None:
+        lines.append((L["method_threshold"], f"{float(threshold):g}"))
+    if method.get("confident") is not None:
+        lines.append((L["method_confident"], f"{float(method['confident']):g}"))
+    shown = {"engine", "models", "fingerprint", "threshold", "confident"}
+    settings = ", ".join(f"{k} = {method[k]:g}" if isinstance(method[k], (int, float)) else f"{k} = {safe_text(method[k])}"
+                         for k in sorted(method) if k not in shown)
+    if settings:
+        lines.append((L["method_settings"], settings))
+    out["lines"] = [{"label": label, "value": value, "line": f"{label}: {value}"} for label, value in lines]
+    return out
 
 
 def _sessions(ctx: ReportContext, ballots: list[dict]) -> list[dict]:
@@ -552,6 +659,7 @@ def build_report(state: MeetingState, synthesis: dict | None, ballot_results: di
         "recommendations": _recommendations(ctx),
         "sessions": sessions,
         "ballots": ballots,
+        "method": _method(ctx),
         # one row per live contribution, in agenda order (the CSV)
         "contributions": [c for s in sessions for q in s["questions"] for g in q["groups"]
                           for c in g["contributions"]],

@@ -182,9 +182,16 @@ class DocxWriter:
         return self.para(text, lang or self.lang, style=f"Heading {level}")
 
     def contribution(self, c: dict, style: str = "List Bullet"):
-        """The original text in its own direction, then its provenance in the report's language."""
-        p = self.para(c["text"], c["lang"], style=style)
+        """The text in its own direction (its translation into the report's language, marked,
+        then the original, when there is one), then its provenance in the report's language."""
+        tr = c.get("translation")
+        p = self.para(tr["text"] if tr else c["text"], tr["lang"] if tr else c["lang"], style=style)
         p.paragraph_format.space_after = self.Pt(1)
+        if tr:
+            self.para(tr["label"], self.lang, italic=True, size=18).paragraph_format.space_after = self.Pt(1)
+            o = self.para(f"{tr['original_label']}: ", self.lang, size=18)
+            self.run(o, c["text"], c["lang"], size=18)
+            o.paragraph_format.space_after = self.Pt(1)
         q = self.para(c["provenance"], self.lang, italic=True, size=18)
         q.paragraph_format.space_after = self.Pt(5)
         return p
@@ -215,6 +222,21 @@ class DocxWriter:
                 cells[i].width = self.Cm(self._widths[i])
         return cells
 
+    def text_cell(self, cell, c: dict) -> None:
+        """A contribution's cell: its translation into the report's language, marked, and the
+        original beneath; or the original alone."""
+        tr = c.get("translation")
+        if not tr:
+            return
+        self.para(tr["label"], self.lang, italic=True, container=cell, size=16)
+        o = self.para(f"{tr['original_label']}: ", self.lang, container=cell, size=16)
+        self.run(o, c["text"], c["lang"], size=16)
+
+    def shown(self, c: dict) -> tuple[str, str]:
+        """(text, language) a contribution's cell opens with."""
+        tr = c.get("translation")
+        return (tr["text"], tr["lang"]) if tr else (c["text"], c["lang"])
+
     def cell(self, cell, text: str, lang: str | None, bold=False):
         p = cell.paragraphs[0]
         lang = lang or self.lang
@@ -231,6 +253,7 @@ class DocxWriter:
         self.heading(self.L["proceedings"], 1)
         for s in self.data["sessions"]:
             self.session(s)
+        self.method()
         out = io.BytesIO()
         self.doc.save(out)
         return out.getvalue()
@@ -261,7 +284,8 @@ class DocxWriter:
             self.label(L["sources"], bold=True)
             table = self.table([L["group"], L["language"], L["text"]], [3.6, 2.6, 10.2])
             for c in rec["sources"]:
-                self.row(table, [(c["group"], self.lang), (c["origin"], self.lang), (c["text"], c["lang"])])
+                cells = self.row(table, [(c["group"], self.lang), (c["origin"], self.lang), self.shown(c)])
+                self.text_cell(cells[2], c)
             self.para("")
 
     def session(self, s: dict) -> None:
@@ -274,6 +298,10 @@ class DocxWriter:
                 self.para(part["text"], self.lang, style="List Bullet", italic=True)
             self.heading(L["contributions_by_group"], 4)
             self.by_group(q)
+            if q["sign_offs"]:
+                self.heading(L["sign_offs"], 4)
+                for so in q["sign_offs"]:
+                    self.label(so["line"], style="List Bullet", bold=so["stale"])
             if q["converging"]:
                 self.heading(L["converging"], 4)
                 for cl in q["converging"]:
@@ -289,6 +317,14 @@ class DocxWriter:
             for cl in s["converging"]:
                 self.point(cl["label"], cl["groups_line"], cl["contributions"])
 
+    def method(self) -> None:
+        m = self.data["method"]
+        self.heading(m["heading"], 1)
+        self.label(m["intro"])
+        for x in m["lines"]:
+            p = self.para(f"{x['label']}: ", self.lang, style="List Bullet", bold=True)
+            self.run(p, x["value"], self.lang)
+
     def by_group(self, q: dict) -> None:
         """The question's contributions in one table, the group's cell merged over its rows."""
         L = self.L
@@ -302,7 +338,8 @@ class DocxWriter:
             for c in g["contributions"]:
                 cells = self.row(table, [
                     (g["group"] if first is None else "", self.lang), (c["kind_label"], self.lang),
-                    (c["agreement_label"], self.lang), (c["lang_name"], self.lang), (c["text"], c["lang"])])
+                    (c["agreement_label"], self.lang), (c["lang_name"], self.lang), self.shown(c)])
+                self.text_cell(cells[4], c)
                 first = cells[0] if first is None else first.merge(cells[0])
 
     def point(self, label: str, groups_line: str, members: list[dict], forwarded: bool = False) -> None:

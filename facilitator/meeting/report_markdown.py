@@ -43,8 +43,15 @@ class MarkdownWriter:
         self.out.extend(lines)
 
     def item(self, c: dict, indent: str) -> None:
-        """A contribution as a list item: its text, then its provenance in italics."""
-        self.add(f"{indent}- {md_block(c['text'], indent + '  ')}  ", f"{indent}  *{md_cell(c['provenance'])}*")
+        """A contribution as a list item: its text (its translation into the report's language,
+        marked, then the original, when there is one), then its provenance in italics."""
+        tr = c.get("translation")
+        if tr:
+            self.add(f"{indent}- {md_block(tr['text'], indent + '  ')}  ", f"{indent}  *{md_cell(tr['label'])}*  ",
+                     f"{indent}  {md_cell(tr['original_label'])}: {md_block(c['text'], indent + '  ')}  ")
+        else:
+            self.add(f"{indent}- {md_block(c['text'], indent + '  ')}  ")
+        self.add(f"{indent}  *{md_cell(c['provenance'])}*")
 
     def build(self) -> str:
         self.head()
@@ -52,6 +59,7 @@ class MarkdownWriter:
         self.add(f"## {md_cell(self.L['proceedings'])}", "")
         for s in self.data["sessions"]:
             self.session(s)
+        self.method()
         return "\n".join(self.out).rstrip() + "\n"
 
     def head(self) -> None:
@@ -102,6 +110,9 @@ class MarkdownWriter:
             for c in g["contributions"]:
                 self.item(c, "")
             self.add("")
+        if q["sign_offs"]:
+            self.add(f"**{md_cell(L['sign_offs'])}**", "")
+            self.add(*(f"- {md_cell(so['line'])}" for so in q["sign_offs"]), "")
         if q["converging"]:
             self.add(f"**{md_cell(L['converging'])}**", "")
             for cl in q["converging"]:
@@ -116,6 +127,12 @@ class MarkdownWriter:
             self.add("")
         for b in q["votes"]:
             self.votes(b)
+
+    def method(self) -> None:
+        m = self.data["method"]
+        self.add(f"## {md_cell(m['heading'])}", "", md_cell(m["intro"]), "")
+        if m["lines"]:
+            self.add(*(f"- **{md_cell(x['label'])}**: {md_cell(x['value'])}" for x in m["lines"]), "")
 
     def point(self, cl: dict, forwarded: bool) -> None:
         """A converging point: its label and groups, then each member with its provenance."""

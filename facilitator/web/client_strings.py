@@ -90,6 +90,19 @@ CLIENT_STRINGS = {
     "error_rate_limited": _l("Too many changes at once; try again."),
     "error_unauthorized": _l("The link is no longer valid."),
     "error_kept_text": _l("Your text is back in the box below the question."),
+    # a contribution shown in the reader's language (issue 12), on every page
+    "translated_human": _l("Translation"),
+    "translated_machine": _l("Machine translation"),
+    "translation_stale": _l("The original has changed since"),
+    "original_label": _l("Original:"),
+    "show_original": _l("Show the original"),
+    # a group's agreement with its answers to one question
+    "signed_off": _l("The group agrees"),
+    "sign_off_stale": _l("Changed since the group agreed"),
+    "sign_off_none": _l("Not agreed yet"),
+    "sign_off_action": _l("The group agrees with these answers"),
+    "signed_off_at": _l("at {time}"),
+    "done_signed_off": _l("Recorded: the group agrees with these answers."),
 }
 
 

@@ -247,7 +247,11 @@ class Hub:
             meeting = state.meeting
             view["meeting"] = {k: meeting[k] for k in ("id", "title", "languages", "default_language", "groups", "regions") if k in meeting}
             view["participant"] = state.participants.get(actor.participant_id, {})
-            view["ballots"] = [b for b in state.ballots.values()]
+            # a phone has no contributions: each item carries its translations, to be read in
+            # the phone's language
+            view["ballots"] = [dict(b, items=[
+                dict(item, translations=desk.translations_view(state, item["contribution_id"]))
+                for item in b.get("items") or []]) for b in state.ballots.values()]
             view["my_votes"] = {
                 bid: votes.get(actor.participant_id, {}) for bid, votes in state.votes.items()
             }

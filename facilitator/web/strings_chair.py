@@ -156,4 +156,15 @@ STRINGS = {
     "op_ballot_open": _l("open the vote"),
     "op_ballot_close": _l("close the vote"),
     "op_ballot_reveal": _l("show or hide the results"),
+    # issue 12: the groups' sign-offs, and holding the plenary screen still
+    "sign_offs_of": _l("Sign-offs of {group}"),
+    "freeze_plenary": _l("Hold the plenary screen still"),
+    "plenary_frozen_state": _l("The plenary screen is held still"),
+    "plenary_live_state": _l("The plenary screen follows the meeting"),
+    "done_frozen": _l("The plenary screen is held still."),
+    "done_unfrozen": _l("The plenary screen shows everything again."),
+    "op_plenary_freeze": _l("hold the plenary screen still or let it go"),
+    # a converging point's title: the one every language shows, or the one of one language
+    "point_title_lang": _l("Title shown in"),
+    "title_every_language": _l("Every language without its own title"),
 }

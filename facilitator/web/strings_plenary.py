@@ -83,4 +83,6 @@ STRINGS = {
     "syncing_marker": _l("Catching up…"),
     "view_answers": _l("Answers"),
     "view_synthesis": _l("Synthesis"),
+    # the chair holds the screen still while speaking to it (plenary.freeze)
+    "plenary_frozen": _l("Paused by the chair"),
 }

@@ -7,7 +7,7 @@ import { boot, t, lang as uiLang, formatNumber, languageName } from "./i18n.js";
 import { h, icon, setText } from "./dom.js";
 import { renderTimer as showTimer } from "./timer.js";
 import { MeetingModel } from "./model.js";
-import { kindGlyph, kindPoints, agreementGlyph, showStatus, announcer, renderScheduler, toast as showToast } from "./ui.js";
+import { kindGlyph, kindPoints, agreementGlyph, showStatus, announcer, renderScheduler, toast as showToast, signOffBadge } from "./ui.js";
 
 const KINDS = boot.kinds || [];
 const AGREEMENTS = boot.agreements || [];
@@ -136,8 +136,15 @@ function buildQuestion(q, index) {
   }
   const list = h("ol", { class: "items", "aria-labelledby": titleId });
   const empty = h("p", { class: "items__empty", text: t("nothing_yet") });
-  article.append(list, empty, buildAddForm(qid));
-  questionViews.set(qid, { list, empty, article, form: article.querySelector("form.add") });
+  // the group agrees with its answers to this question as they stand (answers.sign_off)
+  const signOff = h("div", { class: "signoff", "data-question": qid },
+    h("p", { class: "signoff__state" }),
+    h("button", { type: "button", class: "button button--small signoff__button", "data-action": "sign-off",
+      onclick: () => client.send({ type: "answers.sign_off", question_id: qid }).then((ack) => {
+        if (ack && ack.ok) announce(t("done_signed_off"));
+      }) }, icon("✔"), h("span", { text: t("sign_off_action") })));
+  article.append(list, empty, signOff, buildAddForm(qid));
+  questionViews.set(qid, { list, empty, article, signOff, form: article.querySelector("form.add") });
   return article;
 }
 
@@ -471,6 +478,7 @@ function render() {
     wanted.forEach((li, i) => { if (qv.list.children[i] !== li) qv.list.insertBefore(li, qv.list.children[i] || null); });
     while (qv.list.children.length > wanted.length) qv.list.lastElementChild.remove();
     qv.empty.hidden = items.length > 0;
+    renderSignOff(qv.signOff, model.signOff(GROUP, qid), items.length);
     for (const el of qv.form.querySelectorAll("textarea, select, button")) el.disabled = locked;
   }
   if (focused && focused !== document.activeElement && document.contains(focused)) {
@@ -485,6 +493,21 @@ function render() {
     if (other) other.focus();
   }
   els.board.setAttribute("aria-busy", "false");
+}
+
+// The state of the group's sign-off of one question, and its button: there to agree, or to
+// agree again once the answers changed.
+const clockTime = (ts) => new Intl.DateTimeFormat(uiLang, { hour: "2-digit", minute: "2-digit" }).format(new Date(ts * 1000));
+function renderSignOff(box, signOff, count) {
+  const state = box.querySelector(".signoff__state");
+  const key = signOff ? `${signOff.ts}:${signOff.stale}` : "none";
+  if (state.dataset.key !== key) {
+    state.dataset.key = key;
+    state.replaceChildren(signOffBadge(signOff),
+      signOff ? h("span", { class: "signoff__when", text: t("signed_off_at", { time: clockTime(signOff.ts) }) }) : "");
+  }
+  box.dataset.signoff = signOff ? (signOff.stale ? "stale" : "signed") : "none";
+  box.querySelector("button").disabled = !count || Boolean(signOff && !signOff.stale);
 }
 
 function renderPresence() {
@@ -518,6 +541,7 @@ client.on("change", scheduleRender);
 client.on("status", (status) => { renderStatus(status); scheduleRender(); });
 client.on("load_failed", () => { setText(els.status, t("load_failed")); });
 client.on("event", (ev) => {
+  model.applyEvent(ev);
   if (ev.type === "contribution.added" && ev.contribution && ev.contribution.group_id === GROUP
       && !ui.mine.has(ev.contribution.id) && client.status === "online") {
     const text = ev.contribution.text;

@@ -11,7 +11,7 @@ import { MeetingClient, orderKey } from "./client.js";
 import { boot, t, lang as uiLang, formatNumber, formatDuration, languageName } from "./i18n.js";
 import { h, setText, icon, userText } from "./dom.js";
 import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
-import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText } from "./ui.js";
+import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText, readingNodes, signOffBadge } from "./ui.js";
 
 const POINTING = new Set(["⇱", "⇲"]); // diagonal arrows towards a corner: mirrored in right-to-left
 const REPORT_FORMATS = [
@@ -97,10 +97,10 @@ function clusterById(cid) {
   return null;
 }
 function clusterLabel(cl, cid) {
-  if (cl && cl.title) return cl.title;
   const curation = model.extra().curation;
-  const title = (curation && curation.titles || {})[cid];
-  if (title) return title;
+  // in the console's language when the point has a title in it (model.clusterTitle)
+  const title = model.clusterTitle(cid, (cl && cl.title) || (curation && curation.titles || {})[cid]);
+  if (title) return title.text;
   if (cl && (cl.terms || []).length) return cl.terms.join(" · ");
   const anchor = live(cid.replace(/^[cs]-/, ""));
   return anchor ? anchor.text : cid;
@@ -164,6 +164,16 @@ function spotlightText() {
   return clusterLabel(clusterById(spot.cluster_id), spot.cluster_id);
 }
 
+// Hold the plenary screen still while the chair speaks to it (plenary.freeze), and let it go.
+function freezeControl() {
+  const frozen = model.plenaryFrozen();
+  return h("div", { class: "ch-freeze" },
+    h("p", { class: "ch-state " + (frozen ? "ch-state--locked" : "ch-state--open") },
+      icon(frozen ? "❚❚" : "▶"), h("span", { text: t(frozen ? "plenary_frozen_state" : "plenary_live_state") })),
+    button(t("freeze_plenary"), () => send({ type: "plenary.freeze", frozen: !frozen }, frozen ? "done_unfrozen" : "done_frozen"),
+      { glyph: "❚❚", pressed: frozen, data: { action: "freeze" } }));
+}
+
 function renderNow() {
   const session = model.currentSession();
   const allLocked = Boolean(client.locks.all);
@@ -202,7 +212,8 @@ function renderNow() {
     h("div", { class: "ch-check" }, suggestions, h("label", { for: "ch-show-suggestions", text: t("show_suggestions_label") })),
     h("p", { class: "ch-spot" }, h("span", { class: "ch-spot__label", text: t("spotlight_label") }), " ",
       spot ? userText("span", "ch-spot__text", spotlightText(), null) : h("span", { class: "ch-muted", text: t("spotlight_none") })),
-    spot ? button(t("spotlight_clear"), () => send({ type: "spotlight.set" }, "done_saved"), { glyph: "✕", data: { action: "spotlight-clear" } }) : null);
+    spot ? button(t("spotlight_clear"), () => send({ type: "spotlight.set" }, "done_saved"), { glyph: "✕", data: { action: "spotlight-clear" } }) : null,
+    freezeControl());
 
   const sessionBox = h("div", { class: "ch-card ch-card--session" },
     h("h3", { class: "ch-card__title", text: t("current_session") }),
@@ -232,6 +243,17 @@ function renderSessions() {
   section(els.sessions, "sessions_title", list);
 }
 
+// Which questions a group has signed off, and which sign-offs went stale since.
+function signOffList(session, gid) {
+  const ul = h("ul", { class: "ch-signoffs", "data-group": gid, "aria-label": t("sign_offs_of", { group: groupName(gid) }) });
+  (session.questions || []).forEach((q, i) => {
+    const signOff = model.signOff(gid, q.id);
+    ul.append(h("li", { class: "ch-signoff", "data-question": q.id, "data-signoff": signOff ? (signOff.stale ? "stale" : "signed") : "none" },
+      h("span", { class: "ch-signoff__q", text: t("question_n", { n: formatNumber(i + 1) }) }), " ", signOffBadge(signOff)));
+  });
+  return ul;
+}
+
 function renderBoards() {
   const session = model.currentSession();
   const groups = (session && session.groups) || [];
@@ -251,6 +273,7 @@ function renderBoards() {
     li.append(h("div", { class: "ch-board__info" },
       h("p", { class: "ch-board__name", text: groupName(gid) }), who,
       h("p", { class: "ch-muted", text: t("items_n", { n: formatNumber(count) }) })));
+    li.append(signOffList(session, gid));
     li.append(h("p", { class: "ch-state " + (locked ? "ch-state--locked" : "ch-state--open") },
       icon(locked ? "🔒" : "✎"), h("span", { text: locked ? t("locked") : t("open") })));
     li.append(button(locked && !allLocked ? t("unlock") : t("lock"),
@@ -280,7 +303,7 @@ function contributionRow(c, { clusterId = null, session = null, showGroup = true
   meta.append(kindBadge(c.kind), agreementBadge(c.agreement));
   if (isForwarded(ref)) meta.append(forwardedFlag());
   if (spotlit("contribution_id", c.id)) meta.append(onPlenaryFlag());
-  li.append(meta, userText("p", "ch-item__text", c.text, c.lang));
+  li.append(meta, ...readingNodes(model.reading(c), "p", "ch-item__text"));
   const actions = h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_item") });
   const on = spotlit("contribution_id", c.id);
   actions.append(button(on ? t("spotlight_off") : t("spotlight"),
@@ -376,12 +399,21 @@ function pointActions(cl, members, canCurate) {
 // The chair's title for a point, and merging it into another point of the list `all`.
 function pointCuration(cl, all) {
   const titleId = `title-${cl.id}`;
-  const input = h("input", { type: "text", maxlength: "200", dir: "auto", value: draft(titleId, cl.title || "") });
+  // the title every language shows, or the one of a language (cluster.title with lang)
+  const langId = `title-lang-${cl.id}`;
+  const langSel = h("select", { onchange: () => { drafts.delete(titleId); scheduleRender(); } },
+    h("option", { value: "", text: t("title_every_language") }),
+    ...(model.meeting().languages || []).map((code) => h("option", { value: code, lang: code, text: languageName(code) })));
+  langSel.value = draft(langId, "");
+  const lang = langSel.value;
+  const byLang = ((model.extra().curation || {}).titles_by_lang || {})[cl.id] || {};
+  const input = h("input", { type: "text", maxlength: "200", dir: "auto", lang: lang || null,
+    value: draft(titleId, lang ? byLang[lang] || "" : cl.title || "") });
   const titleForm = h("form", { class: "ch-inline ch-point__title-form", onsubmit: (e) => {
     e.preventDefault();
     drafts.delete(titleId);
-    send({ type: "cluster.title", cluster_id: cl.id, title: input.value.trim() }, "done_saved");
-  } }, field(titleId, t("point_title"), input),
+    send({ type: "cluster.title", cluster_id: cl.id, title: input.value.trim(), ...(lang ? { lang } : {}) }, "done_saved");
+  } }, field(langId, t("point_title_lang"), langSel), field(titleId, t("point_title"), input),
     h("button", { type: "submit", class: "button button--small" }, h("span", { text: t("save") })));
   const targets = all.filter((o) => o.id !== cl.id).map((o) => ({ id: o.id, label: `${formatNumber(all.indexOf(o) + 1)}. ${clusterLabel(o, o.id)}` }));
   return h("div", { class: "ch-point__curate" }, titleForm, mergeForm(cl.id, targets, "merge_into"));
@@ -768,6 +800,7 @@ function applyChairEvent(extra, ev) {
     case "session.changed": ui.synthSession = null; break;
     case "plenary.suggestions_shown": extra.curation = { ...(extra.curation || {}), show_suggestions: Boolean(ev.shown) }; break;
     case "cluster.titled": {
+      if (ev.lang) break; // a title in one language: folded by the model (titles_by_lang)
       extra.curation = extra.curation || { titles: {} };
       extra.curation.titles = { ...(extra.curation.titles || {}) };
       if (ev.title) extra.curation.titles[ev.cluster_id] = ev.title; else delete extra.curation.titles[ev.cluster_id];

@@ -2,11 +2,43 @@
 // the live extras such as ballots and the spotlight), the live events that change those
 // extras, and the live views the socket does not replay (synthesis, ballot results).
 
-import { pick } from "./i18n.js";
+import { pick, lang as pageLang } from "./i18n.js";
+import { orderKey } from "./client.js";
+
+// "fr-CA" and "fr" are one language to a reader (facilitator/meeting/desk.py base_language).
+export const baseLanguage = (code) => String(code || "").split("-", 1)[0].toLowerCase();
+
+// What a reader of `lang` sees of a contribution `c` whose translations are `translations`
+// ({lang: {text, source, stale}}): the translation into `lang` when there is one (stale ones
+// too, marked), else the original. The original always travels along, for the page to show
+// beneath, one tap away or beside. The one rule of every page (plenary, chair, vote, board).
+export function readingOf(c, translations, lang = pageLang) {
+  const original = { text: c.text, lang: c.lang || null };
+  const want = baseLanguage(lang);
+  if (!want || baseLanguage(c.lang) === want) return { ...original, original, translated: false };
+  const entries = Object.entries(translations || {});
+  const found = entries.find(([code]) => code === lang) || entries.find(([code]) => baseLanguage(code) === want);
+  if (!found || !found[1] || !found[1].text) return { ...original, original, translated: false };
+  const [code, tr] = found;
+  return { text: tr.text, lang: code, original, translated: true, source: tr.source || "human", stale: Boolean(tr.stale) };
+}
 
 export class MeetingModel {
   constructor(client) {
     this.client = client;
+    // contribution id -> {lang: {text, source, stale, basis}}: kept beside the contributions,
+    // because the events that replace a contribution do not carry its translations.
+    this.translations = new Map();
+    client.on("change", (info) => { if (info && info.reason === "state") this._loadTranslations(); });
+  }
+
+  _loadTranslations() {
+    this.translations = new Map();
+    for (const c of this.client.contributions.values()) {
+      const mine = {};
+      for (const [code, tr] of Object.entries(c.translations || {})) mine[code] = { ...tr, basis: tr.stale ? null : basisOf(c) };
+      if (Object.keys(mine).length) this.translations.set(c.id, mine);
+    }
   }
 
   // ----- the agenda -----------------------------------------------------------------------------
@@ -71,8 +103,75 @@ export class MeetingModel {
     return c && !c.deleted ? c : null;
   }
 
+  // ----- translations, sign-offs, the freeze (issue 12) ----------------------------------------
+
+  // A contribution's translations as they stand: one made from other words than the
+  // contribution's current ones is stale (the server marks it so too; this sees it at once).
+  translationsOf(c) {
+    const mine = this.translations.get(c.id) || {};
+    const now = basisOf(c);
+    const out = {};
+    for (const [code, tr] of Object.entries(mine)) out[code] = { ...tr, stale: Boolean(tr.stale || (tr.basis && tr.basis !== now)) };
+    return out;
+  }
+
+  // What this page's reader sees of contribution `c` (readingOf).
+  reading(c, lang = pageLang) { return readingOf(c, this.translationsOf(c), lang); }
+
+  // What this page's reader sees of a ballot's item ({contribution_id, text, lang, translations?}):
+  // the live contribution's reading when the page has it, else the item's own (a phone has no
+  // contributions; its ballots carry their items' translations).
+  itemReading(item, lang = pageLang) {
+    const c = this.liveContribution(item.contribution_id);
+    return c ? this.reading(c, lang) : readingOf({ text: item.text || "", lang: item.lang }, item.translations, lang);
+  }
+
+  // A converging point's title in the page's language, else its default title (or null).
+  clusterTitle(clusterId, defaultTitle, lang = pageLang) {
+    const byLang = ((this.client.extra.curation || {}).titles_by_lang || {})[clusterId] || {};
+    const want = baseLanguage(lang);
+    const code = Object.keys(byLang).find((k) => k === lang) || Object.keys(byLang).find((k) => baseLanguage(k) === want);
+    return code && byLang[code] ? { text: byLang[code], lang: code } : (defaultTitle ? { text: defaultTitle, lang: null } : null);
+  }
+
+  // {ts, stale} of a group's sign-off of its answers to a question, or null.
+  signOff(groupId, questionId) { return (this.client.extra.sign_offs || {})[orderKey(groupId, questionId)] || null; }
+
+  plenaryFrozen() { return Boolean(this.client.extra.plenary_frozen); }
+
+  _applyDeskEvent(ev) {
+    const extra = this.client.extra;
+    if (ev.type === "translation.set") {
+      const mine = { ...(this.translations.get(ev.contribution_id) || {}) };
+      const c = this.client.contributions.get(ev.contribution_id);
+      if (ev.text) mine[ev.lang] = { text: ev.text, source: ev.source, stale: false, ts: ev.ts, basis: c ? basisOf(c) : null };
+      else delete mine[ev.lang];
+      this.translations.set(ev.contribution_id, mine);
+    } else if (ev.type === "answers.signed_off") {
+      extra.sign_offs = { ...(extra.sign_offs || {}), [orderKey(ev.group_id, ev.question_id)]: { ts: ev.ts, stale: false } };
+    } else if (ev.type === "plenary.frozen") {
+      extra.plenary_frozen = Boolean(ev.frozen);
+    } else if (ev.type === "cluster.titled" && ev.lang) {
+      const curation = extra.curation = { ...(extra.curation || {}) };
+      const all = curation.titles_by_lang = { ...(curation.titles_by_lang || {}) };
+      const titles = all[ev.cluster_id] = { ...(all[ev.cluster_id] || {}) };
+      if (ev.title) titles[ev.lang] = ev.title; else delete titles[ev.lang];
+      if (!Object.keys(titles).length) delete all[ev.cluster_id];
+    } else if (ev.type && ev.type.startsWith("contribution.") && ev.contribution && extra.sign_offs) {
+      // any change to a group's answers outdates its sign-off of that question (and of the one
+      // a contribution moved from)
+      const c = ev.contribution;
+      const keys = [orderKey(c.group_id, c.question_id)];
+      if (ev.previous_order) keys.push(orderKey(c.group_id, ev.previous_order.question_id));
+      const signOffs = { ...extra.sign_offs };
+      for (const key of keys) if (signOffs[key]) signOffs[key] = { ...signOffs[key], stale: true };
+      extra.sign_offs = signOffs;
+    }
+  }
+
   // Folds a live event into the extras every page keeps; other events are left to the page.
   applyEvent(ev) {
+    this._applyDeskEvent(ev);
     const extra = this.client.extra;
     const updateBallot = (id, fields) => {
       extra.ballots = this.ballots().map((b) => (b.id === id ? { ...b, ...fields } : b));
@@ -110,6 +209,9 @@ export class MeetingModel {
 
   fetchBallotResults(ballotId) { return this.fetchLive(`/ballots/${encodeURIComponent(ballotId)}`); }
 }
+
+// The words a translation was made from: when they change, the translation is stale.
+const basisOf = (c) => `${c.lang || ""}\u0000${c.text || ""}`;
 
 // The synthesis of one question, or of one session (its converging points across questions).
 export const questionSynthesis = (synthesis, qid) =>

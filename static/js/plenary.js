@@ -25,7 +25,7 @@ import { boot, t, lang as uiLang, formatNumber } from "./i18n.js";
 import { h, icon, setText, userText } from "./dom.js";
 import { renderTimer as showTimer } from "./timer.js";
 import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
-import { AGREEMENT_ICON, kindGlyph, kindPoints, agreementGlyph, showStatus, renderScheduler, regionRateText } from "./ui.js";
+import { AGREEMENT_ICON, kindGlyph, kindPoints, agreementGlyph, showStatus, renderScheduler, regionRateText, readingNodes, signOffBadge } from "./ui.js";
 
 const params = new URLSearchParams(window.location.search);
 const ROTATE = (() => {
@@ -48,6 +48,7 @@ const els = {
   joinTitle: $("pl-join-title"), joinHow: $("pl-join-how"), joinCode: $("pl-join-code"),
   participants: $("pl-participants"), stage: $("pl-stage"), progress: $("pl-progress"),
   page: $("pl-page"), from: $("pl-from"), paused: $("pl-paused"), status: $("conn-status"), legend: $("pl-legend"),
+  frozen: $("pl-frozen"),
 };
 
 // ----- small DOM helpers ------------------------------------------------------------------------
@@ -184,6 +185,7 @@ function currentView() {
 }
 
 function step(delta) {
+  if (model.plenaryFrozen()) return;
   const { view, views } = currentView();
   const pinned = view && view.reason;
   if (delta > 0 && nav.page + 1 < nav.pages) nav.page += 1;
@@ -346,7 +348,7 @@ function card(c, clusterOf, focus, oneBoard = false) {
     // (a session with a single board, the plenary's, has no "only this group")
     meta.append(badge("pl-mark pl-mark--unique", {}, "◌", false, t("card_unique_short"), t("card_unique")));
   }
-  li.append(meta, userText("p", "pl-card__text", c.text, c.lang));
+  li.append(meta, ...readingNodes(model.reading(c), "p", "pl-card__text"));
   return li;
 }
 
@@ -453,6 +455,9 @@ function renderAnswers(view) {
     const head = h("h3", { class: "pl-col__head", id: headId },
       h("span", { class: "pl-col__name", text: groupLabel(gid, session) }),
       h("span", { class: "pl-col__count", text: formatNumber(items.length) }));
+    // the group's agreement with these answers, once it has signed them off
+    const signOff = model.signOff(gid, view.qid);
+    if (signOff) head.append(signOffBadge(signOff, "pl-signoff"));
     const more = h("p", { class: "pl-col__more", hidden: true }, icon("↩", true), h("span", { text: t("continued") }));
     const list = h("ol", { class: "pl-cards" });
     for (const c of items) list.append(card(c, clusterOf, view.focus, groups.length < 2));
@@ -474,9 +479,11 @@ function renderAnswers(view) {
   return { layouts, legend: tight };
 }
 
+// A point's title in the screen's language (model.clusterTitle), else its shared terms.
 function pointTitle(cl) {
-  if (cl.title) return { text: cl.title, terms: (cl.terms || []).join(" · ") };
-  return { text: (cl.terms || []).join(" · "), terms: "" };
+  const title = model.clusterTitle(cl.id, cl.title);
+  if (title) return { text: title.text, lang: title.lang, terms: (cl.terms || []).join(" · ") };
+  return { text: (cl.terms || []).join(" · "), lang: null, terms: "" };
 }
 
 function groupChips(groupIds, session) {
@@ -499,19 +506,19 @@ function memberList(ids, session, withAgreement) {
     const li = h("li", { class: "pl-member", "data-kind": c.kind },
       h("span", { class: "pl-member__group", text: groupLabel(c.group_id, session) }));
     if (withAgreement) li.append(agreementTag(c.agreement));
-    li.append(userText("span", "pl-member__text", c.text, c.lang));
+    li.append(h("div", { class: "pl-member__body" }, ...readingNodes(model.reading(c), "span", "pl-member__text")));
     ul.append(li);
   }
   return ul;
 }
 
 function pointItem(cl, n, session, focus, questionsLine) {
-  const { text, terms } = pointTitle(cl);
+  const { text, lang: titleLang, terms } = pointTitle(cl);
   const li = h("li", { class: "pl-point", id: `pp-${cl.id}`, "data-point": String(Math.min(n, 9)) });
   if (cl.id === focus) li.classList.add("pl-point--focus");
   const head = h("div", { class: "pl-point__head" },
     h("span", { class: "pl-num", "aria-label": t("point_n", { n: formatNumber(n) }), text: formatNumber(n) }),
-    userText("p", "pl-point__title", text, null));
+    userText("p", "pl-point__title", text, titleLang));
   if (cl.id === focus) head.append(h("span", { class: "pl-flag pl-flag--focus" }, icon("◉"), h("span", { text: t("spotlight_label") })));
   const raised = h("p", { class: "pl-point__raised" },
     meter(cl.raised_by, cl.of),
@@ -642,7 +649,7 @@ function renderBallot(view) {
     const found = item.question_id ? model.questionById(item.question_id) : null;
     const session = found ? found.session : answersSession();
     const li = h("li", { class: "pl-result" });
-    const head = h("div", { class: "pl-result__head" }, userText("p", "pl-result__text", item.text || "", item.lang));
+    const head = h("div", { class: "pl-result__head" }, ...readingNodes(model.itemReading({ contribution_id: row.contribution_id, ...item }), "p", "pl-result__text"));
     if (item.group_id && !model.extra().anonymous) head.append(h("p", { class: "pl-result__from", text: t("from_group", { group: groupLabel(item.group_id, session) }) }));
     li.append(head);
     if (results.mode === "dots") {
@@ -721,8 +728,20 @@ function renderLegend(show) {
 
 // ----- render everything ---------------------------------------------------------------------------
 
+// While the chair holds the screen still (plenary.freeze) it keeps what it shows: events are
+// still applied to the model, and shown all at once when the chair lets it move again.
+let drawn = false;
+function renderFrozen() {
+  const frozen = model.plenaryFrozen();
+  els.app.dataset.frozen = String(frozen);
+  setText(els.frozen, frozen ? t("plenary_frozen") : ""); // a live region: the change is read out
+  return frozen && drawn;
+}
+
 function render() {
   if (!client.meeting) return;
+  if (renderFrozen()) return;
+  drawn = true;
   setText(els.meetingTitle, model.text(model.meeting().title));
   const { view, views } = currentView();
   const key = viewKey(view);
@@ -842,7 +861,7 @@ window.addEventListener("resize", scheduleRender);
 
 setInterval(() => {
   renderTimer();
-  if (!client.meeting || ROTATE === 0 || nav.paused) return;
+  if (!client.meeting || ROTATE === 0 || nav.paused || model.plenaryFrozen()) return;
   const { view } = currentView();
   if (view && view.reason === "spotlight") return;
   if (Date.now() - nav.shownAt >= ROTATE * 1000) step(1);

@@ -1,7 +1,7 @@
 // What every page shows the same way: the icons of kinds and levels of agreement, the
 // connection status, the screen-reader announcements and the batching of renders.
 
-import { h, icon, setText } from "./dom.js";
+import { h, icon, setText, userText } from "./dom.js";
 import { t, formatNumber, formatPercent } from "./i18n.js";
 
 // A shape as well as a colour for each kind and level of agreement (never colour alone).
@@ -95,6 +95,40 @@ export function regionRateText(cell, mode) {
     yes: formatNumber((mode === "dots" ? cell.supporters : cell.yes) || 0),
     votes: formatNumber(cell.voters || 0),
   });
+}
+
+// ----- a contribution in the reader's language ------------------------------------------------------
+
+// The mark of a translation: who made it (a person or a machine), and whether the original
+// changed since. Shape and words, never colour alone.
+export function translationMark(reading, cls = "tr-mark") {
+  const machine = reading.source === "machine";
+  return h("span", { class: `${cls} ${cls}--${machine ? "machine" : "human"}` + (reading.stale ? ` ${cls}--stale` : "") },
+    icon(machine ? "⚙" : "⇄"),
+    h("span", { text: t(machine ? "translated_machine" : "translated_human") }),
+    reading.stale ? h("span", { class: "tr-mark__stale" }, icon("⚠"), h("span", { text: t("translation_stale") })) : null);
+}
+
+// A contribution's text as its reader sees it (model.reading): the text in its own element
+// with its own `lang` and `dir`; when it is a translation, its mark and the original too:
+// beneath it, or folded one tap away (`fold`, on a phone). Returns the nodes, in order.
+export function readingNodes(reading, tag, cls, { fold = false } = {}) {
+  const text = userText(tag, cls, reading.text, reading.lang);
+  if (!reading.translated) return [text];
+  text.classList.add("tr-text");
+  const originalText = userText(fold ? "p" : "span", "tr-original__text", reading.original.text, reading.original.lang);
+  const original = fold
+    ? h("details", { class: "tr-original" }, h("summary", { text: t("show_original") }), originalText)
+    : h("p", { class: "tr-original" }, h("span", { class: "tr-original__label", text: t("original_label") }), " ", originalText);
+  return [translationMark(reading), text, original];
+}
+
+// A group's sign-off of its answers to a question ({ts, stale} or null), as a badge.
+export function signOffBadge(signOff, cls = "so-badge") {
+  if (!signOff) return h("span", { class: `${cls} ${cls}--none` }, icon("○"), h("span", { text: t("sign_off_none") }));
+  return signOff.stale
+    ? h("span", { class: `${cls} ${cls}--stale` }, icon("⚠"), h("span", { text: t("sign_off_stale") }))
+    : h("span", { class: `${cls} ${cls}--signed` }, icon("✔"), h("span", { text: t("signed_off") }));
 }
 
 // ----- rendering --------------------------------------------------------------------------------

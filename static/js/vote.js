@@ -8,7 +8,7 @@ import { MeetingClient } from "./client.js";
 import { boot, t, formatNumber, formatPercent } from "./i18n.js";
 import { h, inert } from "./dom.js";
 import { MeetingModel } from "./model.js";
-import { showStatus, announcer } from "./ui.js";
+import { showStatus, announcer, readingNodes } from "./ui.js";
 
 const meetingId = boot.meeting_id;
 const client = new MeetingClient({ meetingId, page: "vote" });
@@ -169,9 +169,10 @@ function buildPractice(view, item, n, total, pid, mode, open) {
     h("span", { class: "practice__n", text: t("vote_practice_n", { n: formatNumber(n), total: formatNumber(total) }) }));
   const group = model.group(item.group_id);
   if (group) meta.append(h("span", { class: "practice__group", text: t("vote_from_group", { group: model.text(group.name) }) }));
-  const text = h("p", { class: "practice__text", id: `${pid}-text`, dir: "auto", lang: item.lang || null });
-  text.textContent = inert(item.text);
-  li.append(meta, text);
+  // in the phone's language when translated; the original one tap away
+  const nodes = readingNodes(model.itemReading(item), "p", "practice__text", { fold: true });
+  nodes.find((el) => el.classList.contains("practice__text")).id = `${pid}-text`;
+  li.append(meta, ...nodes);
   const parts = { li, n };
   if (mode === "yes_no") {
     parts.inputs = [];
