@@ -52,7 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_sockets(app: Flask) -> None:
     """Socket.IO over the Redis message queue, and the JSON limits of every frame and body."""
-    from .web import proxy, wire
+    from .web import proxy, sessions, wire
 
     socketio.init_app(
         app,
@@ -66,8 +66,10 @@ def _init_sockets(app: Flask) -> None:
         async_handlers=False,
         max_http_buffer_size=16 * app.config["MAX_FRAME"],
         json=wire.BoundedJSON(app.config["MAX_JSON_DEPTH"]),
+        serializer=wire.Packet,
     )
     proxy.init_app(app)
+    app.session_interface = sessions.SessionCookies()
     wire.FrameGuard(socketio.server, app.config["MAX_FRAME"], app.config["AUTH_TIMEOUT"])
     app.json_provider_class = wire.BoundedJSONProvider
     app.json = wire.BoundedJSONProvider(app)
