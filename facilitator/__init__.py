@@ -80,7 +80,7 @@ def _init_meetings(app: Flask, store) -> None:
     """The hub that runs the meetings, its per-key budgets and its live views."""
     from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
-    from .web import cluster as cluster_module, drafts, hub as hub_module, live, presence
+    from .web import cluster as cluster_module, drafts, hub as hub_module, live, presence, realtime
 
     redis_url = app.config["REDIS_URL"]
     app.extensions["facilitator.budgets"] = KeyBudgets(
@@ -91,7 +91,7 @@ def _init_meetings(app: Flask, store) -> None:
         redis_url, app.config["REDIS_PREFIX"], app.config["PROCESS_NAME"], store.outage)
     hub = hub_module.Hub(
         store,
-        emit=lambda room, payload: socketio.emit("event", payload, to=room),
+        emit=realtime.emit_to_room,
         presence=presence.RedisPresence(cluster.r, cluster.prefix, cluster) if cluster else None,
         owns=cluster.owns if cluster else None,
     )

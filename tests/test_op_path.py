@@ -191,3 +191,40 @@ def test_the_session_serializer_is_built_once_per_key_set(tmp_path):
     client = app.test_client()
     client.get("/test-session-set")
     assert client.get("/test-session-get").get_data(as_text=True) == "kept"
+
+
+def test_an_empty_room_is_skipped_only_when_the_rooms_are_this_process_own(tmp_path, redis_url):
+    """Through Flask-SocketIO's test client (the real server-side Socket.IO, an in-memory
+    transport): the staff room hears the emit; the empty translators room is skipped locally,
+    never behind a message queue, where other processes may have its members."""
+    from facilitator import create_app, socketio
+    from facilitator.web import realtime
+
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
+    manager = socketio.server.manager
+    links_store = app.extensions["facilitator"].store
+    meeting_id, secrets = provisioning.create_meeting(links_store, load_agenda("grcp7"))
+    chair = socketio.test_client(app, auth={"meeting": meeting_id, "key": secrets["chair"]})
+    assert chair.is_connected()
+    skipped = []
+    real_emit = socketio.emit
+    try:
+        socketio.emit = lambda *a, **kw: skipped.append(kw["to"]) or real_emit(*a, **kw)
+        realtime.emit_to_room(f"m:{meeting_id}:staff", {"seq": 1})
+        realtime.emit_to_room(f"m:{meeting_id}:translators", {"seq": 1})
+    finally:
+        socketio.emit = real_emit
+    assert skipped == [f"m:{meeting_id}:staff"]
+    assert [e["args"][0] for e in chair.get_received() if e["name"] == "event"] == [{"seq": 1}]
+    chair.disconnect()
+    assert not isinstance(manager, __import__("socketio").PubSubManager)
+
+    app = create_app({"DATA_DIR": str(tmp_path / "r"), "TESTING": True, "REDIS_URL": redis_url,
+                      "REDIS_PREFIX": f"test-empty-room-{tmp_path.name}"})
+    sent = []
+    try:
+        socketio.emit = lambda *a, **kw: sent.append(kw["to"]) or real_emit(*a, **kw)
+        realtime.emit_to_room("m:x:translators", {"seq": 1})
+    finally:
+        socketio.emit = real_emit
+    assert sent == ["m:x:translators"]
