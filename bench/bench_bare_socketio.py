@@ -8,12 +8,13 @@ The bare server is this file run as `--serve PORT`: python-socketio's Server in 
 mode as run.py (eventlet by default), no Flask, no meeting. On "op" it writes nothing
 (`--store none`) or one row to SQLite in WAL mode with synchronous=FULL, committed before the ack
 (`--store sqlite`: what the real store's append does, one transaction, a read of the last seq
-and one INSERT), emits the op with its seq to the room every client joined, and acks
-{"ok": true, "seq": n}.
+and one INSERT), emits the op with its seq to the three rooms the hub emits a contribution to
+(staff, translators, the sender's group), and acks {"ok": true, "seq": n}.
 
-The load is bench_throughput.py's with `--window 1`: `--listeners` clients that only listen and
-`--clients` senders, each a python-socketio client thread of this process sending an op of the
-same size and waiting for its ack before the next. Compare with
+The load is bench_throughput.py's with `--window 1`: `--listeners` clients that only listen (two
+in the staff room, the others in groups) and `--clients` senders spread over five group rooms,
+each a python-socketio client thread of this process sending an op of the same size and waiting
+for its ack before the next. Compare with
 `bench_throughput.py --backend sqlite` run at the same time of day on the same machine.
 """
 
@@ -70,7 +71,9 @@ def serve(port: int, store: str, data_dir: str, mode: str) -> None:
 
     @sio.on("connect")
     def connect(sid, environ, auth=None):
-        sio.enter_room(sid, "room")
+        room = (auth or {}).get("room", "staff")
+        sio.enter_room(sid, room)
+        sio.save_session(sid, {"room": room})
 
     @sio.on("op")
     def op(sid, message=None):
@@ -87,7 +90,10 @@ def serve(port: int, store: str, data_dir: str, mode: str) -> None:
             else:
                 seq[0] += 1
             n = seq[0]
-            sio.emit("event", dict(message, seq=n), to="room")
+            # the audiences of a contribution event, each with its own copy (the real hub adds
+            # the audience's previous seq to each)
+            for audience in ("staff", "translators", sio.get_session(sid)["room"]):
+                sio.emit("event", dict(message, seq=n, prev=n - 1), to=audience)
         return {"ok": True, "seq": n}
 
     print("ready", flush=True)
@@ -147,13 +153,12 @@ class Bare:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def client(url: str, on_event=None):
+def client(url: str, room: str, on_event=None):
     import socketio
 
     sio = socketio.Client(reconnection=False)
-    if on_event is not None:
-        sio.on("event", on_event)
-    sio.connect(url, transports=["websocket"], wait_timeout=15)
+    sio.on("event", on_event or (lambda _event: None))
+    sio.connect(url, auth={"room": room}, transports=["websocket"], wait_timeout=15)
     return sio
 
 
@@ -168,9 +173,10 @@ def run(store: str, args) -> dict:
         for i in range(args.listeners):
             def on_event(_event, i=i):
                 got[i] += 1
-            listeners.append(client(server.url, on_event))
+            # as bench_throughput.py: the plenary and the chair (staff), then rapporteurs
+            listeners.append(client(server.url, "staff" if i < 2 else f"group:{(i - 2) % 5}", on_event))
         clients += listeners
-        senders = [client(server.url) for _ in range(args.clients)]
+        senders = [client(server.url, f"group:{k % 5}") for k in range(args.clients)]
         clients += senders
         now = time.perf_counter()
         start_at, stop_at = now + WARMUP_S, now + WARMUP_S + args.seconds
