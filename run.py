@@ -118,6 +118,10 @@ def serve(args) -> None:
 
         eventlet.monkey_patch()
         fast_websocket_unmask()
+    elif mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
     from facilitator import create_app
     from facilitator.cli import demo_links, print_links
 
@@ -127,6 +131,8 @@ def serve(args) -> None:
 
         # CPU-bound analysis (clustering, embeddings) runs in a real OS thread, never on the loop.
         config["OFFLOAD"] = tpool.execute
+    elif mode == "gevent":
+        config["OFFLOAD"] = gevent_offload
     app = create_app(config)
     hub = app.extensions["facilitator"]
     if args.demo:
@@ -151,10 +157,39 @@ def serve(args) -> None:
         pool = max(fd_limit - FD_RESERVE, 64)
         print(f"Connections: up to {pool} at once (open-file limit {fd_limit})", flush=True)
         eventlet.wsgi.server(listener, app, log_output=False, max_size=pool)
+    elif mode == "gevent":
+        serve_gevent(app, hub, args)
     else:
         from facilitator import socketio
 
         socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True)
+
+
+def gevent_offload(fn, *args):
+    """eventlet's tpool.execute under gevent: run fn in a real OS thread, wait without blocking
+    the loop."""
+    from gevent import get_hub
+
+    return get_hub().threadpool.apply(fn, args)
+
+
+def serve_gevent(app, hub, args) -> None:
+    """The eventlet serve loop's twin under gevent: gevent's WSGI server, websockets through
+    simple-websocket (engine.io's gevent driver uses it when gevent-websocket is absent)."""
+    import gevent
+    from gevent import pool, pywsgi
+
+    recent = hub.store.meeting_ids()[-WARM_MEETINGS:]
+    if recent:
+        gevent.spawn(app.extensions["facilitator.live"].warm_up, recent)
+    fd_limit = raise_fd_limit()
+    size = max(fd_limit - FD_RESERVE, 64)
+    print(f"Connections: up to {size} at once (open-file limit {fd_limit})", flush=True)
+    server = pywsgi.WSGIServer((args.host, args.port), app, log=None, spawn=pool.Pool(size))
+    server.init_socket()
+    # as under eventlet: acks and events leave at once, not after Nagle's delay
+    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    server.serve_forever()
 
 
 def main(argv=None) -> int:

@@ -1,7 +1,8 @@
 """Acked ops per second one server process sustains. Prints figures only.
 
     .venv/bin/python bench/bench_throughput.py [--backend sqlite|redis|both] [--clients 8]
-        [--seconds 10] [--window 1] [--listeners 5]
+        [--seconds 10] [--window 1] [--listeners 5] [--async-mode eventlet|gevent] [--runs 1]
+        [--engine auto|semantic|lexical]
 
 For each backend: starts a real `run.py serve` process on a free port of 127.0.0.1 (rate limit
 lifted), creates a GRCP7 meeting, connects `--listeners` listening clients (plenary, chair and
@@ -108,7 +109,8 @@ class Worker(threading.Thread):
 
 
 def run(backend: str, args) -> None:
-    server = BenchServer(backend).start()
+    server = BenchServer(backend, env={"FACILITATOR_ASYNC_MODE": args.async_mode,
+                                       "FACILITATOR_SYNTHESIS_ENGINE": args.engine}).start()
     clients: list[Recorder] = []
     try:
         links = server.create_meeting()
@@ -152,6 +154,8 @@ def run(backend: str, args) -> None:
               f"{args.seconds:g} s measured after {WARMUP_S:g} s warm-up; all clients threads of the bench process")
         print(f"acked ops/s: {acked / args.seconds:8.1f}   ({acked} acked in the window)")
         print(f"CPU while running (1.0 = one core): server process {server_cpu:.2f}, bench process {own_cpu:.2f}")
+        print(f"server CPU per acked op: {1000 * server_cpu * wall / max(1, acked):.2f} ms; "
+              f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}; async mode {args.async_mode}, synthesis engine {args.engine}")
         print(f"events the staff listeners (plenary, chair) logged: {got} (log at seq {last_seq})")
         if errors:
             print(f"error acks or timeouts: {errors}")
@@ -170,10 +174,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--window", type=int, default=1, help="ops in flight per client (1: wait for each ack)")
     ap.add_argument("--listeners", type=int, default=5)
+    ap.add_argument("--async-mode", choices=["eventlet", "gevent"], default="eventlet")
+    ap.add_argument("--engine", choices=["auto", "semantic", "lexical"], default="auto",
+                    help="synthesis engine: lexical leaves out the embedding of each new text")
+    ap.add_argument("--runs", type=int, default=1, help="repeat each backend's run (the spread)")
     args = ap.parse_args()
     print(f"# {machine()}")
     for backend in backends(args.backend):
-        run(backend, args)
+        for _ in range(args.runs):
+            run(backend, args)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_sockets(app: Flask) -> None:
     """Socket.IO over the Redis message queue, and the JSON limits of every frame and body."""
-    from .web import proxy, wire
+    from .web import proxy, sessions, wire
 
     socketio.init_app(
         app,
@@ -66,8 +66,10 @@ def _init_sockets(app: Flask) -> None:
         async_handlers=False,
         max_http_buffer_size=16 * app.config["MAX_FRAME"],
         json=wire.BoundedJSON(app.config["MAX_JSON_DEPTH"]),
+        serializer=wire.Packet,
     )
     proxy.init_app(app)
+    app.session_interface = sessions.SessionCookies()
     wire.FrameGuard(socketio.server, app.config["MAX_FRAME"], app.config["AUTH_TIMEOUT"])
     app.json_provider_class = wire.BoundedJSONProvider
     app.json = wire.BoundedJSONProvider(app)
@@ -78,7 +80,7 @@ def _init_meetings(app: Flask, store) -> None:
     """The hub that runs the meetings, its per-key budgets and its live views."""
     from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
-    from .web import cluster as cluster_module, drafts, hub as hub_module, live, presence
+    from .web import cluster as cluster_module, drafts, hub as hub_module, live, presence, realtime
 
     redis_url = app.config["REDIS_URL"]
     app.extensions["facilitator.budgets"] = KeyBudgets(
@@ -89,7 +91,7 @@ def _init_meetings(app: Flask, store) -> None:
         redis_url, app.config["REDIS_PREFIX"], app.config["PROCESS_NAME"], store.outage)
     hub = hub_module.Hub(
         store,
-        emit=lambda room, payload: socketio.emit("event", payload, to=room),
+        emit=realtime.emit_to_room,
         presence=presence.RedisPresence(cluster.r, cluster.prefix, cluster) if cluster else None,
         owns=cluster.owns if cluster else None,
     )

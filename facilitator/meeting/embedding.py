@@ -61,7 +61,7 @@ except Exception as exc:  # pragma: no cover - depends on the platform
 
 
 def os_lock(reentrant: bool = False):
-    """A real OS-thread lock, even when eventlet has monkey-patched ``threading`` (a green lock
+    """A real OS-thread lock, even when eventlet or gevent has patched ``threading`` (a green lock
     taken in an ``eventlet.tpool`` worker thread would not be a real mutual exclusion)."""
     mod = threading
     patcher = sys.modules.get("eventlet.patcher")  # never import eventlet ourselves
@@ -71,6 +71,9 @@ def os_lock(reentrant: bool = False):
                 mod = patcher.original("threading")
         except Exception:  # pragma: no cover
             pass
+    monkey = sys.modules.get("gevent.monkey")  # the same under gevent (FACILITATOR_ASYNC_MODE)
+    if monkey is not None and monkey.is_module_patched("threading"):
+        return monkey.get_original("threading", "RLock" if reentrant else "Lock")()
     return mod.RLock() if reentrant else mod.Lock()
 
 

@@ -79,6 +79,12 @@ class Hub:
             if len(events) < SYNC_PAGE:
                 return
 
+    def _caught_up_more(self, meeting_id: str, state: MeetingState) -> bool:
+        """Fold in the log; whether that moved the state."""
+        before = state.seq
+        self._catch_up(meeting_id, state)
+        return state.seq != before
+
     def state(self, meeting_id: str) -> MeetingState:
         rt = self.runtime(meeting_id)
         with rt.lock:
@@ -154,9 +160,20 @@ class Hub:
         rt = self.runtime(meeting_id)
         with rt.lock:
             state = rt.state
+            # Optimistic: decide on what this process holds, without reading the log first. The
+            # store's expected-seq check refuses a stale decision (SeqConflict), and a refusal
+            # may come from a stale state too: either way, fold in the log and decide again.
+            current = state.seq == 0  # a meeting not loaded yet is read before deciding
             for _ in range(APPEND_RETRIES):
-                self._catch_up(meeting_id, state)
-                event = decide(state, self.clock())
+                if current:
+                    self._catch_up(meeting_id, state)
+                try:
+                    event = decide(state, self.clock())
+                except OpError:
+                    if current or not self._caught_up_more(meeting_id, state):
+                        raise
+                    continue
+                current = True
                 try:
                     seq, duplicate = self.store.append(meeting_id, op_id, event, state.seq)
                 except SeqConflict:
