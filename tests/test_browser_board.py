@@ -152,6 +152,9 @@ def test_connection_cut_while_typing_loses_and_duplicates_nothing(
 
     add(rapporteur, "Before the cut: one-stop shops for migrant workers.")
     expect(items(observer)).to_have_count(1)
+    # The observer can see the add before its ack has crossed the proxy back to the rapporteur;
+    # cut only once the rapporteur's own copy is confirmed, so exactly the offline ones pend.
+    expect(rapporteur.locator(".item--pending")).to_have_count(0)
 
     proxy.down()  # every open connection dropped, new ones refused
     expect(rapporteur.locator("#conn-status")).to_have_attribute("data-state", "offline")
