@@ -61,6 +61,7 @@ def test_what_a_ballot_may_hold(meeting):
         ({"contribution_ids": ["nope-nope"]}, "not_found"),
         ({"contribution_ids": ids, "mode": "ranked"}, "invalid"),
         ({"contribution_ids": ids, "mode": "dots", "dots": -1}, "invalid"),
+        ({"contribution_ids": ids, "mode": "dots", "dots": 0}, "invalid"),
         ({"contribution_ids": ids, "mode": "dots", "dots": 2.5}, "invalid"),
         ({"contribution_ids": ids, "mode": "dots", "dots": 101}, "invalid"),
         ({"contribution_ids": ids, "prompt": "\u2800"}, "invalid"),

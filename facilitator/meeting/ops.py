@@ -532,7 +532,9 @@ def open_ballot(state, actor, message, now):
     mode = _choice(message, "mode", voting.MODES, required=False) or "yes_no"
     dots = None
     if mode == "dots":
-        dots = _field(message, "dots", int, required=False) or 5
+        dots = _field(message, "dots", int, required=False)
+        if dots is None:  # absent: the default; 0 is a value, and out of range
+            dots = 5
         if not 1 <= dots <= MAX_DOTS:
             raise OpError("invalid", f"dots must be between 1 and {MAX_DOTS}.")
     prompt = message.get("prompt")
