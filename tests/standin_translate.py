@@ -112,7 +112,6 @@ if __name__ == "__main__":
     standin = StandInTranslate(args.port, args.delay).start()
     print(f"stand-in LibreTranslate on {standin.url} (Ctrl+C to stop)", flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        threading.Event().wait()  # until Ctrl+C
     except KeyboardInterrupt:
         standin.stop()

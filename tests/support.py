@@ -63,6 +63,19 @@ def redis_available() -> bool:
         return False
 
 
+def open_page(browser, url, ready, lang="en", width=1366, height=768, context=None, extra="",
+              timeout=20_000):
+    """A page of ours in Chromium, its script errors collected in ``page.errors``, returned once
+    ``ready`` (the page's aria-busy=false marker) is there."""
+    context = context or browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(url + ("&" if "?" in url else "?") + "lang=" + lang + extra)
+    page.wait_for_selector(ready, timeout=timeout)
+    return page
+
+
 def wait_until(predicate, what: str = "condition", timeout: float = 30):
     """Poll a process we do not share an event with (a server, its log, a balancer) until the
     predicate holds; a deadline, not a measurement. Returns the predicate's value."""

@@ -17,7 +17,7 @@ import re
 import pytest
 import requests
 
-from support import ARTIFACTS, key_of
+from support import ARTIFACTS, key_of, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,13 +37,7 @@ def meeting(live_server, connect):
 
 
 def open_board(browser, url, lang="en", width=1366, height=768, context=None):
-    context = context or browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(url + ("&" if "?" in url else "?") + "lang=" + lang)
-    page.wait_for_selector("#board[aria-busy=false]", timeout=WAIT)
-    return page
+    return open_page(browser, url, "#board[aria-busy=false]", lang, width, height, context, timeout=WAIT)
 
 
 def first_question(page):

@@ -18,7 +18,7 @@ import os
 import pytest
 import requests
 
-from support import ARTIFACTS, ServerProcess, key_of
+from support import ARTIFACTS, ServerProcess, key_of, open_page
 from standin_translate import StandInTranslate, fake_translation
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,13 +51,7 @@ def add(client, text, cid, lang="en", question_id=Q):
 
 
 def open_desk(browser, url, lang="en", width=1366, height=768, context=None):
-    context = context or browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(url + ("&" if "?" in url else "?") + "lang=" + lang)
-    page.wait_for_selector("#desk[aria-busy=false]", timeout=WAIT)
-    return page
+    return open_page(browser, url, "#desk[aria-busy=false]", lang, width, height, context, timeout=WAIT)
 
 
 def choose_targets(page, expect, *codes):

@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from support import ARTIFACTS, key_of, wait_until
+from support import open_page as support_open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -58,13 +59,7 @@ def translated_contribution(meeting):
 
 
 def open_page(browser, url, lang, width, height, ready="#app[aria-busy=false]", extra=""):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(url + ("&" if "?" in url else "?") + "lang=" + lang + extra)
-    page.wait_for_selector(ready, timeout=WAIT)
-    return page
+    return support_open_page(browser, url, ready, lang, width, height, extra=extra, timeout=WAIT)
 
 
 def shot(page, name, full_page=False):

@@ -14,14 +14,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import zipfile
 
 import pytest
 import requests
 from markupsafe import escape
 
-from support import ARTIFACTS, ROOT, ServerProcess, key_of
+from support import ARTIFACTS, ROOT, ServerProcess, key_of, wait_until
 
 sys.path.insert(0, ROOT)
 from facilitator.meeting import report  # noqa: E402
@@ -128,17 +127,16 @@ def meeting(tmp_path_factory):
 
         # The synthesis: the labour agreements converge; the chair makes sure of the Spanish one.
         url = f"{server.url}/api/m/{mid}/synthesis"
-        deadline = time.time() + 90
-        cluster = None
-        while time.time() < deadline and cluster is None:
+
+        def labour_cluster():
             result = requests.get(url, params={"key": chair_key, "question": "s2-q1"}, timeout=90).json()
             for q in result.get("questions", []):
                 for cl in q["converging"]:
                     if "afr-labour-01" in cl["contributions"] and "eca-labour-01" in cl["contributions"]:
-                        cluster = cl
-            if cluster is None:
-                time.sleep(0.5)
-        assert cluster is not None, result
+                        return cl
+            return None
+
+        cluster = wait_until(labour_cluster, "the labour-agreement point in the synthesis", timeout=90)
         cluster_id = cluster["id"]
         if "amr-labour-01" not in cluster["contributions"]:
             assert chair.op("cluster.merge", cluster_id="c-amr-labour-01", into=cluster_id)["ok"]
