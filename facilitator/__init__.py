@@ -43,7 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .store import guarded, open_store
     from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
 
-    store = guarded(open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"]))
+    store = guarded(open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"],
+                               offload=app.config.get("OFFLOAD")))
     _init_sockets(app)
     _init_meetings(app, store)
     _init_web(app)

@@ -15,12 +15,13 @@ def guarded(store: EventStore, logger=None) -> GuardedStore:
     return GuardedStore(store, store.UNAVAILABLE, OutageLog(logger))
 
 
-def open_store(data_dir: str | None, redis_url: str | None, prefix: str = "fac") -> EventStore:
+def open_store(data_dir: str | None, redis_url: str | None, prefix: str = "fac",
+               offload=None) -> EventStore:
     """Redis when ``redis_url`` is given (keys under ``prefix:``), else SQLite
     at ``<data_dir>/facilitator.sqlite3`` (``data_dir`` defaults to ``data``
-    and is created if missing)."""
+    and is created if missing), its commits run through ``offload`` (see SQLiteStore)."""
     if redis_url:
         from .redis import RedisStore
         return RedisStore(redis_url, prefix=prefix)
     from .sqlite import SQLiteStore, sqlite_path
-    return SQLiteStore(sqlite_path(data_dir or "data"))
+    return SQLiteStore(sqlite_path(data_dir or "data"), offload=offload)

@@ -124,6 +124,19 @@ class EventStore(ABC):
           returning (seq, False).
         Raises UnknownMeeting for an unknown meeting."""
 
+    # Whether append_many is there: several events in one durable write (group commit).
+    GROUP_COMMIT = False
+
+    def append_many(self, meeting_id: str, items: list[tuple[str | None, dict]],
+                    expected_seq: int) -> int:
+        """Append ``items`` ([(op_id, event)]) as seq expected_seq + 1, + 2, ..., all or none,
+        durable before returning the last seq.
+
+        - the log's last seq != expected_seq, or an op_id among them already recorded: raise
+          SeqConflict(last_seq) and write nothing (the caller's view of the log is stale);
+        Raises UnknownMeeting for an unknown meeting. Only where GROUP_COMMIT is true."""
+        raise NotImplementedError
+
     @abstractmethod
     def read(self, meeting_id: str, after: int = 0, limit: int | None = None) -> list[dict]:
         """Events with seq > after, in order, at most ``limit`` ([] for an

@@ -58,7 +58,7 @@ class OutageLog:
 class GuardedStore:
     """Every public method of the wrapped store, with `errors` raised as StoreUnavailable."""
 
-    WRITES = frozenset({"append", "create_meeting", "add_participant", "save_vectors", "hset", "hdel", "expire"})
+    WRITES = frozenset({"append", "append_many", "create_meeting", "add_participant", "save_vectors", "hset", "hdel", "expire"})
 
     def __init__(self, store, errors: tuple, outage: OutageLog) -> None:
         self._store = store
@@ -81,4 +81,5 @@ class GuardedStore:
             self.outage.recovered(write)
             return result
 
+        self.__dict__[name] = call  # built once per method, not on every call of the op path
         return call

@@ -3,7 +3,9 @@
 An append commits (and so fsyncs the WAL) before it returns. Appends run
 inside ``BEGIN IMMEDIATE`` so that several processes on one file serialise;
 inside one process a lock serialises threads / green threads sharing the
-connection.
+writer connection. ``append_many`` commits several events in one transaction,
+one fsync (group commit). Reads use a second connection and never wait for a
+write in progress.
 """
 from __future__ import annotations
 
@@ -57,60 +59,70 @@ CREATE TABLE IF NOT EXISTS participants (
 class SQLiteStore(EventStore):
     # Disk full, file unwritable or locked past the busy timeout: the store is not there.
     UNAVAILABLE = (sqlite3.OperationalError,)
+    GROUP_COMMIT = True
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, offload=None):
+        """``offload(fn, *args)`` runs a write transaction (and so its fsync) somewhere other than
+        the caller's thread: run.py passes eventlet's thread pool, so that the event loop serves
+        other clients while the WAL is synced. The locks are taken on the caller's side, never in
+        the worker thread (a green lock taken there could hang it)."""
         self.path = path
-        self._lock = threading.Lock()
+        self.offload = offload or (lambda fn, *args: fn(*args))
+        self._lock = threading.Lock()  # the writer connection
         create_private(path)
-        # Autocommit mode (isolation_level=None): transactions are explicit.
-        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   isolation_level=None, check_same_thread=False)
-        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._db = self._connect(path)
         mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"could not switch {path} to WAL (got {mode!r})")
         self._db.execute("PRAGMA synchronous=FULL")
-        with self._tx():
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    self._db.execute(stmt)
+        self._write(self._create_schema)
+        # Reads go through their own connection: under WAL they see the last commit and never
+        # wait for a write in progress. An in-memory database is one connection's own.
+        if path == ":memory:":
+            self._rdb, self._rlock = self._db, self._lock
+        else:
+            self._rdb, self._rlock = self._connect(path), threading.Lock()
+
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        # Autocommit mode (isolation_level=None): transactions are explicit.
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
+                             isolation_level=None, check_same_thread=False)
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return db
+
+    @staticmethod
+    def _create_schema(db) -> None:
+        for stmt in SCHEMA.split(";"):
+            if stmt.strip():
+                db.execute(stmt)
 
     # -- plumbing ---------------------------------------------------------
-    class _Tx:
-        def __init__(self, store):
-            self.store = store
+    def _write(self, work, *args):
+        """``work(db, *args)`` in one ``BEGIN IMMEDIATE`` transaction, committed (fsynced)
+        before this returns; rolled back if it raises."""
+        with self._lock:
+            return self.offload(self._transaction, work, args)
 
-        def __enter__(self):
-            self.store._lock.acquire()
+    def _transaction(self, work, args):
+        db = self._db
+        if db.in_transaction:
+            db.execute("ROLLBACK")  # a ROLLBACK that failed during an outage left this one open
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(db, *args)
+        except BaseException:
             try:
-                if self.store._db.in_transaction:
-                    # a ROLLBACK that failed during an outage left this one open
-                    self.store._db.execute("ROLLBACK")
-                self.store._db.execute("BEGIN IMMEDIATE")
-            except BaseException:
-                self.store._lock.release()
-                raise
-            return self.store._db
-
-        def __exit__(self, exc_type, exc, tb):
-            try:
-                if exc_type is None:
-                    self.store._db.execute("COMMIT")
-                else:
-                    try:
-                        self.store._db.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass  # the first error says more; __enter__ retries the rollback
-            finally:
-                self.store._lock.release()
-            return False
-
-    def _tx(self):
-        return SQLiteStore._Tx(self)
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the first error says more; the next transaction retries the rollback
+            raise
+        db.execute("COMMIT")
+        return result
 
     def _query(self, sql: str, params=()):
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        with self._rlock:
+            return self._rdb.execute(sql, params).fetchall()
 
     @staticmethod
     def _exists(db, meeting_id: str) -> bool:
@@ -126,21 +138,23 @@ class SQLiteStore(EventStore):
     # -- interface --------------------------------------------------------
     def create_meeting(self, meeting_id: str, secrets: dict, events: list[dict]) -> int:
         secrets_json, code, rows = check_new_meeting(secrets, events)
-        with self._tx() as db:
-            if self._exists(db, meeting_id):
-                raise MeetingExists(meeting_id)
-            if code is not None and db.execute(
-                    "SELECT 1 FROM join_codes WHERE code=?", (code,)).fetchone():
-                raise JoinCodeTaken(code)
-            db.execute("INSERT INTO meetings (meeting_id, secrets, created) VALUES (?,?,?)",
-                       (meeting_id, secrets_json, time.time()))
-            if code is not None:
-                db.execute("INSERT INTO join_codes (code, meeting_id) VALUES (?,?)",
-                           (code, meeting_id))
-            db.executemany(
-                "INSERT INTO events (meeting_id, seq, op_id, json) VALUES (?,?,?,?)",
-                [(meeting_id, i, op_id, text) for i, (op_id, text) in enumerate(rows, 1)])
+        self._write(self._insert_meeting, meeting_id, secrets_json, code, rows)
         return len(rows)
+
+    def _insert_meeting(self, db, meeting_id, secrets_json, code, rows) -> None:
+        if self._exists(db, meeting_id):
+            raise MeetingExists(meeting_id)
+        if code is not None and db.execute(
+                "SELECT 1 FROM join_codes WHERE code=?", (code,)).fetchone():
+            raise JoinCodeTaken(code)
+        db.execute("INSERT INTO meetings (meeting_id, secrets, created) VALUES (?,?,?)",
+                   (meeting_id, secrets_json, time.time()))
+        if code is not None:
+            db.execute("INSERT INTO join_codes (code, meeting_id) VALUES (?,?)",
+                       (code, meeting_id))
+        db.executemany(
+            "INSERT INTO events (meeting_id, seq, op_id, json) VALUES (?,?,?,?)",
+            [(meeting_id, i, op_id, text) for i, (op_id, text) in enumerate(rows, 1)])
 
     def meeting_ids(self) -> list[str]:
         return [r[0] for r in self._query("SELECT meeting_id FROM meetings ORDER BY ord")]
@@ -155,24 +169,47 @@ class SQLiteStore(EventStore):
 
     def append(self, meeting_id: str, op_id: str | None, event: dict,
                expected_seq: int) -> tuple[int, bool]:
-        text = dump_event(event)
-        expected_seq = int(expected_seq)
-        with self._tx() as db:
-            if not self._exists(db, meeting_id):
-                raise UnknownMeeting(meeting_id)
-            if op_id is not None:
-                row = db.execute("SELECT seq FROM events WHERE meeting_id=? AND op_id=?",
-                                 (meeting_id, op_id)).fetchone()
-                if row is not None:
-                    return int(row[0]), True
-            last = self._last(db, meeting_id)
-            if last != expected_seq:
-                raise SeqConflict(last)
-            seq = last + 1
-            db.execute("INSERT INTO events (meeting_id, seq, op_id, json) VALUES (?,?,?,?)",
-                       (meeting_id, seq, op_id, text))
-        # COMMIT with synchronous=FULL has fsynced the WAL: durable.
-        return seq, False
+        # COMMIT with synchronous=FULL has fsynced the WAL before _write returns: durable.
+        return self._write(self._append_one, meeting_id, op_id, dump_event(event),
+                           int(expected_seq))
+
+    def _append_one(self, db, meeting_id, op_id, text, expected_seq) -> tuple[int, bool]:
+        if not self._exists(db, meeting_id):
+            raise UnknownMeeting(meeting_id)
+        if op_id is not None:
+            row = db.execute("SELECT seq FROM events WHERE meeting_id=? AND op_id=?",
+                             (meeting_id, op_id)).fetchone()
+            if row is not None:
+                return int(row[0]), True
+        last = self._last(db, meeting_id)
+        if last != expected_seq:
+            raise SeqConflict(last)
+        db.execute("INSERT INTO events (meeting_id, seq, op_id, json) VALUES (?,?,?,?)",
+                   (meeting_id, last + 1, op_id, text))
+        return last + 1, False
+
+    def append_many(self, meeting_id: str, items: list[tuple[str | None, dict]],
+                    expected_seq: int) -> int:
+        rows = [(op_id, dump_event(event)) for op_id, event in items]
+        return self._write(self._append_rows, meeting_id, rows, int(expected_seq))
+
+    def _append_rows(self, db, meeting_id, rows, expected_seq) -> int:
+        if not self._exists(db, meeting_id):
+            raise UnknownMeeting(meeting_id)
+        last = self._last(db, meeting_id)
+        if last != expected_seq:
+            raise SeqConflict(last)
+        op_ids = [op_id for op_id, _ in rows if op_id is not None]
+        for start in range(0, len(op_ids), 500):  # SQLite caps the number of bound parameters
+            chunk = op_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            if db.execute(f"SELECT 1 FROM events WHERE meeting_id=? AND op_id IN ({marks}) LIMIT 1",
+                          (meeting_id, *chunk)).fetchone():
+                raise SeqConflict(last)  # recorded by another writer: the caller's view is stale
+        db.executemany("INSERT INTO events (meeting_id, seq, op_id, json) VALUES (?,?,?,?)",
+                       [(meeting_id, seq, op_id, text)
+                        for seq, (op_id, text) in enumerate(rows, expected_seq + 1)])
+        return expected_seq + len(rows)
 
     def read(self, meeting_id: str, after: int = 0, limit: int | None = None) -> list[dict]:
         if limit is not None and limit <= 0:
@@ -185,8 +222,8 @@ class SQLiteStore(EventStore):
         return [load_event(text, seq) for seq, text in self._query(sql, params)]
 
     def last_seq(self, meeting_id: str) -> int:
-        with self._lock:
-            return self._last(self._db, meeting_id)
+        with self._rlock:
+            return self._last(self._rdb, meeting_id)
 
     def seq_of_op(self, meeting_id: str, op_id: str) -> int | None:
         rows = self._query("SELECT seq FROM events WHERE meeting_id=? AND op_id=?",
@@ -194,12 +231,14 @@ class SQLiteStore(EventStore):
         return int(rows[0][0]) if rows else None
 
     def add_participant(self, meeting_id: str, key: str, record: dict) -> None:
-        text = json.dumps(record, ensure_ascii=False)
-        with self._tx() as db:
-            if not self._exists(db, meeting_id):
-                raise UnknownMeeting(meeting_id)
-            db.execute("INSERT OR REPLACE INTO participants (meeting_id, key, json) "
-                       "VALUES (?,?,?)", (meeting_id, key, text))
+        self._write(self._insert_participant, meeting_id, key,
+                    json.dumps(record, ensure_ascii=False))
+
+    def _insert_participant(self, db, meeting_id, key, text) -> None:
+        if not self._exists(db, meeting_id):
+            raise UnknownMeeting(meeting_id)
+        db.execute("INSERT OR REPLACE INTO participants (meeting_id, key, json) "
+                   "VALUES (?,?,?)", (meeting_id, key, text))
 
     def participant(self, meeting_id: str, key: str) -> dict | None:
         rows = self._query("SELECT json FROM participants WHERE meeting_id=? AND key=?",
@@ -220,13 +259,16 @@ class SQLiteStore(EventStore):
     def save_vectors(self, fingerprint: str, vectors: dict[str, bytes]) -> None:
         if not vectors:
             return
-        with self._tx() as db:
-            db.executemany("INSERT OR REPLACE INTO vectors (fingerprint, key, vec) VALUES (?, ?, ?)",
-                           [(fingerprint, k, bytes(v)) for k, v in vectors.items()])
+        rows = [(fingerprint, k, bytes(v)) for k, v in vectors.items()]
+        self._write(lambda db: db.executemany(
+            "INSERT OR REPLACE INTO vectors (fingerprint, key, vec) VALUES (?, ?, ?)", rows))
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._rdb is not self._db:
+            with self._rlock:
+                self._rdb.close()
 
 
 def create_private(path: str) -> None:

@@ -33,14 +33,32 @@ def room(meeting_id: str, audience: str) -> str:
 
 
 @dataclass
+class Pending:
+    """One op waiting for its batch: what to decide, then its ack or its error."""
+    op_id: str | None
+    decide: object  # decide(state, now) -> event, or raises OpError
+    done: bool = False
+    ack: dict | None = None
+    error: Exception | None = None
+
+    def answer(self, ack: dict | None = None, error: Exception | None = None) -> None:
+        self.done, self.ack, self.error = True, ack, error
+
+
+@dataclass
 class Runtime:
     state: MeetingState
+    # Held while a batch is decided, committed and emitted: readers of the state take it too,
+    # so that they never see events that are not durable yet.
     lock: threading.Lock = field(default_factory=threading.Lock)
+    queue: list = field(default_factory=list)  # Pending ops for the next batch
+    waiting: dict = field(default_factory=dict)  # op_id -> Pending, queued or being committed
+    guard: threading.Lock = field(default_factory=threading.Lock)  # for queue and waiting
 
 
 class Hub:
     def __init__(self, store, emit, presence: Presence | None = None, clock=time.time,
-                 owns=None) -> None:
+                 owns=None, group_commit: bool | None = None) -> None:
         self.store = store
         self.emit = emit  # emit(room_name, payload)
         self.presence = presence or Presence()
@@ -49,8 +67,14 @@ class Hub:
         # (cluster.py): its own appends and those of other processes, once each, in log order.
         self.listeners: list = []
         self.owns = owns or (lambda meeting_id: True)
+        # Group commit: the ops that arrive while a meeting's batch is being committed are
+        # decided in order on the state and committed together, one fsync for all of them.
+        if group_commit is None:
+            group_commit = bool(getattr(store, "GROUP_COMMIT", False))
+        self.group_commit = group_commit
         self._runtimes: dict[str, Runtime] = {}
         self._runtimes_lock = threading.Lock()
+        self._notified: dict[str, int] = {}  # meeting -> last seq the listeners were given
 
     # ----- meetings ----------------------------------------------------------------------------
 
@@ -74,8 +98,7 @@ class Hub:
             listeners = self.listeners if events and self.owns(meeting_id) else ()
             for event in events:
                 state.apply(event)
-                for listener in listeners:
-                    listener(meeting_id, state, event)
+                self._notify(meeting_id, state, event, listeners)
             if len(events) < SYNC_PAGE:
                 return
 
@@ -157,45 +180,163 @@ class Hub:
             return unavailable().as_ack()
 
     def _append(self, meeting_id: str, op_id: str | None, decide) -> dict:
+        """Queue the op and wait for its batch. Whoever takes the meeting's lock first commits
+        everything queued so far; the others find their op answered when they get the lock."""
         rt = self.runtime(meeting_id)
+        with rt.guard:
+            mine = rt.waiting.get(op_id) if op_id is not None else None
+            if mine is None:  # else: a retransmission of an op already queued gets that answer
+                mine = Pending(op_id, decide)
+                rt.queue.append(mine)
+                if op_id is not None:
+                    rt.waiting[op_id] = mine
         with rt.lock:
-            state = rt.state
-            # Optimistic: decide on what this process holds, without reading the log first. The
-            # store's expected-seq check refuses a stale decision (SeqConflict), and a refusal
-            # may come from a stale state too: either way, fold in the log and decide again.
-            current = state.seq == 0  # a meeting not loaded yet is read before deciding
-            for _ in range(APPEND_RETRIES):
-                if current:
-                    self._catch_up(meeting_id, state)
+            if not mine.done:
+                with rt.guard:
+                    batch, rt.queue = rt.queue, []
                 try:
-                    event = decide(state, self.clock())
-                except OpError:
-                    if current or not self._caught_up_more(meeting_id, state):
-                        raise
-                    continue
-                current = True
-                try:
-                    seq, duplicate = self.store.append(meeting_id, op_id, event, state.seq)
-                except SeqConflict:
-                    continue  # another process appended first: fold it in and decide again
-                except UnknownMeeting:
-                    raise OpError("not_found", "No such meeting.")
-                if duplicate:
-                    return {"ok": True, "seq": seq}
-                break
-            else:
-                raise OpError("rate_limited", "The meeting is too busy; retry.")
+                    self._commit(meeting_id, rt, batch)
+                finally:
+                    with rt.guard:
+                        for pending in batch:
+                            rt.waiting.pop(pending.op_id, None)
+                    for pending in batch:
+                        if not pending.done:  # an unexpected error: no op is left hanging
+                            pending.answer(error=unavailable())
+        if mine.error is not None:
+            raise mine.error
+        return mine.ack
+
+    def _commit(self, meeting_id: str, rt: Runtime, batch: list[Pending]) -> None:
+        if self.group_commit:
+            self._commit_batch(meeting_id, rt, batch)
+            return
+        for pending in batch:
+            try:
+                pending.answer(self._append_one(meeting_id, rt.state, pending))
+            except Exception as error:  # each op's sender gets its own error, bug or refusal
+                pending.answer(error=error)
+
+    def _commit_batch(self, meeting_id: str, rt: Runtime, batch: list[Pending]) -> None:
+        """Decide the batch's ops in order, each on the state the ones before it made, commit
+        them in one append, then emit and answer. The state holds events that are not durable
+        yet only while the meeting's lock is held; if the commit fails it is read again from
+        the log."""
+        current = rt.state.seq == 0  # a meeting not loaded yet is read before deciding
+        todo = batch
+        for _ in range(APPEND_RETRIES):
+            if current:
+                self._catch_up(meeting_id, rt.state)
+            outcomes, rest = self._decide_batch(rt.state, todo, current)
+            decided = [(p, e) for p, e, _ in outcomes if e is not None]
+            try:
+                if decided:
+                    self.store.append_many(meeting_id, [(p.op_id, e) for p, e in decided],
+                                           decided[0][1]["seq"] - 1)
+            except SeqConflict:  # another process appended: read the log, decide all again
+                rt.state, current, todo = MeetingState(), True, [o[0] for o in outcomes] + rest
+                continue
+            except Exception as error:
+                rt.state = MeetingState()  # it holds events that were never written
+                self._fail(outcomes, rest, error)
+                return
+            self._publish(meeting_id, rt.state, [(e, prevs) for _, e, prevs in outcomes if e])
+            for pending, event, refusal in outcomes:
+                if event is None:
+                    pending.answer(error=refusal)
+                else:
+                    pending.answer({"ok": True, "seq": event["seq"]})
+            if not rest:
+                return
+            # A refusal on a state that may be stale: decide it (and what followed) on the log.
+            current, todo = True, rest
+        for pending in todo:
+            pending.answer(error=OpError("rate_limited", "The meeting is too busy; retry."))
+
+    def _decide_batch(self, state: MeetingState, todo: list[Pending], current: bool):
+        """([(pending, event or None, its audiences' prevs or its refusal)] in order, the ops left for a
+        fresher state). Stops at the first refusal that a fresher state could turn into a yes.
+        Each event is folded into the state as it is decided, for the next op to see."""
+        outcomes = []
+        for i, pending in enumerate(todo):
+            try:
+                event = pending.decide(state, self.clock())
+            except OpError as error:
+                if not current:
+                    return outcomes, todo[i:]
+                outcomes.append((pending, None, error))
+                continue
+            except Exception as error:  # a bug in one op must not fail the others
+                outcomes.append((pending, None, error))
+                continue
+            event["seq"] = state.seq + 1
+            outcomes.append((pending, event, self._prevs(state, event)))
+        return outcomes, []
+
+    @staticmethod
+    def _fail(outcomes, rest, error: Exception) -> None:
+        if isinstance(error, UnknownMeeting):
+            error = OpError("not_found", "No such meeting.")
+        elif isinstance(error, StoreUnavailable):
+            error = unavailable()
+        for pending, _, _ in outcomes:
+            pending.answer(error=error)
+        for pending in rest:
+            pending.answer(error=error)
+
+    def _append_one(self, meeting_id: str, state: MeetingState, pending: Pending) -> dict:
+        """One op, one append: for stores without group commit (Redis, where several processes
+        append to one meeting). Called with the meeting's lock held."""
+        # Optimistic: decide on what this process holds, without reading the log first. The
+        # store's expected-seq check refuses a stale decision (SeqConflict), and a refusal
+        # may come from a stale state too: either way, fold in the log and decide again.
+        current = state.seq == 0  # a meeting not loaded yet is read before deciding
+        for _ in range(APPEND_RETRIES):
+            if current:
+                self._catch_up(meeting_id, state)
+            try:
+                event = pending.decide(state, self.clock())
+            except OpError:
+                if current or not self._caught_up_more(meeting_id, state):
+                    raise
+                continue
+            current = True
+            try:
+                seq, duplicate = self.store.append(meeting_id, pending.op_id, event, state.seq)
+            except SeqConflict:
+                continue  # another process appended first: fold it in and decide again
+            except UnknownMeeting:
+                raise OpError("not_found", "No such meeting.")
+            if duplicate:
+                return {"ok": True, "seq": seq}
             event["seq"] = seq
-            audiences = roles.audiences(event, state.group_ids)
-            prevs = {a: state.last_seq_by_audience.get(a, 0) for a in audiences}
-            state.apply(event)
-            # Emitting under the lock keeps each audience's events in log order.
+            self._publish(meeting_id, state, [(event, self._prevs(state, event))])
+            return {"ok": True, "seq": seq}
+        raise OpError("rate_limited", "The meeting is too busy; retry.")
+
+    def _prevs(self, state: MeetingState, event: dict) -> dict:
+        """Each audience's previous seq, taken before the event is folded in."""
+        prevs = {a: state.last_seq_by_audience.get(a, 0)
+                 for a in roles.audiences(event, state.group_ids)}
+        state.apply(event)
+        return prevs
+
+    def _publish(self, meeting_id: str, state: MeetingState, events: list) -> None:
+        # Emitting under the lock keeps each audience's events in log order.
+        for event, prevs in events:
             for audience, prev in prevs.items():
                 self.emit(room(meeting_id, audience), dict(event, prev=prev))
-            if self.owns(meeting_id):
-                for listener in self.listeners:
-                    listener(meeting_id, state, event)
-        return {"ok": True, "seq": seq}
+        if self.owns(meeting_id):
+            for event, _ in events:
+                self._notify(meeting_id, state, event, self.listeners)
+
+    def _notify(self, meeting_id: str, state: MeetingState, event: dict, listeners) -> None:
+        # Once per event: a state read again from the log (after a failed commit) does not
+        # replay what the listeners have had.
+        if listeners and event["seq"] > self._notified.get(meeting_id, 0):
+            self._notified[meeting_id] = event["seq"]
+            for listener in listeners:
+                listener(meeting_id, state, event)
 
     def sync(self, meeting_id: str, actor: Actor, after) -> dict:
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_SEQ:
