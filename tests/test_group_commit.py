@@ -1,21 +1,24 @@
 """Group commit: the ops of a meeting that arrive while its last batch is being committed are
 decided in order and committed together, one fsync for all of them. In process: the hub on a real
 SQLite store whose commits are held at a gate (what a slow fsync does to the server, whose commits
-run in a worker thread while the event loop goes on), and threads for the clients."""
+run in a worker thread while the event loop goes on), the same on Redis, and threads for the
+clients."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 
 from facilitator import provisioning
 from facilitator.meeting import roles
 from facilitator.meeting.agenda import load_agenda
-from facilitator.store import SeqConflict, StoreUnavailable, UnknownMeeting, guarded
+from facilitator.store import StoreUnavailable, guarded
+from facilitator.store.redis import RedisStore
 from facilitator.store.sqlite import SQLiteStore
 from facilitator.web.hub import Hub
-from support import wait_until
+from support import REDIS_URL, redis_available, wait_until
 
 RAPPORTEUR = roles.Actor(roles.RAPPORTEUR, group_id="africa")
 
@@ -38,38 +41,59 @@ class Gate:
         self.waiting.clear()
 
 
-class CountedStore(SQLiteStore):
-    """The real store; how many events each append_many committed, and a failure on demand."""
+class Counted:
+    """The real store; how many events each append_many committed, and a failure on demand.
+    SQLite's commits pass the gate as its offload; Redis's append_many is held at it here."""
 
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.commits: list[int] = []
-        self.calls = 0
+    def count(self, gate) -> None:
+        self.gate, self.commits, self.calls = gate, [], 0
         self.fail_call = None  # the number of the append_many call that fails
 
     def append_many(self, meeting_id, items, expected_seq):
         self.calls += 1
         if self.calls == self.fail_call:
-            self._write(self._refuse)  # fails where the commit would, after the gate
-        last = super().append_many(meeting_id, items, expected_seq)
+            self.gate(self._refuse)  # fails where the commit would, after the gate
+        if isinstance(self, SQLiteStore):
+            last = super().append_many(meeting_id, items, expected_seq)
+        else:
+            last = self.gate(super().append_many, meeting_id, items, expected_seq)
         self.commits.append(len(items))
         return last
 
     @staticmethod
-    def _refuse(_db):
+    def _refuse():
         raise StoreUnavailable("disk gone")
 
 
-@pytest.fixture
-def gated(tmp_path):
+class CountedSQLite(Counted, SQLiteStore):
+    pass
+
+
+class CountedRedis(Counted, RedisStore):
+    pass
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def gated(request, tmp_path):
     gate = Gate()
-    store = CountedStore(str(tmp_path / "facilitator.sqlite3"), offload=gate)
+    if request.param == "sqlite":
+        store = CountedSQLite(str(tmp_path / "facilitator.sqlite3"), offload=gate)
+    else:
+        if not redis_available():
+            pytest.skip("no Redis server at " + REDIS_URL)
+        prefix = f"factest-{uuid.uuid4().hex[:8]}"
+        store = CountedRedis(REDIS_URL, prefix=prefix)
+    store.count(gate)
     meeting_id, _ = provisioning.create_meeting(store, load_agenda("grcp7"))
     emitted: list[tuple[str, dict]] = []
     hub = Hub(store, emit=lambda room, payload: emitted.append((room, payload)))
     hub.state(meeting_id)
     yield hub, store, gate, meeting_id, emitted
     gate.open.set()
+    if request.param == "redis":
+        keys = list(store.r.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            store.r.delete(*keys)
     store.close()
 
 
@@ -187,34 +211,7 @@ def test_a_retransmission_while_its_op_is_queued_gets_the_same_answer(gated):
     assert texts.count("text 2") == 1
 
 
-# ----- the store's side: append_many ------------------------------------------------------------
-
-
-@pytest.fixture
-def plain(tmp_path):
-    store = SQLiteStore(str(tmp_path / "facilitator.sqlite3"))
-    store.create_meeting("m1", {"join_code": "ABC"}, [{"type": "meeting.created"}])
-    yield store
-    store.close()
-
-
-def test_append_many_writes_consecutive_seqs(plain):
-    last = plain.append_many("m1", [("a", {"type": "x", "n": 1}), (None, {"type": "x", "n": 2})], 1)
-    assert last == 3
-    assert [(e["seq"], e["n"]) for e in plain.read("m1", after=1)] == [(2, 1), (3, 2)]
-    assert plain.seq_of_op("m1", "a") == 2
-
-
-def test_append_many_writes_nothing_on_a_stale_seq_or_a_recorded_op(plain):
-    plain.append("m1", "a", {"type": "x"}, 1)
-    with pytest.raises(SeqConflict) as stale:
-        plain.append_many("m1", [("b", {"type": "x"})], 1)
-    assert stale.value.last_seq == 2
-    with pytest.raises(SeqConflict):
-        plain.append_many("m1", [("c", {"type": "x"}), ("a", {"type": "x"})], 2)
-    assert plain.last_seq("m1") == 2 and plain.seq_of_op("m1", "c") is None
-    with pytest.raises(UnknownMeeting):
-        plain.append_many("nope", [("d", {"type": "x"})], 0)
+# ----- the store's side (append_many itself: test_store_contract.py) ------------------------------
 
 
 def test_a_guarded_store_counts_append_many_as_a_write(tmp_path):
@@ -222,4 +219,18 @@ def test_a_guarded_store_counts_append_many_as_a_write(tmp_path):
     assert store.GROUP_COMMIT is True
     store.create_meeting("m1", {}, [])
     assert store.append_many("m1", [(None, {"type": "x"})], 0) == 1
+    store.close()
+
+
+def test_a_process_that_does_not_own_the_meeting_appends_one_op_at_a_time(tmp_path):
+    """Its appends clash with the owner's: one op per append keeps a clash to one op."""
+    gate = Gate()
+    store = CountedSQLite(str(tmp_path / "facilitator.sqlite3"), offload=gate)
+    store.count(gate)
+    meeting_id, _ = provisioning.create_meeting(store, load_agenda("grcp7"))
+    hub = Hub(store, emit=lambda room, payload: None, owns=lambda _meeting_id: False)
+    base = hub.state(meeting_id).seq
+    acks = send_during_a_commit(hub, gate, meeting_id, [add(n) for n in range(3)])
+    assert [a["seq"] for a in acks] == [base + 1, base + 2, base + 3]
+    assert store.commits == []  # no append_many: three appends
     store.close()

@@ -181,6 +181,31 @@ def test_seq_conflict(store):
     assert store.append("m", "x", ev(), 2) == (3, False)
 
 
+def test_append_many_writes_consecutive_seqs_at_once(store):
+    assert store.GROUP_COMMIT is True
+    store.create_meeting("m", {}, [ev()])
+    assert store.append_many("m", [("a", ev(n=2)), (None, ev(n=3)), ("b", ev(n=4))], 1) == 4
+    assert [(e["seq"], e["n"]) for e in store.read("m", after=1)] == [(2, 2), (3, 3), (4, 4)]
+    assert store.seq_of_op("m", "a") == 2 and store.seq_of_op("m", "b") == 4
+    assert store.append("m", "a", ev(), 4) == (2, True)  # recorded like any append
+
+
+def test_append_many_writes_nothing_on_a_stale_seq_or_a_recorded_op(store):
+    store.create_meeting("m", {}, [ev()])
+    store.append("m", "a", ev(), 1)
+    with pytest.raises(SeqConflict) as stale:
+        store.append_many("m", [("b", ev())], 1)
+    assert stale.value.last_seq == 2
+    # an op already recorded: the caller's view of the log is stale, nothing of the batch written
+    with pytest.raises(SeqConflict) as recorded:
+        store.append_many("m", [("c", ev()), ("a", ev())], 2)
+    assert recorded.value.last_seq == 2
+    assert store.last_seq("m") == 2
+    assert store.seq_of_op("m", "b") is None and store.seq_of_op("m", "c") is None
+    with pytest.raises(UnknownMeeting):
+        store.append_many("nope", [("d", ev())], 0)
+
+
 def test_read_after_limit(store):
     store.create_meeting("m", {}, [ev(i=i) for i in range(1, 11)])
     assert [e["seq"] for e in store.read("m", after=7)] == [8, 9, 10]

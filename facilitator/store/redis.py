@@ -9,7 +9,7 @@ Keys, all under ``<prefix>:``:
 - ``<prefix>:m:<id>:ops``               hash op_id -> seq
 - ``<prefix>:m:<id>:participants``      hash key -> record JSON
 
-``append`` and ``create_meeting`` are each one Lua script (EVALSHA), so the
+``append``, ``append_many`` and ``create_meeting`` are each one Lua script (EVALSHA), so the
 checks and the writes are atomic across every process sharing the server.
 Durability of an acknowledged append is Redis's: see ``appendfsync`` in
 docs. Not written for Redis Cluster (a script touches keys of several slots).
@@ -47,6 +47,36 @@ else
   redis.call('XADD', KEYS[2], id, 'e', ARGV[4])
 end
 return {0, seq}
+"""
+
+# KEYS: secrets, log, ops. ARGV: expected_seq, n, then n * (has_op, op_id, json).
+# Returns {0, last} appended, {-1, 0} unknown, {-2, last} conflict (a stale expected_seq, or an
+# op_id already recorded). Every check runs before the first write, so a refusal writes nothing.
+APPEND_MANY_LUA = r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+local last = 0
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if #top > 0 then last = tonumber(string.match(top[1][1], '^(%d+)')) end
+if last ~= tonumber(ARGV[1]) then return {-2, last} end
+local n = tonumber(ARGV[2])
+for i = 1, n do
+  local b = 2 + (i - 1) * 3
+  if ARGV[b + 1] == '1' and redis.call('HEXISTS', KEYS[3], ARGV[b + 2]) == 1 then
+    return {-2, last}
+  end
+end
+for i = 1, n do
+  local b = 2 + (i - 1) * 3
+  local seq = last + i
+  local id = string.format('%d-1', seq)
+  if ARGV[b + 1] == '1' then
+    redis.call('XADD', KEYS[2], id, 'e', ARGV[b + 3], 'o', ARGV[b + 2])
+    redis.call('HSET', KEYS[3], ARGV[b + 2], seq)
+  else
+    redis.call('XADD', KEYS[2], id, 'e', ARGV[b + 3])
+  end
+end
+return {0, last + n}
 """
 
 # KEYS: secrets, log, ops, meetings, codes.
@@ -106,12 +136,14 @@ class RedisStore(EventStore):
     # Down, restarting (LOADING), unreachable or a read-only replica after a failover.
     UNAVAILABLE = (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError,
                    redis_lib.exceptions.ReadOnlyError)
+    GROUP_COMMIT = True
 
     def __init__(self, url: str, prefix: str = "fac", client=None):
         self.prefix = prefix
         self.r = client or connect(url)
         # register_script: EVALSHA, loading the script once if the server lacks it.
         self._append = self.r.register_script(APPEND_LUA)
+        self._append_many = self.r.register_script(APPEND_MANY_LUA)
         self._create = self.r.register_script(CREATE_LUA)
         self._participant = self.r.register_script(PARTICIPANT_LUA)
 
@@ -160,6 +192,22 @@ class RedisStore(EventStore):
         if status == -2:
             raise SeqConflict(int(seq))
         raise StoreError(f"unexpected append reply {status!r}")
+
+    def append_many(self, meeting_id: str, items: list[tuple[str | None, dict]],
+                    expected_seq: int) -> int:
+        args: list = [int(expected_seq), len(items)]
+        for op_id, event in items:
+            args += ["1" if op_id is not None else "0", op_id or "", dump_event(event)]
+        keys = [self._k(meeting_id, "secrets"), self._k(meeting_id, "log"),
+                self._k(meeting_id, "ops")]
+        status, last = self._append_many(keys=keys, args=args)
+        if status == 0:
+            return int(last)
+        if status == -1:
+            raise UnknownMeeting(meeting_id)
+        if status == -2:
+            raise SeqConflict(int(last))
+        raise StoreError(f"unexpected append_many reply {status!r}")
 
     def read(self, meeting_id: str, after: int = 0, limit: int | None = None) -> list[dict]:
         if limit is not None and limit <= 0:

@@ -208,7 +208,9 @@ class Hub:
         return mine.ack
 
     def _commit(self, meeting_id: str, rt: Runtime, batch: list[Pending]) -> None:
-        if self.group_commit:
+        # A process that does not own the meeting shares it with its owner: appends clash there,
+        # and a clash costs a batch a reading of the whole log. One op per append instead.
+        if self.group_commit and self.owns(meeting_id):
             self._commit_batch(meeting_id, rt, batch)
             return
         for pending in batch:
@@ -285,8 +287,8 @@ class Hub:
             pending.answer(error=error)
 
     def _append_one(self, meeting_id: str, state: MeetingState, pending: Pending) -> dict:
-        """One op, one append: for stores without group commit (Redis, where several processes
-        append to one meeting). Called with the meeting's lock held."""
+        """One op, one append: for stores without group commit, and for a meeting this process
+        does not own. Called with the meeting's lock held."""
         # Optimistic: decide on what this process holds, without reading the log first. The
         # store's expected-seq check refuses a stale decision (SeqConflict), and a refusal
         # may come from a stale state too: either way, fold in the log and decide again.
