@@ -108,9 +108,13 @@ async def type_loop(conn, index, state, log):
             state["errors"] += 1
 
 
-async def connect_phones(share, opened: list):
+async def connect_phones(share, opened: list, pushes: list):
+    """The phones; each records when ballot.opened reached it, and the k-th ballot.results."""
+
     def on_event(text, now):
-        if text.startswith(OPENED):
+        if text.startswith(RESULTS):
+            pushes.append(now)
+        elif text.startswith(OPENED):
             opened.append(now)
 
     t0 = time.monotonic()
@@ -145,7 +149,8 @@ async def main_scenario(share: dict, control) -> dict:
     """Client process 0: phones, plus the plenary, the chair and the rapporteurs."""
     host, port, mid = share["host"], share["port"], share["mid"]
     opened: list[float] = []
-    phones, connected = await connect_phones(share, opened)
+    pushes: list[float] = []
+    phones, connected = await connect_phones(share, opened, pushes)
     plenary = Plenary()
     plenary.expected = share["voters"]
     screen = await loadclient.connect(host, port, mid, share["plenary"], plenary)
@@ -159,6 +164,7 @@ async def main_scenario(share: dict, control) -> dict:
     state, log = {"stop": False, "errors": 0}, []
     typing = [asyncio.ensure_future(type_loop(c, i, state, log)) for i, c in enumerate(raps)]
     await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+    plenary.watch = ids[0]  # from the start, so that its k-th results event is the phones' k-th
     t_open = time.monotonic()
     ack, _ = await chair.call("op", {"op_id": uuid.uuid4().hex, "type": "ballot.open",
                                      "contribution_ids": ids, "mode": "yes_no"})
@@ -168,7 +174,6 @@ async def main_scenario(share: dict, control) -> dict:
     ballot_id = ballots[0]
     ack, _ = await chair.call("op", {"op_id": uuid.uuid4().hex, "type": "ballot.reveal", "ballot_id": ballot_id})
     assert ack.get("ok"), ack
-    plenary.watch = ids[0]
     burst = await control.report({"ballot_id": ballot_id, "cid": ids[0], "t_open": t_open})
     votes, errors = await vote_burst(phones, burst["ballot_id"], burst["cid"], burst["at"])
     try:
@@ -177,7 +182,8 @@ async def main_scenario(share: dict, control) -> dict:
         pass
     state["stop"] = True
     await asyncio.gather(*typing, return_exceptions=True)
-    result = {"connected": connected, "opened": opened, "votes": votes, "errors": errors,
+    await asyncio.sleep(1.0)  # the final results reach the last phones
+    result = {"connected": connected, "opened": opened, "votes": votes, "errors": errors, "pushes": pushes,
               "typing": log, "typing_errors": state["errors"], "plenary_seqs": plenary.seqs.arrivals,
               "results": plenary.results, "t_open": t_open}
     await control.report(result)
@@ -189,11 +195,14 @@ async def main_scenario(share: dict, control) -> dict:
 async def phone_scenario(share: dict, control) -> dict:
     """Client processes 1..n-1: phones only."""
     opened: list[float] = []
-    phones, connected = await connect_phones(share, opened)
+    pushes: list[float] = []
+    phones, connected = await connect_phones(share, opened, pushes)
     await control.report({"connected": connected, "n": len(phones)})  # -> the typing window
     burst = await control.report(None)
     votes, errors = await vote_burst(phones, burst["ballot_id"], burst["cid"], burst["at"])
-    await control.report({"connected": connected, "opened": opened, "votes": votes, "errors": errors})
+    await asyncio.sleep(1.0)  # the final results reach the last phones
+    await control.report({"connected": connected, "opened": opened, "votes": votes, "errors": errors,
+                          "pushes": pushes})
     for conn in phones:
         conn.close()
     return None
@@ -295,6 +304,16 @@ def report(args, joined_s, connected, results, times, cpus, loads, client_cpu) -
               f"(from the last vote sent: {(complete[0] - last_sent) * 1000:.0f} ms; target <= 500 ms after the last ack)")
     else:
         print(f"no results event counted all {args.phones} votes within 30 s (most: {max(counts or [0])})")
+    # the k-th results event on the plenary, and when the phones got theirs (2,000 sockets to write)
+    pushes = sorted(t for r in results for t in r["pushes"])
+    n_phones = sum(c["n"] for c in connected)
+    fanout = []
+    for k, (t, n) in enumerate(main["results"]):
+        got = pushes[k * n_phones:(k + 1) * n_phones]
+        if len(got) == n_phones:
+            fanout.append(f"{n} votes: plenary +0, phones p50 {(percentile(got, 50) - t) * 1000:+.0f} / "
+                          f"last {(got[-1] - t) * 1000:+.0f} ms")
+    print("results pushes, plenary then phones: " + "; ".join(fanout))
     during = ms([t1 - t0 for t0, t1, _ in main["typing"] if t0 >= at])
     print(f"rapporteurs during the burst: {len(during)} acked, ack p50 {percentile(during, 50):.0f} / "
           f"p99 {percentile(during, 99):.0f} ms; server CPU from the burst's start to the final results "
