@@ -246,6 +246,19 @@ def drive_threads(plan, servers, url, seconds, split) -> dict:
             client.close()
 
 
+def owners_spread(prefix: str, plan) -> list[int]:
+    """Meetings per process, from their lease owners in Redis."""
+    import redis
+
+    raw = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    spread: dict[str, int] = {}
+    for mid, *_ in plan:
+        owner = raw.get(f"{prefix}:m:{mid}:owner")
+        port = owner.split(":")[1] if owner else "none"
+        spread[port] = spread.get(port, 0) + 1
+    return sorted(spread.values(), reverse=True)
+
+
 def run(procs: int, meetings: int, writers: int, phones: int, seconds: float, split: bool = False,
         client: str = "async", client_procs: int = 1, pin: bool = False) -> dict:
     prefix = f"bench-cl-{uuid.uuid4().hex[:8]}"
@@ -274,14 +287,6 @@ def run(procs: int, meetings: int, writers: int, phones: int, seconds: float, sp
             r = drive_threads(plan, servers, url, seconds, split)
         else:
             r = drive_async(plan, servers, url, seconds, split, client_procs, client_cores)
-        import redis
-
-        raw = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-        spread = {}
-        for mid, *_ in plan:
-            owner = raw.get(f"{prefix}:m:{mid}:owner")
-            port = owner.split(":")[1] if owner else "none"
-            spread[port] = spread.get(port, 0) + 1
         latencies, acked = r["latencies"], r["acked"]
         return {
             "procs": procs, "acked": acked, "ops_s": acked / seconds,
@@ -289,7 +294,7 @@ def run(procs: int, meetings: int, writers: int, phones: int, seconds: float, sp
             "ack_p50": percentile(r["acks"], 50), "ack_p99": percentile(r["acks"], 99),
             "cpu_ms_op": 1000 * r["cpu_s"] / max(acked, 1), "cpu_s": r["cpu_s"],
             "client_cpu_s": r["client_cpu_s"], "errors": r["errors"], "missing": r["missing"],
-            "spread": sorted(spread.values(), reverse=True), "load": r["load"],
+            "spread": owners_spread(prefix, plan), "load": r["load"],
         }
     finally:
         if nginx:

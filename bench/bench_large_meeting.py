@@ -265,7 +265,7 @@ def run(args) -> None:
 
 def report(args, joined_s, connected, results, times, cpus, loads, client_cpu) -> None:
     start_at, stop_at, at = times
-    main = results[0]
+    main = results[0]  # the process with the plenary, the chair and the rapporteurs
     first = min(c["connected"][0] for c in connected)
     last = max(c["connected"][1] for c in connected)
     phones = sum(c["n"] for c in connected)
@@ -281,6 +281,11 @@ def report(args, joined_s, connected, results, times, cpus, loads, client_cpu) -
           f"{percentile(to_plenary, 50):.1f} / p99 {percentile(to_plenary, 99):.1f} ms, errors "
           f"{main['typing_errors']}, missing on the plenary {missing}; server CPU {cpus[1] - cpus[0]:.1f} s "
           f"({(cpus[1] - cpus[0]) / args.seconds:.2f} core, {1000 * (cpus[1] - cpus[0]) / max(len(window), 1):.2f} ms/op)")
+    report_vote(args, connected, results, at, cpus, loads, client_cpu)
+
+
+def report_vote(args, connected, results, at, cpus, loads, client_cpu) -> None:
+    main = results[0]
     opened = sorted(t for r in results for t in r["opened"])
     if opened:
         print(f"ballot.open sent -> ballot.opened on the phones: {len(opened)} got it, p50 "
@@ -304,7 +309,7 @@ def report(args, joined_s, connected, results, times, cpus, loads, client_cpu) -
               f"(from the last vote sent: {(complete[0] - last_sent) * 1000:.0f} ms; target <= 500 ms after the last ack)")
     else:
         print(f"no results event counted all {args.phones} votes within 30 s (most: {max(counts or [0])})")
-    # the k-th results event on the plenary, and when the phones got theirs (2,000 sockets to write)
+    # the k-th results event on the plenary against the phones' k-th: each socket is written by its own task
     pushes = sorted(t for r in results for t in r["pushes"])
     n_phones = sum(c["n"] for c in connected)
     fanout = []
@@ -313,7 +318,7 @@ def report(args, joined_s, connected, results, times, cpus, loads, client_cpu) -
         if len(got) == n_phones:
             fanout.append(f"{n} votes: plenary +0, phones p50 {(percentile(got, 50) - t) * 1000:+.0f} / "
                           f"last {(got[-1] - t) * 1000:+.0f} ms")
-    print("results pushes, plenary then phones: " + "; ".join(fanout))
+    print("each results push, its arrival on the phones against the plenary's: " + "; ".join(fanout))
     during = ms([t1 - t0 for t0, t1, _ in main["typing"] if t0 >= at])
     print(f"rapporteurs during the burst: {len(during)} acked, ack p50 {percentile(during, 50):.0f} / "
           f"p99 {percentile(during, 99):.0f} ms; server CPU from the burst's start to the final results "
