@@ -59,7 +59,8 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 class BenchServer(ServerProcess):
     """ServerProcess with an optional wrapper (no TCP_NODELAY) and its own cleanup."""
 
-    def __init__(self, backend: str, env: dict | None = None, nodelay: bool = True):
+    def __init__(self, backend: str, env: dict | None = None, nodelay: bool = True,
+                 cores: str | None = None):
         self.tmp = tempfile.mkdtemp(prefix="facbench-")
         super().__init__(
             self.tmp,
@@ -69,13 +70,14 @@ class BenchServer(ServerProcess):
         )
         self.backend = backend
         self.nodelay = nodelay
+        self.cores = cores  # a taskset list: the server and all its threads run only there
 
     def command(self) -> list[str]:
         command = super().command()
-        if self.nodelay:
-            return command
-        # the same server, started through a wrapper that keeps TCP_NODELAY off the listener
-        return [sys.executable, "-c", NO_NODELAY_WRAPPER, *command[1:]]
+        if not self.nodelay:
+            # the same server, started through a wrapper that keeps TCP_NODELAY off the listener
+            command = [sys.executable, "-c", NO_NODELAY_WRAPPER, *command[1:]]
+        return ["taskset", "-c", self.cores, *command] if self.cores else command
 
     def close(self) -> None:
         try:
@@ -91,6 +93,28 @@ class BenchServer(ServerProcess):
         with open(f"/proc/{self.proc.pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def join_many(url: str, meeting_id: str, code: str, n: int, regions=(None,), threads: int = 8) -> list[str]:
+    """n participants joined through the real HTTP join (POST .../participants), a few at a time;
+    returns their keys. Each join starts without the vote cookie, as a new phone would."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    local = threading.local()
+
+    def one(i: int) -> str:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        session.cookies.clear()  # the vote cookie would make this a rejoin of the same participant
+        r = session.post(f"{url}/api/m/{meeting_id}/participants", timeout=60,
+                         json={"code": code, "region": regions[i % len(regions)], "lang": "en"})
+        r.raise_for_status()
+        return r.json()["key"]
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, range(n)))
 
 
 def backends(choice: str) -> list[str]:
