@@ -54,6 +54,9 @@ def _init_sockets(app: Flask) -> None:
     """Socket.IO over the Redis message queue, and the JSON limits of every frame and body."""
     from .web import proxy, realtime, sessions, wire
 
+    # `socketio` is one object per process and keeps the queue it made for an earlier app: a
+    # later app without Redis (in tests) would still get that app's message queue.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
