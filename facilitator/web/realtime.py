@@ -166,7 +166,8 @@ def on_disconnect(*_reason):
 # ----- op and sync: on python-socketio itself ------------------------------------------------------
 # Flask-SocketIO pushes a Flask request context for every event it dispatches (URL matching, a
 # request object, the cookie session opened, teardown): ~15% of an op's CPU for nothing these
-# two handlers use. They are python-socketio handlers, under an app context only.
+# two handlers use. They are python-socketio handlers given the app, without any Flask context:
+# nothing under Hub.submit and Hub.sync (the domain, the store, the live views) reads one.
 
 
 def install(app, server) -> None:
@@ -179,12 +180,11 @@ def install(app, server) -> None:
 def _handler(app, connections: dict, handle):
     def on_event(sid, *args):
         try:
-            with app.app_context():
-                connection = connections.get(sid)
-                if connection is None:
-                    return OpError("unauthorized", "Not connected to a meeting.").as_ack()
-                return handle(app, connection, *args)
-        except Exception as error:  # what on_error_default answers the other events
+            connection = connections.get(sid)
+            if connection is None:
+                return OpError("unauthorized", "Not connected to a meeting.").as_ack()
+            return handle(app, connection, *args)
+        except Exception as error:  # what on_error_default answers for the other events
             app.logger.exception("socket handler failed: %s", error)
             return handler_failed()
     return on_event
