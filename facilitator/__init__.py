@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     from .store import guarded, open_store
-    from .web import realtime  # noqa: F401  (importing it registers the socket handlers)
+    from .web import realtime  # noqa: F401  (importing it registers connect and disconnect)
 
     store = guarded(open_store(app.config["DATA_DIR"], app.config["REDIS_URL"], app.config["REDIS_PREFIX"],
                                offload=app.config.get("OFFLOAD")))
@@ -53,8 +53,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_sockets(app: Flask) -> None:
     """Socket.IO over the Redis message queue, and the JSON limits of every frame and body."""
-    from .web import proxy, sessions, wire
+    from .web import proxy, realtime, sessions, wire
 
+    # `socketio` is one object per process and keeps the queue it made for an earlier app: a
+    # later app without Redis (in tests) would still get that app's message queue.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
@@ -72,6 +75,7 @@ def _init_sockets(app: Flask) -> None:
     proxy.init_app(app)
     app.session_interface = sessions.SessionCookies()
     wire.FrameGuard(socketio.server, app.config["MAX_FRAME"], app.config["AUTH_TIMEOUT"])
+    realtime.install(app, socketio.server)
     app.json_provider_class = wire.BoundedJSONProvider
     app.json = wire.BoundedJSONProvider(app)
     app.json.max_depth = app.config["MAX_JSON_DEPTH"]

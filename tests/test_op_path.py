@@ -4,6 +4,8 @@ Two hubs on one SQLite file stand for two processes."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from facilitator import provisioning
@@ -228,3 +230,154 @@ def test_an_empty_room_is_skipped_only_when_the_rooms_are_this_process_own(tmp_p
     finally:
         socketio.emit = real_emit
     assert sent == ["m:x:translators"]
+
+
+# ----- op and sync on python-socketio, without Flask's request context (web/realtime.py) ------------
+# Through Flask-SocketIO's test client: the real server-side Socket.IO, an in-memory transport.
+
+
+@pytest.fixture
+def sockets(tmp_path):
+    from facilitator import create_app, socketio
+
+    def make(**config):
+        app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, **config})
+        meeting_id, secrets = provisioning.create_meeting(app.extensions["facilitator"].store,
+                                                          load_agenda("grcp7"))
+        return app, meeting_id, secrets
+
+    clients = []
+
+    def connect(app, meeting_id, key):
+        client = socketio.test_client(app, auth={"meeting": meeting_id, "key": key})
+        assert client.is_connected()
+        clients.append(client)
+        return client
+
+    yield make, connect
+    for client in clients:
+        if client.is_connected():
+            client.disconnect()
+
+
+def test_a_failing_handler_answers_invalid_and_logs_it(sockets, caplog):
+    make, connect = sockets
+    app, meeting_id, secrets = make()
+    rapporteur = connect(app, meeting_id, secrets["rapporteurs"]["africa"])
+    invalid = {"ok": False, "error": {"code": "invalid",
+                                      "message": "The server could not handle this message."}}
+    # One argument too many: the handler itself raises (TypeError).
+    assert rapporteur.emit("op", add(1), "extra", callback=True) == invalid
+    assert rapporteur.emit("sync", {"after": 0}, "extra", callback=True) == invalid
+    # An error inside the hub.
+    hub = app.extensions["facilitator"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken on purpose")
+
+    hub.submit, real_submit = broken, hub.submit
+    try:
+        assert rapporteur.emit("op", add(2), callback=True) == invalid
+    finally:
+        hub.submit = real_submit
+    failures = [r for r in caplog.records if r.getMessage().startswith("socket handler failed")]
+    assert len(failures) == 3 and all(r.exc_info for r in failures)
+    assert "broken on purpose" in failures[-1].getMessage()
+    # The connection still serves.
+    assert rapporteur.emit("op", add(3), callback=True)["ok"]
+    assert rapporteur.emit("sync", {"after": 0}, callback=True)["ok"]
+
+
+def test_a_disconnect_forgets_the_connection_and_its_budget_share(sockets):
+    make, connect = sockets
+    app, meeting_id, secrets = make()
+    connections = app.extensions["facilitator.connections"]
+    budgets = app.extensions["facilitator.budgets"]
+    key = secrets["rapporteurs"]["africa"]
+    key_id = roles.key_id(meeting_id, key)
+    first, second = connect(app, meeting_id, key), connect(app, meeting_id, key)
+    chair = connect(app, meeting_id, secrets["chair"])
+    assert len(connections) == 3 and budgets.connections(key_id) == 2
+    mine = [c for c in connections.values() if c.key_id == key_id]
+    assert [(c.meeting_id, c.actor.role, c.actor.group_id) for c in mine] == \
+        [(meeting_id, roles.RAPPORTEUR, "africa")] * 2
+    assert mine[0].bucket is not mine[1].bucket  # a bucket per connection
+    first.disconnect()
+    assert len(connections) == 2 and budgets.connections(key_id) == 1
+    assert second.emit("op", add(1), callback=True)["ok"]
+    second.disconnect()
+    chair.disconnect()
+    assert connections == {} and budgets.connections(key_id) == 0
+
+
+def test_the_budget_of_a_key_holds_across_its_connections(sockets):
+    make, connect = sockets
+    # Practically no refill: what is accepted is exactly what the key's bucket held.
+    app, meeting_id, secrets = make(OP_RATE=1000.0, OP_BURST=1000, KEY_OP_RATE=0.001, KEY_OP_BURST=3)
+    key = secrets["rapporteurs"]["africa"]
+    tabs = [connect(app, meeting_id, key) for _ in range(2)]
+    acks = [tabs[n % 2].emit("op", add(n), callback=True) for n in range(6)]
+    assert [a["ok"] for a in acks] == [True] * 3 + [False] * 3
+    assert {a["error"]["code"] for a in acks[3:]} == {"rate_limited"}
+    other = connect(app, meeting_id, secrets["rapporteurs"]["mena"])
+    assert other.emit("op", dict(add(9), question_id="s2-q1"), callback=True)["ok"]
+
+
+def test_events_reach_the_rooms_as_the_library_would_write_them(sockets):
+    """Each event is encoded once and its audiences' prev spliced in: what a client receives is
+    the event the hub made, with its own audience's prev."""
+    make, connect = sockets
+    app, meeting_id, secrets = make()
+    chair = connect(app, meeting_id, secrets["chair"])
+    rapporteur = connect(app, meeting_id, secrets["rapporteurs"]["africa"])
+    chair.get_received(), rapporteur.get_received()  # what connecting brought (presence)
+    sent = []
+    hub = app.extensions["facilitator"]
+    emit = hub.emit
+    hub.emit = lambda room_name, payload: sent.append((room_name, dict(payload))) or emit(room_name, payload)
+    try:
+        for n in range(3):
+            assert rapporteur.emit("op", add(n), callback=True)["ok"]
+    finally:
+        hub.emit = emit
+    got = {"staff": [e["args"][0] for e in chair.get_received() if e["name"] == "event"],
+           "group:africa": [e["args"][0] for e in rapporteur.get_received() if e["name"] == "event"]}
+    for audience, events in got.items():
+        expected = [json.loads(json.dumps(p)) for r, p in sent if r.endswith(":" + audience)]
+        assert events == expected and len(events) == 3
+        assert all("prev" in e for e in events)
+
+
+def test_an_event_encoded_once_is_byte_for_byte_the_library_packet():
+    from socketio import packet as library
+
+    from facilitator.web import realtime, wire
+
+    contribution = {"id": "c1", "text": "تعزيز \"quoted\" \\ — x", "tags": ["a", 1, 2.5, None, True]}
+    event = {"type": "contribution.added", "contribution": contribution, "ts": 1.5, "seq": 42}
+    encoder = realtime.EventJSON()
+
+    def both(room_name, payload, **packet):
+        ours = wire.Packet(library.EVENT, data=["event", encoder.encode(room_name, payload)], **packet)
+        theirs = library.Packet(library.EVENT, data=["event", payload], **packet)
+        return ours.encode(), theirs.encode()
+
+    for audience, prev in (("staff", 40), ("translators", 0), ("group:africa", 41)):
+        ours, theirs = both(f"m:abc:{audience}", dict(event, prev=prev))
+        assert ours == theirs
+    assert encoder._last[1]["prev"] == 40  # encoded once, for the first audience
+    # The same seq with another value, another meeting, no prev, a bool prev: encoded afresh.
+    changed = dict(event, contribution=dict(contribution, text="changed"), prev=40)
+    assert both("m:abc:staff", changed)[0] == both("m:abc:staff", changed)[1]
+    assert "changed" in both("m:abc:staff", changed)[0]
+    assert both("m:other:staff", dict(event, prev=1)) == both("m:other:staff", dict(event, prev=1))
+    for payload in ({"type": "presence", "live": True, "seq": 42}, dict(event, prev=True),
+                    dict(dict(event, prev=3), after=1)):
+        ours, theirs = both("m:abc:staff", payload)
+        assert ours == theirs
+    # A namespace and an ack id are written as the library writes them.
+    ours, theirs = both("m:abc:staff", dict(event, prev=2), namespace="/ns", id=7)
+    assert ours == theirs
+    # Acks and other packets keep the library's own encoding.
+    ack = wire.Packet(library.ACK, data=[{"ok": True, "seq": 3}], id=12)
+    assert ack.encode() == library.Packet(library.ACK, data=[{"ok": True, "seq": 3}], id=12).encode()

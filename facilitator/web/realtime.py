@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from flask import current_app, request, session
+from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 from socketio import PubSubManager
 
@@ -12,12 +13,33 @@ from .. import socketio
 from ..meeting import roles, usertext
 from ..meeting.errors import OpError
 from ..meeting.limits import TokenBucket
+from ..meeting.roles import Actor
 from ..store import StoreUnavailable
+from . import wire
 from .hub import room
 from .keys import PAGES, cookie_name
 
 NAME_LIMIT = 60
 log = logging.getLogger("facilitator.wire")
+
+
+def handler_failed() -> dict:
+    return {"ok": False, "error": {"code": "invalid",
+                                   "message": "The server could not handle this message."}}
+
+
+@dataclass
+class Connection:
+    """What a connection authenticated as, kept by sid from connect to disconnect."""
+
+    meeting_id: str
+    actor: Actor
+    key_id: str
+    bucket: TokenBucket
+
+
+def _connections() -> dict:
+    return current_app.extensions["facilitator.connections"]
 
 
 def _hub():
@@ -42,11 +64,56 @@ def emit_to_room(room_name: str, payload: dict) -> None:
     """The hub's emit. Without a message queue every room is this process's own, and an emit to
     a room nobody is in is skipped before python-socketio encodes it: a meeting without
     translators has an empty translators room, a third of each contribution's emits. With Redis
-    the other processes' members are unknown here, so every emit goes to the queue."""
+    the other processes' members are unknown here, so every emit goes to the queue (which
+    carries the payload as JSON of its own: it is not encoded here)."""
     manager = socketio.server.manager
-    if not isinstance(manager, PubSubManager) and not manager.rooms.get("/", {}).get(room_name):
+    if isinstance(manager, PubSubManager):
+        socketio.emit("event", payload, to=room_name)
         return
-    socketio.emit("event", payload, to=room_name)
+    if not manager.rooms.get("/", {}).get(room_name):
+        return
+    try:
+        encoded = _event_json.encode(room_name, payload)
+    except TypeError:  # not plain JSON (bytes): python-socketio sends it with attachments
+        encoded = payload
+    socketio.emit("event", encoded, to=room_name)
+
+
+class EventJSON:
+    """An event's JSON encoded once for all the audiences it goes to.
+
+    The hub emits each event to up to three audiences (staff, translators, the group), each as
+    `dict(event, prev=p)`: the same values, then the audience's previous seq as the last key.
+    The JSON without `prev` is kept for the next emit of the same event (same meeting, same
+    seq, the very same value objects) and each audience's `prev` spliced in: the same bytes as
+    encoding each payload whole. Anything else is encoded whole.
+    """
+
+    def __init__(self) -> None:
+        self._last: tuple | None = None  # (meeting id, payload, its JSON up to the closing brace)
+
+    def encode(self, room_name: str, payload: dict) -> wire.Encoded:
+        prev = payload.get("prev")
+        if type(prev) is not int or type(payload.get("seq")) is not int \
+                or next(reversed(payload)) != "prev":
+            return wire.Encoded(wire.dumps(payload))
+        meeting_id = room_name.split(":", 2)[1]
+        last = self._last  # one read: a miss at worst if another thread replaces it meanwhile
+        if last is None or last[0] != meeting_id or not _same_but_prev(last[1], payload):
+            head = wire.dumps({k: v for k, v in payload.items() if k != "prev"})[:-1]
+            last = self._last = (meeting_id, payload, head)
+        return wire.Encoded(f'{last[2]},"prev":{prev}}}')
+
+
+def _same_but_prev(old: dict, new: dict) -> bool:
+    """The same keys in the same order, and the same objects but for `prev`."""
+    if len(old) != len(new) or old["seq"] != new["seq"]:
+        return False
+    return all(k == k2 and (v is v2 or k == "prev")
+               for (k, v), (k2, v2) in zip(old.items(), new.items()))
+
+
+_event_json = EventJSON()
 
 
 @socketio.on("connect")
@@ -67,11 +134,9 @@ def on_connect(auth=None):
     if not _budgets().open(key_id, _connection_cap(actor)):
         log.warning("refused a connection of key %s: too_many_connections", key_id)
         raise ConnectionRefusedError("too_many_connections")
-    # The Socket.IO session belongs to this connection only; HTTP routes never see it.
-    session["meeting_id"] = meeting_id
-    session["actor"] = actor
-    session["key_id"] = key_id
-    session["bucket"] = TokenBucket(current_app.config["OP_RATE"], current_app.config["OP_BURST"])
+    # This connection's own: HTTP routes and other connections never see it.
+    bucket = TokenBucket(current_app.config["OP_RATE"], current_app.config["OP_BURST"])
+    _connections()[request.sid] = Connection(meeting_id, actor, key_id, bucket)
     join_room(room(meeting_id, actor.audience))
     # Some live views differ between the chair and the projector (unrevealed vote results).
     join_room(room(meeting_id, f"role:{actor.role}"))
@@ -90,37 +155,58 @@ def _presence(change: str, meeting_id: str, actor, *args) -> None:
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
-    actor = session.get("actor")
-    if actor is None:
+    connection = _connections().pop(request.sid, None)
+    if connection is None:
         return
-    _budgets().close(session["key_id"])
-    if actor.role == roles.RAPPORTEUR:
-        _presence("remove", session["meeting_id"], actor, request.sid)
+    _budgets().close(connection.key_id)
+    if connection.actor.role == roles.RAPPORTEUR:
+        _presence("remove", connection.meeting_id, connection.actor, request.sid)
 
 
-@socketio.on("op")
-def on_op(message=None):
-    actor = session.get("actor")
-    if actor is None:
-        return OpError("unauthorized", "Not connected to a meeting.").as_ack()
+# ----- op and sync: on python-socketio itself ------------------------------------------------------
+# Flask-SocketIO pushes a Flask request context for every event it dispatches (URL matching, a
+# request object, the cookie session opened, teardown): ~15% of an op's CPU for nothing these
+# two handlers use. They are python-socketio handlers given the app, without any Flask context:
+# nothing under Hub.submit and Hub.sync (the domain, the store, the live views) reads one.
+
+
+def install(app, server) -> None:
+    """Register op and sync on `server`, after Flask-SocketIO has registered its own handlers."""
+    connections = app.extensions["facilitator.connections"] = {}
+    server.on("op", _handler(app, connections, _op))
+    server.on("sync", _handler(app, connections, _sync))
+
+
+def _handler(app, connections: dict, handle):
+    def on_event(sid, *args):
+        try:
+            connection = connections.get(sid)
+            if connection is None:
+                return OpError("unauthorized", "Not connected to a meeting.").as_ack()
+            return handle(app, connection, *args)
+        except Exception as error:  # what on_error_default answers for the other events
+            app.logger.exception("socket handler failed: %s", error)
+            return handler_failed()
+    return on_event
+
+
+def _op(app, connection: Connection, message=None):
     # The connection's bucket and its key's, shared by all the key's connections (never per
     # IP: a whole venue sits behind one NAT).
-    if not _budgets().take(session["key_id"], session["bucket"]):
+    if not app.extensions["facilitator.budgets"].take(connection.key_id, connection.bucket):
         return OpError("rate_limited", "Too many ops; slow down and retry.").as_ack()
-    return _hub().submit(session["meeting_id"], actor, message, session["key_id"])
+    return app.extensions["facilitator"].submit(connection.meeting_id, connection.actor, message,
+                                                 connection.key_id)
 
 
-@socketio.on("sync")
-def on_sync(message=None):
-    actor = session.get("actor")
-    if actor is None:
-        return OpError("unauthorized", "Not connected to a meeting.").as_ack()
+def _sync(app, connection: Connection, message=None):
     if not isinstance(message, dict):
         return OpError("invalid", "sync takes {\"after\": n}.").as_ack()
-    return _hub().sync(session["meeting_id"], actor, message.get("after", 0))
+    return app.extensions["facilitator"].sync(connection.meeting_id, connection.actor,
+                                               message.get("after", 0))
 
 
 @socketio.on_error_default
 def on_error(error):
     current_app.logger.exception("socket handler failed: %s", error)
-    return {"ok": False, "error": {"code": "invalid", "message": "The server could not handle this message."}}
+    return handler_failed()

@@ -58,8 +58,10 @@ class BoundedJSON:
         self.max_depth = max_depth
 
     @staticmethod
-    def dumps(*args, **kwargs):
-        return json.dumps(*args, **kwargs)
+    def dumps(value, **kwargs):
+        if kwargs == {"separators": (",", ":")}:  # what each packet asks for
+            return _COMPACT.encode(value)
+        return json.dumps(value, **kwargs)
 
     def loads(self, text, *args, **kwargs):
         if isinstance(text, (bytes, bytearray)):
@@ -68,12 +70,45 @@ class BoundedJSON:
         return engineio_json.loads(text, *args, **kwargs)  # keeps its cap on huge integers
 
 
+# json.dumps builds a new encoder on each call given any option; python-socketio gives one
+# (compact separators) for every packet it writes.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
+def dumps(value) -> str:
+    """The JSON python-socketio writes in a packet (compact, ASCII)."""
+    return _COMPACT.encode(value)
+
+
+class Encoded:
+    """A payload already encoded (`dumps`): a packet writes it as it is, unscanned for bytes."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 class Packet(sio_packet.Packet):
-    """python-socketio's packet, with its scan for binary parts done in one loop.
+    """python-socketio's packet, with its scan for binary parts done in one loop, and payloads
+    encoded beforehand (`Encoded`) written as they are.
 
     Every emit scans its payload for bytes before encoding it; the library's recursive scan
     (a list and a reduce per dict) cost more than the JSON encode of an event itself.
     """
+
+    def encode(self):
+        data = self.data
+        if not isinstance(data, list) or not any(type(item) is Encoded for item in data):
+            return super().encode()
+        # What the library writes for a packet without attachments, with the parts spliced in.
+        head = str(self.packet_type)
+        if self.namespace is not None and self.namespace != "/":
+            head += self.namespace + ","
+        if self.id is not None:
+            head += str(self.id)
+        return head + "[" + ",".join(
+            item.text if type(item) is Encoded else dumps(item) for item in data) + "]"
 
     @classmethod
     def data_is_binary(cls, data):
