@@ -686,11 +686,19 @@ function refText(ref) {
   return { label: t("ref_point"), text: clusterLabel(cl, id), lang: null, group: cl ? (cl.groups || []).map(groupName).join(", ") : "" };
 }
 
+// What the outcome section shows now. Every update re-renders the page; this section is rebuilt
+// only when what it shows changed, so a synthesis push does not replace the wording form under
+// the chair's cursor (a click landing while its button is replaced is lost).
+let outcomeShown = null;
+
 function renderOutcome() {
   const outcome = model.extra().outcome || { order: [], wording: {}, marked: {} };
   const order = outcome.order || [];
-  const ol = h("ol", { class: "ch-outcome" });
   const langs = model.meeting().languages || [uiLang];
+  const shown = JSON.stringify([outcome, order.map(refText), langs]);
+  if (shown === outcomeShown && els.outcome.childElementCount) return;
+  outcomeShown = shown;
+  const ol = h("ol", { class: "ch-outcome" });
   order.forEach((ref, i) => {
     const info = refText(ref);
     const wording = (outcome.wording || {})[ref];
