@@ -2,12 +2,15 @@
 server on the same load, with a client that is not the limit. Prints figures only.
 
     .venv/bin/python bench/bench_ceiling.py [--senders 16] [--windows 4,1] [--seconds 10]
-        [--runs 3] [--bare sqlite,none] [--no-pin] [--client-procs 1] [--engine lexical]
-        [--py-spy FILE]
+        [--runs 3] [--bare sqlite,none] [--held] [--no-pin] [--client-procs 1] [--engine lexical]
+        [--py-spy PREFIX]
 
 Targets, each a fresh server process:
 - `facilitator`: `run.py serve` (bench/common.py's BenchServer: SQLite in a temporary directory,
   op rate limit lifted, `FACILITATOR_SYNTHESIS_ENGINE=--engine`), one GRCP7 meeting;
+- `fac held` (`--held`): the same with the synthesis held off (`FACILITATOR_SYNTHESIS_DEBOUNCE=100`,
+  no recomputation within a run): a run adds thousands of contributions to one meeting, and
+  recomputing the synthesis of all of them once a second grows with their number, not the op path;
 - `bare sqlite` / `bare none`: bench/bench_bare_socketio.py's server (`--serve PORT`):
   python-socketio alone, on "op" one row committed to SQLite WAL FULL (or nothing), the op emitted
   with its seq to the three rooms of a contribution (staff, translators, the sender's group), ack
@@ -22,14 +25,15 @@ comes back), the op bench_throughput.py sends. `--seconds` measured after 1 s of
 With the pin (default), the server and all its threads run on core 0 (taskset) and the client
 processes on core 1, so the server's CPU share of its core says whether it is saturated, and the
 client's CPU share whether the client is. Runs are interleaved: round by round, for each window,
-facilitator, bare sqlite, bare none. For each run: acked ops/s, server CPU per acked op (from
+facilitator, fac held, bare sqlite, bare none. For each run: acked ops/s, server CPU per acked op (from
 /proc/PID/stat), server CPU share of its core, the busy share of each core (/proc/stat: other
 work on the machine shows there), client CPU share, ack p50/p99, the events the two staff
 listeners got against the acked ops (none may be missing), the 1-minute load average before and
 after; and per round the ratio facilitator ÷ bare sqlite of server CPU per acked op.
 
-`--py-spy FILE` records the facilitator's process during the measured window of its first run
-(`py-spy record --gil --format raw`, py-spy run on the client's core), for a profile.
+`--py-spy PREFIX` records each facilitator target's process during the measured window of its
+first run (`py-spy record --gil --format raw`, py-spy run on the client's core) to
+PREFIX.<target>.txt, for a profile; py-spy is not in requirements.txt (`pip install py-spy`).
 """
 
 from __future__ import annotations
@@ -59,11 +63,13 @@ STAFF = 2  # the first listeners: plenary and chair (facilitator), room "staff" 
 
 
 class Facilitator:
-    label = "facilitator"
-
-    def __init__(self, args, cores: str | None):
-        self.server = BenchServer("sqlite", env={"FACILITATOR_SYNTHESIS_ENGINE": args.engine},
-                                  cores=cores).start()
+    def __init__(self, args, cores: str | None, held: bool = False):
+        # held: the synthesis recomputed only after 100 s, i.e. never in a run: the op path alone
+        self.label = "fac held" if held else "facilitator"
+        env = {"FACILITATOR_SYNTHESIS_ENGINE": args.engine}
+        if held:
+            env["FACILITATOR_SYNTHESIS_DEBOUNCE"] = "100"
+        self.server = BenchServer("sqlite", env=env, cores=cores).start()
         self.pid = self.server.proc.pid
         links = self.server.create_meeting()
         mid = links["meeting_id"]
@@ -252,13 +258,13 @@ def line(label: str, window: int, r: dict, server_core: int | None) -> str:
         notes.append(f"other work took {r['busy'][server_core] - r['server_share']:.2f} of the server's core")
     if any(r["missing"]) or r["errors"]:
         notes.append(f"MISSING {r['missing']} errors {r['errors']}")
-    return (f"{label:<12} w{window:<2} {r['ops']:7.0f} {r['cpu_ms']:7.3f} {r['server_share']:6.2f} "
+    return (f"{label:<12} w{window:<2} {r['ops']:7.0f} {1000 / r['cpu_ms']:7.0f} {r['cpu_ms']:7.3f} {r['server_share']:6.2f} "
             f"{'/'.join(f'{c:.2f}' for c in r['client_shares']):>6} {r['p50']:7.1f} {r['p99']:7.1f}  "
             f"{r['seen']}/{r['logged']} (to seq {r['log_last']})  {r['load'][0]:.2f}->{r['load'][1]:.2f}  "
             f"[{busy}]" + ("  " + "; ".join(notes) if notes else ""))
 
 
-HEADER = (f"{'target':<12} {'win':<3} {'ops/s':>7} {'CPU/op':>7} {'server':>6} {'client':>6} "
+HEADER = (f"{'target':<12} {'win':<3} {'ops/s':>7} {'1/CPU':>7} {'CPU/op':>7} {'server':>6} {'client':>6} "
           f"{'p50 ms':>7} {'p99 ms':>7}  staff got/acked (log)  load 1-min before->after  [busy share per core]")
 
 
@@ -267,11 +273,13 @@ HEADER = (f"{'target':<12} {'win':<3} {'ops/s':>7} {'CPU/op':>7} {'server':>6} {
 
 def targets(args, cores):
     yield lambda: Facilitator(args, cores)
+    if args.held:
+        yield lambda: Facilitator(args, cores, held=True)
     for store in args.bare:
         yield lambda store=store: BareServer(store, args, cores)
 
 
-def main() -> None:
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--senders", type=int, default=16)
     ap.add_argument("--listeners", type=int, default=5)
@@ -281,11 +289,19 @@ def main() -> None:
     ap.add_argument("--bare", default="sqlite,none", help="bare server stores, comma-separated ('' for none)")
     ap.add_argument("--no-pin", dest="pin", action="store_false",
                     help="server and client anywhere (default: server on core 0, client on core 1)")
+    ap.add_argument("--held", action="store_true",
+                    help="also the facilitator with the synthesis held off (FACILITATOR_SYNTHESIS_DEBOUNCE=100)")
     ap.add_argument("--client-procs", type=int, default=1)
     ap.add_argument("--engine", choices=["auto", "semantic", "lexical"], default="lexical")
-    ap.add_argument("--py-spy", help="raw py-spy profile of the facilitator's first run, to this file")
+    ap.add_argument("--py-spy", help="raw py-spy profiles of each facilitator target's first run, "
+                    "to PREFIX.<target>.txt")
     args = ap.parse_args()
     args.bare = [s for s in args.bare.split(",") if s]
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     loadclient.raise_nofile()
     server_cores, client_cores = loadclient.split_cores(args.pin)
     server_core = int(server_cores.split(",")[0]) if server_cores else None
@@ -295,31 +311,34 @@ def main() -> None:
           f"{args.seconds:g} s after {WARMUP_S:g} s warm-up, engine {args.engine}, {args.client_procs} asyncio client "
           f"process(es); " + (f"server on core {server_cores}, client on {sorted(client_cores)}" if args.pin
                               else "unpinned"))
-    print("# CPU/op: server CPU ms per acked op; server, client: CPU share of one core over the window")
-    ratios: dict[int, list] = {w: [] for w in windows}
-    spy = args.py_spy
+    print("# CPU/op: server CPU ms per acked op; 1/CPU: ops/s that CPU per op would give on a whole core "
+          "(an extrapolation, not measured); server, client: CPU share of one core over the window")
+    ratios: dict[tuple, list] = {}
+    spy, profiled = args.py_spy, set()
     for round_ in range(1, args.runs + 1):
         for window in windows:
             print(f"\n## round {round_}, window {window}\n{HEADER}", flush=True)
             per = {}
             for make in targets(args, server_cores):
                 target = make()
+                profile = None
+                if spy and target.label not in profiled and not target.label.startswith("bare"):
+                    profile = f"{spy}.{target.label.replace(' ', '-')}.txt"
+                    profiled.add(target.label)
                 try:
-                    r = measure(target, window, args, client_cores, spy if target.label == "facilitator" else None)
+                    r = measure(target, window, args, client_cores, profile)
                 finally:
                     target.close()
-                if target.label == "facilitator":
-                    spy = None
                 per[target.label] = r
                 print(line(target.label, window, r, server_core), flush=True)
             if "bare sqlite" in per:
-                ratio = per["facilitator"]["cpu_ms"] / per["bare sqlite"]["cpu_ms"]
-                ratios[window].append(ratio)
-                print(f"facilitator / bare sqlite, server CPU per acked op: {ratio:.2f}", flush=True)
-    for window, values in ratios.items():
-        if values:
-            print(f"# window {window}: facilitator / bare sqlite per round: "
-                  + " / ".join(f"{v:.2f}" for v in values))
+                for label in ("facilitator", "fac held"):
+                    if label in per:
+                        ratio = per[label]["cpu_ms"] / per["bare sqlite"]["cpu_ms"]
+                        ratios.setdefault((window, label), []).append(ratio)
+                        print(f"{label} / bare sqlite, server CPU per acked op: {ratio:.2f}", flush=True)
+    for (window, label), values in ratios.items():
+        print(f"# window {window}: {label} / bare sqlite per round: " + " / ".join(f"{v:.2f}" for v in values))
 
 
 if __name__ == "__main__":
