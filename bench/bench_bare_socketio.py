@@ -117,16 +117,18 @@ def serve(port: int, store: str, data_dir: str, mode: str) -> None:
 
 
 class Bare:
-    def __init__(self, store: str, mode: str):
+    def __init__(self, store: str, mode: str, cores: str | None = None):
         import common  # noqa: F401 - puts the project on sys.path
         from tests.support import free_port
 
         self.tmp = tempfile.mkdtemp(prefix="facbare-")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve", str(self.port), "--store", store,
-             "--data", self.tmp, "--async-mode", mode],
+        command = [sys.executable, os.path.abspath(__file__), "--serve", str(self.port), "--store", store,
+                   "--data", self.tmp, "--async-mode", mode]
+        if cores:  # a taskset list: the server and all its threads run only there
+            command = ["taskset", "-c", cores, *command]
+        self.proc = subprocess.Popen(command,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
         if "ready" not in line:
