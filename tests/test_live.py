@@ -83,3 +83,21 @@ def test_a_failed_run_frees_the_meeting_for_the_next_mark():
     assert len(tasks.started) == 1
     tasks.run_all()
     assert runs == [["b1"], ["b2"]]
+
+
+def test_a_long_run_spaces_out_the_next_ones_to_its_share():
+    """A synthesis that takes 0.9 s on a huge meeting may use a quarter of the time: it waits
+    2.7 s before the next run, not the 1 s debounce; a quick run keeps the debounce."""
+    tasks, now = Tasks(), [0.0]
+    lengths = iter([0.9, 0.1])
+
+    def work(meeting_id, items):
+        now[0] += next(lengths)
+        if len(tasks.slept) == 1:
+            coalescer.mark(meeting_id, "again")
+
+    coalescer = Coalescer(tasks, work, 1.0, wait_first=True, name="test", share=0.25,
+                          clock=lambda: now[0])
+    coalescer.mark("m1")
+    tasks.run_all()
+    assert tasks.slept == [1.0, 0.9 * 3, 1.0]

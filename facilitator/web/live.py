@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 
 from ..meeting import voting
 from ..meeting.state import MeetingState
@@ -19,6 +20,10 @@ from ..meeting.synthesis import add_vote_divergence
 from ..store import StoreUnavailable
 
 BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few updates a second
+# At most this share of the time goes to recomputing one meeting's synthesis: on a meeting so
+# large that a run takes longer than a quarter of the debounce, the runs space out, and the ops
+# keep the core (the analysis is not the op path).
+SYNTHESIS_SHARE = 0.25
 
 SYNTHESIS_EVENTS = ("contribution.", "cluster.", "ballot.", "meeting.created")
 
@@ -28,15 +33,20 @@ class Coalescer:
 
     ``mark`` only records (meeting, item) and starts the meeting's task if none runs; the task
     hands everything marked so far to ``work(meeting_id, items)``, then sleeps ``interval``
-    seconds, until nothing is left. ``wait_first`` sleeps before the first run too, so that a
+    seconds (longer after a long run, if ``share`` bounds the time its runs may take), until
+    nothing is left. ``wait_first`` sleeps before the first run too, so that a
     burst of events becomes one run. While the store is down the items stay marked and are
     retried on the next tick (the store logs its outage once).
     """
 
-    def __init__(self, socketio, work, interval: float, wait_first: bool, name: str) -> None:
+    def __init__(self, socketio, work, interval: float, wait_first: bool, name: str,
+                 share: float = 1.0, clock=time.perf_counter) -> None:
         self.socketio = socketio
         self.work = work
         self.interval = interval
+        # the pause after a run is at least (1 - share) / share times the run's own length
+        self.share = share
+        self.clock = clock
         self.wait_first = wait_first
         self.name = name
         self._lock = threading.Lock()
@@ -66,12 +76,14 @@ class Coalescer:
                 items = self._take(meeting_id)
                 if not items:
                     return
+                started = self.clock()
                 try:
                     self.work(meeting_id, items)
                 except StoreUnavailable:
                     with self._lock:
                         self._marked.setdefault(meeting_id, set()).update(items)
-                self.socketio.sleep(self.interval)
+                took = self.clock() - started
+                self.socketio.sleep(max(self.interval, took * (1 - self.share) / self.share))
         except Exception:  # a failed recomputation must not take the meeting down
             logging.getLogger(__name__).exception("%s failed for %s", self.name, meeting_id)
             with self._lock:
@@ -89,7 +101,7 @@ class LiveViews:
         self._compute_lock = threading.Lock()
         self._synthesis: dict[str, tuple[int, dict]] = {}  # meeting -> (seq it reflects, result)
         self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
-                                         name="synthesis")
+                                         name="synthesis", share=SYNTHESIS_SHARE)
         self._ballot_runs = Coalescer(socketio, self._push_ballots, BALLOT_RESULTS_INTERVAL,
                                       wait_first=False, name="ballot results")
         hub.listeners.append(self.on_event)
