@@ -112,10 +112,29 @@ class BareServer:
 # ----- the load (client processes) -----------------------------------------------------------------
 
 
-def add_op(index: int, n: int) -> dict:
-    return {"op_id": uuid.uuid4().hex, "type": "contribution.add",
-            "question_id": S2_QUESTIONS[(index + n) % len(S2_QUESTIONS)], "text": TEXT.format(n=n),
-            "kind": "recommendation", "agreement": "consensus", "lang": "ar"}
+def add_op(index: int, n: int, contribution_id: str | None = None) -> dict:
+    op = {"op_id": uuid.uuid4().hex, "type": "contribution.add",
+          "question_id": S2_QUESTIONS[(index + n) % len(S2_QUESTIONS)], "text": TEXT.format(n=n),
+          "kind": "recommendation", "agreement": "consensus", "lang": "ar"}
+    if contribution_id:
+        op["id"] = contribution_id
+    return op
+
+
+def edit_op(owned: list, n: int) -> dict:
+    """An edit of one of the lane's own contributions ([id, version]), its text changed."""
+    return {"op_id": uuid.uuid4().hex, "type": "contribution.edit", "contribution_id": owned[0],
+            "version": owned[1], "text": TEXT.format(n=n)}
+
+
+async def own_contributions(conn, index: int, lane_no: int, count: int) -> list:
+    """--mix edit: the lane adds its share of the meeting's contributions before the window."""
+    owned = []
+    for k in range(count):
+        cid = f"bench{index:03d}l{lane_no:03d}n{k:04d}"
+        ack, _ = await conn.call("op", add_op(index, k, cid), timeout=30)
+        owned.append([cid, 1])
+    return owned
 
 
 async def open_conn(port: int, meeting: str, auth: dict, on_event=None) -> loadclient.Conn:
@@ -127,18 +146,23 @@ async def open_conn(port: int, meeting: str, auth: dict, on_event=None) -> loadc
     return conn
 
 
-async def lane(conn, index: int, start_at: float, stop_at: float, stats: dict) -> None:
-    """One op in flight: the next is sent when the ack of the previous comes back."""
+async def lane(conn, index: int, start_at: float, stop_at: float, stats: dict,
+               owned: list | None = None) -> None:
+    """One op in flight: the next is sent when the ack of the previous comes back. With `owned`
+    (--mix edit) the ops edit those contributions in turn, so the meeting keeps its size."""
     n = 0
     while time.monotonic() < stop_at:
         n += 1
+        item = owned[n % len(owned)] if owned else None
         t0 = time.monotonic()
         try:
-            ack, t1 = await conn.call("op", add_op(index, n), timeout=30)
+            ack, t1 = await conn.call("op", edit_op(item, n) if item else add_op(index, n), timeout=30)
         except Exception as error:
             stats["errors"][type(error).__name__] = stats["errors"].get(type(error).__name__, 0) + 1
             continue
         if isinstance(ack, dict) and ack.get("ok"):
+            if item:
+                item[1] += 1
             stats["seqs"].append(ack["seq"])
             if start_at <= t0 and t1 <= stop_at:
                 stats["acks"].append(t1 - t0)
@@ -161,11 +185,16 @@ async def scenario(share: dict, control) -> dict:
     listeners = [await open_conn(port, meeting, auth, staff[i] if i < len(staff) else None)
                  for i, auth in enumerate(share["listeners"])]
     senders = [await open_conn(port, meeting, auth) for auth in share["senders"]]
+    lanes = [(conn, share["first"] + i, k) for i, conn in enumerate(senders)
+             for k in range(share["window"])]
+    per_lane = -(-share["size"] // max(1, len(lanes))) if share["mix"] == "edit" else 0
+    owned = await asyncio.gather(*(own_contributions(conn, index, k, per_lane)
+                                   for conn, index, k in lanes))
     start_at, stop_at = await control.report(len(listeners) + len(senders))
     stats = {"acks": [], "seqs": [], "errors": {}}
     cpu = asyncio.ensure_future(own_cpu(start_at, stop_at))
-    await asyncio.gather(*(lane(conn, share["first"] + i, start_at, stop_at, stats)
-                           for i, conn in enumerate(senders) for _ in range(share["window"])))
+    await asyncio.gather(*(lane(conn, index, start_at, stop_at, stats, mine or None)
+                           for (conn, index, _), mine in zip(lanes, owned)))
     client_cpu = await cpu
     await asyncio.sleep(0.5)  # the last events reach the listeners
     seen = [dict(r.arrivals) for r in staff]
@@ -190,15 +219,17 @@ def core_busy() -> dict[int, tuple[int, int]]:
     return out
 
 
-def shares(plan: dict, window: int, client_procs: int) -> list[dict]:
-    """The listeners go to the first client process, the senders are dealt out to all."""
-    n = max(1, client_procs)
+def shares(plan: dict, window: int, args) -> list[dict]:
+    """The listeners go to the first client process, the senders (and the contributions of
+    --mix edit) are dealt out to all."""
+    n = max(1, args.client_procs)
     return [dict(plan, window=window, first=i, listeners=plan["listeners"] if i == 0 else [],
-                 senders=plan["senders"][i::n]) for i in range(n)]
+                 senders=plan["senders"][i::n], mix=args.mix, size=args.size // n)
+            for i in range(n)]
 
 
 def measure(target, window: int, args, client_cores, spy: str | None) -> dict:
-    workers = loadclient.Workers(scenario, shares(target.plan, window, args.client_procs), client_cores)
+    workers = loadclient.Workers(scenario, shares(target.plan, window, args), client_cores)
     try:
         workers.gather()
         load0 = os.getloadavg()[0]
@@ -293,6 +324,11 @@ def parse_args():
                     help="also the facilitator with the synthesis held off (FACILITATOR_SYNTHESIS_DEBOUNCE=100)")
     ap.add_argument("--client-procs", type=int, default=1)
     ap.add_argument("--engine", choices=["auto", "semantic", "lexical"], default="lexical")
+    ap.add_argument("--mix", choices=["add", "edit"], default="add",
+                    help="add: every op a new contribution (the meeting grows by thousands); "
+                         "edit: each lane first adds its share of --size contributions, then "
+                         "edits them in turn (a meeting of a real size, its texts changing)")
+    ap.add_argument("--size", type=int, default=400, help="contributions in the meeting (--mix edit)")
     ap.add_argument("--py-spy", help="raw py-spy profiles of each facilitator target's first run, "
                     "to PREFIX.<target>.txt")
     args = ap.parse_args()
