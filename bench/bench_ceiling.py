@@ -66,7 +66,7 @@ class Facilitator:
     def __init__(self, args, cores: str | None, held: bool = False):
         # held: the synthesis recomputed only after 100 s, i.e. never in a run: the op path alone
         self.label = "fac held" if held else "facilitator"
-        env = {"FACILITATOR_SYNTHESIS_ENGINE": args.engine}
+        env = {"FACILITATOR_SYNTHESIS_ENGINE": args.engine, "FACILITATOR_ASYNC_MODE": args.async_mode}
         if held:
             env["FACILITATOR_SYNTHESIS_DEBOUNCE"] = "100"
         self.server = BenchServer("sqlite", env=env, cores=cores).start()
@@ -93,7 +93,7 @@ class Facilitator:
 class BareServer:
     def __init__(self, store: str, args, cores: str | None):
         self.label = f"bare {store}"
-        self.server = Bare(store, "eventlet", cores)
+        self.server = Bare(store, args.async_mode, cores)
         self.pid = self.server.proc.pid
         rooms = ["staff"] * STAFF + [f"group:{i % len(S2_GROUPS)}" for i in range(args.listeners - STAFF)]
         self.plan = {
@@ -328,6 +328,8 @@ def parse_args():
                     help="add: every op a new contribution (the meeting grows by thousands); "
                          "edit: each lane first adds its share of --size contributions, then "
                          "edits them in turn (a meeting of a real size, its texts changing)")
+    ap.add_argument("--async-mode", choices=["eventlet", "gevent"], default="eventlet",
+                    help="the servers' async mode (FACILITATOR_ASYNC_MODE; the bare server's own)")
     ap.add_argument("--size", type=int, default=400, help="contributions in the meeting (--mix edit)")
     ap.add_argument("--py-spy", help="raw py-spy profiles of each facilitator target's first run, "
                     "to PREFIX.<target>.txt")
@@ -344,7 +346,8 @@ def main() -> None:
     windows = [int(w) for w in args.windows.split(",")]
     print(f"# {machine()}")
     print(f"# {args.senders} senders over {len(S2_GROUPS)} groups, {args.listeners} listeners ({STAFF} staff), "
-          f"{args.seconds:g} s after {WARMUP_S:g} s warm-up, engine {args.engine}, {args.client_procs} asyncio client "
+          f"{args.seconds:g} s after {WARMUP_S:g} s warm-up, engine {args.engine}, async mode {args.async_mode}, "
+          f"ops {args.mix}" + (f" ({args.size} contributions)" if args.mix == "edit" else "") + f", {args.client_procs} asyncio client "
           f"process(es); " + (f"server on core {server_cores}, client on {sorted(client_cores)}" if args.pin
                               else "unpinned"))
     print("# CPU/op: server CPU ms per acked op; 1/CPU: ops/s that CPU per op would give on a whole core "
