@@ -60,7 +60,7 @@ class BoundedJSON:
     @staticmethod
     def dumps(value, **kwargs):
         if kwargs == {"separators": (",", ":")}:  # what each packet asks for
-            return _COMPACT.encode(value)
+            return dumps(value)
         return json.dumps(value, **kwargs)
 
     def loads(self, text, *args, **kwargs):
