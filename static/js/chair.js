@@ -48,7 +48,30 @@ function button(label, onclick, { cls = "", glyph = null, pressed = null, disabl
 
 function section(container, titleKey, ...children) {
   const id = `${container.id}-title`;
-  container.replaceChildren(h("h2", { class: "ch-panel__title", id, text: t(titleKey) }), ...children.filter(Boolean));
+  replaceIfChanged(container, [h("h2", { class: "ch-panel__title", id, text: t(titleKey) }), ...children.filter(Boolean)]);
+}
+
+// Every update re-renders the console. A part whose new build shows the same thing (the same
+// nodes, attributes and text, the same form values) stays in place: replacing it anyway swaps a
+// button under the chair's click, and a click that lands while its button is replaced is lost.
+function replaceIfChanged(container, nodes) {
+  const shown = container.childNodes;
+  if (shown.length === nodes.length && nodes.every((node, i) => sameView(shown[i], node))) return;
+  container.replaceChildren(...nodes);
+}
+
+const CONTROLS = "input,select,textarea";
+
+function controlsOf(node) {
+  if (node.nodeType !== Node.ELEMENT_NODE) return [];
+  return [...(node.matches(CONTROLS) ? [node] : []), ...node.querySelectorAll(CONTROLS)];
+}
+
+// isEqualNode compares attributes; a control's value and checked state are properties.
+function sameView(shown, built) {
+  if (!shown.isEqualNode(built)) return false;
+  const before = controlsOf(shown), after = controlsOf(built);
+  return before.every((c, i) => c.value === after[i].value && c.checked === after[i].checked);
 }
 
 
@@ -220,7 +243,7 @@ function renderNow() {
     h("p", { class: "ch-current", text: session ? model.text(session.title) : t("no_session") }),
     h("p", { class: "ch-muted", text: t("participants_n", { n: formatNumber(model.extra().participants || 0) }) }));
 
-  els.now.replaceChildren(sessionBox, timerBox, boardsBox, plenaryBox);
+  replaceIfChanged(els.now, [sessionBox, timerBox, boardsBox, plenaryBox]);
 }
 
 // ----- sessions and boards ------------------------------------------------------------------------------
@@ -686,18 +709,10 @@ function refText(ref) {
   return { label: t("ref_point"), text: clusterLabel(cl, id), lang: null, group: cl ? (cl.groups || []).map(groupName).join(", ") : "" };
 }
 
-// What the outcome section shows now. Every update re-renders the page; this section is rebuilt
-// only when what it shows changed, so a synthesis push does not replace the wording form under
-// the chair's cursor (a click landing while its button is replaced is lost).
-let outcomeShown = null;
-
 function renderOutcome() {
   const outcome = model.extra().outcome || { order: [], wording: {}, marked: {} };
   const order = outcome.order || [];
   const langs = model.meeting().languages || [uiLang];
-  const shown = JSON.stringify([outcome, order.map(refText), langs]);
-  if (shown === outcomeShown && els.outcome.childElementCount) return;
-  outcomeShown = shown;
   const ol = h("ol", { class: "ch-outcome" });
   order.forEach((ref, i) => {
     const info = refText(ref);
