@@ -9,6 +9,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -155,7 +156,14 @@ def test_ops_received_before_a_disconnect_are_applied(tmp_path, ending):
             raw.send_event('["op",' + json.dumps(add_op(text)) + "]")
         if ending == "socketio_disconnect":
             raw.ws.send("41")
-        raw.ws.sock.close()  # no close handshake: the TCP connection just ends
+        # No close handshake: the TCP connection just ends, right behind the ops. It ends with a
+        # FIN, and what the server sent is read until it closes too: a socket closed with unread
+        # data (the acks) ends with a RST, on which the server's kernel drops what its process has
+        # not read yet, ops included; no server could apply those.
+        raw.ws.sock.shutdown(socket.SHUT_WR)
+        while raw.ws.sock.recv(65536):
+            pass
+        raw.ws.sock.close()
         def applied():
             return [c for c in contributions(server, links) if c["text"].startswith(ending)]
 
