@@ -116,3 +116,16 @@ def test_scoring_1000_contributions_is_cheap():
     out = matching.same_group_prior(matching.mutual_bonus(sim, groups, 0.1), groups, 0.1)
     matching.margin(out, groups, 4)
     assert time.perf_counter() - t < 1.0
+
+
+def test_sure_points_either_condition():
+    # point 1 passes by its weakest merge only, point 2 by its margin only
+    sim = sym(6, {(0, 1): 0.9, (0, 4): 0.85, (1, 4): 0.85, (2, 3): 0.5})
+    groups = ["a", "b", "c", "d", "e", "f"]
+    labels = np.array([1, 1, 2, 2, 3, 4])
+    weakest = {1: 0.9, 2: 0.5, 3: 1.0, 4: 1.0}
+    rule = {"confident": 0.8, "margin": 0.2, "k": 2, "mutual": True}
+    both = matching.sure_points(sim, groups, labels, weakest, dict(rule, combine="all"))
+    either = matching.sure_points(sim, groups, labels, weakest, dict(rule, combine="any"))
+    assert 1 not in both and 2 not in both
+    assert {1, 2} <= either

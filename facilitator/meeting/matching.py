@@ -132,9 +132,10 @@ def _connected(adj: np.ndarray) -> bool:
 
 # The plenary rule's settings (the "sure" rule), chosen on the development folds (bench eval):
 # a point reaches the plenary with no person when its weakest merge scores at least
-# ``confident`` (None: no such condition) and its pairs of margin >= ``margin`` that are mutual
-# best between their groups (when ``mutual``) span it (None: no such condition).
-SURE = {"confident": 0.5, "margin": None, "k": 4, "mutual": True}
+# ``confident`` (None: no such condition) and (``combine`` "all") or (``combine`` "any") its
+# pairs of margin >= ``margin`` that are mutual best between their groups (when ``mutual``)
+# span it (None: no such condition).
+SURE = {"confident": 0.5, "margin": None, "k": 4, "mutual": True, "combine": "all"}
 
 
 def sure_points(sim: np.ndarray, groups, labels, weakest: dict, rule: dict | None = None) -> set[int]:
@@ -142,10 +143,13 @@ def sure_points(sim: np.ndarray, groups, labels, weakest: dict, rule: dict | Non
     ``weakest``: per label, the score of the merge that formed it (``synthesis.cluster``)."""
     rule = dict(SURE, **(rule or {}))
     labels = np.asarray(labels)
-    found = {int(x) for x in labels}
+    every = {int(x) for x in labels}
+    tests = []
     if rule["confident"] is not None:
-        found = {lab for lab in found if weakest.get(lab, 1.0) >= rule["confident"]}
-    if rule["margin"] is not None and found:
+        tests.append({lab for lab in every if weakest.get(lab, 1.0) >= rule["confident"]})
+    if rule["margin"] is not None:
         sure = sure_edges(sim, groups, rule["margin"], rule["k"], "distance", rule["mutual"])
-        found &= sure_labels(labels, sure)
-    return found
+        tests.append(sure_labels(labels, sure))
+    if not tests:
+        return every
+    return set.union(*tests) if rule["combine"] == "any" else set.intersection(*tests)
