@@ -134,6 +134,9 @@ def test_a_question_of_1000_contributions_is_ranked_well_under_a_second():
     g = items([f"g{i % 10}" for i in range(1000)])
     decided = {"points": [[f"c{i}", f"c{i + 1}"] for i in range(0, 100, 2)],
                "rejected": [[f"c{i}", f"c{i + 3}"] for i in range(200, 400, 2)], "detached": set()}
-    t = time.perf_counter()
-    got = suggest_pairs(sim, g, decided, 20)
-    assert time.perf_counter() - t < 1.0 and len(got) == 20
+    times = []
+    for _ in range(3):  # the best of three: a shared machine's load is not the method's cost
+        t = time.perf_counter()
+        got = suggest_pairs(sim, g, decided, 20)
+        times.append(time.perf_counter() - t)
+    assert min(times) < 0.5 and len(got) == 20

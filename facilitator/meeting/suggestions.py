@@ -108,8 +108,14 @@ def _unit_scores(sim, cross, units, how: str):
     """Unit x unit scores over cross-group member pairs (max or mean; -inf: none), and a
     function giving the member pair a unit pair is shown as (its best cross-group pair)."""
     masked = np.where(cross, sim, -np.inf)
-    rows = np.stack([_agg(masked[u], how) for u in units])
-    score = np.stack([_agg(rows[:, u].T, how) for u in units], axis=1)
+    first = np.array([u[0] for u in units])
+    multi = [k for k, u in enumerate(units) if len(u) > 1]
+    rows = masked[first]  # a single contribution's unit scores as it does
+    for k in multi:
+        rows[k] = _agg(masked[units[k]], how)
+    score = rows[:, first]
+    for k in multi:
+        score[:, k] = _agg(rows[:, units[k]].T, how)
 
     def rep(ua: int, ub: int) -> tuple[int, int]:
         sub = masked[np.ix_(units[ua], units[ub])]
@@ -134,12 +140,11 @@ def _share_group(unit_groups: list[set]) -> np.ndarray:
     """1 where two units hold a contribution of one group (a single contribution's pairs with its
     own group are already out: they have no cross-group pair)."""
     u = len(unit_groups)
-    names = sorted(set().union(*unit_groups)) if unit_groups else []
-    col = {g: k for k, g in enumerate(names)}
-    member = np.zeros((u, len(names)))
-    for i, gs in enumerate(unit_groups):
-        member[i, [col[g] for g in gs]] = 1.0
-    return ((member @ member.T) > 0).astype(float)
+    share = np.zeros((u, u), dtype=bool)
+    for g in set().union(*unit_groups) if unit_groups else ():
+        has = np.fromiter((g in gs for gs in unit_groups), dtype=bool, count=u)
+        share |= has[:, None] & has[None, :]
+    return share.astype(float)
 
 
 def _times_rejected(ids, unit_of, rejected, n_units: int) -> np.ndarray:
