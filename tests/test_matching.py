@@ -112,10 +112,13 @@ def test_scoring_1000_contributions_is_cheap():
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     sim = x @ x.T
     groups = [f"g{i % 10}" for i in range(1000)]
-    t = time.perf_counter()
-    out = matching.same_group_prior(matching.mutual_bonus(sim, groups, 0.1), groups, 0.1)
-    matching.margin(out, groups, 4)
-    assert time.perf_counter() - t < 1.0
+    times = []
+    for _ in range(3):  # the best of three: a shared machine's load is not the method's cost
+        t = time.perf_counter()
+        out = matching.same_group_prior(matching.mutual_bonus(sim, groups, 0.1), groups, 0.1)
+        matching.sure_edges(out, groups, 0.25, k=8)
+        times.append(time.perf_counter() - t)
+    assert min(times) < 0.5
 
 
 def test_sure_points_either_condition():

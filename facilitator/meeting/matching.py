@@ -21,9 +21,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def group_codes(groups) -> np.ndarray:
+    """Each row's group as a small integer (comparing integers, not strings, over n x n)."""
+    return np.unique(np.asarray([str(x) for x in groups]), return_inverse=True)[1].reshape(-1)
+
+
 def other_groups(groups) -> np.ndarray:
     """``mask[i, j]``: i and j come from different groups (so never i == j)."""
-    g = np.asarray([str(x) for x in groups])
+    g = group_codes(groups)
     return g[:, None] != g[None, :]
 
 
@@ -59,11 +64,11 @@ def margin(sim: np.ndarray, groups, k: int = 4, form: str = "distance") -> np.nd
 
 def best_in_group(sim: np.ndarray, groups) -> np.ndarray:
     """``best[i, j]``: j is i's highest-scoring contribution in j's group (i's own group: no)."""
-    g = np.asarray([str(x) for x in groups])
+    g = group_codes(groups)
     n = len(g)
     best = np.zeros((n, n), dtype=bool)
     rows = np.arange(n)
-    for name in dict.fromkeys(g):
+    for name in np.unique(g):
         cols = np.flatnonzero(g == name)
         pick = cols[np.argmax(sim[:, cols], axis=1)]
         outside = g != name
