@@ -292,7 +292,9 @@ def run_restart(n=1000):
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     if what in ("eval", "all"):
-        run_eval()
+        from bench import synthesis_eval_run
+        from bench.synthesis_sets import DiskCachedEmbedder
+        synthesis_eval_run.run(DiskCachedEmbedder(Embedder()), held_out="--dev" not in sys.argv)
     if what in ("time", "all"):
         run_time()
     if what == "restart":
