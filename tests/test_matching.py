@@ -58,11 +58,11 @@ def test_mutual_best_between_groups():
 
 def test_mutual_bonus_lifts_only_mutual_pairs():
     sim = sym(4, {(0, 1): 0.5, (0, 2): 0.45, (1, 2): 0.6, (1, 3): 0.1, (2, 3): 0.3, (0, 3): 0.2})
-    groups = ["a", "b", "b", "c"]
+    groups = ["a", "b", "b", "a"]
     out = matching.mutual_bonus(sim, groups, 0.2)
     assert out[0, 1] == pytest.approx(0.7)   # each the other's best in its group
     assert out[0, 2] == pytest.approx(0.45)  # 0 prefers 1 in group b
-    assert out[2, 3] == pytest.approx(0.5)
+    assert out[2, 3] == pytest.approx(0.3)   # 3 prefers 2, but 2 prefers 0 in group a
     assert out[1, 3] == pytest.approx(0.1)   # 3 prefers 2 in group b
     assert out[1, 2] == pytest.approx(0.6)   # one group: never a mutual pair
     assert np.array_equal(matching.mutual_bonus(sim, groups, 0.0), sim)
@@ -132,3 +132,12 @@ def test_sure_points_either_condition():
     either = matching.sure_points(sim, groups, labels, weakest, dict(rule, combine="any"))
     assert 1 not in both and 2 not in both
     assert {1, 2} <= either
+
+
+def test_mutual_bonus_needs_a_choice_in_both_groups():
+    # one contribution a group: each is trivially the best of its group, which says nothing
+    sim = sym(3, {(0, 1): 0.5, (0, 2): 0.2, (1, 2): 0.3})
+    assert np.array_equal(matching.mutual_bonus(sim, ["a", "b", "c"], 0.2), sim)
+    sim = sym(4, {(0, 1): 0.5, (0, 2): 0.2, (1, 2): 0.3, (1, 3): 0.1})
+    out = matching.mutual_bonus(sim, ["a", "b", "c", "b"], 0.2)
+    assert out[0, 1] == pytest.approx(0.5)  # group a has one contribution: no choice made

@@ -85,10 +85,15 @@ def mutual_best(sim: np.ndarray, groups) -> np.ndarray:
 def mutual_bonus(sim: np.ndarray, groups, weight: float) -> np.ndarray:
     """Pairs that are mutual best between their two groups score ``weight`` more: being each
     other's best is relative evidence a global level misses (it raised the average precision on
-    every development fold of both sets, docs/synthesis.md)."""
+    every development fold of both sets, docs/synthesis.md). Only where both groups had a choice
+    (two contributions or more)."""
     if not weight or len(sim) < 2:
         return sim
-    return sim + weight * mutual_best(sim, groups)
+    # the best of a group of one is no choice: early in a question, with one contribution a
+    # group, every pair would be "mutual best" and everything would merge
+    g = group_codes(groups)
+    chose = np.bincount(g)[g] >= 2
+    return sim + weight * (mutual_best(sim, groups) & chose[:, None] & chose[None, :])
 
 
 def same_group_prior(sim: np.ndarray, groups, penalty: float) -> np.ndarray:
