@@ -5,16 +5,12 @@
     .venv/bin/python bench/bench_synthesis.py restart  # a restart on 1,000 embedded contributions
     .venv/bin/python bench/bench_synthesis.py          # both
 
-``eval``: the data and the pairwise measure are described in tests/synthesis_eval.py. Every
-setting of the method is chosen by cross-validation on the development set, five folds by topic:
-first the scoring steps and the threshold (best F1 of the suggested points), then the confident
-score (the lowest at which what reaches the plenary unconfirmed was right 90% of the time). Nested: for each fold the settings are
-chosen on the four others and scored on it, which gives the spread across folds. Last, the
-settings chosen on the whole development set are scored once on the held-out set.
+``eval``: bench/synthesis_eval_run.py (the sets, the nested choice on development folds, the
+held-out parts scored once; ``eval --dev`` leaves the held-out parts out); docs/synthesis.md,
+"Relative decisions", has what it prints.
 """
 from __future__ import annotations
 
-import itertools
 import os
 import random
 import statistics
@@ -24,138 +20,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import numpy as np  # noqa: E402
 
 from tests import synthesis_eval as ev  # noqa: E402
 from facilitator.meeting.embedding import Embedder  # noqa: E402
-from facilitator.meeting.synthesis import SEMANTIC_METHOD, Synthesizer  # noqa: E402
+from facilitator.meeting.synthesis import Synthesizer  # noqa: E402
 
 GROUPS = [f"g{i}" for i in range(1, 9)]
 SESSIONS = [{"id": "s1", "questions": [{"id": "q1"}, {"id": "q2"}, {"id": "q3"}]}]
-THRESHOLDS = [round(float(x), 3) for x in np.arange(0.35, 0.701, 0.025)]
-PLENARY_PRECISION = 0.90
-STEPS = [{"calibration": c, "lexical_weight": lw, "hub_weight": hw}
-         for c in (0.0, 0.5, 1.0) for lw in (0.0, 0.25) for hw in (0.0, 0.5, 1.0)]
-APPROACHES = {  # what each family of settings may use, for the table of what was tried
-    "raw cosine": lambda st: not any(st.values()),
-    "+ per-pair calibration": lambda st: not st["lexical_weight"] and not st["hub_weight"],
-    "+ hubness (CSLS)": lambda st: not st["calibration"] and not st["lexical_weight"],
-    "+ lexical (same language)": lambda st: not st["calibration"] and not st["hub_weight"],
-    "all steps": lambda st: True,
-}
-
-
-class Grid:
-    """Pairwise counts for every setting, threshold and fold, computed once."""
-
-    def __init__(self, synth: Synthesizer, fold_items: list[list[dict]]):
-        self.fold_items = fold_items
-        self.suggested: dict = {}   # (step index, threshold, fold) -> counts
-        self.sims: dict = {}
-        for si, step in enumerate(STEPS):
-            synth.method.update(step)
-            for fi, items in enumerate(fold_items):
-                sim = synth.score_matrix(ev.as_contributions(items))
-                self.sims[(si, fi)] = sim
-                for t in THRESHOLDS:
-                    self.suggested[(si, t, fi)] = ev.count(items, ev.labels_at(sim, items, t))
-
-    def pooled(self, si, t, fis, confident=None):
-        total: dict = {}
-        for fi in fis:
-            if confident is None:
-                ev.add(total, self.suggested[(si, t, fi)])
-            else:
-                items = self.fold_items[fi]
-                ev.add(total, ev.count(items, ev.labels_at(self.sims[(si, fi)], items, t, confident)))
-        return total
-
-    def choose(self, fis, allowed=lambda st: True):
-        """Scoring steps and threshold by F1, then the confident score by F0.5, on folds ``fis``."""
-        si, t = max(((si, t) for si, st in enumerate(STEPS) if allowed(st) for t in THRESHOLDS),
-                    key=lambda p: (ev.prf(self.pooled(p[0], p[1], fis)["all"])[2], p[1]))
-        # the plenary shows unconfirmed points from the lowest score at which they were right
-        # PLENARY_PRECISION of the time on these folds (the room should not be shown wrong things)
-        above = [c for c in THRESHOLDS if c >= t]
-        conf = next((c for c in above
-                     if ev.prf(self.pooled(si, t, fis, c)["all"])[0] >= PLENARY_PRECISION), above[-1])
-        return si, t, conf
-
-
-def fmt(s: dict) -> str:
-    p, r, f = ev.prf(s)
-    return f"P {p:.2f} R {r:.2f} F1 {f:.2f}"
-
-
-def spread(rows: list[dict], key: str) -> str:
-    vals = np.array([ev.prf(r[key]) for r in rows if r[key]["tp"] + r[key]["fp"] + r[key]["fn"]])
-    if not len(vals):
-        return "-"
-    m, sd = vals.mean(axis=0), vals.std(axis=0)
-    return f"P {m[0]:.2f}±{sd[0]:.2f} R {m[1]:.2f}±{sd[1]:.2f} F1 {m[2]:.2f}±{sd[2]:.2f}"
-
-
-def nested(grid: Grid, allowed=lambda st: True):
-    n = len(grid.fold_items)
-    sug, plen, picks = [], [], []
-    for fo in range(n):
-        si, t, conf = grid.choose([f for f in range(n) if f != fo], allowed)
-        picks.append((STEPS[si], t, conf))
-        sug.append(grid.pooled(si, t, [fo]))
-        plen.append(grid.pooled(si, t, [fo], conf))
-    return sug, plen, picks
-
-
-def run_eval(models_to_compare=(("use", "e5"), ("use",), ("e5",))):
-    dev, held = ev.load("dev"), ev.load("heldout")
-    fold_items = ev.folds(dev)
-    print(f"development set: {len(dev)} contributions, {len({x['proposal'] for x in dev if x['proposal']})}"
-          f" proposals, {len({x['group'] for x in dev})} groups; held-out: {len(held)} contributions,"
-          f" {len({x['proposal'] for x in held if x['proposal']})} proposals; 5 folds by topic")
-    final = None
-    for models in models_to_compare:
-        emb = Embedder(models=models)
-        if not emb.available() or emb.models != list(models):
-            print(f"\n{'+'.join(models)}: unavailable ({emb.unavailable_reason})")
-            continue
-        synth = Synthesizer(engine="semantic", embedder=emb)
-        t0 = time.perf_counter()
-        grid = Grid(synth, fold_items)
-        print(f"\n== {'+'.join(models)} (grid in {time.perf_counter() - t0:.0f} s). Nested CV, "
-              "mean ± sd over the 5 development folds:")
-        for name, allowed in APPROACHES.items():
-            sug, plen, picks = nested(grid, allowed)
-            print(f"  {name:28s} suggested: all {spread(sug, 'all')} | cross {spread(sug, 'cross')}")
-            print(f"  {'':28s} plenary:   all {spread(plen, 'all')} | cross {spread(plen, 'cross')}"
-                  f" | arabic {spread(plen, 'arabic')}")
-        sug, plen, picks = nested(grid)
-        print("  all steps, per category (nested CV):")
-        for key in ev.CATEGORIES:
-            print(f"    {key:10s} suggested {spread(sug, key):34s} plenary {spread(plen, key)}")
-        print("  settings picked per fold:", "; ".join(
-            f"cal {st['calibration']} lex {st['lexical_weight']} hub {st['hub_weight']} t {t} conf {c}"
-            for st, t, c in picks))
-        si, t, conf = grid.choose(list(range(len(fold_items))))
-        chosen = dict(STEPS[si], threshold=t, confident=conf, hub_k=SEMANTIC_METHOD["hub_k"])
-        print(f"  chosen on the whole development set: {chosen}")
-        if final is None:
-            final = (models, chosen)
-    if final is None:
-        return None
-    models, chosen = final
-    print(f"\n== held-out set, scored once with {'+'.join(models)} and {chosen}:")
-    synth = Synthesizer(engine="semantic", embedder=Embedder(models=models), method=chosen)
-    sim = synth.score_matrix(ev.as_contributions(held))
-    sug = ev.count(held, ev.labels_at(sim, held, chosen["threshold"]))
-    plen = ev.count(held, ev.labels_at(sim, held, chosen["threshold"], chosen["confident"]))
-    print(f"  {'pairs':10s} {'suggested (chair)':28s} {'plenary (confident)':28s} true pairs")
-    for key in ev.CATEGORIES:
-        print(f"  {key:10s} {fmt(sug[key]):28s} {fmt(plen[key]):28s} {sug[key]['tp'] + sug[key]['fn']}")
-    print("  (same_topic: pairs of one topic; true when the same proposal. Its precision is how often"
-          " a proposal is told from its same-topic opposite.)")
-    return chosen
-
-
 # -- timing ------------------------------------------------------------------------------------
 def synthetic_meeting(n=1000, seed=1):
     """n contributions over 3 questions and 8 groups, built from the development texts plus clauses so
@@ -242,7 +113,22 @@ def run_time(n=1000):
         one_q = [c for c in contributions if c["question_id"] == "q1"]
         dt_q, _ = timed(lambda: synth.analyse(one_q, [{"id": "s1", "questions": [{"id": "q1"}]}], groups))
         print(f"  analyse of one question alone ({len(one_q)} contributions): {dt_q:.3f} s")
+        figures[f"{engine}_queue"] = time_queue(synth, contributions)
     return figures
+
+
+def time_queue(synth, contributions) -> float:
+    """The desk's queue on all the contributions as one question, with 50 points and 100
+    rejections decided: what GET /suggestions costs once the scores are cached."""
+    scored = synth.pair_scores(contributions)
+    ids = [it["id"] for it in scored["items"]]
+    curation = {"points": {f"p-{i}": {"id": f"p-{i}", "members": [ids[i], ids[i + 1]]}
+                           for i in range(0, 100, 2)},
+                "rejected_sets": [[ids[i], ids[i + 3]] for i in range(200, 400, 2)]}
+    dt, got = timed(lambda: synth.suggestions(contributions, curation, 20, scored))
+    print(f"  the desk's queue over {len(ids)} contributions (50 points, 100 rejections, scores "
+          f"cached): {dt:.3f} s for {len(got)} pairs")
+    return dt
 
 
 # -- restart ------------------------------------------------------------------------------------
@@ -292,7 +178,9 @@ def run_restart(n=1000):
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     if what in ("eval", "all"):
-        run_eval()
+        from bench import synthesis_eval_run
+        from bench.synthesis_sets import DiskCachedEmbedder
+        synthesis_eval_run.run(DiskCachedEmbedder(Embedder()), held_out="--dev" not in sys.argv)
     if what in ("time", "all"):
         run_time()
     if what == "restart":

@@ -329,10 +329,14 @@ def _dev_figures(synth, threshold=None):
 
 
 def test_semantic_development_set_floor(semantic):
-    """A floor under the figures on the development set (docs/synthesis.md has them all)."""
+    """A floor under the suggested points' figures on the brief-based development set
+    (docs/synthesis.md has them all). Issue 18 moved the threshold (0.475 -> 0.575, with the
+    mutual-best bonus) to serve writer-free text as well: there suggested F1 went 0.30 -> 0.44
+    (nested, 4 folds), here cross precision 0.83 -> 0.74 at recall 0.97 -> 0.98; the suggested points
+    now go to the desk, the plenary shows what is sure. So the floor is on recall first."""
     m = {k: ev.prf(v) for k, v in _dev_figures(semantic).items()}
-    assert m["cross"][0] >= 0.8 and m["cross"][1] >= 0.8, m
-    assert m["same"][2] >= 0.8 and m["arabic"][1] >= 0.8, m
+    assert m["cross"][0] >= 0.7 and m["cross"][1] >= 0.9, m
+    assert m["same"][2] >= 0.8 and m["arabic"][1] >= 0.9, m
 
 
 def test_lexical_development_set_floor(lexical):

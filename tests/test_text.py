@@ -2,7 +2,7 @@
 import pytest
 
 from facilitator.meeting.text import (analyse_words, detect_lang, normalise, stop_words,
-                                      strip_arabic_marks, tokens)
+                                      strip_arabic_marks, strip_framing, tokens)
 
 
 # -- Arabic -------------------------------------------------------------------------------------
@@ -105,3 +105,37 @@ def test_detect_lang():
     assert detect_lang("Los migrantes y las remesas de las familias", "fr") == "es"
     assert detect_lang("Remittances", "fr") == "fr"        # no evidence: meeting default
     assert detect_lang("Remittances are costly for the families", "ar") == "en"  # Latin is not ar
+
+
+# -- the rapporteur's framing ----------------------------------------------------------------
+@pytest.mark.parametrize("framed, plain", [
+    ("The group felt that remittance fees are too high.", "Remittance fees are too high."),
+    ("Rec: a regional observatory of labour migration", "A regional observatory of labour migration"),
+    ("- Participants stressed the need to train border guards", "Train border guards"),
+    ("ترى المجموعة أن إنشاء مرصد إقليمي ضروري", "إنشاء مرصد إقليمي ضروري"),
+    ("تري المجموعه ان انشاء مرصد اقليمي", "انشاء مرصد اقليمي"),  # typed fast
+    ("اقترح المشاركون إنشاء مرصد إقليمي", "إنشاء مرصد إقليمي"),
+    ("Le groupe a souligné que les transferts coûtent cher.", "Les transferts coûtent cher."),
+    ("Recommandation : créer un observatoire régional", "Créer un observatoire régional"),
+    ("El grupo coincidió en que hace falta un observatorio.", "Hace falta un observatorio."),
+    ("Se recomienda crear un observatorio regional.", "Crear un observatorio regional."),
+    ("1. Reduce the fees", "Reduce the fees"),
+])
+def test_framing_is_taken_off(framed, plain):
+    assert strip_framing(framed) == plain
+
+
+def test_framing_of_each_line_and_sentence():
+    text = "- Rec: pension portability.\n- The group agreed that fees must fall. Data is weak."
+    assert strip_framing(text) == "Pension portability.\nFees must fall. Data is weak."
+
+
+@pytest.mark.parametrize("text", [
+    "Rec: yes",                      # nothing would be left but one word
+    "The group agrees.",             # no proposal after the frame: kept whole
+    "Groups of migrants in transit need protection.",  # a word, not a frame
+    "Recruitment fees should be banned.",
+    "الهجرة الآمنة أولوية",
+])
+def test_text_without_a_frame_is_kept(text):
+    assert strip_framing(text) == text

@@ -1,39 +1,215 @@
-"""The pairs worth a person's decision next, best first (the synthesis desk's queue, issue 18).
+"""The synthesis desk's queue: which pair of contributions a person should decide next.
 
-Minimal: the best-scoring pairs from two groups that no decision has settled. The engine branch
-replaces the body (an order that learns from the decisions); the signature stays.
+Pure numpy, no Flask. ``suggest_pairs`` ranks pairs of contributions from different groups by
+how likely they make one proposal, given the decisions already taken:
+
+* a confirmed point is one unit: a contribution is asked about the point once (against the
+  member it is closest to), never about each member, and two members of a point are never asked;
+* a rejection is a cannot-link between the units holding its members: they are not asked again,
+  and pairs that are near copies of a rejected pair come later;
+* a unit already holding a contribution of a group is asked about that group's contributions
+  later (a group rarely raises one proposal twice);
+* pairs touching a confirmed point come first among equals: completing a point is what moves
+  the plenary.
+
+The settings (``QUEUE``) were chosen with a simulated curator on the development folds
+(bench/bench_synthesis.py eval; docs/synthesis.md, "The desk's queue").
 """
-
 from __future__ import annotations
 
 import numpy as np
 
+from . import matching
 
-def suggest_pairs(sim: np.ndarray, items: list[dict], decided: dict, limit: int) -> list[tuple[str, str, float]]:
-    """``sim``: the score matrix of ``items`` (``[{"id", "group_id"}]``, matrix order);
-    ``decided``: ``{"points": [[ids]], "rejected": [[ids]], "detached": set(ids)}``. Returns
-    ``[(a_id, b_id, score)]``, best first, at most ``limit``: no pair of one group, none a
-    cannot-link set holds, none a point already holds."""
-    point_of = {cid: n for n, ids in enumerate(decided.get("points") or []) for cid in ids}
-    sets_of: dict[str, set[int]] = {}
-    for n, ids in enumerate(decided.get("rejected") or []):
-        for cid in ids:
-            sets_of.setdefault(cid, set()).add(n)
+# unit: how a contribution scores against a point ("max": its closest member, "mean");
+# margin_k: the queue ranks by margin (matching.margin, distance form) over each side's k
+#   nearest contributions of other groups (0: the score as given);
+# group_prior: taken off a pair whose two units share a group;
+# point_bonus: added to a pair touching a confirmed point;
+# copy_level, copy_penalty: a pair whose sides are each at least copy_level from the two sides
+#   of a rejected pair is lowered by copy_penalty;
+# rejection_decay: taken off a pair per rejection either unit already had (a contribution
+#   rejected again and again is more likely raised by its group only).
+QUEUE = {"unit": "max", "margin_k": 0, "group_prior": 0.1, "point_bonus": 0.05,
+         "copy_level": 0.8, "copy_penalty": 0.2, "rejection_decay": 0.0}
+_SHORTLIST = 400  # rejections' near copies are looked for among this many best pairs
+
+
+def suggest_pairs(sim, items: list[dict], decided: dict | None = None, limit: int = 20,
+                  settings: dict | None = None) -> list[tuple[str, str, float]]:
+    """``[(a_id, b_id, score), ...]``, best first, at most ``limit``.
+
+    ``sim``: n x n scores in the order of ``items`` (``[{"id", "group_id"}]``); ``decided``:
+    ``{"points": [[ids]], "rejected": [[ids]], "detached": set(ids)}``. Only pairs of different
+    groups, never two members of one point, never two units a rejection separates."""
+    st = dict(QUEUE, **(settings or {}))
     n = len(items)
-    if n < 2 or limit < 1:
+    if n < 2 or limit <= 0:
         return []
-    rows, cols = np.triu_indices(n, 1)
-    scores = np.asarray(sim, dtype=np.float64)[rows, cols]
-    pairs = []
-    for k in np.argsort(-scores, kind="stable"):
-        a, b = items[rows[k]], items[cols[k]]
-        if a["group_id"] == b["group_id"]:
-            continue
-        if a["id"] in point_of and point_of[a["id"]] == point_of.get(b["id"]):
-            continue
-        if sets_of.get(a["id"], set()) & sets_of.get(b["id"], set()):
-            continue
-        pairs.append((a["id"], b["id"], float(scores[k])))
-        if len(pairs) >= limit:
-            break
-    return pairs
+    sim = np.asarray(sim, dtype=np.float64)
+    groups = [str(it.get("group_id")) for it in items]
+    ids = [str(it["id"]) for it in items]
+    if st["margin_k"]:
+        sim = matching.margin(sim, groups, int(st["margin_k"]), "distance")
+    unit_of, units = _units(ids, (decided or {}).get("points") or [])
+    cross = matching.other_groups(groups)
+    score, rep = _unit_scores(sim, cross, units, st["unit"])
+    prio = score.copy()
+    is_point = np.array([len(u) >= 2 for u in units])
+    unit_groups = [{groups[i] for i in u} for u in units]
+    prio -= st["group_prior"] * _share_group(unit_groups)
+    prio += st["point_bonus"] * (is_point[:, None] | is_point[None, :])
+    rejected = (decided or {}).get("rejected") or []
+    if st["rejection_decay"]:
+        times = _times_rejected(ids, unit_of, rejected, len(units))
+        prio -= st["rejection_decay"] * (times[:, None] + times[None, :])
+    apart = _separated(ids, unit_of, rejected, len(units))
+    prio[apart] = -np.inf
+    iu = np.triu_indices(len(units), 1)
+    cand = np.isfinite(prio[iu])
+    a, b = iu[0][cand], iu[1][cand]
+    order = _top(prio[a, b], max(_SHORTLIST, 4 * limit))
+    a, b = a[order], b[order]
+    pr = prio[a, b] - _copy_penalty(sim, ids, unit_of, units, decided, a, b, st)
+    keep = np.argsort(-pr, kind="stable")[:limit]
+    out = []
+    for k in keep:
+        i, j = rep(int(a[k]), int(b[k]))
+        out.append((ids[i], ids[j], round(float(sim[i, j]), 4)))
+    return out
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest values, largest first (ties in index order)."""
+    if len(values) > k:
+        part = np.argpartition(-values, k - 1)[:k]
+        return part[np.lexsort((part, -values[part]))]
+    return np.lexsort((np.arange(len(values)), -values))
+
+
+def _units(ids: list[str], points) -> tuple[np.ndarray, list[list[int]]]:
+    """Each contribution's unit: its point's (members present here), else its own."""
+    index = {c: i for i, c in enumerate(ids)}
+    unit_of = np.full(len(ids), -1)
+    units: list[list[int]] = []
+    for p in points:
+        members = [index[str(c)] for c in p if str(c) in index and unit_of[index[str(c)]] < 0]
+        if members:
+            unit_of[members] = len(units)
+            units.append(members)
+    for i in range(len(ids)):
+        if unit_of[i] < 0:
+            unit_of[i] = len(units)
+            units.append([i])
+    return unit_of, units
+
+
+def _unit_scores(sim, cross, units, how: str):
+    """Unit x unit scores over cross-group member pairs (max or mean; -inf: none), and a
+    function giving the member pair a unit pair is shown as (its best cross-group pair)."""
+    masked = np.where(cross, sim, -np.inf)
+    first = np.array([u[0] for u in units])
+    multi = [k for k, u in enumerate(units) if len(u) > 1]
+    rows = masked[first]  # a single contribution's unit scores as it does
+    for k in multi:
+        rows[k] = _agg(masked[units[k]], how)
+    score = rows[:, first]
+    for k in multi:
+        score[:, k] = _agg(rows[:, units[k]].T, how)
+
+    def rep(ua: int, ub: int) -> tuple[int, int]:
+        sub = masked[np.ix_(units[ua], units[ub])]
+        i, j = np.unravel_index(int(np.argmax(sub)), sub.shape)
+        return units[ua][i], units[ub][j]
+
+    return score, rep
+
+
+def _agg(block: np.ndarray, how: str) -> np.ndarray:
+    if block.shape[0] == 1:
+        return block[0]
+    if how == "max":
+        return block.max(axis=0)
+    finite = np.isfinite(block)
+    total = np.where(finite, block, 0.0).sum(axis=0)
+    count = finite.sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), -np.inf)
+
+
+def _share_group(unit_groups: list[set]) -> np.ndarray:
+    """1 where two units hold a contribution of one group (a single contribution's pairs with its
+    own group are already out: they have no cross-group pair)."""
+    u = len(unit_groups)
+    share = np.zeros((u, u), dtype=bool)
+    for g in set().union(*unit_groups) if unit_groups else ():
+        has = np.fromiter((g in gs for gs in unit_groups), dtype=bool, count=u)
+        share |= has[:, None] & has[None, :]
+    return share.astype(float)
+
+
+def _times_rejected(ids, unit_of, rejected, n_units: int) -> np.ndarray:
+    """Per unit, how many rejections touched it."""
+    index = {c: i for i, c in enumerate(ids)}
+    times = np.zeros(n_units)
+    for r in rejected:
+        for u in {int(unit_of[index[str(c)]]) for c in r if str(c) in index}:
+            times[u] += 1
+    return times
+
+
+def _separated(ids, unit_of, rejected, n_units: int) -> np.ndarray:
+    """Units a rejection keeps apart, and each unit with itself."""
+    index = {c: i for i, c in enumerate(ids)}
+    apart = np.eye(n_units, dtype=bool)
+    for r in rejected:
+        us = sorted({int(unit_of[index[str(c)]]) for c in r if str(c) in index})
+        if len(us) >= 2:
+            apart[np.ix_(us, us)] = True
+    np.fill_diagonal(apart, True)
+    return apart
+
+
+def _copy_penalty(sim, ids, unit_of, units, decided, a, b, st) -> np.ndarray:
+    """For candidate unit pairs (a, b): copy_penalty when they are a near copy of a rejected
+    pair: one side is (or holds a near copy of) one rejected member, the other side of another
+    (a near copy: score >= copy_level, a group's twice-typed note rather than a twin)."""
+    rejected = (decided or {}).get("rejected") or []
+    if not rejected or not st["copy_penalty"] or not len(a):
+        return np.zeros(len(a))
+    index = {c: i for i, c in enumerate(ids)}
+    sets = [[index[str(c)] for c in r if str(c) in index] for r in rejected]
+    sets = [m for m in sets if len(m) >= 2]
+    cols = sorted({i for m in sets for i in m})
+    if not cols:
+        return np.zeros(len(a))
+    where = {c: k for k, c in enumerate(cols)}
+    near = sim[:, cols] >= st["copy_level"]
+    near[cols, np.arange(len(cols))] = True  # a member is its own copy
+    # only the candidates' units: each near a rejected member when one of its members is
+    involved = np.unique(np.concatenate([a, b]))
+    row = {int(u): k for k, u in enumerate(involved)}
+    unit_near = np.stack([near[units[int(u)]].any(axis=0) for u in involved])
+    ra, rb = unit_near[[row[int(x)] for x in a]], unit_near[[row[int(x)] for x in b]]
+    hit = np.zeros(len(a), dtype=bool)
+    for m in sets:
+        k = [where[i] for i in m]
+        na, nb = ra[:, k].astype(int), rb[:, k].astype(int)
+        # some x != y of the set with a near x and b near y: all crosswise pairs minus x == y
+        hit |= (na.sum(axis=1) * nb.sum(axis=1) - (na * nb).sum(axis=1)) > 0
+    return st["copy_penalty"] * hit
+
+
+def terms(words_a, words_b, limit: int = 6) -> list[str]:
+    """The words two contributions share (``(stem, surface)`` pairs as ``text.analyse_words``
+    gives them), as first typed in ``a``: why a pair scored, for the desk. Pairs across
+    languages often share none (then the score alone says why)."""
+    in_b = {stem for stem, _ in words_b}
+    out: list[str] = []
+    seen = set()
+    for stem, surface in words_a:
+        if stem in in_b and stem not in seen:
+            seen.add(stem)
+            out.append(surface.lower() if not surface.isupper() else surface)
+            if len(out) >= limit:
+                break
+    return out

@@ -33,23 +33,35 @@ from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
+from . import matching
 from .embedding import os_lock
 from .ids import QUESTION_CLUSTER, SESSION_CLUSTER, cluster_id
-from .suggestions import suggest_pairs  # the queue's order (engine branch)
-from .text import LANGS, analyse_words, detect_lang, is_arabic_script, strip_arabic_marks
+from .suggestions import suggest_pairs  # the queue's order
+from .text import (FRAMING_VERSION, LANGS, analyse_words, detect_lang, is_arabic_script,
+                   strip_arabic_marks, strip_framing)
 
-# The semantic method's settings, chosen by cross-validation on the development set and never
-# on the held-out set (bench/bench_synthesis.py cv; docs/synthesis.md, "Evaluation"):
+# The semantic method's settings, chosen by nested cross-validation on the development folds of
+# the brief-based and the writer-free sets, never on a held-out part (bench/bench_synthesis.py
+# eval; docs/synthesis.md, "Relative decisions"):
 # * calibration: how far a cross-language pair's cosine is stretched towards what the same pair
 #   of languages gives a translation (0: raw cosine, 1: a translation counts as identical text);
 # * lexical_weight: the share of stemmed-word (TF-IDF) overlap in a same-language pair's score;
 # * hub_weight, hub_k: CSLS-style correction: each contribution's mean similarity to its hub_k
 #   nearest contributions of other groups is taken off (a text that is close to everything, or a
 #   crowded topic, says less by being close);
+# * framing: the rapporteur's frame ("The group felt that", "Rec:") is taken off before
+#   embedding (text.strip_framing);
+# * mutual_weight: added to a pair that is mutual best between its two groups (matching.py);
+# * group_prior: taken off a pair of one group (a group rarely raises one proposal twice);
 # * threshold: contributions join while their average score exceeds it (suggested points);
-# * confident: a point whose weakest merge still scores this much goes to the plenary unconfirmed.
-SEMANTIC_METHOD = {"calibration": 0.5, "lexical_weight": 0.25, "hub_weight": 0.5, "hub_k": 5,
-                   "threshold": 0.475, "confident": 0.5}
+# * sure: which engine points reach the plenary with no person (matching.sure_points);
+# * confident: the weakest merge at which a point's reported confidence reads CONFIDENT_LEVEL
+#   (a reading for the console only: the plenary follows ``sure``).
+SEMANTIC_METHOD = {"calibration": 0.5, "lexical_weight": 0.0, "hub_weight": 0.0, "hub_k": 5,
+                   "threshold": 0.575, "confident": 0.7, "framing": True, "mutual_weight": 0.2,
+                   "group_prior": 0.0,
+                   "sure": {"confident": None, "margin": 0.275, "k": 8, "mutual": True,
+                            "combine": "all"}}
 DEFAULT_THRESHOLDS = {"semantic": SEMANTIC_METHOD["threshold"], "lexical": 0.30}
 # A point's confidence is 0.5 at the threshold and CONFIDENT_LEVEL at the confident score.
 CONFIDENT_LEVEL = 0.75
@@ -129,6 +141,9 @@ class Synthesizer:
                                threshold=float(DEFAULT_THRESHOLDS["lexical"] if threshold is None
                                                else threshold))
             self.method["confident"] = self.method["threshold"]
+            self.method["mutual_weight"] = self.method["group_prior"] = 0.0
+            self.method["framing"] = False
+            self.method["sure"] = {"confident": self.method["threshold"], "margin": None}
         self._vectors = _LRU(cache_size)
         self._words = _LRU(cache_size)
         self._langs = _LRU(cache_size)
@@ -160,7 +175,9 @@ class Synthesizer:
         if self.embedder is None:
             return None
         fp = getattr(self.embedder, "fingerprint", None)
-        return fp() if callable(fp) else None
+        fp = fp() if callable(fp) else None
+        # vectors of framed and unframed texts differ: a store must not mix them
+        return f"{fp}+{FRAMING_VERSION}" if fp and self.method.get("framing") else fp
 
     # -- per-contribution features (cached) -----------------------------------------------------
     def contribution_lang(self, c: dict) -> str:
@@ -250,7 +267,10 @@ class Synthesizer:
         if not todo:
             return {}
         keys = list(todo)
-        vecs = self.embedder.embed([todo[k][0] for k in keys], [todo[k][1] for k in keys])
+        texts = [todo[k][0] for k in keys]
+        if self.method.get("framing"):  # the rapporteur's frame says nothing of the proposal
+            texts = [strip_framing(t) for t in texts]
+        vecs = self.embedder.embed(texts, [todo[k][1] for k in keys])
         with self._fresh_lock:
             self.embedded += len(keys)
             for k, v in zip(keys, vecs):
@@ -401,9 +421,11 @@ class Synthesizer:
         sim = calibrate(v @ v.T, langs, self.embedder.calibration(), self.method["calibration"])
         if lexical is not None:
             sim = mix_lexical(sim, lexical, langs, self.method["lexical_weight"])
-        sim = correct_hubs(sim, [it.get("group_id") for it in items], self.method["hub_weight"],
-                           int(self.method["hub_k"]))
-        return sim
+        groups = [it.get("group_id") for it in items]
+        sim = correct_hubs(sim, groups, self.method["hub_weight"], int(self.method["hub_k"]))
+        # relative evidence (matching.py): mutual best between two groups; a group's own copies
+        sim = matching.mutual_bonus(sim, groups, self.method.get("mutual_weight", 0.0))
+        return matching.same_group_prior(sim, groups, self.method.get("group_prior", 0.0))
 
     def _clusters(self, items: list[dict], ctx: dict, prefix: str, min_questions: int = 1) -> list[dict]:
         """The converging points among ``items``: the points people made (question level), then
@@ -426,6 +448,7 @@ class Synthesizer:
                                   fixed=[it["id"] in ctx["detached"] or i in fixed
                                          for i, it in enumerate(items)],
                                   must=must, cannot=cannot)
+        sure = self.sure_labels(sim, items, labels, heights)  # engine points needing no person
         # a merge joins the two clusters as they are; it does not pull members out of others
         links = [(index[a], index[b]) for a, b in ctx["links"] if a in index and b in index
                  and index[a] not in fixed and index[b] not in fixed]
@@ -438,7 +461,8 @@ class Synthesizer:
             inside = set(idx)
             decided = any(a in inside and b in inside for a, b in must)
             clusters.append(self._describe(items, idx, sim, ctx, prefix, weakest, decided,
-                                           taken=taken))
+                                           taken=taken,
+                                           sure=all(int(labels[i]) in sure for i in idx)))
         clusters.sort(key=lambda cl: (-cl["strength"], -cl["raised_by"], cl["_first"]))
         for cl in clusters:
             del cl["_first"]
@@ -450,10 +474,17 @@ class Synthesizer:
         span = max(c - t, 1e-6)
         return float(np.clip(0.5 + (CONFIDENT_LEVEL - 0.5) * (weakest - t) / span, 0.0, 1.0))
 
+    def sure_labels(self, sim, items, labels, heights) -> set[int]:
+        """The engine's points (labels of ``cluster``) that reach the plenary with no person:
+        the "sure" rule (``matching.sure_points``, settings ``method["sure"]``)."""
+        return matching.sure_points(sim, [it.get("group_id") for it in items], labels, heights,
+                                    self.method["sure"])
+
     def _describe(self, items, idx, sim, ctx, prefix, weakest=1.0, decided=False, point=None,
-                  taken=()) -> dict:
+                  taken=(), sure=False) -> dict:
         """One converging point. ``point``: the person-made point it is (its id and title);
-        else an engine cluster, named after its earliest member whose name no point has taken."""
+        else an engine cluster, named after its earliest member whose name no point has taken.
+        ``sure``: the engine's sure rule holds for it (it may reach the plenary unconfirmed)."""
         members = [items[i] for i in idx]
         first = members[0]
         cid = point["id"] if point is not None else _engine_id(members, prefix, taken)
@@ -480,8 +511,7 @@ class Synthesizer:
                 "similarity": round(mean_sim, 4),
                 "confidence": confidence,
                 "status": status,
-                "on_plenary": bool(decided or confidence >= CONFIDENT_LEVEL
-                                   or ctx["show_suggestions"]),
+                "on_plenary": bool(decided or sure or ctx["show_suggestions"]),
                 "terms": terms,
                 "terms_basis": basis,
                 # why these were grouped: each member's mean score with the others, and the

@@ -244,3 +244,100 @@ def detect_lang(text: str, default: str) -> str:
     if default in LANGS and default != "ar":
         return default
     return best if s1 > 0 else "en"  # Latin script is not Arabic, whatever the default
+
+
+# -- the rapporteur's framing ------------------------------------------------------------------
+# Notes carry a frame that says who said it, not what was proposed ("The group felt that",
+# "Rec:", "ترى المجموعة أن"). Two notes framed alike look alike to a sentence model whatever
+# they propose; taking the frame off before embedding leaves the proposal. Only the start of the
+# text and of each line or sentence is touched, and never the whole of it.
+def _ar(pattern: str) -> str:
+    """An Arabic pattern that also matches fast typing: any alef, ha for ta marbuta, ya for alef
+    maqsura, and optional diacritics/tatweel between letters."""
+    classes = {"ا": "[اأإآ]", "ة": "[ةه]", "ه": "[ةه]", "ى": "[ىي]", "ي": "[يىئ]", "و": "[وؤ]"}
+    marks = "[\u064B-\u065F\u0670\u0640]*"
+    out = []
+    for ch in pattern:
+        if "\u0600" <= ch <= "\u06FF":
+            out.append(classes.get(ch, ch) + marks)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_VERB_EN = (r"(?:felt|feels?|agreed|agrees?|noted|notes?|stressed|stress(?:es)?|emphasi[sz]ed|"
+            r"underlined|highlighted|recommended|recommends?|suggested|suggests?|proposed|"
+            r"proposes?|considered|considers?|believes?|called for|calls? for|urged|urges?|"
+            r"pointed out|expressed support for|discussed|raised)")
+_SUBJ_EN = (r"(?:the |our |this )?(?:group|participants|members|delegates|delegations|"
+            r"countries|the room|several (?:participants|delegations|members)|many participants|"
+            r"some participants|we)")
+_LABELS = (r"(?:rec|reco|recs|recommendation|recommandation|recomendaci[oó]n|proposal|"
+           r"proposition|propuesta|gap|lacune|brecha|good practice|bonne pratique|"
+           r"buena pr[aá]ctica|point|idea|id[eé]e|note|nb|key point|main point|summary|"
+           r"r[eé]sum[eé]|resumen|conclusion|conclusi[oó]n|action|priority|priorit[eé]|"
+           r"prioridad)")
+_FRAMES = [
+    r"[-–—•*·▪►>+]+\s*",
+    r"\(?\d{1,2}[.)]\s+",
+    r"\(?[a-h][)]\s+",
+    _LABELS + r"\s*\d*\s*[:：\-–]\s*",
+    _SUBJ_EN + r"\s+(?:also |strongly |broadly |generally )?" + _VERB_EN
+    + r"(?:\s+(?:that|the need to|the need for|the importance of|on the need to))?[\s,:]+",
+    r"it was (?:agreed|noted|felt|stressed|suggested|recommended|proposed|considered)"
+    r"(?: that)?[\s,:]+",
+    r"there was (?:broad |general |strong )?(?:agreement|consensus|support) (?:that|on|for)[\s,:]+",
+    r"(?:le|notre) groupe (?:a |aussi |également )*(?:soulign[eé]|estim[eé]|recommand[eé]|"
+    r"not[eé]|propos[eé]|insist[eé] sur|consid[eé]r[eé]|convenu|rappel[eé]|recommande|"
+    r"propose|estime|souligne|consid[eè]re|insiste sur)(?:\s+(?:que|qu'|l'importance de|"
+    r"la n[eé]cessit[eé] de|de|d'))?[\s,:]*",
+    r"les (?:participants|membres|d[eé]l[eé]gations) ont (?:aussi |également )*"
+    r"(?:soulign[eé]|estim[eé]|recommand[eé]|not[eé]|propos[eé]|insist[eé] sur|"
+    r"consid[eé]r[eé]|convenu)(?:\s+(?:que|qu'|l'importance de|la n[eé]cessit[eé] de|de|d'))?[\s,:]*",
+    r"il (?:est|a [eé]t[eé]) (?:recommand[eé]|propos[eé]|convenu|sugg[eé]r[eé]|not[eé]|"
+    r"soulign[eé])(?:\s+(?:de|d'|que|qu'))?[\s,:]*",
+    r"(?:el|nuestro) grupo (?:tambi[eé]n )?(?:coincidi[oó]|consider[oó]|recomend[oó]|"
+    r"recomienda|se[nñ]al[oó]|destac[oó]|propuso|propone|subray[oó]|estim[oó]|insisti[oó]|"
+    r"consider[aó]|acord[oó])(?:\s+(?:en que|que|en|la necesidad de|la importancia de))?[\s,:]+",
+    r"los (?:participantes|miembros|delegados|pa[ií]ses) (?:tambi[eé]n )?(?:destacaron|"
+    r"coincidieron|consideraron|recomendaron|se[nñ]alaron|propusieron|subrayaron|"
+    r"insistieron)(?:\s+(?:en que|que|en|la necesidad de|la importancia de))?[\s,:]+",
+    r"se (?:recomienda|propone|sugiere|acord[oó]|destac[oó]|subray[oó])(?:\s+(?:que))?[\s,:]+",
+    _ar("توصية") + r"\s*[:：\-–]\s*",
+    _ar("ترى المجموعة") + r"\s+" + _ar("ان") + r"\s*",
+    _ar("رات المجموعة") + r"\s+" + _ar("ان") + r"\s*",
+    _ar("توصي المجموعة") + r"\s+(?:" + _ar("ب") + r")?",
+    _ar("تقترح المجموعة") + r"\s+",
+    _ar("اقترح المشاركون") + r"\s+",
+    r"(?:" + _ar("اكد") + "|" + _ar("شدد") + "|" + _ar("اتفق") + "|" + _ar("راى") + r")\s+"
+    + _ar("المشاركون") + r"\s+(?:" + _ar("على") + r"\s+)?(?:" + _ar("ان") + r"\s+)?",
+    _ar("نوصي") + r"\s+(?:" + _ar("ب") + r")?",
+]
+_FRAME = re.compile(r"^\s*(?:" + "|".join(f"(?:{f})" for f in _FRAMES) + ")", re.IGNORECASE)
+# a sentence ends after a word of letters ("1." of a numbered list does not end one)
+_SEGMENT = re.compile(r"(?:(?<=[^\W\d_]{2}[.;!?؛؟])|(?<=\n))(\s+)")
+# Kept with the vectors' fingerprint: vectors embedded under another version are not reused.
+FRAMING_VERSION = "frame1"
+
+
+def strip_framing(text: str) -> str:
+    """The text without the rapporteur's frame at the start of the text and of each line or
+    sentence (bullets, numbering, "Rec:", "The group felt that", "ترى المجموعة أن", ...).
+    A segment that would be left empty or under two words is kept as it was."""
+    parts = _SEGMENT.split(text or "")
+    out = []
+    for part in parts:
+        if not part.strip():
+            out.append(part)
+            continue
+        seg = part
+        for _ in range(3):  # "- Rec: The group felt that ..." carries several frames
+            m = _FRAME.match(seg)
+            if not m or not m.end():
+                break
+            rest = seg[m.end():]
+            if len(words(rest)) < 2:
+                break
+            seg = rest
+        out.append(seg[:1].upper() + seg[1:] if seg is not part else seg)
+    return "".join(out)

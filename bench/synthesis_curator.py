@@ -1,0 +1,109 @@
+"""A simulated curator for bench_synthesis.py eval: it answers the desk's queue truthfully.
+
+The plenary it is measured on is what a meeting's plenary shows: the confirmed points (exactly
+their members) plus the engine's points, clustered over the contributions in no point, that
+pass the sure rule (``matching.sure_points``). Rejections are cannot-links in that clustering.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from facilitator.meeting import matching
+from facilitator.meeting.suggestions import suggest_pairs
+from facilitator.meeting.synthesis import cluster
+
+from . import synthesis_measures as sm
+
+
+def engine_labels(sim, items, threshold, rule, exclude=(), cannot=()):
+    """Labels of the engine's clustering (rows in ``exclude`` alone) and its sure labels."""
+    groups = [x["group"] for x in items]
+    fixed = np.zeros(len(items), dtype=bool)
+    fixed[list(exclude)] = True
+    labels, weakest = cluster(sim, threshold, fixed=fixed, cannot=cannot)
+    labels = np.asarray(labels).copy()
+    sure = matching.sure_points(sim, groups, labels, weakest, rule)
+    sure = {lab for lab in sure if len({groups[i] for i in np.flatnonzero(labels == lab)}) >= 2}
+    return labels, sure
+
+
+def plenary_together(sim, items, threshold, rule, points=(), rejected=()):
+    """The pairs the plenary shows together after these decisions (index lists)."""
+    n = len(items)
+    in_point = sorted({i for p in points for i in p})
+    cannot = [(a, b) for r in rejected for a in r for b in r if a < b]
+    labels, sure = engine_labels(sim, items, threshold, rule, in_point, cannot)
+    together = sm.together_of(labels, sure)
+    for p in points:
+        together[np.ix_(p, p)] = True
+    np.fill_diagonal(together, False)
+    return together
+
+
+def minimum_decisions(items) -> int:
+    """Per proposal, the groups raising it minus one."""
+    groups: dict = {}
+    for x in items:
+        if x["proposal"] is not None:
+            groups.setdefault(x["proposal"], set()).add(x["group"])
+    return sum(len(g) - 1 for g in groups.values() if len(g) >= 2)
+
+
+def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=None):
+    """Decisions (confirmations, rejections) until the plenary reaches ``target`` P and R, or
+    the queue runs dry or ``cap`` decisions. Returns a dict of figures."""
+    truth = sm.truth(items)
+    ids = [x["id"] for x in items]
+    index = {c: i for i, c in enumerate(ids)}
+    q_items = [{"id": x["id"], "group_id": x["group"]} for x in items]
+    point_of: dict[int, int] = {}
+    points: dict[int, list[int]] = {}
+    rejected: list[list[int]] = []
+    conf = rej = 0
+    cap = cap or 4 * max(1, minimum_decisions(items)) + 20
+    while True:
+        p, r = _pr(plenary_together(sim, items, threshold, rule, list(points.values()), rejected), truth)
+        if (p >= target[0] and r >= target[1]) or conf + rej >= cap:
+            break
+        decided = {"points": [[ids[i] for i in m] for m in points.values()],
+                   "rejected": [[ids[i] for i in m] for m in rejected], "detached": set()}
+        pairs = suggest_pairs(sim, q_items, decided, limit=1, settings=queue)
+        if not pairs:
+            break
+        a, b = index[pairs[0][0]], index[pairs[0][1]]
+        if truth[a, b]:
+            conf += 1
+            _join(points, point_of, a, b)
+        else:
+            rej += 1
+            rejected.append([a, b])
+    reached = p >= target[0] and r >= target[1]
+    return {"confirmations": conf, "rejections": rej, "decisions": conf + rej, "reached": reached,
+            "precision": p, "recall": r, "minimum": minimum_decisions(items)}
+
+
+def _join(points, point_of, a, b):
+    pa, pb = point_of.get(a), point_of.get(b)
+    if pa is None and pb is None:
+        key = min(a, b)
+        points[key] = [a, b]
+        point_of[a] = point_of[b] = key
+    elif pa is not None and pb is not None:
+        keep, gone = min(pa, pb), max(pa, pb)
+        for i in points.pop(gone):
+            points[keep].append(i)
+            point_of[i] = keep
+    else:
+        keep = pa if pa is not None else pb
+        new = b if pa is not None else a
+        points[keep].append(new)
+        point_of[new] = keep
+
+
+def _pr(together, truth):
+    iu = np.triu_indices(len(truth), 1)
+    pred, true = together[iu], truth[iu]
+    tp = int((pred & true).sum())
+    fp = int((pred & ~true).sum())
+    fn = int((~pred & true).sum())
+    return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
