@@ -134,6 +134,26 @@ export class MeetingModel {
     return code && byLang[code] ? { text: byLang[code], lang: code } : (defaultTitle ? { text: defaultTitle, lang: null } : null);
   }
 
+  // A converging point's headline, a readable sentence in the page's language (issue 18): its
+  // title in that language, else its title, else what its most central member (`central`; the
+  // first member when the synthesis does not say) reads in that language. Never its stems.
+  // `cl` is a point of the synthesis or of the curation ({id, title, titles, central, contributions
+  // or members}). Returns {text, lang, title: bool}, or null for a point with nothing to show.
+  pointHeadline(cl, lang = pageLang) {
+    if (!cl) return null;
+    const own = cl.titles || {};
+    const want = baseLanguage(lang);
+    const code = Object.keys(own).find((k) => k === lang) || Object.keys(own).find((k) => baseLanguage(k) === want);
+    if (code && own[code]) return { text: own[code], lang: code, title: true };
+    const title = this.clusterTitle(cl.id, cl.title, lang);
+    if (title) return { ...title, title: true };
+    const members = cl.contributions || cl.members || [];
+    const central = this.liveContribution(cl.central) || members.map((id) => this.liveContribution(id)).find(Boolean);
+    if (!central) return null;
+    const reading = this.reading(central, lang);
+    return { text: reading.text, lang: reading.lang, title: false };
+  }
+
   // {ts, stale} of a group's sign-off of its answers to a question, or null.
   signOff(groupId, questionId) { return (this.client.extra.sign_offs || {})[orderKey(groupId, questionId)] || null; }
 
