@@ -364,7 +364,8 @@ function pointCard(cl, n, session, all) {
   const chips = h("ul", { class: "ch-chips" });
   for (const gid of cl.groups || []) chips.append(h("li", { class: "ch-chip", text: groupName(gid) }));
   art.append(chips);
-  if (cl.terms && cl.terms.length) art.append(h("p", { class: "ch-muted", text: `${t("shared_terms")} ${cl.terms.join(" · ")}` }));
+  // the stems are the groups' words, in their languages: their own direction
+  if (cl.terms && cl.terms.length) art.append(h("p", { class: "ch-muted" }, t("shared_terms"), " ", userText("span", "", cl.terms.join(" · "), null)));
   const flags = h("p", { class: "ch-point__flags" });
   if (isForwarded(ref)) flags.append(forwardedFlag());
   if (spotlit("cluster_id", cl.id)) flags.append(onPlenaryFlag());

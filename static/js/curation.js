@@ -283,6 +283,9 @@ export class PairQueue {
       if (mine !== this.fetched) return;
       console.warn(err);
       this.state = "failed";
+      // the connection or the server is away: ask again in a while, as the outbox does
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.fetch(), 5000);
     }
     this.render();
   }

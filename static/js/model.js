@@ -141,12 +141,14 @@ export class MeetingModel {
   // or members}). Returns {text, lang, title: bool}, or null for a point with nothing to show.
   pointHeadline(cl, lang = pageLang) {
     if (!cl) return null;
+    // a title just given in this language (the live curation) before the synthesis' own
+    const fresh = this.clusterTitle(cl.id, null, lang);
+    if (fresh) return { ...fresh, title: true };
     const own = cl.titles || {};
     const want = baseLanguage(lang);
     const code = Object.keys(own).find((k) => k === lang) || Object.keys(own).find((k) => baseLanguage(k) === want);
     if (code && own[code]) return { text: own[code], lang: code, title: true };
-    const title = this.clusterTitle(cl.id, cl.title, lang);
-    if (title) return { ...title, title: true };
+    if (cl.title) return { text: cl.title, lang: null, title: true };
     const members = cl.contributions || cl.members || [];
     const central = this.liveContribution(cl.central) || members.map((id) => this.liveContribution(id)).find(Boolean);
     if (!central) return null;
