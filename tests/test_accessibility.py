@@ -54,7 +54,7 @@ TRANSLATED = {
     "es": "Protocolos regionales de libre circulación como modelo de movilidad laboral.",
 }
 # Latin words that may appear on an Arabic page: names, codes, keys.
-LATIN_OK = {"Facilitator", "English", "Français", "Español", "Ctrl", "Enter", "GRCP", "GRCP7", "IOM",
+LATIN_OK = {"Facilitator", "English", "Français", "Español", "Ctrl", "Enter", "Tab", "GRCP", "GRCP7", "IOM",
             "Word", "docx", "html", "Markdown", "csv", "json", "Amina", "Lucía", "Luc"}
 # client strings that are rightly the same in English and another language
 SAME_OK = re.compile(r"^(\W*|Facilitator|\{\w+\}.*|.*\bQR\b.*)$")

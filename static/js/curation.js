@@ -90,12 +90,12 @@ export class Curation {
 
   undo(seq) { return this.client.send({ type: "curation.undo", seq }); }
 
-  // Redo an undone decision: undo the undo that undid it (the newest one still in effect).
+  // Redo an undone decision: undo the undo that undid it (the history names it `undone_by`).
   redo(entry) {
     const undos = (this.data().history || []).filter((e) => e.type === "curation.undone" && !e.undone
-      && [e.target_seq, e.target, e.of, e.undoes].includes(entry.seq));
-    const last = undos[undos.length - 1];
-    return this.client.send({ type: "curation.undo", seq: last ? last.seq : entry.seq });
+      && e.root_seq === entry.seq);
+    const by = entry.undone_by || (undos.length ? undos[undos.length - 1].seq : null);
+    return this.client.send({ type: "curation.undo", seq: by || entry.seq });
   }
 
   // Undo the newest decision of this page still in effect; resolves null when there is none.
@@ -470,21 +470,22 @@ function timeText(ts) {
 function historyDetail(curation, entry) {
   const model = curation.model;
   if (entry.type === "cluster.titled") {
-    return entry.title ? userText("q", "hist__title", entry.title, entry.lang || null) : h("span", { text: t("hist_title_cleared") });
+    return entry.title ? userText("p", "hist__title", entry.title, entry.lang || null) : h("p", { class: "hist__quote", text: t("hist_title_cleared") });
   }
   if (entry.type === "cluster.moved" && movedOut(entry)) {
-    return userText("q", "hist__quote", quote(model, entry.contribution_id), null);
+    return userText("p", "hist__quote", quote(model, entry.contribution_id), null);
   }
   const ids = entry.contribution_ids || (entry.contribution_id ? [entry.contribution_id] : []);
   if (!ids.length && entry.point_id) {
     const point = curation.point(entry.point_id);
-    return point ? userText("q", "hist__quote", curation.headline(point).text, null) : null;
+    return point ? userText("p", "hist__quote", curation.headline(point).text, null) : null;
   }
   const list = h("ul", { class: "hist__quotes" });
   for (const cid of ids.slice(0, 3)) {
     const c = model.client.contributions.get(cid);
-    list.append(h("li", {}, c ? h("span", { class: "hist__group", text: `${model.groupName(c.group_id)}: ` }) : null,
-      userText("q", "hist__quote", quote(model, cid, 60), null)));
+    // the group's name, then its words in their own direction (quotation marks would not know it)
+    list.append(h("li", {}, c ? h("span", { class: "hist__group", text: model.groupName(c.group_id) }) : null,
+      userText("span", "hist__quote", quote(model, cid, 60), null)));
   }
   if (ids.length > 3) list.append(h("li", { class: "hist__more", text: t("hist_more", { n: formatNumber(ids.length - 3) }) }));
   return list;
@@ -495,6 +496,7 @@ export function historyList(curation, { limit = 50, idPrefix = "hist", onDone = 
   const entries = curation.history().slice(0, limit);
   if (!entries.length) return h("p", { class: "hist__empty", text: t("hist_none") });
   const ol = h("ol", { class: "hist", "aria-label": t("hist_title") });
+  const wrap = h("div", { class: "hist-wrap" }, ol);
   for (const entry of entries) {
     const undone = Boolean(entry.undone);
     const by = entry.by && entry.by.role === "chair" ? t("hist_by_chair") : t("hist_by_curator");
@@ -512,5 +514,5 @@ export function historyList(curation, { limit = 50, idPrefix = "hist", onDone = 
         historyDetail(curation, entry)),
       action));
   }
-  return ol;
+  return wrap;
 }

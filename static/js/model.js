@@ -149,10 +149,12 @@ export class MeetingModel {
     const code = Object.keys(own).find((k) => k === lang) || Object.keys(own).find((k) => baseLanguage(k) === want);
     if (code && own[code]) return { text: own[code], lang: code, title: true };
     if (cl.title) return { text: cl.title, lang: null, title: true };
-    const members = cl.contributions || cl.members || [];
-    const central = this.liveContribution(cl.central) || members.map((id) => this.liveContribution(id)).find(Boolean);
-    if (!central) return null;
-    const reading = this.reading(central, lang);
+    // the central member first; when it does not read in this language (no translation yet),
+    // another member that does, before a sentence in a language the screen's readers may not read
+    const ids = [cl.central, ...(cl.contributions || cl.members || [])];
+    const readings = ids.map((id) => this.liveContribution(id)).filter(Boolean).map((c) => this.reading(c, lang));
+    if (!readings.length) return null;
+    const reading = readings.find((r) => baseLanguage(r.lang) === want) || readings[0];
     return { text: reading.text, lang: reading.lang, title: false };
   }
 

@@ -112,7 +112,7 @@ function makePoint() {
   if (ids.length < 2) { toast(t("sd_pick_two")); return; }
   if (groupsOf(ids).size < 2) { toast(t("sd_two_groups"), { error: true }); return; }
   send({ type: "cluster.confirm", contribution_ids: ids, point_id: newPointId() }, "sd_done_point").then((ack) => {
-    if (ack && ack.ok) { selected.clear(); scheduleRender(); }
+    if (ack && ack.ok) unselect(ids);
   });
 }
 
@@ -120,7 +120,13 @@ function addToPoint(point) {
   const ids = [...selected].filter((cid) => live(cid) && !point.members.includes(cid));
   if (!ids.length) return;
   send({ type: "cluster.confirm", cluster_id: point.id, contribution_ids: [...point.members, ...ids] }, "sd_done_added")
-    .then((ack) => { if (ack && ack.ok) { selected.clear(); scheduleRender(); } });
+    .then((ack) => { if (ack && ack.ok) unselect(ids); });
+}
+
+// What was sent leaves the selection; what was ticked while it was on its way stays ticked.
+function unselect(ids) {
+  for (const cid of ids) selected.delete(cid);
+  scheduleRender();
 }
 
 els.makePoint.addEventListener("click", makePoint);
