@@ -12,7 +12,7 @@
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { randomId } from "./client.js";
-import { t, formatNumber, lang as uiLang } from "./i18n.js";
+import { t, formatNumber, languageName, lang as uiLang } from "./i18n.js";
 import { h, icon, setText, userText } from "./dom.js";
 import { kindIcon, readingNodes } from "./ui.js";
 
@@ -470,7 +470,10 @@ function timeText(ts) {
 function historyDetail(curation, entry) {
   const model = curation.model;
   if (entry.type === "cluster.titled") {
-    return entry.title ? userText("p", "hist__title", entry.title, entry.lang || null) : h("p", { class: "hist__quote", text: t("hist_title_cleared") });
+    // a title in one language says which
+    const where = entry.lang ? h("span", { class: "hist__group", lang: entry.lang, text: languageName(entry.lang) }) : null;
+    const what = entry.title ? userText("p", "hist__title", entry.title, entry.lang || null) : h("p", { class: "hist__quote", text: t("hist_title_cleared") });
+    return where ? h("div", {}, where, what) : what;
   }
   if (entry.type === "cluster.moved" && movedOut(entry)) {
     return userText("p", "hist__quote", quote(model, entry.contribution_id), null);
