@@ -1,7 +1,8 @@
 """The synthesis desk (issue 18) in headless Chromium, against a real server process.
 
 - the keyboard flow: "same proposal" (1), "different" (2), "skip" (3, Space), undo (Ctrl+Z), each
-  answer in the log at once (read back from the state), the next pair after its ack;
+  answer in the log at once (read back from the state), the next pair after its ack; the keys by
+  their place, as an Arabic layout sends them; not while typing;
 - a point made by hand (tick boxes, "Make one point"), a contribution added to it, a member moved
   to another point, one moved out (which asks first), and a decision undone and redone from the
   history;
@@ -88,7 +89,8 @@ def open_desk(browser, meeting, lang="en", viewport=LAPTOP):
 
 
 def shown_pair(page, expect, queue="#sd-queue"):
-    """The pair on screen (sorted ids), once there is one."""
+    """The pair on screen (sorted ids), once there is one to answer (not the one being sent)."""
+    expect(page.locator(queue)).to_have_attribute("data-state", "ready")
     expect(page.locator(f"{queue} .cq-card")).to_have_count(2)
     return page.locator(queue).get_attribute("data-pair").split("|")
 
@@ -144,6 +146,34 @@ def test_keyboard_flow_same_different_skip_undo(browser, live_server, meeting, e
     assert point_with(curation(live_server, meeting), *first)
     expect(page.locator(f".sd-point--made[data-point='{point['id']}']")).to_be_visible()
     shot(page, "synthesis-desk-keyboard-en-1366")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def press_on_arabic_layout(page, code, key):
+    """A key as an Arabic keyboard sends it: the letter is Arabic, the key's place (code) is not."""
+    page.evaluate("([code, key]) => document.body.dispatchEvent(new KeyboardEvent('keydown', "
+                  "{code, key, bubbles: true, cancelable: true}))", [code, key])
+
+
+def test_keys_work_on_an_arabic_keyboard_layout(browser, live_server, meeting, expect):
+    page = open_desk(browser, meeting, "ar")
+    first = shown_pair(page, expect)
+    press_on_arabic_layout(page, "KeyY", "غ")  # Y's place: same proposal
+    wait_for(lambda: point_with(curation(live_server, meeting), *first), "the confirmed pair", page)
+    expect(page.locator("#sd-queue")).not_to_have_attribute("data-pair", "|".join(first))
+    second = shown_pair(page, expect)
+    press_on_arabic_layout(page, "KeyN", "ى")  # N's place: different
+    wait_for(lambda: any(set(second) <= set(s) for s in curation(live_server, meeting)["rejected_sets"]),
+             "the rejected pair", page)
+    # typing in a text box is typing, not answering
+    expect(page.locator("#sd-queue")).not_to_have_attribute("data-pair", "|".join(second))
+    third = shown_pair(page, expect)
+    title = page.locator("#sd-points-list input[type=text]").first
+    title.focus()
+    page.keyboard.press("1")
+    page.wait_for_timeout(300)
+    expect(page.locator("#sd-queue")).to_have_attribute("data-pair", "|".join(third))
     assert not page.errors, page.errors
     page.context.close()
 

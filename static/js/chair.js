@@ -596,7 +596,7 @@ function renderCuration() {
   setText($("ch-history-title"), t("hist_title"));
   queue.render();
   replaceIfChanged(els.history, [historyList(curation, { limit: 8, idPrefix: "ch-hist", onDone: (ok, wasUndone) => {
-    if (ok) { announce(t(wasUndone ? "cur_done_redo" : "cur_done_undo")); queue.fetch(); }
+    if (ok) { announce(t(wasUndone ? "cur_done_redo" : "cur_done_undo")); queue.fetch({ next: true }); }
   } })]);
 }
 

@@ -269,20 +269,27 @@ export class PairQueue {
   }
 
   // The pairs worth deciding next; every decision acknowledged before is reflected in them.
-  async fetch() {
+  // `next`: after this page's own answer, the new order as it comes (it learns from the answer);
+  // otherwise (someone else decided, a reconnection) the pair the person is reading stays on
+  // screen unless it was decided meanwhile.
+  async fetch({ next = false } = {}) {
     if (!this.question) { this.render(); return; }
     const mine = ++this.fetched;
-    if (!this.pairs.length) this.state = "loading";
+    const shown = next || this.state === "sending" ? null : this.current();
+    if (!this.pairs.length && this.state !== "sending") this.state = "loading";
     this.render();
     try {
       const answer = await this.model.fetchLive(`/suggestions?question=${encodeURIComponent(this.question)}&limit=${SUGGESTIONS_LIMIT}`);
       if (mine !== this.fetched) return;
-      this.pairs = (answer.pairs || []).filter((p) => this.model.liveContribution(p.a) && this.model.liveContribution(p.b));
-      this.state = "ready";
+      let pairs = (answer.pairs || []).filter((p) => this.model.liveContribution(p.a) && this.model.liveContribution(p.b));
+      const at = shown ? pairs.findIndex((p) => pairKey(p) === pairKey(shown)) : -1;
+      if (at > 0) pairs = [pairs[at], ...pairs.slice(0, at), ...pairs.slice(at + 1)];
+      this.pairs = pairs;
+      if (this.state !== "sending") this.state = "ready";
     } catch (err) {
       if (mine !== this.fetched) return;
       console.warn(err);
-      this.state = "failed";
+      if (this.state !== "sending") this.state = "failed";
       // the connection or the server is away: ask again in a while, as the outbox does
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.fetch(), 5000);
@@ -313,23 +320,26 @@ export class PairQueue {
     this.state = "sending";
     this.sendingPair = pair;
     this.render();
-    this.curation.send(op).then((ack) => {
-      this.state = "ready";
-      this.sendingPair = null;
+    this.curation.send(op).then(async (ack) => {
       if (ack && ack.ok) {
         this.pairs = this.pairs.filter((p) => pairKey(p) !== pairKey(pair));
         this.announce(t(kind === "same" ? "cq_done_same" : "cq_done_different"));
       } else {
         this.toast(t("cq_not_saved"), { error: true });
       }
-      this.fetch().then(() => this._focusAnswer());
+      // the answered pair stays on screen, dimmed, until the next one is known
+      await this.fetch({ next: true });
+      this.state = "ready";
+      this.sendingPair = null;
+      this.render();
+      this._focusAnswer();
     });
   }
 
   undoLast() {
     this.curation.undoLast().then((ack) => {
       if (ack === null) { this.announce(t("cq_nothing_to_undo")); this.toast(t("cq_nothing_to_undo")); return; }
-      if (ack && ack.ok) { this.announce(t("cur_done_undo")); this.skipped.clear(); this.fetch(); }
+      if (ack && ack.ok) { this.announce(t("cur_done_undo")); this.skipped.clear(); this.fetch({ next: true }); }
       else this.toast(t("cq_not_saved"), { error: true });
     });
   }

@@ -318,7 +318,7 @@ function renderPoints() {
 function renderHistory() {
   setText(els.historyTitle, t("hist_title"));
   replaceIfChanged(els.history, [historyList(curation, { idPrefix: "sd-hist", onDone: (ok, wasUndone) => {
-    if (ok) { announce(t(wasUndone ? "cur_done_redo" : "cur_done_undo")); queue.fetch(); }
+    if (ok) { announce(t(wasUndone ? "cur_done_redo" : "cur_done_undo")); queue.fetch({ next: true }); }
   } })]);
 }
 
