@@ -16,7 +16,7 @@ import uuid
 import pytest
 import requests
 
-from support import ARTIFACTS, key_of
+from support import ARTIFACTS, cancel_what_is_asked, key_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -168,12 +168,7 @@ def test_merge_move_out_and_not_one_point_ask_first(browser, live_server, connec
     # merge: the dialog says where the members go; Escape cancels
     card.locator(f"#merge-{points['pen']}").select_option(points["obs"])
     card.locator(f"form:has(#merge-{points['pen']}) button[type=submit]").click()
-    dialog = page.locator("dialog.cur-dialog")
-    expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("will join the point")
-    shot(page, "chair-ask-merge-en-1366")
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
+    dialog = cancel_what_is_asked(page, expect, "will join the point", "chair-ask-merge-en-1366")
     assert len(members(points["pen"])) == 2
     # move out: asked, and done once confirmed
     row = card.locator(f".ch-item[data-contribution='pen-b-{suffix}']")

@@ -20,7 +20,7 @@ import uuid
 import pytest
 import requests
 
-from support import ARTIFACTS, key_of
+from support import ARTIFACTS, cancel_what_is_asked, key_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -218,12 +218,7 @@ def test_point_by_hand_move_and_undo_from_the_history(browser, live_server, meet
     row = page.locator(f".sd-point[data-point='{first['id']}'] .sd-row[data-contribution='{ids['obs-mena']}']")
     row.locator("select").select_option("")
     row.locator("button[data-action=move]").click()
-    dialog = page.locator("dialog.cur-dialog")
-    expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("will leave the point")
-    shot(page, "synthesis-desk-ask-en-1366")
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
+    cancel_what_is_asked(page, expect, "will leave the point", "synthesis-desk-ask-en-1366")
     assert ids["obs-mena"] in curation(live_server, meeting)["points"][first["id"]]["members"]
 
     # a title, then undo of the move from the history, then redo
