@@ -70,7 +70,6 @@ STRINGS = {
     "show_suggestions_label": _l("Show suggested points on the plenary before they are confirmed"),
     "confirm_point": _l("Confirm this point"),
     "reject_point": _l("Not one point"),
-    "status_confirmed": _l("Confirmed by the chair"),
     "status_shown": _l("Suggested, confidence {pct}% (on the plenary)"),
     "status_held": _l("Suggested, confidence {pct}% (waiting for you)"),
     "why_grouped": _l("Why these were grouped"),

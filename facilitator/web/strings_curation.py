@@ -36,6 +36,8 @@ CURATION_STRINGS = {
     "cq_nothing_to_undo": _l("Nothing to undo from this page."),
     "cq_keys": _l("Keys: 1 or Y same proposal · 2 or N different · 3 or Space skip · Ctrl+Z undo"),
     "cq_keys_panel": _l("With the focus in this panel: 1 same proposal · 2 different · 3 skip · Ctrl+Z undo"),
+    # a point people made, whoever made it (the chair or the synthesis desk)
+    "cur_confirmed": _l("Confirmed"),
     "cur_ask_title": _l("Before you go ahead"),
     "cur_ask_undo": _l("You can undo it from the history."),
     "cur_ask_reject": _l("The {n} contributions of this point will no longer be one point, and will not be suggested together again."),

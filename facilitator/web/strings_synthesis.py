@@ -30,7 +30,6 @@ STRINGS = {
     "sd_suggested_title": _l("Suggested by the engine, not decided yet"),
     "sd_loose_title": _l("In no point"),
     "sd_loose_none": _l("Every contribution is in a point."),
-    "sd_made": _l("Confirmed"),
     "sd_suggested": _l("Suggested"),
     "sd_groups": _l("Groups ({n}): {names}"),
     "sd_add_here": _l("Add the chosen ones here ({n})"),

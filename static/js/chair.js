@@ -436,7 +436,8 @@ function pointCuration(cl, all) {
 // and whether the plenary shows it.
 function pointStatus(cl) {
   const confidence = formatNumber(Math.round((cl.confidence ?? 1) * 100));
-  if (cl.status === "confirmed") return iconLabel({ class: "ch-flag ch-flag--confirmed" }, icon("✓"), t("status_confirmed"));
+  // confirmed by a person: the chair, or the synthesis desk (issue 18)
+  if (cl.status === "confirmed") return iconLabel({ class: "ch-flag ch-flag--confirmed" }, icon("✓"), t("cur_confirmed"));
   return h("span", { class: "ch-flag ch-flag--suggested" }, icon(cl.on_plenary ? "◐" : "○"),
     h("span", { text: t(cl.on_plenary ? "status_shown" : "status_held", { pct: confidence }) }));
 }

@@ -231,7 +231,7 @@ function pointCard(point, points) {
   const art = h("article", { class: "sd-point" + (point.made ? " sd-point--made" : " sd-point--suggested"), "data-point": point.id,
     "aria-labelledby": `sd-pt-${point.id}` });
   const flag = point.made
-    ? h("span", { class: "sd-flag sd-flag--made" }, icon("✓"), h("span", { text: t("sd_made") }))
+    ? h("span", { class: "sd-flag sd-flag--made" }, icon("✓"), h("span", { text: t("cur_confirmed") }))
     : h("span", { class: "sd-flag sd-flag--suggested" }, icon("○"), h("span", { text: t("sd_suggested") }));
   art.append(h("header", { class: "sd-point__head" },
     h("span", { class: "sd-num", "aria-hidden": "true", text: formatNumber(point.n) }),
