@@ -334,7 +334,9 @@ function contributionRow(c, { clusterId = null, session = null, showGroup = true
   return li;
 }
 
-function mergeForm(sourceId, targets, labelKey) {
+// `members`: a suggested point's contributions as the console shows them, which join the point
+// merged into (the engine's point may have changed since).
+function mergeForm(sourceId, targets, labelKey, members = null) {
   if (!targets.length) return null;
   const id = `merge-${sourceId}`;
   const sel = h("select", {});
@@ -347,7 +349,7 @@ function mergeForm(sourceId, targets, labelKey) {
     const label = (targets.find((tgt) => tgt.id === into) || {}).label || into;
     if (!(await confirmFirst(t("ask_merge", { into: label }), t("merge")))) return;
     drafts.delete(id);
-    send({ type: "cluster.merge", cluster_id: sourceId, into }, "done_merged");
+    send({ type: "cluster.merge", cluster_id: sourceId, into, ...(members ? { contribution_ids: members } : {}) }, "done_merged");
   } }, field(id, t(labelKey), sel), h("button", { type: "submit", class: "button button--small" }, icon("⇲", true), h("span", { text: t("merge") })));
 }
 
@@ -429,7 +431,8 @@ function pointCuration(cl, all) {
   } }, field(langId, t("point_title_lang"), langSel), field(titleId, t("point_title"), input),
     h("button", { type: "submit", class: "button button--small" }, h("span", { text: t("save") })));
   const targets = all.filter((o) => o.id !== cl.id).map((o) => ({ id: o.id, label: `${formatNumber(all.indexOf(o) + 1)}. ${clusterLabel(o, o.id)}` }));
-  return h("div", { class: "ch-point__curate" }, titleForm, mergeForm(cl.id, targets, "merge_into"));
+  const members = cl.status === "confirmed" ? null : cl.contributions;
+  return h("div", { class: "ch-point__curate" }, titleForm, mergeForm(cl.id, targets, "merge_into", members));
 }
 
 // The engine's view beside the chair's decision: confirmed, or suggested with its confidence,
