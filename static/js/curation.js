@@ -186,7 +186,8 @@ export function quote(model, cid, max = 80) {
 // ----- the queue ----------------------------------------------------------------------------------
 
 const pairKey = (pair) => [pair.a, pair.b].sort().join("|");
-const EDITABLE = "input, textarea, select, [contenteditable]";
+// where a key types (a tick box does not: its Space ticks it, digits still answer)
+const EDITABLE = "input:not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable]";
 const INTERACTIVE = "a, button, input, textarea, select, summary, [contenteditable], [role=button]";
 
 export class PairQueue {
@@ -263,9 +264,10 @@ export class PairQueue {
     this.fetch();
   }
 
+  // A refresh for what others did: once a second at most, however many groups are typing.
   _later() {
-    clearTimeout(this.laterTimer);
-    this.laterTimer = setTimeout(() => this.fetch(), 150);
+    if (this.laterTimer) return;
+    this.laterTimer = setTimeout(() => { this.laterTimer = null; this.fetch(); }, 1000);
   }
 
   // The pairs worth deciding next; every decision acknowledged before is reflected in them.
