@@ -169,8 +169,10 @@ def test_keys_work_on_an_arabic_keyboard_layout(browser, live_server, meeting, e
     # typing in a text box is typing, not answering
     expect(page.locator("#sd-queue")).not_to_have_attribute("data-pair", "|".join(second))
     third = shown_pair(page, expect)
-    title = page.locator("#sd-points-list input[type=text]").first
+    page.locator("#sd-points-list .sd-point__more summary").first.click()  # the title's box
+    title = page.locator("#sd-points-list .sd-point__more input[type=text]").first
     title.focus()
+    expect(title).to_be_focused()
     page.keyboard.press("1")
     page.wait_for_timeout(300)
     expect(page.locator("#sd-queue")).to_have_attribute("data-pair", "|".join(third))
