@@ -76,6 +76,20 @@ def open_page(browser, url, ready, lang="en", width=1366, height=768, context=No
     return page
 
 
+def cancel_what_is_asked(page, expect, says: str, screenshot: str | None = None):
+    """The dialog a destructive curation opens first (static/js/curation.js confirmFirst): it says
+    `says`; Escape cancels it. Returns the dialog's locator."""
+    dialog = page.locator("dialog.cur-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(says)
+    if screenshot:
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        page.screenshot(path=os.path.join(ARTIFACTS, screenshot + ".png"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    return dialog
+
+
 def wait_until(predicate, what: str = "condition", timeout: float = 30):
     """Poll a process we do not share an event with (a server, its log, a balancer) until the
     predicate holds; a deadline, not a measurement. Returns the predicate's value."""

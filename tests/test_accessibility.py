@@ -1,7 +1,7 @@
 """Every page in every language, in headless Chromium, against one real server process.
 
 For each page (index, join, rapporteur board, chair console, plenary dashboard, vote page, the
-translator's desk, the 403 and 404 error pages, the printable report) and each language (ar, en,
+translator's desk, the synthesis desk, the 403 and 404 error pages, the printable report) and each language (ar, en,
 fr, es):
 
 - the right HTTP status, `<html lang dir>` (rtl only for Arabic);
@@ -54,7 +54,7 @@ TRANSLATED = {
     "es": "Protocolos regionales de libre circulación como modelo de movilidad laboral.",
 }
 # Latin words that may appear on an Arabic page: names, codes, keys.
-LATIN_OK = {"Facilitator", "English", "Français", "Español", "Ctrl", "Enter", "GRCP", "GRCP7", "IOM",
+LATIN_OK = {"Facilitator", "English", "Français", "Español", "Ctrl", "Enter", "Tab", "GRCP", "GRCP7", "IOM",
             "Word", "docx", "html", "Markdown", "csv", "json", "Amina", "Lucía", "Luc"}
 # client strings that are rightly the same in English and another language
 SAME_OK = re.compile(r"^(\W*|Facilitator|\{\w+\}.*|.*\bQR\b.*)$")
@@ -121,6 +121,11 @@ def with_lang(url, lang, extra=""):
     return url + ("&" if "?" in url else "?") + "lang=" + lang + extra
 
 
+def synthesis_url(site):
+    """The synthesis desk: the curator's link (issue 18), or the chair's key on that page."""
+    return site.get("curator_url") or site["chair_url"].replace("/chair?", "/synthesis?")
+
+
 def pages_of(site, lang):
     """(name, url, status, viewports, ready selector) for every page."""
     mid, url = site["meeting_id"], site["url"]
@@ -133,6 +138,7 @@ def pages_of(site, lang):
         ("plenary", with_lang(site["plenary_url"], lang, "&rotate=0"), 200, [PROJECTOR], "#app[aria-busy=false]"),
         ("vote", with_lang(participant_url(site, lang), lang), 200, [PHONE], ".ballot--open li.practice"),
         ("translate", with_lang(site["translator_url"], lang), 200, [LAPTOP, PROJECTOR], "#desk[aria-busy=false]"),
+        ("synthesis", with_lang(synthesis_url(site), lang), 200, [LAPTOP, PHONE], "#sd[aria-busy=false] .cq:not([data-state=loading])"),
         ("error-403", with_lang(f"{url}/m/{mid}/chair?key=not-a-key", lang), 403, [PHONE], None),
         ("error-404", with_lang(url + "/no/such/page", lang), 404, [PHONE], None),
         ("report", f"{url}/api/m/{mid}/report.html?key={site['chair_key']}&lang={lang}", 200, [LAPTOP], None),

@@ -2,7 +2,8 @@
 
 - making a session current and locking one group's board through the UI reach a rapporteur's client;
 - a refused op is reported clearly;
-- the console lays out in Arabic and English without horizontal overflow.
+- the console lays out in Arabic and English without horizontal overflow;
+- merging, moving out and "Not one point" ask first (issue 18).
 
 Screenshots go to tests/artifacts/ (git-ignored).
 """
@@ -13,8 +14,9 @@ import os
 import uuid
 
 import pytest
+import requests
 
-from support import ARTIFACTS, key_of
+from support import ARTIFACTS, cancel_what_is_asked, key_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -125,5 +127,60 @@ def test_chair_curates_forwards_and_runs_a_ballot(browser, live_server, connect,
     expect(page.locator(".ch-ballot .ch-flag--closed")).to_have_count(1)
     expect(page.locator(".ch-links a")).to_have_count(5)
     shot(page, "chair-curation-en-1366", full_page=True)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_merge_move_out_and_not_one_point_ask_first(browser, live_server, connect, expect):
+    """Issue 18: a destructive curation says what it will do and asks; Escape or Cancel leaves
+    everything as it was, going ahead does it."""
+    created = live_server.create_meeting()
+    mid = created["meeting_id"]
+    chair = connect(live_server.url, mid, key_of(created["chair_url"]))
+    assert chair.op("session.set", session_id="s2-groups")["ok"]
+    keys = {g["id"]: key_of(g["rapporteur_url"]) for g in created["groups"]}
+    suffix = uuid.uuid4().hex[:6]
+    texts = [
+        ("africa", "obs-a", "A regional data observatory on migration, shared by the member states."),
+        ("americas", "obs-b", "A regional observatory of migration data shared by the states."),
+        ("africa", "pen-a", "Portable pensions between countries of origin and destination."),
+        ("americas", "pen-b", "Pension rights that follow migrant workers across borders."),
+    ]
+    for gid, name, text in texts:
+        client = connect(live_server.url, mid, keys[gid])
+        assert client.op("contribution.add", id=f"{name}-{suffix}", question_id="s2-q1", text=text,
+                         kind="recommendation", agreement="consensus", lang="en")["ok"]
+    points = {}
+    for name in ("obs", "pen"):
+        points[name] = f"p-{name}{suffix}"
+        ack = chair.op("cluster.confirm", contribution_ids=[f"{name}-a-{suffix}", f"{name}-b-{suffix}"],
+                       point_id=points[name])
+        assert ack["ok"], ack
+    page = open_chair(browser, created["chair_url"], "en")
+    card = page.locator(f".ch-point[data-cluster='{points['pen']}']")
+    expect(card).to_be_visible()
+
+    def members(pid):
+        state = requests.get(f"{live_server.url}/api/m/{mid}/state", params={"key": key_of(created["chair_url"])},
+                             timeout=10).json()
+        return state["curation"]["points"][pid]["members"]
+
+    # merge: the dialog says where the members go; Escape cancels
+    card.locator(f"#merge-{points['pen']}").select_option(points["obs"])
+    card.locator(f"form:has(#merge-{points['pen']}) button[type=submit]").click()
+    dialog = cancel_what_is_asked(page, expect, "will join the point", "chair-ask-merge-en-1366")
+    assert len(members(points["pen"])) == 2
+    # move out: asked, and done once confirmed
+    row = card.locator(f".ch-item[data-contribution='pen-b-{suffix}']")
+    row.locator('button[data-action="detach"]').click()
+    expect(dialog).to_contain_text("will leave this point")
+    dialog.locator('button[data-action="confirm"]').click()
+    chair.wait_for(lambda e: e.get("type") in ("cluster.detached", "cluster.moved"))
+    assert members(points["pen"]) == [f"pen-a-{suffix}"]
+    # not one point: asked; Cancel leaves the point as it is
+    page.locator(f".ch-point[data-cluster='{points['obs']}'] button[data-action='reject-point']").click()
+    expect(dialog).to_contain_text("will no longer be one point")
+    dialog.locator("button", has_text="Cancel").click()
+    assert len(members(points["obs"])) == 2
     assert not page.errors, page.errors
     page.context.close()

@@ -337,3 +337,46 @@ def test_typed_ballot_prompt_keeps_its_direction(browser, live_server, meeting, 
     assert_fits(page)
     shot(page, "plenary-ballot-prompt-ar-1920")
     page.context.close()
+
+
+def test_a_point_headline_is_a_sentence_in_the_screen_language(browser, live_server, meeting, connect, expect):
+    """Issue 18: a converging point's headline is its title in the screen's language, else what its
+    most central member says in that language; never a list of stems such as "costs · migrant"."""
+    rapporteurs, chair = meeting["rapporteurs"], meeting["chair"]
+    mid = meeting["meeting_id"]
+    texts = {
+        "hl-africa": ("africa", "en", "A regional data observatory on migration, shared by the member states."),
+        "hl-americas": ("americas", "es", "Un observatorio regional de datos migratorios compartido por los Estados."),
+    }
+    french = {
+        "hl-africa": "Un observatoire régional des données migratoires, partagé par les États membres.",
+        "hl-americas": "Un observatoire régional des données migratoires partagé par les États.",
+    }
+    suffix = uuid.uuid4().hex[:6]
+    ids = {}
+    translator = connect(live_server.url, mid, key_of(meeting["translator_url"]))
+    for name, (group, lang, text) in texts.items():
+        ids[name] = f"{name}-{suffix}"
+        assert rapporteurs[group].op("contribution.add", id=ids[name], question_id=QUESTION, text=text,
+                                     kind="recommendation", agreement="consensus", lang=lang)["ok"]
+        assert translator.op("translation.set", contribution_id=ids[name], lang="fr", text=french[name])["ok"]
+    ack = chair.op("cluster.confirm", contribution_ids=list(ids.values()))
+    assert ack["ok"], ack
+    point_id = chair.wait_for(lambda e: e.get("type") == "cluster.confirmed")["point_id"]
+    assert chair.op("spotlight.set", cluster_id=point_id)["ok"]
+
+    page = open_plenary(browser, meeting["plenary_url"], "fr")
+    title = page.locator(f"#pp-{point_id} .pl-point__title")
+    expect(title).to_be_visible()
+    headline = title.text_content()
+    assert headline in french.values(), headline  # a whole sentence, in French
+    assert " · " not in headline
+    expect(title).to_have_attribute("lang", "fr")
+    shot(page, "plenary-headline-fr-1920")
+
+    # a title in the screen's language wins
+    assert chair.op("cluster.title", cluster_id=point_id, title="Observatoire régional des migrations", lang="fr")["ok"]
+    expect(title).to_have_text("Observatoire régional des migrations")
+    assert_fits(page)
+    assert not page.errors, page.errors
+    page.context.close()

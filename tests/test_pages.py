@@ -66,3 +66,31 @@ def test_translator_link_stores_its_cookie_and_opens_only_its_page(live_server):
         wrong = f"{live_server.url}/m/{mid}/translate?key={key_of(url)}"
         assert requests.get(wrong, allow_redirects=False).status_code == 403
     assert requests.get(f"{live_server.url}/m/{mid}/translate", allow_redirects=False).status_code == 403
+
+
+def test_synthesis_desk_opens_with_the_curator_or_the_chair_key_only(live_server):
+    """Issue 18: /m/<id>/synthesis is the curator's page; the chair's key opens it too (meetings
+    without a curator). Its script reads the state with the page's own cookie."""
+    links = live_server.create_meeting()
+    mid = links["meeting_id"]
+    openers = [links["chair_url"].replace("/chair?", "/synthesis?")]
+    if links.get("curator_url"):
+        openers.append(links["curator_url"])
+    for url in openers:
+        s = requests.Session()
+        first = s.get(url, allow_redirects=False)
+        assert first.status_code == 303 and first.headers["Location"] == f"/m/{mid}/synthesis"
+        assert f"fk_{mid}_synthesis" in s.cookies
+        page = s.get(f"{live_server.url}/m/{mid}/synthesis")
+        assert page.status_code == 200 and 'id="sd"' in page.text
+        assert page.headers["Cache-Control"] == "no-store"
+        state = s.get(f"{live_server.url}/api/m/{mid}/state", headers={"X-Facilitator-Page": "synthesis"})
+        assert state.ok and state.json()["role"] in ("chair", "curator") and "curation" in state.json()
+    for url in (links["plenary_url"], links["translator_url"], links["groups"][0]["rapporteur_url"]):
+        wrong = f"{live_server.url}/m/{mid}/synthesis?key={key_of(url)}"
+        assert requests.get(wrong, allow_redirects=False).status_code == 403
+    assert requests.get(f"{live_server.url}/m/{mid}/synthesis", allow_redirects=False).status_code == 403
+    if links.get("curator_url"):
+        # the curator's key opens no other page
+        curator = key_of(links["curator_url"])
+        assert requests.get(f"{live_server.url}/m/{mid}/chair?key={curator}", allow_redirects=False).status_code == 403

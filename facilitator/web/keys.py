@@ -6,7 +6,7 @@ from flask import current_app, request
 
 from ..meeting.roles import Actor
 
-PAGES = ("chair", "plenary", "board", "vote", "translate")
+PAGES = ("chair", "plenary", "board", "vote", "translate", "synthesis")
 COOKIE_MAX_AGE = 14 * 24 * 3600
 
 

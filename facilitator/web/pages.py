@@ -97,6 +97,17 @@ def _without_key_url() -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+# Pages a role may open besides its own: the chair runs the synthesis desk in meetings that have
+# no curator (issue 18).
+ALSO_OPENS = {"synthesis": {roles.CHAIR}}
+
+
+def _opens(actor: Actor | None, page: str) -> bool:
+    if actor is None:
+        return False
+    return roles.PAGE_OF_ROLE.get(actor.role) == page or actor.role in ALSO_OPENS.get(page, ())
+
+
 def _enter(meeting_id: str, page: str):
     """The actor this page is for, or a redirect to follow first.
 
@@ -106,7 +117,7 @@ def _enter(meeting_id: str, page: str):
     key = request.args.get("key")
     if key:
         actor = hub.authenticate(meeting_id, key)
-        if actor is None or roles.PAGE_OF_ROLE[actor.role] != page:
+        if not _opens(actor, page):
             abort(403)
         response = redirect(_without_key_url(), code=303)
         response.set_cookie(
@@ -123,7 +134,7 @@ def _enter(meeting_id: str, page: str):
     if actor is None and page == "vote" and hub.exists(meeting_id):
         # A phone without its cookie (another browser, cleared data) joins again.
         return redirect(url_for("pages.join"), code=303)
-    if actor is None or roles.PAGE_OF_ROLE[actor.role] != page:
+    if not _opens(actor, page):
         abort(403)
     return actor
 
@@ -151,7 +162,7 @@ def meeting_page(meeting_id, page):
         join_code = hub.store.secrets(meeting_id)["join_code"]
         join_url = f"{request.host_url.rstrip('/')}/join?code={join_code}"
         boot.update(join_code=join_code, join_url=join_url, join_qr=qr_data_uri(join_url))
-    if page == "translate":
+    if page in ("translate", "synthesis"):
         # each text box takes its direction from its language, as the server decides it
         languages = hub.state(meeting_id).meeting.get("languages", [])
         boot["directions"] = {code: direction(code) for code in languages}
@@ -161,6 +172,7 @@ def meeting_page(meeting_id, page):
         "board": _("Group board"),
         "vote": _("Vote"),
         "translate": _("Translation desk"),
+        "synthesis": _("Synthesis desk"),
     }
     response = make_response(render_template(f"{page}.html", **page_context(titles[page], boot)))
     response.headers["Cache-Control"] = "no-store"

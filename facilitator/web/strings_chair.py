@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .strings_curation import CURATION_STRINGS
+
 STRINGS = {
     # panels
     "current_session": _l("Current session"),
@@ -68,7 +70,6 @@ STRINGS = {
     "show_suggestions_label": _l("Show suggested points on the plenary before they are confirmed"),
     "confirm_point": _l("Confirm this point"),
     "reject_point": _l("Not one point"),
-    "status_confirmed": _l("Confirmed by the chair"),
     "status_shown": _l("Suggested, confidence {pct}% (on the plenary)"),
     "status_held": _l("Suggested, confidence {pct}% (waiting for you)"),
     "why_grouped": _l("Why these were grouped"),
@@ -167,4 +168,8 @@ STRINGS = {
     # a converging point's title: the one every language shows, or the one of one language
     "point_title_lang": _l("Title shown in"),
     "title_every_language": _l("Every language without its own title"),
+    # issue 18: what undoes a point asks first; the suggestions queue and the history (shared)
+    "ask_detach": _l("“{text}” will leave this point and stand alone."),
+    "ask_merge": _l("Every contribution of this point will join the point “{into}”, and this point will be left empty."),
+    **CURATION_STRINGS,
 }

@@ -9,9 +9,10 @@
 
 import { MeetingClient, orderKey } from "./client.js";
 import { boot, t, lang as uiLang, formatNumber, formatDuration, languageName } from "./i18n.js";
-import { h, setText, icon, userText } from "./dom.js";
+import { h, setText, icon, userText, replaceIfChanged } from "./dom.js";
 import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
 import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText, readingNodes, signOffBadge } from "./ui.js";
+import { Curation, PairQueue, historyList, confirmFirst, questionChoices } from "./curation.js";
 
 const POINTING = new Set(["⇱", "⇲"]); // diagonal arrows towards a corner: mirrored in right-to-left
 const REPORT_FORMATS = [
@@ -25,6 +26,7 @@ const els = {
   app: $("app"), meetingTitle: $("meeting-title"), now: $("ch-now"), synthesis: $("ch-synthesis"),
   sessions: $("ch-sessions"), boards: $("ch-boards"), ballots: $("ch-ballots"), outcome: $("ch-outcome"),
   report: $("ch-report"), status: $("conn-status"), toasts: $("toasts"), announcer: $("announcer"),
+  curation: $("ch-curation"), queue: $("ch-queue"), history: $("ch-history"),
 };
 const announce = announcer(els.announcer);
 const scheduleRender = renderScheduler(render);
@@ -50,30 +52,6 @@ function section(container, titleKey, ...children) {
   const id = `${container.id}-title`;
   replaceIfChanged(container, [h("h2", { class: "ch-panel__title", id, text: t(titleKey) }), ...children.filter(Boolean)]);
 }
-
-// Every update re-renders the console. A part whose new build shows the same thing (the same
-// nodes, attributes and text, the same form values) stays in place: replacing it anyway swaps a
-// button under the chair's click, and a click that lands while its button is replaced is lost.
-function replaceIfChanged(container, nodes) {
-  const shown = container.childNodes;
-  if (shown.length === nodes.length && nodes.every((node, i) => sameView(shown[i], node))) return;
-  container.replaceChildren(...nodes);
-}
-
-const CONTROLS = "input,select,textarea";
-
-function controlsOf(node) {
-  if (node.nodeType !== Node.ELEMENT_NODE) return [];
-  return [...(node.matches(CONTROLS) ? [node] : []), ...node.querySelectorAll(CONTROLS)];
-}
-
-// isEqualNode compares attributes; a control's value and checked state are properties.
-function sameView(shown, built) {
-  if (!shown.isEqualNode(built)) return false;
-  const before = controlsOf(shown), after = controlsOf(built);
-  return before.every((c, i) => c.value === after[i].value && c.checked === after[i].checked);
-}
-
 
 // ----- drafts and focus survive re-rendering ------------------------------------------------------
 
@@ -124,7 +102,9 @@ function clusterLabel(cl, cid) {
   // in the console's language when the point has a title in it (model.clusterTitle)
   const title = model.clusterTitle(cid, (cl && cl.title) || (curation && curation.titles || {})[cid]);
   if (title) return title.text;
-  if (cl && (cl.terms || []).length) return cl.terms.join(" · ");
+  // else a readable sentence: what its most central member says (issue 18), never its stems
+  const headline = cl && model.pointHeadline(cl);
+  if (headline) return headline.text;
   const anchor = live(cid.replace(/^[cs]-/, ""));
   return anchor ? anchor.text : cid;
 }
@@ -344,24 +324,32 @@ function contributionRow(c, { clusterId = null, session = null, showGroup = true
   box.id = boxId;
   actions.append(h("span", { class: "ch-check ch-check--small" }, box, h("label", { for: boxId, text: t("select_ballot") })));
   if (clusterId) {
-    actions.append(button(t("detach"), () => send({ type: "cluster.detach", contribution_id: c.id }, "done_saved"),
-      { glyph: "⇱", data: { action: "detach" } }));
+    actions.append(button(t("detach"), async () => {
+      if (await confirmFirst(t("ask_detach", { text: c.text.slice(0, 80) }), t("detach"))) {
+        send({ type: "cluster.detach", contribution_id: c.id }, "done_saved");
+      }
+    }, { glyph: "⇱", data: { action: "detach" } }));
   }
   li.append(actions);
   return li;
 }
 
-function mergeForm(sourceId, targets, labelKey) {
+// `members`: a suggested point's contributions as the console shows them, which join the point
+// merged into (the engine's point may have changed since).
+function mergeForm(sourceId, targets, labelKey, members = null) {
   if (!targets.length) return null;
   const id = `merge-${sourceId}`;
   const sel = h("select", {});
   for (const tgt of targets) sel.append(h("option", { value: tgt.id, dir: "auto", text: tgt.label }));
   if (drafts.has(id)) sel.value = drafts.get(id);
   sel.addEventListener("change", () => drafts.set(id, sel.value));
-  return h("form", { class: "ch-inline", onsubmit: (e) => {
+  return h("form", { class: "ch-inline", onsubmit: async (e) => {
     e.preventDefault();
+    const into = sel.value;
+    const label = (targets.find((tgt) => tgt.id === into) || {}).label || into;
+    if (!(await confirmFirst(t("ask_merge", { into: label }), t("merge")))) return;
     drafts.delete(id);
-    send({ type: "cluster.merge", cluster_id: sourceId, into: sel.value }, "done_merged");
+    send({ type: "cluster.merge", cluster_id: sourceId, into, ...(members ? { contribution_ids: members } : {}) }, "done_merged");
   } }, field(id, t(labelKey), sel), h("button", { type: "submit", class: "button button--small" }, icon("⇲", true), h("span", { text: t("merge") })));
 }
 
@@ -373,12 +361,13 @@ function pointCard(cl, n, session, all) {
     h("span", { class: "ch-num", "aria-hidden": "true", text: formatNumber(n) }),
     h("h4", { class: "ch-point__title", id: `pt-${cl.id}` },
       h("span", { class: "visually-hidden", text: `${t("point_n", { n: formatNumber(n) })}: ` }),
-      userText("span", cl.title ? "" : "ch-point__terms", label, null)),
+      userText("span", cl.title ? "" : "ch-point__central", label, null)),
     h("p", { class: "ch-point__raised", text: t("raised_by", { k: formatNumber(cl.raised_by), m: formatNumber(cl.of) }) })));
   const chips = h("ul", { class: "ch-chips" });
   for (const gid of cl.groups || []) chips.append(h("li", { class: "ch-chip", text: groupName(gid) }));
   art.append(chips);
-  if (cl.terms && cl.terms.length && cl.title) art.append(h("p", { class: "ch-muted", text: `${t("shared_terms")} ${cl.terms.join(" · ")}` }));
+  // the stems are the groups' words, in their languages: their own direction
+  if (cl.terms && cl.terms.length) art.append(h("p", { class: "ch-muted" }, t("shared_terms"), " ", userText("span", "", cl.terms.join(" · "), null)));
   const flags = h("p", { class: "ch-point__flags" });
   if (isForwarded(ref)) flags.append(forwardedFlag());
   if (spotlit("cluster_id", cl.id)) flags.append(onPlenaryFlag());
@@ -386,8 +375,9 @@ function pointCard(cl, n, session, all) {
   art.append(flags);
 
   const members = (cl.contributions || []).map(live).filter(Boolean);
-  // points the engine found within one question can be curated; those across questions cannot
-  const canCurate = cl.id.startsWith("c-");
+  // points within one question can be curated (the engine's c-, the people's p-); those across
+  // questions cannot
+  const canCurate = cl.id.startsWith("c-") || cl.id.startsWith("p-");
   art.append(pointActions(cl, members, canCurate), whyGrouped(cl, members));
   if (canCurate) art.append(pointCuration(cl, all));
   const ul = h("ul", { class: "ch-items" });
@@ -414,9 +404,11 @@ function pointActions(cl, members, canCurate) {
     canCurate && cl.status !== "confirmed" ? button(t("confirm_point"),
       () => send({ type: "cluster.confirm", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved"),
       { glyph: "✓", data: { action: "confirm-point" } }) : null,
-    canCurate ? button(t("reject_point"),
-      () => send({ type: "cluster.reject", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved"),
-      { glyph: "✕", data: { action: "reject-point" } }) : null);
+    canCurate ? button(t("reject_point"), async () => {
+      if (await confirmFirst(t("cur_ask_reject", { n: formatNumber(cl.contributions.length) }), t("reject_point"))) {
+        send({ type: "cluster.reject", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved");
+      }
+    }, { glyph: "✕", data: { action: "reject-point" } }) : null);
 }
 
 // The chair's title for a point, and merging it into another point of the list `all`.
@@ -439,14 +431,16 @@ function pointCuration(cl, all) {
   } }, field(langId, t("point_title_lang"), langSel), field(titleId, t("point_title"), input),
     h("button", { type: "submit", class: "button button--small" }, h("span", { text: t("save") })));
   const targets = all.filter((o) => o.id !== cl.id).map((o) => ({ id: o.id, label: `${formatNumber(all.indexOf(o) + 1)}. ${clusterLabel(o, o.id)}` }));
-  return h("div", { class: "ch-point__curate" }, titleForm, mergeForm(cl.id, targets, "merge_into"));
+  const members = cl.status === "confirmed" ? null : cl.contributions;
+  return h("div", { class: "ch-point__curate" }, titleForm, mergeForm(cl.id, targets, "merge_into", members));
 }
 
 // The engine's view beside the chair's decision: confirmed, or suggested with its confidence,
 // and whether the plenary shows it.
 function pointStatus(cl) {
   const confidence = formatNumber(Math.round((cl.confidence ?? 1) * 100));
-  if (cl.status === "confirmed") return iconLabel({ class: "ch-flag ch-flag--confirmed" }, icon("✓"), t("status_confirmed"));
+  // confirmed by a person: the chair, or the synthesis desk (issue 18)
+  if (cl.status === "confirmed") return iconLabel({ class: "ch-flag ch-flag--confirmed" }, icon("✓"), t("cur_confirmed"));
   return h("span", { class: "ch-flag ch-flag--suggested" }, icon(cl.on_plenary ? "◐" : "○"),
     h("span", { text: t(cl.on_plenary ? "status_shown" : "status_held", { pct: confidence }) }));
 }
@@ -590,6 +584,24 @@ function notAnalysedView(session, qid, converging, unique) {
   const ul = h("ul", { class: "ch-items" });
   for (const c of fresh) ul.append(contributionRow(c, { session }));
   return [h("h3", { class: "ch-subtitle", text: t("not_analysed") }), ul];
+}
+
+// ----- the suggestions queue and the history (issue 18): the synthesis desk's, shared ---------------
+
+const curation = new Curation(client, model);
+const queue = new PairQueue({
+  curation, container: els.queue, questions: () => questionChoices(model), scope: "panel", announce,
+  toast: (message, options) => toast(message, options), idPrefix: "chq",
+});
+curation.onChange(scheduleRender);
+
+function renderCuration() {
+  setText($("ch-curation-title"), t("cq_title"));
+  setText($("ch-history-title"), t("hist_title"));
+  queue.render();
+  replaceIfChanged(els.history, [historyList(curation, { limit: 8, idPrefix: "ch-hist", onDone: (ok, wasUndone) => {
+    if (ok) { announce(t(wasUndone ? "cur_done_redo" : "cur_done_undo")); queue.fetch({ next: true }); }
+  } })]);
 }
 
 // ----- ballots -------------------------------------------------------------------------------------
@@ -782,6 +794,7 @@ function render() {
   renderSessions();
   renderBoards();
   renderSynthesis();
+  renderCuration();
   renderBallots();
   renderOutcome();
   renderReport();
@@ -809,7 +822,7 @@ function renderStatus(status) {
 // ----- wiring ------------------------------------------------------------------------------------------
 
 client.on("change", (info) => {
-  if (info && info.reason === "state") refreshLive();
+  if (info && info.reason === "state") { refreshLive(); queue.fetch(); }
   scheduleRender();
 });
 // The outcome the chair is building, created on first use.

@@ -41,3 +41,26 @@ export function icon(glyph, mirrored = false) {
 export function userText(tag, cls, text, textLang) {
   return h(tag, { class: cls, dir: "auto", lang: textLang || null, text });
 }
+
+// Every update re-renders a page's parts. A part whose new build shows the same thing (the same
+// nodes, attributes and text, the same form values) stays in place: replacing it anyway swaps a
+// button under a click, and a click that lands while its button is replaced is lost.
+export function replaceIfChanged(container, nodes) {
+  const shown = container.childNodes;
+  if (shown.length === nodes.length && nodes.every((node, i) => sameView(shown[i], node))) return;
+  container.replaceChildren(...nodes);
+}
+
+const CONTROLS = "input,select,textarea";
+
+function controlsOf(node) {
+  if (node.nodeType !== Node.ELEMENT_NODE) return [];
+  return [...(node.matches(CONTROLS) ? [node] : []), ...node.querySelectorAll(CONTROLS)];
+}
+
+// isEqualNode compares attributes; a control's value and checked state are properties.
+function sameView(shown, built) {
+  if (!shown.isEqualNode(built)) return false;
+  const before = controlsOf(shown), after = controlsOf(built);
+  return before.every((c, i) => c.value === after[i].value && c.checked === after[i].checked);
+}

@@ -134,6 +134,30 @@ export class MeetingModel {
     return code && byLang[code] ? { text: byLang[code], lang: code } : (defaultTitle ? { text: defaultTitle, lang: null } : null);
   }
 
+  // A converging point's headline, a readable sentence in the page's language (issue 18): its
+  // title in that language, else its title, else what its most central member (`central`; the
+  // first member when the synthesis does not say) reads in that language. Never its stems.
+  // `cl` is a point of the synthesis or of the curation ({id, title, titles, central, contributions
+  // or members}). Returns {text, lang, title: bool}, or null for a point with nothing to show.
+  pointHeadline(cl, lang = pageLang) {
+    if (!cl) return null;
+    // a title just given in this language (the live curation) before the synthesis' own
+    const fresh = this.clusterTitle(cl.id, null, lang);
+    if (fresh) return { ...fresh, title: true };
+    const own = cl.titles || {};
+    const want = baseLanguage(lang);
+    const code = Object.keys(own).find((k) => k === lang) || Object.keys(own).find((k) => baseLanguage(k) === want);
+    if (code && own[code]) return { text: own[code], lang: code, title: true };
+    if (cl.title) return { text: cl.title, lang: null, title: true };
+    // the central member first; when it does not read in this language (no translation yet),
+    // another member that does, before a sentence in a language the screen's readers may not read
+    const ids = [cl.central, ...(cl.contributions || cl.members || [])];
+    const readings = ids.map((id) => this.liveContribution(id)).filter(Boolean).map((c) => this.reading(c, lang));
+    if (!readings.length) return null;
+    const reading = readings.find((r) => baseLanguage(r.lang) === want) || readings[0];
+    return { text: reading.text, lang: reading.lang, title: false };
+  }
+
   // {ts, stale} of a group's sign-off of its answers to a question, or null.
   signOff(groupId, questionId) { return (this.client.extra.sign_offs || {})[orderKey(groupId, questionId)] || null; }
 

@@ -479,11 +479,14 @@ function renderAnswers(view) {
   return { layouts, legend: tight };
 }
 
-// A point's title in the screen's language (model.clusterTitle), else its shared terms.
+// A point's headline: a readable sentence in the screen's language (model.pointHeadline: its
+// title, else what its most central member says), never a list of stems; the shared terms
+// beside a title only.
 function pointTitle(cl) {
-  const title = model.clusterTitle(cl.id, cl.title);
-  if (title) return { text: title.text, lang: title.lang, terms: (cl.terms || []).join(" · ") };
-  return { text: (cl.terms || []).join(" · "), lang: null, terms: "" };
+  const headline = model.pointHeadline(cl);
+  const terms = (cl.terms || []).join(" · ");
+  if (headline) return { text: headline.text, lang: headline.lang, terms: headline.title ? terms : "" };
+  return { text: terms, lang: null, terms: "" };
 }
 
 function groupChips(groupIds, session) {
