@@ -85,7 +85,7 @@ def _init_meetings(app: Flask, store) -> None:
     """The hub that runs the meetings, its per-key budgets and its live views."""
     from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
-    from .web import cluster as cluster_module, drafts, hub as hub_module, live, presence, realtime
+    from .web import cluster as cluster_module, drafts, hub as hub_module, links, live, presence, realtime
 
     redis_url = app.config["REDIS_URL"]
     app.extensions["facilitator.budgets"] = KeyBudgets(
@@ -102,6 +102,7 @@ def _init_meetings(app: Flask, store) -> None:
     )
     if cluster:
         cluster_module.attach(cluster, hub, socketio)
+    links.attach(app, hub, cluster, socketio)
     app.extensions["facilitator"] = hub
     app.extensions["facilitator.live"] = live.LiveViews(
         hub,
@@ -123,7 +124,7 @@ def _init_meetings(app: Flask, store) -> None:
 def _init_web(app: Flask) -> None:
     """Error pages, compression, the blueprints and the CLI commands."""
     from . import cli
-    from .web import api, compression, exports, pages
+    from .web import api, compression, exports, links, pages
 
     api.register_error_handlers(app)
     compression.init_app(app)
@@ -131,4 +132,5 @@ def _init_web(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(links.bp)
     cli.register_translate(app)
