@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .strings_links import STRINGS as LINK_STRINGS
+
 STRINGS = {
     # panels
     "current_session": _l("Current session"),
@@ -168,3 +170,6 @@ STRINGS = {
     "point_title_lang": _l("Title shown in"),
     "title_every_language": _l("Every language without its own title"),
 }
+
+# the list of links is a module of its own (static/js/links.js)
+STRINGS.update(LINK_STRINGS)

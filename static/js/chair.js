@@ -11,6 +11,7 @@ import { MeetingClient, orderKey } from "./client.js";
 import { boot, t, lang as uiLang, formatNumber, formatDuration, languageName } from "./i18n.js";
 import { h, setText, icon, userText } from "./dom.js";
 import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
+import { mountLinks } from "./links.js";
 import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText, readingNodes, signOffBadge } from "./ui.js";
 
 const POINTING = new Set(["⇱", "⇲"]); // diagonal arrows towards a corner: mirrored in right-to-left
@@ -867,6 +868,9 @@ setInterval(() => {
   const el = $("ch-timer");
   if (el) setText(el, timerText());
 }, 500);
+
+// the meeting's links: a section and a module of their own (links.js)
+mountLinks({ container: $("ch-links"), client, model, toast, announce });
 
 renderStatus(client.status);
 client.start();
