@@ -19,6 +19,8 @@ STRINGS = {
     "session_counts": _l("Questions: {q} · Groups: {g}"),
     "current": _l("Current"),
     "make_current": _l("Make current"),
+    "session_moved": _l("Every screen now shows {session}."),
+    "session_back": _l("Back to {session}"),
     "boards_title": _l("Group boards"),
     "boards_open": _l("Boards are open for writing"),
     "all_locked": _l("All boards are locked"),
@@ -161,6 +163,7 @@ STRINGS = {
     # issue 12: the groups' sign-offs, and holding the plenary screen still
     "sign_offs_of": _l("Sign-offs of {group}"),
     "freeze_plenary": _l("Hold the plenary screen still"),
+    "release_plenary": _l("Release the plenary screen"),
     "plenary_frozen_state": _l("The plenary screen is held still"),
     "plenary_live_state": _l("The plenary screen follows the meeting"),
     "done_frozen": _l("The plenary screen is held still."),

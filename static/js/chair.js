@@ -55,10 +55,22 @@ function section(container, titleKey, ...children) {
 // Every update re-renders the console. A part whose new build shows the same thing (the same
 // nodes, attributes and text, the same form values) stays in place: replacing it anyway swaps a
 // button under the chair's click, and a click that lands while its button is replaced is lost.
+// The rule holds for each child of a section on its own: a question tab's count that changes
+// (a rapporteur typing) replaces the tabs, not the point card under the chair's pointer.
 function replaceIfChanged(container, nodes) {
-  const shown = container.childNodes;
-  if (shown.length === nodes.length && nodes.every((node, i) => sameView(shown[i], node))) return;
-  container.replaceChildren(...nodes);
+  let cursor = container.firstChild;
+  for (const node of nodes) {
+    let match = cursor;
+    while (match && !sameView(match, node)) match = match.nextSibling;
+    if (match) {
+      // kept where it is: what stood before it is gone from the new build
+      while (cursor !== match) { const gone = cursor; cursor = cursor.nextSibling; gone.remove(); }
+      cursor = match.nextSibling;
+    } else {
+      container.insertBefore(node, cursor);
+    }
+  }
+  while (cursor) { const gone = cursor; cursor = cursor.nextSibling; gone.remove(); }
 }
 
 const CONTROLS = "input,select,textarea";
@@ -102,7 +114,8 @@ function field(id, labelText, control, hint = null) {
 let synthesis = null;
 const ballotResults = new Map();
 const selected = new Set(); // contribution ids chosen for the next ballot
-const ui = { question: null, followSession: true, reportLang: uiLang, synthSession: null };
+// previousSession: the session the last session.changed left, for going back to it.
+const ui = { question: null, followSession: true, reportLang: uiLang, synthSession: null, previousSession: null };
 
 // The session whose answers the synthesis panel shows: the one the chair picked, else the one
 // the current session reviews (model.answersSession).
@@ -194,7 +207,7 @@ function freezeControl() {
   return h("div", { class: "ch-freeze" },
     h("p", { class: "ch-state " + (frozen ? "ch-state--locked" : "ch-state--open") },
       icon(frozen ? "❚❚" : "▶"), h("span", { text: t(frozen ? "plenary_frozen_state" : "plenary_live_state") })),
-    button(t("freeze_plenary"), () => send({ type: "plenary.freeze", frozen: !frozen }, frozen ? "done_unfrozen" : "done_frozen"),
+    button(t(frozen ? "release_plenary" : "freeze_plenary"), () => send({ type: "plenary.freeze", frozen: !frozen }, frozen ? "done_unfrozen" : "done_frozen"),
       { glyph: "❚❚", pressed: frozen, data: { action: "freeze" } }));
 }
 
@@ -264,7 +277,19 @@ function renderSessions() {
       cls: "button--primary", data: { action: "session-set", session: s.id } }));
     list.append(li);
   }
-  section(els.sessions, "sessions_title", list);
+  section(els.sessions, "sessions_title", sessionBack(), list);
+}
+
+// "Make current" moves every screen at once: the session it left stays one click away.
+function sessionBack() {
+  const previous = ui.previousSession && ui.previousSession !== client.sessionId && model.sessionById(ui.previousSession);
+  const current = model.currentSession();
+  if (!previous || !current) return null;
+  return h("div", { class: "ch-note ch-session-back", role: "status" },
+    h("p", { class: "ch-session-back__text", text: t("session_moved", { session: model.text(current.title) }) }),
+    button(t("session_back", { session: model.text(previous.title) }),
+      () => send({ type: "session.set", session_id: previous.id }, "done_session"),
+      { glyph: "↶", data: { action: "session-back", session: previous.id } }));
 }
 
 // Which questions a group has signed off, and which sign-offs went stale since.
@@ -810,7 +835,7 @@ function renderStatus(status) {
 // ----- wiring ------------------------------------------------------------------------------------------
 
 client.on("change", (info) => {
-  if (info && info.reason === "state") refreshLive();
+  if (info && info.reason === "state") { shownSession = client.sessionId; refreshLive(); }
   scheduleRender();
 });
 // The outcome the chair is building, created on first use.
@@ -850,7 +875,10 @@ function applyChairEvent(extra, ev) {
   }
 }
 
+let shownSession = null; // the session the console last showed as current
 client.on("event", (ev) => {
+  if (ev.type === "session.changed" && shownSession && ev.session_id !== shownSession) ui.previousSession = shownSession;
+  if (ev.type === "session.changed") shownSession = ev.session_id;
   model.applyEvent(ev);
   applyChairEvent(model.extra(), ev);
   scheduleRender();
