@@ -53,7 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_sockets(app: Flask) -> None:
     """Socket.IO over the Redis message queue, and the JSON limits of every frame and body."""
-    from .web import proxy, realtime, sessions, wire
+    from .web import proxy, realtime, sessions, wire, wsgi_errors
 
     # `socketio` is one object per process and keeps the queue it made for an earlier app: a
     # later app without Redis (in tests) would still get that app's message queue.
@@ -72,6 +72,7 @@ def _init_sockets(app: Flask) -> None:
         json=wire.BoundedJSON(app.config["MAX_JSON_DEPTH"]),
         serializer=wire.Packet,
     )
+    wsgi_errors.init_app(app)  # eventlet's websocket errors, one log line each
     proxy.init_app(app)
     app.session_interface = sessions.SessionCookies()
     wire.FrameGuard(socketio.server, app.config["MAX_FRAME"], app.config["AUTH_TIMEOUT"])
