@@ -31,9 +31,11 @@ def test_the_chair_lists_every_link_and_reissues_one(browser, live_server, expec
     chair = open_page(browser, created["chair_url"], READY, lang=lang)
 
     rows = chair.locator("#ch-links .ln-link")
-    expect(rows).to_have_count(2 + len(created["groups"]))  # plenary, translator, each group
+    expect(rows).to_have_count(3 + len(created["groups"]))  # plenary, translator, curator, each group
     expect(chair.locator('#ch-links .ln-link[data-role="plenary"]')).to_have_count(1)
     expect(chair.locator('#ch-links .ln-link[data-role="translator"]')).to_have_count(1)
+    expect(chair.locator('#ch-links .ln-link[data-role="curator"] .ln-link__name')).to_have_text(
+        "Synthesis desk (curator)" if lang == "en" else "مكتب التوليف (المقرر العام)")
     row = chair.locator('#ch-links .ln-link[data-group="africa"]')
     # the group's sessions beside its link (GRCP7: Session 2's groups and Session 3's follow-up)
     expect(row.locator(".ln-link__sessions")).to_contain_text(" · ")  # two sessions

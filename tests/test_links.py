@@ -12,7 +12,8 @@ from facilitator.meeting import roles
 from facilitator.meeting.archive import check_archive, export_archive, read_log
 from support import Refused
 
-LINKS = [("plenary", None), ("translator", None), ("rapporteur", "africa"), ("rapporteur", "un")]
+LINKS = [("plenary", None), ("translator", None), ("curator", None), ("rapporteur", "africa"),
+         ("rapporteur", "un")]
 
 
 def key_of_link(meeting, role, group_id):
@@ -96,11 +97,12 @@ def test_a_meeting_without_a_translator_key_gets_one_and_the_archive_keeps_the_e
     assert chair.op("link.reissue", role="rapporteur", group_id="mena")["ok"]
     assert chair.op("link.reissue", role="translator")["ok"]
     listed = roles.link_keys(meeting.hub.store.secrets(meeting.id))
-    assert [(r, g) for r, g, _ in listed][:2] == [("plenary", None), ("translator", None)]
+    assert [(r, g) for r, g, _ in listed][:3] == [("plenary", None), ("translator", None), ("curator", None)]
     assert [g for r, g, _ in listed if r == "rapporteur"] == meeting.hub.state(meeting.id).group_ids
-    # an old meeting: no translator key in its secrets, and the link list leaves it out
-    old = {k: v for k, v in meeting.secrets.items() if k != "translator"}
-    assert "translator" not in [r for r, _, _ in roles.link_keys(old)]
+    # an old meeting: no translator or curator key in its secrets, and the link list leaves them out
+    old = {k: v for k, v in meeting.secrets.items() if k not in ("translator", "curator")}
+    assert [r for r, _, _ in roles.link_keys(old)][:1] == ["plenary"]
+    assert {"translator", "curator"}.isdisjoint(r for r, _, _ in roles.link_keys(old))
     # the events go into the archive and come back out of it (an import checks every event)
     events = read_log(meeting.hub.store, meeting.id)
     archived = export_archive(meeting.id, events, {})

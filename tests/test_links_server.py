@@ -80,7 +80,8 @@ def test_reissue_on_one_process(live_server, connect):
     rows = listed.json()["links"]
     africa = next(r for r in rows if r["group_id"] == "africa")
     assert africa["url"] == ack["url"] and africa["qr"].startswith("data:image/svg+xml")
-    assert [r["role"] for r in rows[:2]] == ["plenary", "translator"]
+    assert [r["role"] for r in rows[:3]] == ["plenary", "translator", "curator"]
+    assert rows[2]["url"] == links["curator_url"] and "/synthesis?key=" in rows[2]["url"]
     assert {r["group_id"] for r in rows if r["role"] == "rapporteur"} == {g["id"] for g in links["groups"]}
     assert old not in listed.text
     for key in (key_of(links["plenary_url"]), new):
@@ -112,9 +113,11 @@ def test_reissue_closes_the_old_key_on_another_process_through_redis(two_process
     links = a.create_meeting()
     mid = links["meeting_id"]
     old_board, old_translator = rapporteur_key(links, "mena"), key_of(links["translator_url"])
+    old_curator = key_of(links["curator_url"])
     chair = connect(a.url, mid, key_of(links["chair_url"]))
     # the old keys' sockets are on the other process, which did not handle the op
-    on_b = [connect(b.url, mid, old_board, name="Layla"), connect(b.url, mid, old_translator)]
+    on_b = [connect(b.url, mid, old_board, name="Layla"), connect(b.url, mid, old_translator),
+            connect(b.url, mid, old_curator)]
     on_a = connect(a.url, mid, old_board)
     stays = connect(b.url, mid, rapporteur_key(links, "africa"))
     assert on_b[0].op("contribution.add", question_id="s2-q1", text="قبل", kind="gap",
@@ -122,7 +125,9 @@ def test_reissue_closes_the_old_key_on_another_process_through_redis(two_process
 
     board_ack = chair.op("link.reissue", role="rapporteur", group_id="mena")
     translator_ack = chair.op("link.reissue", role="translator")
-    assert board_ack["ok"] and translator_ack["ok"], (board_ack, translator_ack)
+    curator_ack = chair.op("link.reissue", role="curator")
+    assert board_ack["ok"] and translator_ack["ok"] and curator_ack["ok"], (board_ack, translator_ack, curator_ack)
+    assert curator_ack["url"].startswith(f"{a.url}/m/{mid}/synthesis?key=")
     closed_soon(on_a, "the old key's socket on the process that re-issued it to be closed")
     for client in on_b:
         closed_soon(client, "the old key's socket on the other process to be closed")
@@ -131,6 +136,8 @@ def test_reissue_closes_the_old_key_on_another_process_through_redis(two_process
         refused_over_http(server.url, mid, old_board)
         refused_over_socket(server.url, mid, old_board)
         refused_over_socket(server.url, mid, old_translator)
+        refused_over_socket(server.url, mid, old_curator)
+        assert requests.get(f"{server.url}/api/m/{mid}/state?key={old_curator}", timeout=10).status_code == 401
     fresh = connect(b.url, mid, key_of(board_ack["url"]))
     assert fresh.op("contribution.add", question_id="s2-q1", text="بعد", kind="gap",
                     agreement="consensus", lang="ar")["ok"]
