@@ -173,9 +173,15 @@ def test_moving_merging_and_standing_alone(room):
     cur = curation(hub, mid)
     assert cur["points"]["p-data"]["members"] == ["obs-americas", "ret-americas", "ret-africa"]
     assert cur["points"]["p-home"]["members"] == []
-    assert code(send(hub, mid, CURATOR, type="cluster.merge", cluster_id="c-obs-mena", into="p-data")) == "invalid"
+    # a suggested cluster into a point: the contributions named (else its anchor) join the point
+    ok(hub, mid, CURATOR, type="cluster.merge", cluster_id="c-obs-mena", into="p-data")
     ok(hub, mid, CURATOR, type="cluster.detach", contribution_id="ret-africa")
-    assert curation(hub, mid)["points"]["p-data"]["members"] == ["obs-americas", "ret-americas"]
+    assert curation(hub, mid)["points"]["p-data"]["members"] == ["obs-americas", "ret-americas", "obs-mena"]
+    ok(hub, mid, CURATOR, type="cluster.merge", cluster_id="p-data", into="c-obs-africa",
+       contribution_ids=["obs-africa", "ret-africa"])
+    assert curation(hub, mid)["points"]["p-data"]["members"] == [
+        "obs-americas", "ret-americas", "obs-mena", "obs-africa", "ret-africa"]
+    assert code(send(hub, mid, CURATOR, type="cluster.merge", cluster_id="p-data", into="p-data")) == "invalid"
 
 
 # ----- undo ----------------------------------------------------------------------------------------
@@ -194,6 +200,7 @@ UNDOABLE = {
     "cluster.move": {"contribution_id": "obs-americas", "to": "p-home"},
     "cluster.detach": {"contribution_id": "obs-africa"},
     "cluster.merge": {"cluster_id": "p-home", "into": "p-data"},
+    "cluster.merge/suggested": {"type": "cluster.merge", "cluster_id": "c-obs-mena", "into": "p-data"},
     "cluster.title": {"cluster_id": "p-data", "title": "Data", "lang": "es"},
 }
 
@@ -203,7 +210,8 @@ def test_every_curation_op_is_undone_and_redone(room, op_type):
     hub, mid = room
     prepare(hub, mid)
     before = decided(hub, mid)
-    ack = ok(hub, mid, CURATOR, type=op_type, **UNDOABLE[op_type])
+    fields = dict(UNDOABLE[op_type], type=op_type.split("/")[0])
+    ack = ok(hub, mid, CURATOR, **fields)
     after = decided(hub, mid)
     assert after != before
     undo = ok(hub, mid, CURATOR, type="curation.undo", seq=ack["seq"])
@@ -271,7 +279,7 @@ def test_role_matrix_of_the_curation_ops(room, role):
     actor = ROLE_ACTORS[role]
     for op_type, fields in sorted(UNDOABLE.items()):
         want = "ok" if role in ("chair", "curator") else "forbidden"
-        assert code(send(hub, mid, actor, type=op_type, **fields)) == want, (role, op_type)
+        assert code(send(hub, mid, actor, **dict(fields, type=op_type.split("/")[0]))) == want, (role, op_type)
     if role == "curator":
         for op_type in sorted(set(HANDLERS) - set(CURATION_OPS)):
             assert code(send(hub, mid, actor, type=op_type)) == "forbidden", op_type
@@ -372,7 +380,7 @@ def test_new_curation_events_pass_the_archive_checks(room):
     hub, mid = room
     prepare(hub, mid)
     for op_type, fields in sorted(UNDOABLE.items()):
-        ok(hub, mid, CURATOR, type=op_type, **fields)
+        ok(hub, mid, CURATOR, **dict(fields, type=op_type.split("/")[0]))
     last = hub.state(mid).seq
     undo = ok(hub, mid, CURATOR, type="curation.undo", seq=last)
     ok(hub, mid, CURATOR, type="curation.undo", seq=undo["seq"])

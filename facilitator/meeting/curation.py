@@ -47,6 +47,7 @@ class CurationFold:
         self._undos: dict[int, list[int]] = {}  # decision seq -> seqs of the undos naming it
         self._undo_value: dict[int, tuple[int, bool]] = {}  # undo seq -> (decision, undone)
         self._rejected_of: dict[str, set[int]] = {}  # cid -> indexes into rejected_sets
+        self.named: set[str] = set()  # every point id the log has made, undone or not
 
     # ----- events ---------------------------------------------------------------------------
 
@@ -115,6 +116,7 @@ class CurationFold:
 
     def _new_point(self, pid: str, seq: int, first: str) -> None:
         v = self.view
+        self.named.add(pid)
         v["points"][pid] = {"id": pid, "question_id": (self.contributions.get(first) or {}).get("question_id"),
                             "members": [], "title": v["titles"].get(pid),
                             "titles": dict(v["titles_by_lang"].get(pid, {})), "created_seq": seq}
@@ -191,13 +193,20 @@ class CurationFold:
 
     def _merged(self, e: dict) -> None:
         v = self.view
-        if "contribution_a" not in e:  # two points: every member of one joins the other
-            if e["cluster_id"] in v["points"] and e["into"] in v["points"]:
-                self._join(e["into"], list(v["points"][e["cluster_id"]]["members"]))
+        if "contribution_a" not in e:  # into a point: the other point's members, or those named
+            self._merge_points(e["cluster_id"], e["into"], e["members"])
             return
         v["links"].append([e["contribution_a"], e["contribution_b"]])
         anchors = (e["contribution_a"], e["contribution_b"])
         v["detached"] = [c for c in v["detached"] if c not in anchors]
+
+    def _merge_points(self, source: str, into: str, named: list[str]) -> None:
+        """A point keeps its identity whichever side of the merge it is on."""
+        points = self.view["points"]
+        if into in points:
+            self._join(into, list(points[source]["members"]) if source in points else list(named))
+        elif source in points:
+            self._join(source, list(named))
 
     def _titled(self, e: dict) -> None:
         v, cid = self.view, e["cluster_id"]

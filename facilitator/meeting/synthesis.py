@@ -456,11 +456,7 @@ class Synthesizer:
         else an engine cluster, named after its earliest member whose name no point has taken."""
         members = [items[i] for i in idx]
         first = members[0]
-        if point is not None:
-            cid = point["id"]
-        else:
-            cid = next((cluster_id(m["id"], prefix) for m in members
-                        if cluster_id(m["id"], prefix) not in taken), cluster_id(first["id"], prefix))
+        cid = point["id"] if point is not None else _engine_id(members, prefix, taken)
         groups, of = _groups_and_of(members, ctx, first["_s"])
         langs = list(dict.fromkeys(m["_lang"] for m in members))
         n = len(idx)
@@ -471,10 +467,9 @@ class Synthesizer:
         raised_by = len(groups)
         terms, basis, by_language = self._terms(members, idx, sim, ctx["idf"])
         title = (point or {}).get("title") or _title(ctx["titles"], cid, members)
-        confidence = 1.0 if n < 2 else round(self.confidence(weakest), 4)
+        # a person's point is decided: no score makes it more or less sure
+        confidence = 1.0 if n < 2 or point is not None else round(self.confidence(weakest), 4)
         status = "confirmed" if decided else "suggested"
-        if point is not None:
-            confidence = 1.0  # a person decided it
         return {"id": cid, "title": title,
                 "contributions": [m["id"] for m in members],
                 "groups": groups,
@@ -563,6 +558,12 @@ def _curation(curation: dict) -> dict:
                               if isinstance(s, (list, tuple))],
             "points": points,
             "show_suggestions": bool(curation.get("show_suggestions"))}
+
+
+def _engine_id(members: list[dict], prefix: str, taken) -> str:
+    """An engine cluster's id: after its earliest member whose name no point has taken."""
+    names = [cluster_id(m["id"], prefix) for m in members]
+    return next((name for name in names if name not in taken), names[0])
 
 
 def _made_points(points: list[dict], items: list[dict], index: dict) -> list[tuple[dict, list[int]]]:

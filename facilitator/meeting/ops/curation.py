@@ -86,7 +86,8 @@ def _new_point_id(state: MeetingState, message: dict) -> str:
         raise OpError("invalid", "point_id must be p- followed by 4 to 40 letters, digits, - or _.")
     cluster_id = message.get("cluster_id")
     taken = state.curation["points"]
-    if proposed is not None and proposed not in taken and proposed not in state.curation["titles"]:
+    # an id the log has used (a point since undone) is not free: a redo would bring it back
+    if proposed is not None and proposed not in state.curation_fold.named and proposed not in state.curation["titles"]:
         return proposed
     if proposed is None and isinstance(cluster_id, str) and cluster_id not in taken:
         return cluster_id
@@ -164,8 +165,10 @@ def detach_contribution(state, actor, message, now):
 
 @op("cluster.merge", *CURATORS)
 def merge_clusters(state, actor, message, now):
-    """Two points: every member of one joins the other, which keeps its identity. Two suggested
-    clusters: a link between the contributions they are named after (as before)."""
+    """Two points: every member of one joins the other, which keeps its identity. A suggested
+    cluster and a point: its contributions (`contribution_ids` as the sender saw them, else the
+    one it is named after) join the point. Two suggested clusters: a link between the
+    contributions they are named after (as before)."""
     a = _live_cluster(state, message.get("cluster_id"))
     b = _live_cluster(state, message.get("into"), "into")
     if message["cluster_id"] == message["into"]:
@@ -173,15 +176,15 @@ def merge_clusters(state, actor, message, now):
     if a is not None and b is not None:
         return {"type": "cluster.merged", "cluster_id": message["cluster_id"], "into": message["into"],
                 "contribution_a": a, "contribution_b": b}
-    if a is not None or b is not None:
-        raise OpError("invalid", "Merge two points, or two suggested clusters; to add a suggested "
-                                 "cluster to a point, confirm its contributions with the point's id.")
     points = state.curation["points"]
-    source, target = points[message["cluster_id"]], points[message["into"]]
-    if source["question_id"] != target["question_id"]:
-        raise OpError("invalid", "A point gathers contributions to one question.")
-    return {"type": "cluster.merged", "cluster_id": source["id"], "into": target["id"],
-            "members": list(source["members"])}
+    target = points[message["into"]] if b is None else points[message["cluster_id"]]
+    if a is None and b is None:
+        moved = list(points[message["cluster_id"]]["members"])
+    else:
+        moved = _point_members(state, message) if "contribution_ids" in message else [a or b]
+    _check_one_point(state, [c for c in target["members"] if c not in moved] + moved)
+    return {"type": "cluster.merged", "cluster_id": message["cluster_id"], "into": message["into"],
+            "members": moved}
 
 
 @op("cluster.title", *CURATORS)
