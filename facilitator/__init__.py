@@ -53,7 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_sockets(app: Flask) -> None:
     """Socket.IO over the Redis message queue, and the JSON limits of every frame and body."""
-    from .web import proxy, realtime, sessions, wire
+    from .web import proxy, realtime, sessions, wire, wsgi_errors
 
     # `socketio` is one object per process and keeps the queue it made for an earlier app: a
     # later app without Redis (in tests) would still get that app's message queue.
@@ -72,6 +72,7 @@ def _init_sockets(app: Flask) -> None:
         json=wire.BoundedJSON(app.config["MAX_JSON_DEPTH"]),
         serializer=wire.Packet,
     )
+    wsgi_errors.init_app(app)  # eventlet's websocket errors, one log line each
     proxy.init_app(app)
     app.session_interface = sessions.SessionCookies()
     wire.FrameGuard(socketio.server, app.config["MAX_FRAME"], app.config["AUTH_TIMEOUT"])
@@ -85,7 +86,7 @@ def _init_meetings(app: Flask, store) -> None:
     """The hub that runs the meetings, its per-key budgets and its live views."""
     from .meeting.limits import KeyBudgets
     from .meeting.synthesis import Synthesizer
-    from .web import cluster as cluster_module, drafts, hub as hub_module, live, presence, realtime
+    from .web import cluster as cluster_module, drafts, hub as hub_module, links, live, presence, realtime
 
     redis_url = app.config["REDIS_URL"]
     app.extensions["facilitator.budgets"] = KeyBudgets(
@@ -102,6 +103,7 @@ def _init_meetings(app: Flask, store) -> None:
     )
     if cluster:
         cluster_module.attach(cluster, hub, socketio)
+    links.attach(app, hub, cluster, socketio)
     app.extensions["facilitator"] = hub
     app.extensions["facilitator.live"] = live.LiveViews(
         hub,
@@ -123,7 +125,7 @@ def _init_meetings(app: Flask, store) -> None:
 def _init_web(app: Flask) -> None:
     """Error pages, compression, the blueprints and the CLI commands."""
     from . import cli
-    from .web import api, compression, exports, pages
+    from .web import api, compression, exports, links, pages
 
     api.register_error_handlers(app)
     compression.init_app(app)
@@ -131,4 +133,5 @@ def _init_web(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(links.bp)
     cli.register_translate(app)

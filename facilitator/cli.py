@@ -101,9 +101,32 @@ def print_links(links: dict, out=sys.stdout) -> None:
         print(f"  translation desk:  {links['translator_url']}", file=out)
     if links.get("curator_url"):
         print(f"  synthesis desk:    {links['curator_url']}", file=out)
-    for group in links["groups"]:
-        print(f"  rapporteur, {group['name']}: {group['rapporteur_url']}", file=out)
+    print_rapporteurs(links, out)
     print("", file=out, flush=True)
+
+
+def print_rapporteurs(links: dict, out) -> None:
+    """The rapporteurs' links under the sessions their groups work in: each link once, under
+    its group's first session; a later session names the groups whose links are above."""
+    groups = {g["id"]: g for g in links["groups"]}
+    printed: set[str] = set()
+    for session in links.get("sessions", []):
+        ids = [gid for gid in session["groups"] if gid in groups]
+        if not ids:
+            continue
+        print(f"  {session['title']}:", file=out)
+        again = [groups[gid]["name"] for gid in ids if gid in printed]
+        for gid in ids:
+            if gid not in printed:
+                print(f"    rapporteur, {groups[gid]['name']}: {groups[gid]['rapporteur_url']}", file=out)
+                printed.add(gid)
+        if again:
+            print(f"    also, with the links above: {', '.join(again)}", file=out)
+    rest = [g for g in links["groups"] if g["id"] not in printed]
+    if rest:
+        print("  in no session of the agenda:", file=out)
+        for group in rest:
+            print(f"    rapporteur, {group['name']}: {group['rapporteur_url']}", file=out)
 
 
 # ----- flask translate -----------------------------------------------------------------------

@@ -62,6 +62,9 @@ def links(base_url: str, meeting_id: str, meeting_secrets: dict, meeting: dict) 
             for gid, key in meeting_secrets["rapporteurs"].items()
         ],
     }
+    # which groups work in which session: `make run` prints the links session by session
+    result["sessions"] = [{"id": s["id"], "title": text_in(s["title"], "en", lang), "groups": list(s.get("groups", []))}
+                          for s in meeting.get("sessions", [])]
     if meeting_secrets.get("translator"):  # meetings created before the role have no key
         result["translator_url"] = f"{base}/m/{mid}/translate?key={meeting_secrets['translator']}"
     if meeting_secrets.get("curator"):  # ... nor those before the curator role

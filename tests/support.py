@@ -12,6 +12,7 @@ only turns these into fixtures.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -201,6 +202,25 @@ class ServerProcess:
         keys = list(client.scan_iter(match=f"{self.prefix}:*", count=1000))
         if keys:
             client.delete(*keys)
+
+
+@contextlib.contextmanager
+def processes_on_redis(tmp_path, redis_url: str, env: dict, names=("a", "b")):
+    """Server processes sharing one Redis prefix (each its own data directory), started in
+    turn, stopped and their keys deleted at the end."""
+    prefix = f"test-procs-{uuid.uuid4().hex[:10]}"
+    servers = []
+    for name in names:
+        (tmp_path / name).mkdir()
+        servers.append(ServerProcess(str(tmp_path / name), redis_url=redis_url, prefix=prefix, env=env))
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+        servers[0].cleanup_redis()
 
 
 def key_of(url: str) -> str:

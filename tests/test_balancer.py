@@ -14,7 +14,8 @@ import pytest
 import requests
 import socketio
 
-from support import ROOT, ServerProcess, free_port, key_of, stop_process, wait_until
+from support import (ROOT, ServerProcess, free_port, key_of, processes_on_redis, stop_process,
+                     wait_until)
 
 NGINX = "/usr/sbin/nginx"
 HAPROXY = "/usr/sbin/haproxy"
@@ -112,22 +113,10 @@ class Balancer:
 
 @pytest.fixture
 def cluster(tmp_path, redis_url):
-    prefix = f"test-bal-{uuid.uuid4().hex[:10]}"
-    servers = []
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        # One balancer in front, as deploy/systemd/env.example says.
-        servers.append(ServerProcess(str(tmp_path / name), redis_url=redis_url, prefix=prefix,
-                                     env={"FACILITATOR_PROXY_COUNT": "1",
-                                          "FACILITATOR_SYNTHESIS_ENGINE": "lexical"}))
-    try:
-        for server in servers:
-            server.start()
+    # One balancer in front, as deploy/systemd/env.example says.
+    env = {"FACILITATOR_PROXY_COUNT": "1", "FACILITATOR_SYNTHESIS_ENGINE": "lexical"}
+    with processes_on_redis(tmp_path, redis_url, env) as servers:
         yield servers
-    finally:
-        for server in servers:
-            server.stop()
-        servers[0].cleanup_redis()
 
 
 def create_meeting(server: ServerProcess, base_url: str) -> dict:

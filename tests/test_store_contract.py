@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from facilitator.store import (EventStore, MeetingExists, SeqConflict,
+from facilitator.store import (EventStore, MeetingExists, SeqConflict, StoreError,
                                UnknownMeeting, open_store)
 from facilitator.store.base import JoinCodeTaken
 
@@ -259,6 +259,62 @@ def test_participants(store):
     store.add_participant("m", "p1", {"region": "Asia"})
     assert store.participant("m", "p1") == {"region": "Asia"}
     assert store.last_seq("m") == 1   # the registry is not in the log
+
+
+def test_set_secret_replaces_one_entry_and_keeps_the_rest(store):
+    secrets = {"chair": "c", "plenary": "p", "join_code": "J1", "rapporteurs": {"g1": "r1", "g2": "r2"}}
+    store.create_meeting("m", secrets, [ev()])
+    store.create_meeting("n", dict(secrets, join_code="J2"), [ev()])
+    store.set_secret("m", ("plenary",), "p-new")
+    store.set_secret("m", ("rapporteurs", "g2"), "r2-new")
+    store.set_secret("m", ("curator",), "k-made")  # an entry older meetings lack is made
+    assert store.secrets("m") == {"chair": "c", "plenary": "p-new", "join_code": "J1",
+                                  "rapporteurs": {"g1": "r1", "g2": "r2-new"}, "curator": "k-made"}
+    assert store.secrets("n") == dict(secrets, join_code="J2")  # another meeting's are untouched
+    assert store.meeting_for_join_code("J1") == "m"
+    assert store.last_seq("m") == 1  # the secrets are not in the log
+
+
+def test_set_secret_refusals_write_nothing(store):
+    secrets = {"chair": "c", "join_code": "J", "rapporteurs": {"g1": "r1"}}
+    store.create_meeting("m", secrets, [ev()])
+    with pytest.raises(UnknownMeeting):
+        store.set_secret("ghost", ("plenary",), "x")
+    with pytest.raises(ValueError):
+        store.set_secret("m", ("join_code",), "NEW")  # indexed, set at creation only
+    for path in ((), ("a", "b", "c"), ("",)):
+        with pytest.raises(ValueError):
+            store.set_secret("m", path, "x")
+    with pytest.raises(ValueError):
+        store.set_secret("m", ("plenary",), "")
+    with pytest.raises(StoreError):
+        store.set_secret("m", ("chair", "g1"), "x")  # "chair" is no map
+    assert store.secrets("m") == secrets
+    assert store.secrets("ghost") is None
+
+
+def test_set_secret_from_two_store_objects_at_once_loses_no_entry(backend):
+    """Read-modify-write of one JSON value: two writers of different entries both land."""
+    groups = [f"g{i}" for i in range(12)]
+    first = backend.open()
+    first.create_meeting("m", {"chair": "c", "rapporteurs": {g: "old" for g in groups}}, [ev()])
+    stores = [first, backend.open()]
+    errors = []
+
+    def worker(store, mine):
+        try:
+            for gid in mine:
+                store.set_secret("m", ("rapporteurs", gid), f"new-{gid}")
+        except Exception as error:  # reported below, not swallowed
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(s, groups[i::2])) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert first.secrets("m")["rapporteurs"] == {g: f"new-{g}" for g in groups}
 
 
 def test_append_is_durable_across_reopen(backend):

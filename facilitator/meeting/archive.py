@@ -600,6 +600,15 @@ def _signed_off(c: _Checker, e: dict, where: str) -> None:
         raise ArchiveError(f"{where}.question_id", f"{e['question_id']!r} is not a question of this group")
 
 
+def _link_reissued(c: _Checker, e: dict, where: str) -> None:
+    if e["role"] not in roles.REISSUABLE:
+        raise ArchiveError(f"{where}.role", f"{str(e['role'])[:40]!r} is not a role whose link is re-issued")
+    if e["role"] == roles.RAPPORTEUR:
+        c.group(e["group_id"], f"{where}.group_id")
+    elif e["group_id"] is not None:
+        raise ArchiveError(f"{where}.group_id", "must be null for a link other than a rapporteur's")
+
+
 CHECKS = {
     "meeting.created": (("meeting",), _meeting_created),
     "contribution.added": (("contribution", "order"), _contribution),
@@ -640,6 +649,7 @@ CHECKS = {
     "translation.set": (("contribution_id", "group_id", "lang", "text", "source"), _translation),
     "answers.signed_off": (("group_id", "question_id"), _signed_off),
     "plenary.frozen": (("frozen",), lambda c, e, where: _bool(e["frozen"], f"{where}.frozen")),
+    "link.reissued": (("role", "group_id"), _link_reissued),
 }
 # Fields some event types carry only sometimes.
 OPTIONAL_FIELDS = {"contribution.moved": ("previous_order",), "cluster.titled": ("lang",),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from urllib.parse import quote
 
 CHAIR = "chair"
 PLENARY = "plenary"
@@ -20,6 +21,11 @@ SYSTEM = "system"
 # The page each role uses; also the suffix of its key cookie.
 PAGE_OF_ROLE = {CHAIR: "chair", PLENARY: "plenary", RAPPORTEUR: "board", PARTICIPANT: "vote",
                 TRANSLATOR: "translate", CURATOR: "synthesis"}
+
+# The links the chair hands out and may re-issue: every role with a page but the chair's own
+# (re-issued from the console, it would lock that console out) and the participants' (their keys
+# are made at joining, one per phone).
+REISSUABLE = tuple(r for r in PAGE_OF_ROLE if r not in (CHAIR, PARTICIPANT))
 
 # Join codes avoid characters people confuse when reading them off a projector.
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -84,6 +90,40 @@ def new_secrets(group_ids: list[str], join_code: str | None = None) -> dict:
     }
 
 
+def link_path(meeting_id: str, role: str, key: str) -> str:
+    """The path of a role's secret link: /m/<id>/<the role's page>?key=K."""
+    return f"/m/{quote(meeting_id)}/{PAGE_OF_ROLE[role]}?key={key}"
+
+
+def secret_path(role: str, group_id: str | None = None) -> tuple[str, ...]:
+    """Where a role's key sits in the meeting's secrets (EventStore.set_secret's path)."""
+    return ("rapporteurs", group_id) if role == RAPPORTEUR else (role,)
+
+
+def link_key(meeting_secrets: dict, role: str, group_id: str | None = None) -> str | None:
+    """The key a role's link carries now, or None."""
+    entry = meeting_secrets
+    for name in secret_path(role, group_id):
+        entry = entry.get(name) if isinstance(entry, dict) else None
+    return entry if isinstance(entry, str) and entry else None
+
+
+def link_keys(meeting_secrets: dict) -> list[tuple[str, str | None, str]]:
+    """(role, group_id, key) of every re-issuable link whose key the secrets hold: generic over
+    the roles (a meeting made before a role has no key for it), rapporteurs last, in group order."""
+    single = [(name, None, key) for name, key in meeting_secrets.items()
+              if name in REISSUABLE and name != RAPPORTEUR and isinstance(key, str) and key]
+    groups = [(RAPPORTEUR, gid, key) for gid, key in (meeting_secrets.get("rapporteurs") or {}).items()]
+    return single + groups
+
+
+def staff_key_ids(meeting_id: str, meeting_secrets: dict) -> set[str]:
+    """The key ids of every staff key the secrets hold now (the chair's too): a connection
+    under any other staff key was opened with a key since re-issued."""
+    keys = [meeting_secrets.get("chair", "")] + [key for _, _, key in link_keys(meeting_secrets)]
+    return {key_id(meeting_id, key) for key in keys if key}
+
+
 def actor_for_key(meeting_secrets: dict, key: str, name: str | None = None) -> Actor | None:
     """The role a staff key grants, or None. Participant keys live in the participant registry."""
     if not key or not isinstance(key, str):
@@ -121,6 +161,7 @@ STAFF_ONLY = {
     "outcome.wording",
     "outcome.ordered",
     "plenary.frozen",
+    "link.reissued",
 }
 # Staff-only event types the translators need as well: what the room looks at, to order the queue.
 FOR_TRANSLATORS = {"spotlight.set", "cluster.titled"}

@@ -144,6 +144,9 @@ class MeetingState:
         return self.translations.get(contribution_id, {})
 
     def _on_session_changed(self, e: dict) -> None:
+        # The breakout timer is the session's: "Time is up" must not carry into the next one.
+        if e["session_id"] != self.session_id:
+            self.timer = None
         self.session_id = e["session_id"]
 
     def _on_board_locked(self, e: dict) -> None:

@@ -71,6 +71,32 @@ def check_import(events: list[dict]) -> list[tuple[str | None, str]]:
     return out
 
 
+def check_secret_path(path) -> tuple[str, ...]:
+    """set_secret's path, checked for every backend: one or two names, never the join code
+    (it is indexed beside the secrets and set once, at creation)."""
+    path = tuple(path)
+    if not 1 <= len(path) <= 2 or not all(isinstance(p, str) and p for p in path):
+        raise ValueError("a secret's path is one or two non-empty names")
+    if path[0] == "join_code":
+        raise ValueError("the join code is set at creation only")
+    return path
+
+
+def with_secret(secrets: dict, path: tuple[str, ...], value: str) -> dict:
+    """The secrets with the entry at ``path`` set to ``value``: a copy, the input untouched."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("a secret is a non-empty string")
+    changed = dict(secrets)
+    if len(path) == 1:
+        changed[path[0]] = value
+        return changed
+    parent = changed.get(path[0])
+    if not isinstance(parent, dict):
+        raise StoreError(f"the secrets hold no {path[0]!r} map")
+    changed[path[0]] = dict(parent, **{path[1]: value})
+    return changed
+
+
 def check_new_meeting(secrets: dict, events: list[dict]) -> tuple[str, str | None, list[tuple[str | None, str]]]:
     """create_meeting's input, checked and serialised once for every backend:
     (secrets as JSON, the join code or None, the events as ``check_import`` rows)."""
@@ -111,6 +137,16 @@ class EventStore(ABC):
     @abstractmethod
     def meeting_for_join_code(self, code: str) -> str | None:
         """The meeting whose secrets carry this join code, or None."""
+
+    @abstractmethod
+    def set_secret(self, meeting_id: str, path: tuple[str, ...], value: str) -> None:
+        """Set one entry of the meeting's secrets, atomically with respect to every other
+        writer of them, durable before returning: ``("plenary",)`` sets ``secrets["plenary"]``
+        (made if absent), ``("rapporteurs", gid)`` sets ``secrets["rapporteurs"][gid]`` (the
+        map must exist: StoreError otherwise). Every other entry is left as it is. A re-issued
+        link's new key goes here; from then on ``secrets`` answers the new value. Raises
+        UnknownMeeting for an unknown meeting, ValueError for a bad path or value (the join
+        code cannot be set: it is indexed and set at creation)."""
 
     @abstractmethod
     def append(self, meeting_id: str, op_id: str | None, event: dict,

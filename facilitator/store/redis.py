@@ -22,8 +22,8 @@ import json
 import redis as redis_lib
 
 from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
-                   StoreError, UnknownMeeting, check_new_meeting, dump_event,
-                   load_event)
+                   StoreError, UnknownMeeting, check_new_meeting, check_secret_path,
+                   dump_event, load_event, with_secret)
 
 # KEYS: secrets, log, ops. ARGV: has_op ("1"/"0"), op_id, expected_seq, json.
 # Returns {0, seq} appended, {1, seq} duplicate, {-1, 0} unknown, {-2, last} conflict.
@@ -175,6 +175,22 @@ class RedisStore(EventStore):
 
     def meeting_for_join_code(self, code: str) -> str | None:
         return self.r.hget(f"{self.prefix}:codes", code)
+
+    def set_secret(self, meeting_id: str, path: tuple[str, ...], value: str) -> None:
+        path = check_secret_path(path)
+        key = self._k(meeting_id, "secrets")
+
+        # WATCH/MULTI: the JSON is changed in Python (Lua's cjson would turn an empty map
+        # into a list), and redone if another writer changed the secrets meanwhile.
+        def update(pipe) -> None:
+            text = pipe.get(key)
+            if text is None:
+                raise UnknownMeeting(meeting_id)
+            changed = with_secret(json.loads(text), path, value)
+            pipe.multi()
+            pipe.set(key, json.dumps(changed, ensure_ascii=False))
+
+        self.r.transaction(update, key)
 
     def append(self, meeting_id: str, op_id: str | None, event: dict,
                expected_seq: int) -> tuple[int, bool]:

@@ -16,8 +16,8 @@ import threading
 import time
 
 from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
-                   StoreError, UnknownMeeting, check_new_meeting, dump_event,
-                   load_event)
+                   StoreError, UnknownMeeting, check_new_meeting, check_secret_path,
+                   dump_event, load_event, with_secret)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -166,6 +166,19 @@ class SQLiteStore(EventStore):
     def meeting_for_join_code(self, code: str) -> str | None:
         rows = self._query("SELECT meeting_id FROM join_codes WHERE code=?", (code,))
         return rows[0][0] if rows else None
+
+    def set_secret(self, meeting_id: str, path: tuple[str, ...], value: str) -> None:
+        self._write(self._update_secret, meeting_id, check_secret_path(path), value)
+
+    @staticmethod
+    def _update_secret(db, meeting_id, path, value) -> None:
+        # read and written in one BEGIN IMMEDIATE transaction: no other writer in between
+        row = db.execute("SELECT secrets FROM meetings WHERE meeting_id=?", (meeting_id,)).fetchone()
+        if row is None:
+            raise UnknownMeeting(meeting_id)
+        changed = with_secret(json.loads(row[0]), path, value)
+        db.execute("UPDATE meetings SET secrets=? WHERE meeting_id=?",
+                   (json.dumps(changed, ensure_ascii=False), meeting_id))
 
     def append(self, meeting_id: str, op_id: str | None, event: dict,
                expected_seq: int) -> tuple[int, bool]:

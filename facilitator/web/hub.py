@@ -66,6 +66,9 @@ class Hub:
         # Called as fn(meeting_id, state, event) for every event of a meeting this process owns
         # (cluster.py): its own appends and those of other processes, once each, in log order.
         self.listeners: list = []
+        # Called as fn(meeting_id) once a key of the meeting was re-issued here (web/links.py
+        # closes the connections opened with the old key).
+        self.on_keys_changed: list = []
         self.owns = owns or (lambda meeting_id: True)
         # Group commit: the ops that arrive while a meeting's batch is being committed are
         # decided in order on the state and committed together, one fsync for all of them.
@@ -168,6 +171,8 @@ class Hub:
             op_id = ops.check_op_id(message)
             if key_id is not None:
                 op_id = f"{key_id}:{op_id}"
+            if message.get("type") == "link.reissue":
+                return self._reissue(meeting_id, actor, message, op_id)
             seq = self.store.seq_of_op(meeting_id, op_id)
             if seq is not None:
                 return {"ok": True, "seq": seq}
@@ -178,6 +183,27 @@ class Hub:
             return error.as_ack()
         except StoreUnavailable:
             return unavailable().as_ack()
+
+    def _reissue(self, meeting_id: str, actor: Actor, message: dict, op_id: str) -> dict:
+        """link.reissue: a new key for the link, stored before its event is appended (an append
+        that fails leaves the old key refused, never a logged re-issue whose old key still
+        works). The ack carries the new link's path (`url`); the event holds no key. A resent
+        op is answered the link's current path."""
+        seq = self.store.seq_of_op(meeting_id, op_id)
+        if seq is not None:
+            ack = {"ok": True, "seq": seq}
+        else:
+            def decide(state, now):
+                event = ops.decide(state, actor, message, now)
+                path = roles.secret_path(event["role"], event["group_id"])
+                self.store.set_secret(meeting_id, path, roles.new_key())
+                return event
+
+            ack = self._append(meeting_id, op_id, decide)
+            for listener in self.on_keys_changed:
+                listener(meeting_id)
+        key = roles.link_key(self.store.secrets(meeting_id), message["role"], message.get("group_id"))
+        return dict(ack, url=roles.link_path(meeting_id, message["role"], key))
 
     def _append(self, meeting_id: str, op_id: str | None, decide) -> dict:
         """Queue the op and wait for its batch. Whoever takes the meeting's lock first commits

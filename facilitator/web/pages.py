@@ -78,6 +78,13 @@ def healthz():
     return {"ok": True}
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it whatever the page says; drawn from static/favicon.svg."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=7 * 24 * 3600,
+                               mimetype="image/vnd.microsoft.icon")
+
+
 @bp.route("/")
 def index():
     return render_template("index.html", **page_context(_("Facilitator"), {"page": "index"}))
@@ -139,6 +146,13 @@ def _enter(meeting_id: str, page: str):
     return actor
 
 
+def group_sessions(meeting: dict, group_id: str) -> list[dict]:
+    """The sessions a group works in, in agenda order ({id, title} as the agenda gives the title):
+    a board opened in another session can say when the group's turn comes."""
+    return [{"id": s["id"], "title": s["title"]} for s in meeting.get("sessions", [])
+            if group_id in s.get("groups", [])]
+
+
 @bp.route("/m/<meeting_id>/<page>")
 def meeting_page(meeting_id, page):
     if page not in PAGES:
@@ -162,6 +176,8 @@ def meeting_page(meeting_id, page):
         join_code = hub.store.secrets(meeting_id)["join_code"]
         join_url = f"{request.host_url.rstrip('/')}/join?code={join_code}"
         boot.update(join_code=join_code, join_url=join_url, join_qr=qr_data_uri(join_url))
+    if page == "board":
+        boot["group_sessions"] = group_sessions(hub.state(meeting_id).meeting, actor.group_id)
     if page in ("translate", "synthesis"):
         # each text box takes its direction from its language, as the server decides it
         languages = hub.state(meeting_id).meeting.get("languages", [])

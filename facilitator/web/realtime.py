@@ -36,6 +36,7 @@ class Connection:
     actor: Actor
     key_id: str
     bucket: TokenBucket
+    origin: str = ""  # the origin it came in by: a re-issued link in an ack is made on it
 
 
 def _connections() -> dict:
@@ -136,7 +137,8 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("too_many_connections")
     # This connection's own: HTTP routes and other connections never see it.
     bucket = TokenBucket(current_app.config["OP_RATE"], current_app.config["OP_BURST"])
-    _connections()[request.sid] = Connection(meeting_id, actor, key_id, bucket)
+    _connections()[request.sid] = Connection(meeting_id, actor, key_id, bucket,
+                                             request.host_url.rstrip("/"))
     join_room(room(meeting_id, actor.audience))
     # Some live views differ between the chair and the projector (unrevealed vote results).
     join_room(room(meeting_id, f"role:{actor.role}"))
@@ -195,8 +197,11 @@ def _op(app, connection: Connection, message=None):
     # IP: a whole venue sits behind one NAT).
     if not app.extensions["facilitator.budgets"].take(connection.key_id, connection.bucket):
         return OpError("rate_limited", "Too many ops; slow down and retry.").as_ack()
-    return app.extensions["facilitator"].submit(connection.meeting_id, connection.actor, message,
-                                                 connection.key_id)
+    ack = app.extensions["facilitator"].submit(connection.meeting_id, connection.actor, message,
+                                                connection.key_id)
+    if "url" in ack:  # link.reissue's: the new link, whole, to the chair alone
+        ack = dict(ack, url=connection.origin + ack["url"])
+    return ack
 
 
 def _sync(app, connection: Connection, message=None):

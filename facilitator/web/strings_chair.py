@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .strings_curation import CURATION_STRINGS
+from .strings_links import STRINGS as LINK_STRINGS
 
 STRINGS = {
     # panels
@@ -19,6 +20,8 @@ STRINGS = {
     "session_counts": _l("Questions: {q} · Groups: {g}"),
     "current": _l("Current"),
     "make_current": _l("Make current"),
+    "session_moved": _l("Every screen now shows {session}."),
+    "session_back": _l("Back to {session}"),
     "boards_title": _l("Group boards"),
     "boards_open": _l("Boards are open for writing"),
     "all_locked": _l("All boards are locked"),
@@ -160,6 +163,7 @@ STRINGS = {
     # issue 12: the groups' sign-offs, and holding the plenary screen still
     "sign_offs_of": _l("Sign-offs of {group}"),
     "freeze_plenary": _l("Hold the plenary screen still"),
+    "release_plenary": _l("Release the plenary screen"),
     "plenary_frozen_state": _l("The plenary screen is held still"),
     "plenary_live_state": _l("The plenary screen follows the meeting"),
     "done_frozen": _l("The plenary screen is held still."),
@@ -173,3 +177,6 @@ STRINGS = {
     "ask_merge": _l("Every contribution of this point will join the point “{into}”, and this point will be left empty."),
     **CURATION_STRINGS,
 }
+
+# the list of links is a module of its own (static/js/links.js)
+STRINGS.update(LINK_STRINGS)

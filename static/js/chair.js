@@ -11,6 +11,7 @@ import { MeetingClient, orderKey } from "./client.js";
 import { boot, t, lang as uiLang, formatNumber, formatDuration, languageName } from "./i18n.js";
 import { h, setText, icon, userText, replaceIfChanged } from "./dom.js";
 import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
+import { mountLinks } from "./links.js";
 import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText, readingNodes, signOffBadge } from "./ui.js";
 import { Curation, PairQueue, historyList, confirmFirst, questionChoices } from "./curation.js";
 
@@ -79,7 +80,8 @@ function field(id, labelText, control, hint = null) {
 let synthesis = null;
 const ballotResults = new Map();
 const selected = new Set(); // contribution ids chosen for the next ballot
-const ui = { question: null, followSession: true, reportLang: uiLang, synthSession: null };
+// previousSession: the session the last session.changed left, for going back to it.
+const ui = { question: null, followSession: true, reportLang: uiLang, synthSession: null, previousSession: null };
 
 // The session whose answers the synthesis panel shows: the one the chair picked, else the one
 // the current session reviews (model.answersSession).
@@ -173,7 +175,7 @@ function freezeControl() {
   return h("div", { class: "ch-freeze" },
     h("p", { class: "ch-state " + (frozen ? "ch-state--locked" : "ch-state--open") },
       icon(frozen ? "❚❚" : "▶"), h("span", { text: t(frozen ? "plenary_frozen_state" : "plenary_live_state") })),
-    button(t("freeze_plenary"), () => send({ type: "plenary.freeze", frozen: !frozen }, frozen ? "done_unfrozen" : "done_frozen"),
+    button(t(frozen ? "release_plenary" : "freeze_plenary"), () => send({ type: "plenary.freeze", frozen: !frozen }, frozen ? "done_unfrozen" : "done_frozen"),
       { glyph: "❚❚", pressed: frozen, data: { action: "freeze" } }));
 }
 
@@ -243,7 +245,19 @@ function renderSessions() {
       cls: "button--primary", data: { action: "session-set", session: s.id } }));
     list.append(li);
   }
-  section(els.sessions, "sessions_title", list);
+  section(els.sessions, "sessions_title", sessionBack(), list);
+}
+
+// "Make current" moves every screen at once: the session it left stays one click away.
+function sessionBack() {
+  const previous = ui.previousSession && ui.previousSession !== client.sessionId && model.sessionById(ui.previousSession);
+  const current = model.currentSession();
+  if (!previous || !current) return null;
+  return h("div", { class: "ch-note ch-session-back", role: "status" },
+    h("p", { class: "ch-session-back__text", text: t("session_moved", { session: model.text(current.title) }) }),
+    button(t("session_back", { session: model.text(previous.title) }),
+      () => send({ type: "session.set", session_id: previous.id }, "done_session"),
+      { glyph: "↶", data: { action: "session-back", session: previous.id } }));
 }
 
 // Which questions a group has signed off, and which sign-offs went stale since.
@@ -822,7 +836,7 @@ function renderStatus(status) {
 // ----- wiring ------------------------------------------------------------------------------------------
 
 client.on("change", (info) => {
-  if (info && info.reason === "state") { refreshLive(); queue.fetch(); }
+  if (info && info.reason === "state") { shownSession = client.sessionId; refreshLive(); queue.fetch(); }
   scheduleRender();
 });
 // The outcome the chair is building, created on first use.
@@ -862,7 +876,10 @@ function applyChairEvent(extra, ev) {
   }
 }
 
+let shownSession = null; // the session the console last showed as current
 client.on("event", (ev) => {
+  if (ev.type === "session.changed" && shownSession && ev.session_id !== shownSession) ui.previousSession = shownSession;
+  if (ev.type === "session.changed") shownSession = ev.session_id;
   model.applyEvent(ev);
   applyChairEvent(model.extra(), ev);
   scheduleRender();
@@ -880,6 +897,9 @@ setInterval(() => {
   const el = $("ch-timer");
   if (el) setText(el, timerText());
 }, 500);
+
+// the meeting's links: a section and a module of their own (links.js)
+mountLinks({ container: $("ch-links"), client, model, toast, announce });
 
 renderStatus(client.status);
 client.start();

@@ -276,6 +276,7 @@ export class MeetingClient {
       const prev = ev.previous_order;
       if (prev && Array.isArray(prev.order)) this.order.set(orderKey(c.group_id, prev.question_id), prev.order.slice());
     } else if (ev.type === "session.changed") {
+      if (ev.session_id !== this.sessionId) this.timer = null; // the timer is the session's (state.py)
       this.sessionId = ev.session_id;
     } else if (ev.type === "board.locked") {
       if (ev.group_id === "all") this.locks = { all: !!ev.locked };

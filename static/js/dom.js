@@ -45,10 +45,22 @@ export function userText(tag, cls, text, textLang) {
 // Every update re-renders a page's parts. A part whose new build shows the same thing (the same
 // nodes, attributes and text, the same form values) stays in place: replacing it anyway swaps a
 // button under a click, and a click that lands while its button is replaced is lost.
+// The rule holds for each child on its own: a question tab's count that changes (a rapporteur
+// typing) replaces the tabs, not the point card under the chair's pointer.
 export function replaceIfChanged(container, nodes) {
-  const shown = container.childNodes;
-  if (shown.length === nodes.length && nodes.every((node, i) => sameView(shown[i], node))) return;
-  container.replaceChildren(...nodes);
+  let cursor = container.firstChild;
+  for (const node of nodes) {
+    let match = cursor;
+    while (match && !sameView(match, node)) match = match.nextSibling;
+    if (match) {
+      // kept where it is: what stood before it is gone from the new build
+      while (cursor !== match) { const gone = cursor; cursor = cursor.nextSibling; gone.remove(); }
+      cursor = match.nextSibling;
+    } else {
+      container.insertBefore(node, cursor);
+    }
+  }
+  while (cursor) { const gone = cursor; cursor = cursor.nextSibling; gone.remove(); }
 }
 
 const CONTROLS = "input,select,textarea";

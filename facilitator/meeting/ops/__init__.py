@@ -12,7 +12,7 @@ from ..errors import OpError
 from ..ids import LANG_PATTERN  # noqa: F401  (archive.py checks imported logs against it)
 from ..state import MeetingState
 # Importing each area registers its ops.
-from . import ballots, contributions, curation, desk, outcome, session  # noqa: F401
+from . import ballots, contributions, curation, desk, links, outcome, session  # noqa: F401
 from .common import (HANDLERS, MAX_TEXT, MAX_TIMER, MAX_TITLE, OP_ID_MAX,  # noqa: F401
                      clean_text, guess_lang, meeting_language, op)
 from .meetings import check_joining, meeting_created, participant_joined  # noqa: F401
