@@ -6,7 +6,8 @@ how likely they make one proposal, given the decisions already taken:
 * a confirmed point is one unit: a contribution is asked about the point once (against the
   member it is closest to), never about each member, and two members of a point are never asked;
 * a rejection is a cannot-link between the units holding its members: they are not asked again,
-  and pairs that are near copies of a rejected pair come later;
+  and a unit rejected again and again comes later (``rejection_decay``); lowering the near
+  copies of a rejected pair (``copy_penalty``) is there but off: it saved no decision;
 * a unit already holding a contribution of a group is asked about that group's contributions
   later (a group rarely raises one proposal twice);
 * pairs touching a confirmed point come first among equals: completing a point is what moves
@@ -31,7 +32,7 @@ from . import matching
 # rejection_decay: taken off a pair per rejection either unit already had (a contribution
 #   rejected again and again is more likely raised by its group only).
 QUEUE = {"unit": "max", "margin_k": 0, "group_prior": 0.1, "point_bonus": 0.05,
-         "copy_level": 0.8, "copy_penalty": 0.2, "rejection_decay": 0.0}
+         "copy_level": 0.8, "copy_penalty": 0.0, "rejection_decay": 0.03}
 _SHORTLIST = 400  # rejections' near copies are looked for among this many best pairs
 
 
