@@ -380,3 +380,260 @@ def test_a_point_headline_is_a_sentence_in_the_screen_language(browser, live_ser
     assert_fits(page)
     assert not page.errors, page.errors
     page.context.close()
+
+
+# ----- issue 19: a plenary readable from the back ---------------------------------------------------
+
+# Seven converging points of two or three groups each, in four languages, at the lengths
+# rapporteurs type: a question with many points.
+MANY_POINTS = [
+    [("africa", "en", "Cut the cost of sending remittances home: open the market to mobile money operators and post offices."),
+     ("americas", "es", "Abaratar el envío de remesas y promover la educación financiera de las familias que las reciben."),
+     ("mena", "ar", "خفض رسوم التحويلات المالية التي يرسلها العمال إلى أسرهم، وذلك بتشجيع المنافسة واعتماد المحافظ الإلكترونية.")],
+    [("asia-pacific", "en", "Workers should not pay to get a job. Employers bear all recruitment costs, and agencies that charge workers lose their licence."),
+     ("americas", "es", "Alianza con empleadores y agencias privadas de colocación para que la contratación sea gratuita para el trabajador migrante.")],
+    [("europe-central-asia", "en", "Bilateral social security agreements that let contribution periods be added up across countries, so no worker loses years of pension rights."),
+     ("americas", "es", "El Convenio Multilateral Iberoamericano de Seguridad Social permite sumar los años cotizados en distintos países."),
+     ("africa", "fr", "Le travailleur qui rentre au pays perd ses années de cotisation ; la portabilité des droits sociaux reste une lacune majeure.")],
+    [("africa", "en", "Mandatory pre-departure training covering contracts, rights and who to call in case of abuse, in every country of origin."),
+     ("mena", "ar", "تنظيم دورات توعوية للعمال قبل مغادرة بلدانهم تعرّفهم بحقوقهم وبشروط عقود العمل وبقوانين بلد المقصد.")],
+    [("americas", "es", "Cada país mide la migración laboral a su manera. Hace falta un sistema regional de información con datos comparables."),
+     ("africa", "fr", "Pas de chiffres fiables sur la migration de travail intra-africaine : un observatoire régional des migrations de travail."),
+     ("asia-pacific", "en", "A shared labour migration database covering origin and destination countries, with technical support from IOM and ILO.")],
+    [("europe-central-asia", "fr", "Développer l'aide au retour volontaire et à la réintégration, adaptée à chaque personne et associant les communautés d'origine."),
+     ("americas", "es", "Las personas retornadas llegan sin apoyo para reinsertarse en el mercado laboral ni atención psicosocial.")],
+    [("asia-pacific", "en", "Skills and qualifications recognised across borders, so that migrants do not end up working below their level."),
+     ("mena", "ar", "الاعتراف المتبادل بالمؤهلات والشهادات المهنية بين بلدان المنشأ وبلدان المقصد.")],
+]
+
+
+def add_points(chair, rapporteurs, question, points=MANY_POINTS):
+    """Each point's contributions, confirmed by the chair as one point; the points' cluster ids."""
+    ids = []
+    for n, members in enumerate(points):
+        cids = []
+        for i, (gid, lang, text) in enumerate(members):
+            cid = f"pt{n}-{i}-{uuid.uuid4().hex[:8]}"
+            ack = rapporteurs[gid].op("contribution.add", id=cid, question_id=question, text=text,
+                                      kind="recommendation", agreement="consensus", lang=lang)
+            assert ack["ok"], ack
+            cids.append(cid)
+        ack = chair.op("cluster.confirm", cluster_id=f"c-{cids[0]}", contribution_ids=cids)
+        assert ack["ok"], ack
+        ids.append(f"c-{cids[0]}")
+    return ids
+
+
+# A point raised by every group at length: taller than the stage, even alone on it.
+LONG_POINT = [[
+    ("africa", "en", "Regional consultative processes should report every year to the global compact's review forum, "
+                     "with a short list of measurable commitments, the data that show progress, and the partners "
+                     "who will carry each commitment in the years between two reviews."),
+    ("americas", "es", "Los procesos consultivos regionales deberían informar cada año al foro de examen del pacto, "
+                       "con una lista breve de compromisos medibles, los datos que muestran los avances y los socios "
+                       "que llevarán cada compromiso entre dos exámenes."),
+    ("asia-pacific", "en", "An annual regional report to the review forum, prepared with civil society and employers, "
+                           "that names the commitments met, the commitments missed and the reasons, so that the next "
+                           "review starts from evidence rather than statements."),
+    ("europe-central-asia", "fr", "Un rapport régional annuel au forum d'examen du pacte mondial, assorti d'indicateurs "
+                                  "communs à toutes les régions, afin que les progrès puissent être comparés d'une "
+                                  "région à l'autre et d'une année à l'autre."),
+    ("mena", "ar", "تقديم تقرير إقليمي سنوي إلى منتدى استعراض الاتفاق العالمي يتضمن قائمة قصيرة بالالتزامات القابلة "
+                   "للقياس والبيانات التي تبين التقدم المحرز والشركاء المسؤولين عن تنفيذ كل التزام بين استعراضين."),
+    ("africa", "fr", "Associer les parlements nationaux au suivi : chaque rapport régional devrait être présenté aux "
+                     "commissions parlementaires compétentes avant d'être transmis au forum d'examen du pacte mondial."),
+]]
+
+
+def show_view(page, view_type, ref, expect):
+    """Turn the screen to a view of the rotation (a question's synthesis, say) once it is there."""
+    expect(page.locator("#app")).to_have_attribute("aria-busy", "false")
+    found = page.evaluate("""async ([type, ref, wait]) => {
+        const p = window.facilitatorPlenary;
+        const find = () => p.views().findIndex((v) => v.type === type && (v.qid || v.sid) === ref);
+        for (const end = Date.now() + wait; find() < 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+        p.nav.index = find();
+        p.render();
+        return find();
+    }""", [view_type, ref, 2 * WAIT])
+    assert found >= 0, (view_type, ref, page.evaluate("() => window.facilitatorPlenary.views()"))
+    expect(page.locator("#app")).to_have_attribute("data-view", view_type)
+
+
+# What the room reads, measured: the question and its parts whole and on screen; per column of the
+# stage, the points shown, their member texts' size, and anything outside its panel or the screen.
+MEASURE = """() => {
+    const shown = (el) => !el.closest('[hidden]') && el.getClientRects().length > 0;
+    const box = (el) => el.getBoundingClientRect();
+    const inside = (a, b) => a.top >= b.top - 1 && a.bottom <= b.bottom + 1 && a.left >= b.left - 1 && a.right <= b.right + 1;
+    const screen = { top: 0, left: 0, bottom: innerHeight, right: innerWidth };
+    const stage = box(document.getElementById('pl-stage'));
+    const question = document.getElementById('pl-question');
+    const parts = Array.from(document.querySelectorAll('#pl-parts > li')).filter(shown);
+    const slots = Array.from(document.querySelectorAll('.pl-points--strip > .pl-point, .pl-synth > .pl-panel--side')).filter(shown);
+    const members = Array.from(document.querySelectorAll('.pl-member')).filter(shown);
+    const out = [];
+    for (const el of [question, ...parts]) {
+        // whole: not clamped, not clipped, on the screen and above the stage
+        const style = getComputedStyle(el);
+        const clipped = style.overflow !== 'visible' && (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1);
+        if (clipped || style.webkitLineClamp !== 'none' || !inside(box(el), screen) || box(el).bottom > stage.top + 1) out.push(el.textContent.slice(0, 40));
+    }
+    for (const slot of slots) if (!inside(box(slot), stage)) out.push('slot ' + slot.id);
+    for (const m of members) {
+        const panel = m.closest('.pl-point, .pl-panel');
+        if (!inside(box(m), box(panel)) || !inside(box(m), stage)) out.push('member ' + m.textContent.slice(0, 40));
+    }
+    return {
+        question: question.textContent, parts: parts.map((p) => p.textContent),
+        questionPx: parseFloat(getComputedStyle(question).fontSize),
+        points: slots.filter((s) => s.classList.contains('pl-point')).length,
+        memberPx: Array.from(document.querySelectorAll('.pl-member__text')).filter(shown).map((t) => parseFloat(getComputedStyle(t).fontSize)),
+        membersShown: members.filter((m) => !m.classList.contains('pl-member--more')).map((m) => m.querySelector('.pl-member__text').textContent),
+        outside: out, page: document.getElementById('pl-page').textContent,
+    };
+}"""
+
+
+def next_page(page, lang):
+    page.keyboard.press("ArrowLeft" if lang == "ar" else "ArrowRight")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_plenary_reads_from_the_back_of_the_room(browser, live_server, meeting, connect, expect, lang):
+    """Issue 19: at 1920×1080 the question with its parts (1)-(3) in full, three points a page or
+    more with member text of 28 px or more, nothing outside its panel or the screen; a spotlit
+    point taller than the stage is paged within the spotlight, never cut."""
+    chair = meeting["chair"]
+    rapporteurs = dict(meeting["rapporteurs"])
+    asia = next(g for g in meeting["groups"] if g["id"] == "asia-pacific")
+    rapporteurs["asia-pacific"] = connect(live_server.url, meeting["meeting_id"], key_of(asia["rapporteur_url"]))
+    add_points(chair, rapporteurs, "s2-q2")
+    long_point = add_points(chair, rapporteurs, "s2-q2", LONG_POINT)[0]
+    page = open_plenary(browser, meeting["plenary_url"], lang)
+
+    # the answers: the question in full, its three parts under it
+    show_view(page, "answers", "s2-q2", expect)
+    seen = page.evaluate(MEASURE)
+    assert len(seen["parts"]) == 3, seen
+    assert [p[:3] for p in seen["parts"]] == ["(1)", "(2)", "(3)"], seen
+    assert ("Each of the themes and elements" if lang == "en" else "كل واحدٍ من مواضيع") in seen["parts"][2], seen
+    assert seen["question"].endswith("matters:" if lang == "en" else "المسائل التالية:"), seen
+    assert seen["questionPx"] >= 24 and not seen["outside"], seen
+    assert_fits(page)
+    shot(page, f"plenary-parts-{lang}-1920")
+
+    # the synthesis: eight points, three a page, every page whole
+    show_view(page, "synthesis", "s2-q2", expect)
+    for n in range(3):
+        seen = page.evaluate(MEASURE)
+        assert page.evaluate("() => window.facilitatorPlenary.nav.page") == n
+        assert seen["points"] >= 3 if n < 2 else seen["points"] >= 2, seen
+        assert seen["memberPx"] and min(seen["memberPx"]) >= 28, seen
+        assert not seen["outside"], seen
+        assert_fits(page)
+        if n == 0:
+            shot(page, f"plenary-points-{lang}-1920")
+        next_page(page, lang)
+    shot(page, f"plenary-points-{lang}-1920-page3")
+
+    # the spotlight on a point taller than the stage: its pages, together, show every member whole
+    assert chair.op("spotlight.set", cluster_id=long_point)["ok"]
+    focus = page.locator(f"#pp-{long_point}.pl-point--focus")
+    expect(focus).to_be_visible()
+    expect(page.locator("#pl-page")).not_to_be_empty()
+    members, pages = set(), page.evaluate("() => window.facilitatorPlenary.nav.pages")
+    assert pages >= 2
+    for n in range(pages):
+        seen = page.evaluate(MEASURE)
+        assert page.evaluate("() => window.facilitatorPlenary.nav.page") == n
+        assert not seen["outside"] and min(seen["memberPx"]) >= 28, seen
+        assert focus.evaluate("(el) => el.querySelector('.pl-members').scrollHeight <= el.querySelector('.pl-members').clientHeight + 1")
+        members.update(seen["membersShown"])
+        assert_fits(page)
+        shot(page, f"plenary-spotlight-point-{lang}-1920-{n + 1}")
+        next_page(page, lang)
+    assert len(members) == len(LONG_POINT[0]), members
+    assert not any(text.endswith("…") for text in members)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (360, 740)])
+def test_plenary_points_on_a_laptop_and_a_phone(browser, live_server, meeting, connect, expect, size):
+    """The same strip of points on smaller screens: nothing wider than the screen; on a laptop, nothing
+    taller either."""
+    chair = meeting["chair"]
+    rapporteurs = dict(meeting["rapporteurs"])
+    asia = next(g for g in meeting["groups"] if g["id"] == "asia-pacific")
+    rapporteurs["asia-pacific"] = connect(live_server.url, meeting["meeting_id"], key_of(asia["rapporteur_url"]))
+    add_points(chair, rapporteurs, "s2-q2")
+    for lang in ("en", "ar"):
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+        page = context.new_page()
+        page.goto(meeting["plenary_url"] + "&lang=" + lang + "&rotate=0")
+        for view in ("answers", "synthesis"):
+            show_view(page, view, "s2-q2", expect)
+            width, inner_width, height, inner_height = fits(page)
+            assert width <= inner_width, (view, lang, width, inner_width)
+            if size[0] > 1000:
+                assert height <= inner_height, (view, lang, height, inner_height)
+                assert not page.evaluate(MEASURE)["outside"]
+            shot(page, f"plenary-{view}-{lang}-{size[0]}")
+        context.close()
+
+
+def test_chair_console_previews_the_plenary(browser, live_server, meeting, expect):
+    """The console shows the plenary screen live in a frame (CSP-clean: only the plenary page may be
+    framed, and only by the site itself); the chosen question tab keeps its colours under the mouse."""
+    import urllib.request
+
+    chair = meeting["chair"]
+    ack = meeting["rapporteurs"]["africa"].op("contribution.add", id="preview-1", question_id=QUESTION, kind="good_practice",
+                                              text="Free movement protocols as a model for regional labour mobility.",
+                                              agreement="consensus", lang="en")
+    assert ack["ok"], ack
+    for lang in ("en", "ar"):
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.goto(meeting["chair_url"] + "&lang=" + lang)
+        page.wait_for_selector("#app[aria-busy=false]", timeout=WAIT)
+        frame = page.frame_locator("#ch-preview")
+        expect(frame.locator("#app")).to_have_attribute("aria-busy", "false")
+        expect(frame.locator(".pl-card__text", has_text="Free movement protocols")).to_be_visible()
+        # scaled to its panel, whole
+        inner = page.locator("#ch-preview-box").evaluate("(el) => [el.clientWidth, el.clientHeight]")
+        frame_box = page.locator("#ch-preview").bounding_box()
+        assert abs(frame_box["width"] - inner[0]) <= 1 and abs(frame_box["height"] - inner[1]) <= 1, (frame_box, inner)
+        assert abs(inner[1] - inner[0] * 1080 / 1920) <= 1, inner
+        assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+        shot(page, f"chair-preview-{lang}-1366")
+
+        # the chosen tab, hovered: its text stays white on the accent colour
+        tab = page.locator(".ch-tab[aria-pressed=true]").first
+        tab.hover()
+        colours = tab.evaluate("(el) => { const s = getComputedStyle(el); return [s.color, s.backgroundColor]; }")
+        assert colours[1] != "rgb(238, 241, 245)" and colours[0] != colours[1], colours
+        assert not page.errors, page.errors
+        context.close()
+
+    # the preview follows the chair: a spotlight shows in the frame as on the projector
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.goto(meeting["chair_url"] + "&lang=en")
+    frame = page.frame_locator("#ch-preview")
+    expect(frame.locator("#app")).to_have_attribute("aria-busy", "false")
+    assert chair.op("spotlight.set", contribution_id="preview-1")["ok"]
+    expect(frame.locator(".pl-card--focus")).to_contain_text("Free movement protocols")
+    context.close()
+
+    headers = {}
+    for page_name in ("plenary", "chair"):
+        url = meeting[f"{page_name}_url"]
+        request = urllib.request.Request(url.split("?")[0], headers={"X-Facilitator-Key": key_of(url)})
+        with urllib.request.urlopen(request) as response:
+            headers[page_name] = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in headers["plenary"], headers
+    assert "frame-ancestors 'none'" in headers["chair"], headers

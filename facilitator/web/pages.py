@@ -192,7 +192,22 @@ def meeting_page(meeting_id, page):
     }
     response = make_response(render_template(f"{page}.html", **page_context(titles[page], boot)))
     response.headers["Cache-Control"] = "no-store"
+    if page == "chair":
+        _preview_plenary(response, meeting_id)
+    if page == "plenary":
+        # the chair's console shows it in a frame; no other site may
+        response.headers["Content-Security-Policy"] = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
     return response
+
+
+def _preview_plenary(response, meeting_id: str) -> None:
+    """The chair's console previews the plenary screen in a frame, as the plenary's view key
+    sees it: the console hands its browser that key's cookie (a key re-issued since reaches it
+    with the next load of the console)."""
+    key = (current_app.extensions["facilitator"].store.secrets(meeting_id) or {}).get("plenary")
+    if key:
+        response.set_cookie(cookie_name(meeting_id, "plenary"), key, max_age=COOKIE_MAX_AGE, httponly=True,
+                            samesite="Lax", path="/", secure=request.is_secure)
 
 
 @bp.app_errorhandler(403)

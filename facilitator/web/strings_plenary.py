@@ -59,6 +59,7 @@ STRINGS = {
     "unique_count": _l("{group}: {n}"),
     "unique_none": _l("Every idea was raised by several groups."),
     "questions_label": _l("Questions:"),
+    "more_members": _l("More: {n}"),
     # vote results
     "ballot_prompt_default": _l("Could this practice work in other regions and at the global level?"),
     "ballot_open": _l("Voting is open"),

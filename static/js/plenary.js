@@ -48,7 +48,7 @@ const els = {
   joinTitle: $("pl-join-title"), joinHow: $("pl-join-how"), joinCode: $("pl-join-code"),
   participants: $("pl-participants"), stage: $("pl-stage"), progress: $("pl-progress"),
   page: $("pl-page"), from: $("pl-from"), paused: $("pl-paused"), status: $("conn-status"), legend: $("pl-legend"),
-  frozen: $("pl-frozen"),
+  frozen: $("pl-frozen"), parts: $("pl-parts"), bar: document.querySelector(".pl-bar"),
 };
 
 // ----- small DOM helpers ------------------------------------------------------------------------
@@ -262,9 +262,33 @@ function renderBar(view) {
   setText(els.number, number);
   els.number.hidden = !number;
   fill(els.question, `${view ? viewKey(view) : ""}:${headingText}`, heading);
-  // a long question gets a smaller size, so it never takes the answers' room
-  els.question.classList.toggle("pl-bar__question--long", headingText.length > 140);
-  els.question.classList.toggle("pl-bar__question--very-long", headingText.length > 240);
+  const shown = view && (view.type === "answers" || view.type === "synthesis") ? model.questionById(view.qid) : null;
+  renderParts(shown ? shown.question : null);
+}
+
+// A question's parts, (1) to (3), in full under it: the room answers them one by one.
+function renderParts(question) {
+  const parts = (question && question.parts) || [];
+  const key = `${question ? question.id : ""}:${uiLang}:${parts.map((p) => model.text(p.text)).join("|")}`;
+  els.parts.hidden = !parts.length;
+  fill(els.parts, key, ...parts.map((p, i) => h("li", { class: "pl-bar__part" },
+    h("span", { class: "pl-bar__part-n", "aria-hidden": "true", text: `(${formatNumber(i + 1)})` }),
+    agendaText("span", "pl-bar__part-text", p.text))));
+}
+
+// The question and its parts are never cut: a long one steps down in size until the top bar
+// takes at most BAR_SHARE of the screen's height (never below the smallest step).
+const BAR_SHARE = 0.34;
+const BAR_STEPS = ["1", "0.9", "0.8", "0.72"];
+
+const SCROLLS = window.matchMedia("(max-width: 60rem)"); // a phone: the page scrolls instead
+
+function fitBar() {
+  const budget = window.innerHeight * BAR_SHARE;
+  for (const step of SCROLLS.matches ? ["1"] : BAR_STEPS) {
+    els.bar.style.setProperty("--pl-q-fit", step);
+    if (els.bar.offsetHeight <= budget) return;
+  }
 }
 
 function renderJoin() {
@@ -422,7 +446,10 @@ function paginate(list, restRoom) {
 }
 
 function showPage(layouts, page) {
-  for (const { items, pages } of layouts) items.forEach((item, i) => { item.hidden = pages[i] !== page; });
+  for (const { items, pages, onPage } of layouts) {
+    items.forEach((item, i) => { item.hidden = pages[i] !== page; });
+    if (onPage) onPage(page);
+  }
 }
 
 // ----- rendering: the views --------------------------------------------------------------------------
@@ -537,12 +564,10 @@ function renderSynthesis(view) {
   const found = model.questionById(view.qid);
   const session = found ? found.session : currentSession();
   const questionSynth = synthQuestion(view.qid) || { converging: [], diverging: [], unique: [] };
-  const conv = h("section", { class: "pl-panel pl-panel--converging", "aria-labelledby": "pl-conv-title" },
-    h("h3", { class: "pl-panel__title", id: "pl-conv-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
-  const convList = h("ol", { class: "pl-points" });
-  questionSynth.converging.forEach((cl, i) => convList.append(pointItem(cl, i + 1, session, view.focus)));
-  conv.append(convList);
-  if (!questionSynth.converging.length) conv.append(h("p", { class: "pl-panel__empty", text: t("converging_none") }));
+  const spot = questionSynth.converging.findIndex((cl) => cl.id === view.focus);
+  if (spot >= 0) return renderSpotPoint(questionSynth.converging[spot], spot + 1, session, view.focus);
+  const points = questionSynth.converging.map((cl, i) => pointItem(cl, i + 1, session, view.focus));
+  if (!points.length) points.push(h("li", { class: "pl-point pl-point--none" }, h("p", { class: "pl-panel__empty", text: t("converging_none") })));
 
   const side = h("section", { class: "pl-panel pl-panel--side", "aria-labelledby": "pl-div-title" });
   side.append(h("h3", { class: "pl-panel__title", id: "pl-div-title" }, icon("≠"), h("span", { text: t("diverging_title") })));
@@ -552,8 +577,71 @@ function renderSynthesis(view) {
   if (!(questionSynth.diverging || []).length) sideList.append(h("li", { class: "pl-panel__empty", text: t("diverging_none") }));
   sideList.append(uniqueItem(questionSynth.unique || [], session));
   side.append(sideList);
-  els.stage.replaceChildren(h("div", { class: "pl-synth" }, conv, side));
-  return { layouts: [paginate(convList), paginate(sideList)] };
+  return pointStrip(points, side);
+}
+
+// ----- layout of the synthesis: a strip of columns, paged ------------------------------------------
+
+// Converging points side by side, one a column, SLOTS columns a page (then, in the next column,
+// the diverging points and the ideas of one group): three points a page in type read from the
+// back of the room, rather than one or two a page stacked.
+const SLOTS = 3;
+
+function pointStrip(points, side = null) {
+  const title = h("h3", { class: "pl-strip__title", id: "pl-conv-title" }, icon("⇉", true), h("span", { text: t("converging_title") }));
+  const list = h("ol", { class: "pl-points pl-points--strip", "aria-labelledby": "pl-conv-title" }, ...points);
+  els.stage.replaceChildren(h("div", { class: "pl-synth" }, title, list, side));
+  const items = side ? [...points, side] : points;
+  const pages = items.map((_, i) => Math.floor(i / SLOTS));
+  const onPage = (page) => {
+    const shown = points.filter((_, i) => pages[i] === page).length;
+    title.hidden = !shown;
+    title.style.gridColumn = `1 / span ${Math.max(1, shown)}`;
+  };
+  const layout = { items, pages, count: pages[pages.length - 1] + 1, onPage };
+  for (let page = 0; page < layout.count; page += 1) {
+    showPage([layout], page);
+    items.forEach((item, i) => { if (pages[i] === page) fitSlot(item.querySelector(".pl-side") || item); });
+  }
+  return { layouts: [layout] };
+}
+
+// A column that holds more than its height: its members' texts give way to fewer lines each,
+// then the last members to a line that says how many more the point has. Type never shrinks.
+const MEMBER_LINES = ["", "6", "4", "3", "2"];
+
+function fitSlot(slot) {
+  if (SCROLLS.matches) return;
+  const over = () => slot.scrollHeight > slot.clientHeight + 1;
+  for (const lines of MEMBER_LINES) {
+    if (lines) slot.dataset.lines = lines; else delete slot.dataset.lines;
+    slot.style.setProperty("--pl-member-lines", lines || "none");
+    if (!over()) return;
+  }
+  const members = Array.from(slot.querySelectorAll(".pl-member"));
+  const more = h("li", { class: "pl-member pl-member--more" });
+  for (let n = 1; n < members.length && over(); n += 1) {
+    members[members.length - n].hidden = true;
+    setText(more, t("more_members", { n: formatNumber(n) }));
+    members[members.length - n - 1].after(more);
+  }
+}
+
+// A point in the spotlight has the stage to itself, in larger type. Too long, it steps down to
+// the size of the other views; what still does not fit is paged, and its pages turn by themselves.
+const SPOT_STEPS = ["1.25", "1.12", "1"];
+
+function renderSpotPoint(cl, n, session, focus) {
+  const point = pointItem(cl, n, session, focus);
+  els.stage.replaceChildren(h("div", { class: "pl-synth pl-synth--spot" },
+    h("ol", { class: "pl-points pl-points--strip" }, point)));
+  const members = point.querySelector(".pl-members");
+  if (!members) return { layouts: [] };
+  for (const step of SPOT_STEPS) {
+    point.style.setProperty("--pl-spot-fit", step);
+    if (members.scrollHeight <= members.clientHeight + 1) break;
+  }
+  return { layouts: [paginate(members)] };
 }
 
 // A diverging point: the number of the converging point it splits, if any, why, and who said what.
@@ -595,16 +683,13 @@ function renderSession(view) {
   const session = model.sessionById(view.sid);
   const sessionSynth = synthSession(view.sid) || { converging: [] };
   const numberOf = new Map(((session && session.questions) || []).map((q, i) => [q.id, i + 1]));
-  const wrap = h("section", { class: "pl-panel pl-panel--wide", "aria-labelledby": "pl-sess-title" },
-    h("h3", { class: "pl-panel__title", id: "pl-sess-title" }, icon("⇉", true), h("span", { text: t("converging_title") })));
-  const list = h("ol", { class: "pl-points pl-points--two" });
-  sessionSynth.converging.forEach((cl, i) => {
+  const spot = sessionSynth.converging.findIndex((cl) => cl.id === view.focus);
+  if (spot >= 0) return renderSpotPoint(sessionSynth.converging[spot], spot + 1, session, view.focus);
+  const points = sessionSynth.converging.map((cl, i) => {
     const questionNumbers = (cl.questions || []).map((q) => formatNumber(numberOf.get(q) || 0)).join(", ");
-    list.append(pointItem(cl, i + 1, session, view.focus, `${t("questions_label")} ${questionNumbers}`));
+    return pointItem(cl, i + 1, session, view.focus, `${t("questions_label")} ${questionNumbers}`);
   });
-  wrap.append(list);
-  els.stage.replaceChildren(wrap);
-  return { layouts: [paginate(list)] };
+  return pointStrip(points);
 }
 
 function regionCell(rid, cell, mode) {
@@ -758,6 +843,7 @@ function render() {
   renderBar(view);
   renderJoin();
   renderTimer();
+  fitBar();
   let result;
   if (!view) result = renderEmpty();
   else if (view.type === "answers") result = renderAnswers(view);
@@ -770,7 +856,7 @@ function render() {
     // stay on the page that holds the item in focus
     for (const l of layouts) {
       const i = l.items.findIndex((item) => item.id === `pc-${view.focus}` || item.id === `pp-${view.focus}`
-        || item.classList.contains("pl-diverging--focus"));
+        || item.matches(".pl-diverging--focus") || Boolean(item.querySelector(".pl-diverging--focus")));
       if (i >= 0) { nav.page = l.pages[i]; break; }
     }
   }
@@ -866,7 +952,7 @@ setInterval(() => {
   renderTimer();
   if (!client.meeting || ROTATE === 0 || nav.paused || model.plenaryFrozen()) return;
   const { view } = currentView();
-  if (view && view.reason === "spotlight") return;
+  if (view && view.reason === "spotlight" && nav.pages < 2) return; // a spotlight's own pages turn
   if (Date.now() - nav.shownAt >= ROTATE * 1000) step(1);
 }, 500);
 
