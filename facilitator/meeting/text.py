@@ -244,3 +244,11 @@ def detect_lang(text: str, default: str) -> str:
     if default in LANGS and default != "ar":
         return default
     return best if s1 > 0 else "en"  # Latin script is not Arabic, whatever the default
+
+
+def detection_rule() -> dict:
+    """What a page needs to apply ``detect_lang``'s rule to a text as it is typed (the board's
+    and the chair's forms, static/js/lang.js): the Arabic share and each Latin language's
+    distinctive stop words, normalised."""
+    return {"arabic_share": ARABIC_SHARE,
+            "markers": {lang: sorted(words) for lang, words in _LATIN_MARKERS.items()}}
