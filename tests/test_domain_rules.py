@@ -11,7 +11,7 @@ from facilitator.meeting.agenda import load_agenda
 from facilitator.meeting.errors import OpError
 from facilitator.meeting.state import MeetingState, fold
 from facilitator.meeting.synthesis import REASON_REGIONS_SPLIT, add_vote_divergence
-from facilitator.meeting.text import ARABIC_SHARE, is_arabic_script
+from facilitator.meeting.text import ARABIC_SHARE, detection_rule, is_arabic_script
 from facilitator.store import open_store
 from facilitator.web.hub import Hub
 
@@ -196,7 +196,10 @@ def test_page_boot_data_carries_the_arabic_share(tmp_path):
     assert page.status_code == 200
     boot = json.loads(re.search(r'<script type="application/json" id="boot">(.*?)</script>',
                                 page.get_data(as_text=True), re.S).group(1))
-    assert boot["script"] == {"arabic_share": ARABIC_SHARE}
+    # the board guesses a text's language as it is typed, by the server's own rule and words
+    assert boot["script"] == detection_rule()
+    assert boot["script"]["arabic_share"] == ARABIC_SHARE
+    assert {"et", "dans"} <= set(boot["script"]["markers"]["fr"])
     assert boot["limits"] == {"text": ops.MAX_TEXT}
 
 

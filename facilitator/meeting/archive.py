@@ -386,7 +386,8 @@ CONTRIBUTION_FIELDS = ("id", "group_id", "question_id", "session_id", "kind", "a
 def _contribution(c: _Checker, e: dict, where: str) -> None:
     added = e["type"] == "contribution.added"
     w = f"{where}.contribution"
-    item = _object(e["contribution"], w, CONTRIBUTION_FIELDS, ("edited_by", "deleted_index", "index"))
+    item = _object(e["contribution"], w, CONTRIBUTION_FIELDS,
+                   ("edited_by", "changed_by", "deleted_index", "index"))
     cid = c.contribution_id(item["id"], f"{w}.id", known=not added)
     group_id = c.group(item["group_id"], f"{w}.group_id")
     question = c.state.questions.get(_id(item["question_id"], f"{w}.question_id"))
@@ -403,8 +404,9 @@ def _contribution(c: _Checker, e: dict, where: str) -> None:
     c.author(item["author"], f"{w}.author")
     _number(item["created_at"], f"{w}.created_at")
     _number(item["updated_at"], f"{w}.updated_at")
-    if "edited_by" in item:
-        c.author(item["edited_by"], f"{w}.edited_by")
+    for key in ("edited_by", "changed_by"):
+        if key in item:
+            c.author(item[key], f"{w}.{key}")
     for key in ("deleted_index", "index"):
         if key in item:
             _int(item[key], f"{w}.{key}", 0, MAX_LIST)

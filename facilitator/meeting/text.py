@@ -341,3 +341,11 @@ def strip_framing(text: str) -> str:
             seg = rest
         out.append(seg[:1].upper() + seg[1:] if seg is not part else seg)
     return "".join(out)
+
+
+def detection_rule() -> dict:
+    """What a page needs to apply ``detect_lang``'s rule to a text as it is typed (the board's
+    and the chair's forms, static/js/lang.js): the Arabic share and each Latin language's
+    distinctive stop words, normalised."""
+    return {"arabic_share": ARABIC_SHARE,
+            "markers": {lang: sorted(words) for lang, words in _LATIN_MARKERS.items()}}

@@ -13,6 +13,8 @@ CLIENT_STRINGS = {
     # connection
     "status_connecting": _l("Connecting…"),
     "status_online": _l("Connected. Every change is saved."),
+    "status_sending": _l("Connected. Sending your changes…"),
+    "status_held": _l("Connected. Your changes wait for the board to be opened again."),
     "status_syncing": _l("Reconnected — catching up with what others did…"),
     "status_offline": _l("Offline — your typing is kept and will be sent when the connection returns."),
     "status_unsent": _l("Unsent changes: {n}"),
@@ -25,8 +27,13 @@ CLIENT_STRINGS = {
     "presence_you": _l("(you)"),
     "presence_anonymous": _l("Rapporteur"),
     "objectives": _l("Objectives"),
-    "not_in_session": _l(
-        "Your group does not break out in the current session. Here are the sessions it takes part in."
+    "breaks_out_next": _l(
+        "Your group does not break out in the current session. It breaks out next in “{session}”. "
+        "Here are the sessions it takes part in."
+    ),
+    "breakouts_over": _l(
+        "Your group does not break out in the current session, nor in any later one. "
+        "Here are the sessions it took part in."
     ),
     "no_sessions": _l("Your group has no questions to answer in this meeting."),
     "locked_notice": _l("The chair has locked this board. You can read it but not change it."),
@@ -40,6 +47,7 @@ CLIENT_STRINGS = {
     "field_kind": _l("Kind"),
     "field_agreement": _l("Level of agreement"),
     "field_lang": _l("Language of the text"),
+    "lang_guessed": _l("Guessed from the words typed; change it if it is wrong."),
     "add": _l("Add"),
     "add_hint": _l("Ctrl+Enter adds it."),
     "chars": _l("{n} of {max} characters"),
@@ -71,9 +79,13 @@ CLIENT_STRINGS = {
     "undo": _l("Undo"),
     "close": _l("Close"),
     "added_by_other": _l("New contribution: {text}"),
+    "editing_by": _l("Editing now: {names}"),
     # conflicts and errors
     "conflict_title": _l("Someone else changed this contribution while you were editing it."),
     "conflict_deleted": _l("Someone else deleted this contribution while you were editing it."),
+    "conflict_title_by": _l("{name} changed this contribution while you were editing it."),
+    "conflict_deleted_by": _l("{name} deleted this contribution while you were editing it."),
+    "the_chair": _l("The chair"),
     "conflict_theirs": _l("Their version"),
     "conflict_yours": _l("Your version"),
     "keep_theirs": _l("Keep theirs"),

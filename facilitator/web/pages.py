@@ -16,7 +16,7 @@ from ..meeting.i18n import direction, native_name
 from ..meeting.roles import Actor
 from ..meeting.ops import MAX_TEXT
 from ..meeting.state import AGREEMENTS, KINDS
-from ..meeting.text import ARABIC_SHARE
+from ..meeting.text import ARABIC_SHARE, detection_rule
 from .client_strings import client_strings
 from .keys import COOKIE_MAX_AGE, PAGES, cookie_name, request_actor
 
@@ -169,7 +169,8 @@ def meeting_page(meeting_id, page):
         "group_id": actor.group_id,
         "limits": {"text": MAX_TEXT},
         "kinds": list(KINDS),
-        "script": {"arabic_share": ARABIC_SHARE},
+        # the pages with forms guess a text's language as it is typed, by the server's rule
+        "script": detection_rule() if page in ("board", "chair") else {"arabic_share": ARABIC_SHARE},
         "agreements": list(AGREEMENTS),
     }
     if page in ("chair", "plenary"):

@@ -20,6 +20,10 @@ from .hub import room
 from .keys import PAGES, cookie_name
 
 NAME_LIMIT = 60
+# The editing signal (docs/protocol.md, "editing"): a board sends one when an editor opens or
+# closes; a connection gets 2 a second, 6 in a burst, beyond which it is refused unbroadcast.
+EDITING_RATE = 2.0
+EDITING_BURST = 6
 log = logging.getLogger("facilitator.wire")
 
 
@@ -37,6 +41,9 @@ class Connection:
     key_id: str
     bucket: TokenBucket
     origin: str = ""  # the origin it came in by: a re-issued link in an ack is made on it
+    editing_bucket: TokenBucket | None = None  # rapporteurs only
+    editing: str | None = None  # the contribution this connection has open in an editor
+    sid: str = ""  # its presence entry's id
 
 
 def _connections() -> dict:
@@ -137,8 +144,10 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("too_many_connections")
     # This connection's own: HTTP routes and other connections never see it.
     bucket = TokenBucket(current_app.config["OP_RATE"], current_app.config["OP_BURST"])
+    editing_bucket = TokenBucket(EDITING_RATE, EDITING_BURST) if actor.role == roles.RAPPORTEUR else None
     _connections()[request.sid] = Connection(meeting_id, actor, key_id, bucket,
-                                             request.host_url.rstrip("/"))
+                                             origin=request.host_url.rstrip("/"),
+                                             editing_bucket=editing_bucket, sid=request.sid)
     join_room(room(meeting_id, actor.audience))
     # Some live views differ between the chair and the projector (unrevealed vote results).
     join_room(room(meeting_id, f"role:{actor.role}"))
@@ -177,6 +186,7 @@ def install(app, server) -> None:
     connections = app.extensions["facilitator.connections"] = {}
     server.on("op", _handler(app, connections, _op))
     server.on("sync", _handler(app, connections, _sync))
+    server.on("editing", _handler(app, connections, _editing))
 
 
 def _handler(app, connections: dict, handle):
@@ -209,6 +219,41 @@ def _sync(app, connection: Connection, message=None):
         return OpError("invalid", "sync takes {\"after\": n}.").as_ack()
     return app.extensions["facilitator"].sync(connection.meeting_id, connection.actor,
                                                message.get("after", 0))
+
+
+def _editing(app, connection: Connection, message=None):
+    """A rapporteur opened (or closed: null) an editor on one of its group's contributions. Kept
+    in presence and pushed with it; never an op, never in the log."""
+    if connection.editing_bucket is None:
+        return OpError("forbidden", "Only a board's rapporteurs say what they edit.").as_ack()
+    if not isinstance(message, dict):
+        return OpError("invalid", "editing takes {\"contribution_id\": id or null}.").as_ack()
+    if not connection.editing_bucket.take():
+        return OpError("rate_limited", "Too many editing signals; slow down.").as_ack()
+    contribution_id = message.get("contribution_id")
+    hub = app.extensions["facilitator"]
+    try:
+        if contribution_id is not None:
+            _check_editable(hub, connection, contribution_id)
+        if contribution_id != connection.editing:
+            connection.editing = contribution_id
+            actor = connection.actor
+            clients = hub.presence.editing(connection.meeting_id, actor.audience, connection.sid,
+                                           actor.name or "", contribution_id)
+            hub.presence_changed(connection.meeting_id, actor.audience, clients)
+    except OpError as error:
+        return error.as_ack()
+    except StoreUnavailable:
+        return OpError("unavailable", "Presence is not answering; try again.").as_ack()
+    return {"ok": True}
+
+
+def _check_editable(hub, connection: Connection, contribution_id) -> None:
+    if not isinstance(contribution_id, str):
+        raise OpError("invalid", "contribution_id must be a string or null.")
+    contribution = hub.state(connection.meeting_id).contributions.get(contribution_id)
+    if contribution is None or contribution["group_id"] != connection.actor.group_id:
+        raise OpError("not_found", "No such contribution on this board.")
 
 
 @socketio.on_error_default

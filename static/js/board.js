@@ -8,6 +8,7 @@ import { h, icon, setText } from "./dom.js";
 import { renderTimer as showTimer } from "./timer.js";
 import { MeetingModel } from "./model.js";
 import { kindGlyph, kindPoints, agreementGlyph, showStatus, announcer, renderScheduler, toast as showToast, signOffBadge } from "./ui.js";
+import { detectLang, languageFollowsText } from "./lang.js";
 
 const KINDS = boot.kinds || [];
 const AGREEMENTS = boot.agreements || [];
@@ -15,9 +16,6 @@ const TEXT_LIMIT = (boot.limits && boot.limits.text) || 2000;
 const GROUP = boot.group_id;
 const NAME_KEY = "fac:name";
 const draftKey = (qid) => `fac:${boot.meeting_id}:board:${GROUP}:draft:${qid}`;
-// The share of Arabic letters from which a text is taken for Arabic: the server's, sent in the
-// boot data (0.5, its value, until a server sends it).
-const ARABIC_SHARE = boot.script && typeof boot.script.arabic_share === "number" ? boot.script.arabic_share : 0.5;
 
 const client = new MeetingClient({
   meetingId: boot.meeting_id, page: "board", scope: GROUP, name: storage.get(NAME_KEY) || "",
@@ -45,19 +43,6 @@ function select(id, options, value, labelOf) {
   for (const code of options) el.append(h("option", { value: code, text: labelOf(code) }));
   if (value) el.value = value;
   return el;
-}
-
-// The server's rule (facilitator/meeting/text.py is_arabic_script): a text is in Arabic script
-// when at least ARABIC_SHARE of its letters are Arabic.
-const ARABIC_LETTER = /[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/;
-function isArabic(text) {
-  let arabic = 0, letters = 0;
-  for (const ch of text) {
-    if (!/\p{L}/u.test(ch)) continue;
-    letters += 1;
-    if (ARABIC_LETTER.test(ch)) arabic += 1;
-  }
-  return letters > 0 && arabic >= ARABIC_SHARE * letters;
 }
 
 function errorText(error) {
@@ -103,6 +88,7 @@ function buildStructure(sessions) {
   questionViews.clear();
   itemEls.clear();
   ui.editing.clear();
+  signalEditing();
   const nodes = [];
   for (const session of sessions) {
     const section = h("section", { class: "session", "aria-labelledby": `s-${session.id}-title` });
@@ -148,9 +134,23 @@ function buildQuestion(q, index) {
   return article;
 }
 
-function langOptions() {
+// The meeting's languages, and `also` (the page's language, a contribution's own) if missing.
+function langOptions(also = uiLang) {
   const langs = client.meeting.languages || [uiLang];
-  return langs.includes(uiLang) ? langs : [uiLang, ...langs];
+  return !also || langs.includes(also) ? langs : [also, ...langs];
+}
+
+// A Latin-script text typed while Arabic is selected: the page's language, else the first other.
+const latinDefault = (options) => (uiLang !== "ar" && options.includes(uiLang) ? uiLang : options.find((code) => code !== "ar") || uiLang);
+
+// The language select of a form, its options named in their own language, and the hint that
+// says when the language was guessed from the text.
+function langSelect(id, options, value) {
+  const langSel = select(id, options, value, languageName);
+  for (const option of langSel.options) { option.lang = option.value; option.dir = "auto"; }
+  const hint = h("span", { class: "hint lang-hint", id: `${id}-hint`, "aria-live": "polite" });
+  langSel.setAttribute("aria-describedby", hint.id);
+  return { langSel, hint };
 }
 
 // A labelled field around a control.
@@ -161,7 +161,7 @@ function field(labelText, control) {
 function buildAddForm(qid) {
   const controls = addFormControls(qid);
   const { textarea, problem } = controls;
-  const language = languageFollowsScript(textarea, controls.langSel);
+  const language = languageFollowsText(textarea, controls.langSel, controls.langHint, latinDefault);
   const updateCount = () => showCount(controls.count, textarea.value.length);
   textarea.addEventListener("input", () => {
     storage.set(draftKey(qid), textarea.value);
@@ -174,7 +174,7 @@ function buildAddForm(qid) {
     e.preventDefault();
     if (client.isLocked(GROUP)) return;
     if (!sendAdded(qid, controls)) return;
-    language.reset();
+    language.reset(uiLang);
     updateCount();
     textarea.focus();
   };
@@ -191,10 +191,9 @@ function addFormControls(qid) {
     id: `${base}-text`, rows: 3, maxlength: TEXT_LIMIT, dir: "auto", "aria-describedby": `${base}-hint ${base}-count`,
   });
   textarea.value = storage.get(draftKey(qid)) || "";
-  const langSel = select(`${base}-lang`, langOptions(), uiLang, languageName);
-  for (const option of langSel.options) { option.lang = option.value; option.dir = "auto"; }
+  const { langSel, hint: langHint } = langSelect(`${base}-lang`, langOptions(), uiLang);
   return {
-    base, textarea, langSel,
+    base, textarea, langSel, langHint,
     kind: select(`${base}-kind`, KINDS, KINDS[0], (k) => t(`kind_${k}`)),
     agreement: select(`${base}-agreement`, AGREEMENTS, AGREEMENTS[0], (a) => t(`agreement_${a}`)),
     count: h("span", { class: "hint add__count", id: `${base}-count` }),
@@ -207,23 +206,12 @@ function showCount(countEl, n) {
   setText(countEl, n > TEXT_LIMIT * 0.8 ? t("chars", { n: formatNumber(n), max: formatNumber(TEXT_LIMIT) }) : "");
 }
 
-// The language follows the script typed, until the rapporteur picks one; reset() after a send.
-function languageFollowsScript(textarea, langSel) {
-  let touched = false;
-  langSel.addEventListener("change", () => { touched = true; });
-  textarea.addEventListener("input", () => {
-    if (touched || textarea.value.trim().length <= 2) return;
-    const options = Array.from(langSel.options, (o) => o.value);
-    const arabic = isArabic(textarea.value);
-    if (arabic && options.includes("ar")) langSel.value = "ar";
-    else if (!arabic && langSel.value === "ar") {
-      langSel.value = uiLang !== "ar" ? uiLang : options.find((code) => code !== "ar") || uiLang;
-    }
-  });
-  return { reset() { touched = false; langSel.value = uiLang; } };
+// A labelled language select with its hint below it.
+function langField(labelText, langSel, hint) {
+  return h("div", { class: "field field--lang" }, h("label", { for: langSel.id, text: labelText }), langSel, hint);
 }
 
-function addFormLayout({ base, textarea, kind, agreement, langSel, count, problem }) {
+function addFormLayout({ base, textarea, kind, agreement, langSel, langHint, count, problem }) {
   return h("form", { class: "add", novalidate: true },
     h("div", { class: "field field--text" },
       h("label", { for: textarea.id, text: t("field_text") }),
@@ -233,7 +221,7 @@ function addFormLayout({ base, textarea, kind, agreement, langSel, count, proble
     h("div", { class: "add__row" },
       field(t("field_kind"), kind),
       field(t("field_agreement"), agreement),
-      field(t("field_lang"), langSel),
+      langField(t("field_lang"), langSel, langHint),
       h("button", { type: "submit", class: "button button--primary add__submit" },
         icon("+"), h("span", { text: t("add") }))));
 }
@@ -272,6 +260,8 @@ function buildItem(id) {
   const kind = badge("badge--kind");
   const agreement = badge("badge--agreement");
   const pending = h("span", { class: "item__pending" }, icon("⏳"), h("span", { text: t("pending") }));
+  // another rapporteur of the group has this item open in an editor (presence, live)
+  const editing = h("span", { class: "item__editing", hidden: true }, icon("✎"), h("span", { dir: "auto" }));
   const text = h("p", { class: "item__text", dir: "auto", id: `c-${id}-text` });
   const actions = h("div", { class: "item__actions", role: "group" });
   const button = (cls, glyph, label, run) =>
@@ -283,8 +273,8 @@ function buildItem(id) {
   actions.append(edit, up, down, del);
   const editor = h("div", { class: "item__editor", hidden: true });
   const conflict = h("div", { class: "conflict", hidden: true, role: "alert" });
-  li.append(h("div", { class: "item__meta" }, kind, agreement, pending), text, actions, editor, conflict);
-  li._parts = { kind, agreement, pending, text, actions, edit, up, down, del, editor, conflict };
+  li.append(h("div", { class: "item__meta" }, kind, agreement, pending, editing), text, actions, editor, conflict);
+  li._parts = { kind, agreement, pending, editing, text, actions, edit, up, down, del, editor, conflict };
   return li;
 }
 
@@ -311,7 +301,26 @@ function updateItem(li, c, position, total, isPending, locked) {
   for (const el of parts.editor.querySelectorAll("textarea, select, button")) {
     if (!el.classList.contains("editor__cancel")) el.disabled = locked;
   }
+  renderEditing(parts.editing, othersEditing(c.id));
   renderConflict(li, c);
+}
+
+// The names of the group's other connected rapporteurs who have contribution `id` open.
+function othersEditing(id) {
+  const sid = client.socket && client.socket.id;
+  return (client.presence[GROUP] || [])
+    .filter((p) => p.editing === id && !(sid && p.id && sid.startsWith(p.id)))
+    .map((p) => p.name || t("presence_anonymous"));
+}
+
+function renderEditing(el, names) {
+  el.hidden = names.length === 0;
+  setText(el.lastChild, names.length ? t("editing_by", { names: names.join(", ") }) : "");
+}
+
+// Tells the group's other boards which contribution this page edits: the last editor opened.
+function signalEditing() {
+  client.setEditing(Array.from(ui.editing).pop() || null);
 }
 
 function move(id, delta) {
@@ -328,6 +337,7 @@ function remove(id) {
   const c = client.view().contributions.get(id);
   if (!c) return;
   ui.editing.delete(id);
+  signalEditing();
   client.send({ type: "contribution.delete", contribution_id: id }, c.version);
   toast(t("deleted"), { label: t("undo"), run: () => restore(id) }, { focusAction: true, key: "undo" });
 }
@@ -347,14 +357,12 @@ function openEditor(id) {
   if (!li || !c) return;
   ui.editing.add(id);
   const parts = li._parts;
-  const base = `edit-${id}`;
-  const textarea = h("textarea", { id: `${base}-text`, rows: 3, maxlength: TEXT_LIMIT, dir: "auto" });
-  textarea.value = c.text;
-  const kind = select(`${base}-kind`, KINDS, c.kind, (k) => t(`kind_${k}`));
-  const agreement = select(`${base}-agreement`, AGREEMENTS, c.agreement, (a) => t(`agreement_${a}`));
+  const controls = editorControls(c);
+  const { textarea } = controls;
   const seenVersion = c.version;
   const close = () => {
     ui.editing.delete(id);
+    signalEditing();
     parts.editor.hidden = true;
     parts.editor.replaceChildren();
     parts.text.hidden = false;
@@ -363,14 +371,8 @@ function openEditor(id) {
   };
   const save = (e) => {
     e.preventDefault();
-    const text = textarea.value.trim();
-    if (!text) { textarea.setAttribute("aria-invalid", "true"); textarea.focus(); return; }
-    const changes = {};
-    if (text !== c.text) changes.text = text;
-    if (kind.value !== c.kind) changes.kind = kind.value;
-    if (agreement.value !== c.agreement) changes.agreement = agreement.value;
-    if (changes.text) changes.lang = isArabic(text) ? "ar" : (c.lang === "ar" ? (uiLang !== "ar" ? uiLang : "en") : c.lang);
-    if (changes.lang === c.lang) delete changes.lang;
+    if (!textarea.value.trim()) { textarea.setAttribute("aria-invalid", "true"); textarea.focus(); return; }
+    const changes = editedFields(c, controls);
     close();
     if (!Object.keys(changes).length) return;
     // the version the rapporteur saw when opening the editor: a change by someone else
@@ -378,13 +380,7 @@ function openEditor(id) {
     const version = seenVersion;
     client.send({ type: "contribution.edit", contribution_id: id, version, ...changes }, version);
   };
-  const form = h("form", { class: "editor", novalidate: true, onsubmit: save },
-    h("div", { class: "field field--text" }, h("label", { for: textarea.id, text: t("edit_label") }), textarea),
-    h("div", { class: "add__row" },
-      field(t("field_kind"), kind),
-      field(t("field_agreement"), agreement),
-      h("button", { type: "submit", class: "button button--primary", text: t("save") }),
-      h("button", { type: "button", class: "button editor__cancel", text: t("cancel"), onclick: close })));
+  const form = editorLayout(controls, save, close);
   form.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); close(); }
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) save(e);
@@ -393,7 +389,53 @@ function openEditor(id) {
   parts.editor.hidden = false;
   parts.text.hidden = true;
   parts.actions.hidden = true;
+  signalEditing();
   textarea.focus();
+}
+
+// The editor's fields, filled with the contribution as it stands. Its language can be corrected
+// here; it follows an edited text until the rapporteur picks one.
+function editorControls(c) {
+  const base = `edit-${c.id}`;
+  const textarea = h("textarea", { id: `${base}-text`, rows: 3, maxlength: TEXT_LIMIT, dir: "auto" });
+  textarea.value = c.text;
+  const { langSel, hint: langHint } = langSelect(`${base}-lang`, langOptions(c.lang), c.lang);
+  languageFollowsText(textarea, langSel, langHint, latinDefault);
+  return {
+    textarea, langSel, langHint,
+    kind: select(`${base}-kind`, KINDS, c.kind, (k) => t(`kind_${k}`)),
+    agreement: select(`${base}-agreement`, AGREEMENTS, c.agreement, (a) => t(`agreement_${a}`)),
+  };
+}
+
+// What the editor changes of `c`: only the fields that differ.
+function editedFields(c, { textarea, kind, agreement, langSel }) {
+  const changes = {};
+  const text = textarea.value.trim();
+  if (text !== c.text) changes.text = text;
+  if (kind.value !== c.kind) changes.kind = kind.value;
+  if (agreement.value !== c.agreement) changes.agreement = agreement.value;
+  if (langSel.value !== c.lang) changes.lang = langSel.value;
+  return changes;
+}
+
+function editorLayout({ textarea, kind, agreement, langSel, langHint }, save, close) {
+  return h("form", { class: "editor", novalidate: true, onsubmit: save },
+    h("div", { class: "field field--text" }, h("label", { for: textarea.id, text: t("edit_label") }), textarea),
+    h("div", { class: "add__row" },
+      field(t("field_kind"), kind),
+      field(t("field_agreement"), agreement),
+      langField(t("field_lang"), langSel, langHint),
+      h("button", { type: "submit", class: "button button--primary", text: t("save") }),
+      h("button", { type: "button", class: "button editor__cancel", text: t("cancel"), onclick: close })));
+}
+
+// Who changed it meanwhile, by name when their board gave one.
+function conflictTitle(current) {
+  const by = current.changed_by || current.edited_by || current.author || {};
+  const name = by.name || (by.role === "chair" ? t("the_chair") : "");
+  if (!name) return current.deleted ? t("conflict_deleted") : t("conflict_title");
+  return t(current.deleted ? "conflict_deleted_by" : "conflict_title_by", { name });
 }
 
 function renderConflict(li, c) {
@@ -425,7 +467,7 @@ function renderConflict(li, c) {
     scheduleRender();
   };
   parts.conflict.append(
-    h("p", { class: "conflict__title", text: current.deleted ? t("conflict_deleted") : t("conflict_title") }),
+    h("p", { class: "conflict__title", dir: "auto", text: conflictTitle(current) }),
     h("div", { class: "conflict__versions" },
       version(t("conflict_theirs"), current.text, current.lang),
       version(t("conflict_yours"), mine.text || current.text, mine.lang || current.lang)),
@@ -451,16 +493,10 @@ function render() {
   // the session's own heading follows right below when the group is in it
   els.session.parentElement.hidden = inCurrent;
   els.sessionNotice.hidden = inCurrent;
-  setText(els.sessionNotice, sessions.length ? t("not_in_session") : t("no_sessions"));
+  setText(els.sessionNotice, sessionNotice(sessions, current));
 
   const locked = client.isLocked(GROUP);
-  els.locked.hidden = !locked;
-  setText(els.locked, t("locked_notice"));
-  els.held.hidden = !client.held;
-  setText(els.held, t("locked_held"));
-  els.board.classList.toggle("board--locked", locked);
-  els.unsent.hidden = client.unsent === 0;
-  setText(els.unsent, t("status_unsent", { n: formatNumber(client.unsent) }));
+  renderNotices(locked);
   renderPresence();
   renderTimer();
 
@@ -531,8 +567,33 @@ function renderTimer() {
   showTimer(client, els.timer, els.timerLabel, els.timerValue, "timer");
 }
 
+// The lock, what waits to be sent, and the connection's status: in agreement with each other.
+function renderNotices(locked) {
+  els.locked.hidden = !locked;
+  setText(els.locked, t("locked_notice"));
+  els.held.hidden = !client.held;
+  setText(els.held, t("locked_held"));
+  els.board.classList.toggle("board--locked", locked);
+  els.unsent.hidden = client.unsent === 0;
+  setText(els.unsent, t("status_unsent", { n: formatNumber(client.unsent) }));
+  renderStatus(client.status);
+}
+
+// "Every change is saved" only once nothing waits in the outbox; what waits, waits for the
+// connection or for the chair to open a locked board.
 function renderStatus(status) {
-  showStatus(els.status, status);
+  const online = !client.unsent ? "status_online" : client.held ? "status_held" : "status_sending";
+  showStatus(els.status, status, { online });
+}
+
+// Why the group's session is not shown, and when the group breaks out: its next session after
+// the current one in the agenda, else that its sessions are over.
+function sessionNotice(sessions, current) {
+  if (!sessions.length) return t("no_sessions");
+  const all = model.sessions();
+  const after = current ? all.slice(all.findIndex((s) => s.id === current.id) + 1) : all;
+  const next = after.find(takesPart);
+  return next ? t("breaks_out_next", { session: model.text(next.title) }) : t("breakouts_over");
 }
 
 // ----- wiring -----------------------------------------------------------------------------------
@@ -583,4 +644,4 @@ setInterval(renderTimer, 500);
 client.start();
 
 // for tests and debugging in the console
-window.facilitatorBoard = { client };
+window.facilitatorBoard = { client, detectLang };

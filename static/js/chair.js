@@ -12,6 +12,7 @@ import { boot, t, lang as uiLang, formatNumber, formatDuration, languageName } f
 import { h, setText, icon, userText, replaceIfChanged } from "./dom.js";
 import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
 import { mountLinks } from "./links.js";
+import { guessLanguage, languageFollowsText } from "./lang.js";
 import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText, readingNodes, signOffBadge } from "./ui.js";
 import { Curation, PairQueue, historyList, confirmFirst, questionChoices } from "./curation.js";
 
@@ -749,8 +750,14 @@ function renderOutcome() {
     textarea.value = draft(textId, wording ? wording.text : "");
     const langSel = h("select", {});
     for (const code of langs) langSel.append(h("option", { value: code, lang: code, text: languageName(code) }));
-    langSel.value = draft(langId, (wording && wording.lang) || info.lang || uiLang);
+    // the wording's own language (the chair's pick, else guessed from its words), never by
+    // default the forwarded item's: a wording is often written in another language
+    langSel.value = draft(langId, (wording && wording.lang) || guessLanguage(textarea.value) || uiLang);
     langSel.addEventListener("change", () => drafts.set(langId, langSel.value));
+    const langHint = h("span", { class: "hint", "aria-live": "polite" });
+    languageFollowsText(textarea, langSel, langHint, (options) => options.find((code) => code !== "ar") || uiLang);
+    const langField = field(langId, t("wording_lang"), langSel);
+    langField.append(langHint);
     const [kind, id] = [ref.slice(0, ref.indexOf(":")), ref.slice(ref.indexOf(":") + 1)];
     const target = kind === "contribution" ? { contribution_id: id } : { cluster_id: id };
     const move = (delta) => {
@@ -769,7 +776,7 @@ function renderOutcome() {
         send({ type: "outcome.wording", ...target, text: textarea.value.trim(), lang: langSel.value }, "done_saved");
       } },
         field(textId, t("wording_label"), textarea, t("wording_hint")),
-        h("div", { class: "ch-inline" }, field(langId, t("wording_lang"), langSel),
+        h("div", { class: "ch-inline" }, langField,
           h("button", { type: "submit", class: "button button--small button--primary" }, h("span", { text: t("save") })))),
       h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_item") },
         button(t("move_up"), () => move(-1), { glyph: "↑", disabled: i === 0 }),

@@ -65,6 +65,7 @@ export class MeetingClient {
     this.locks = { all: false };
     this.timer = null;
     this.presence = {};
+    this.editing = null; // the contribution this page has open in an editor (setEditing)
     this.contributions = new Map();
     this.order = new Map();
     this.extra = {}; // other top-level fields of the state, for other pages
@@ -192,6 +193,20 @@ export class MeetingClient {
     this._reconnect();
   }
 
+  // Which contribution this page edits (null: none), for the other boards of the group: the
+  // `editing` signal (docs/protocol.md), kept in presence, never an op. Sent when it changes,
+  // and again on every connection (a new one starts with nothing open).
+  setEditing(contributionId) {
+    const id = contributionId || null;
+    if (id === this.editing) return;
+    this.editing = id;
+    this._sendEditing();
+  }
+
+  _sendEditing() {
+    if (this.socket && this.socket.connected) this.socket.emit("editing", { contribution_id: this.editing });
+  }
+
   _reconnect() {
     this.socket.disconnect();
     setTimeout(() => this.socket.connect(), 200);
@@ -205,6 +220,7 @@ export class MeetingClient {
     if (this.syncing) await this.syncing; // a sync of the previous connection
     const ok = await this._sync();
     if (this.socket.connected && ok) this._setStatus("online");
+    if (this.editing) this._sendEditing();
     this._flush();
   }
 

@@ -14,7 +14,7 @@ from .. import usertext
 from ..errors import OpError
 from ..ids import is_lang_code
 from ..state import MeetingState
-from ..text import is_arabic_script
+from ..text import detect_lang
 
 MAX_TEXT = 2000  # characters of one contribution, after trimming
 MAX_TITLE = 200
@@ -102,9 +102,9 @@ def lang_of(message: dict, text: str, actor_default: str) -> str:
 
 
 def guess_lang(text: str, default: str) -> str:
-    if is_arabic_script(text):
-        return "ar"
-    return default if default != "ar" else "en"
+    """The language of a text sent without one: Arabic script, else the Latin language its
+    words show (text.detect_lang), else ``default`` (never Arabic for a Latin-script text)."""
+    return detect_lang(text, default)
 
 
 def find_contribution(state: MeetingState, message: dict) -> dict:

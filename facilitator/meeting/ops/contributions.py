@@ -73,6 +73,7 @@ def edit_contribution(state, actor, message, now):
         raise OpError("invalid", "Nothing to change: give text, kind, agreement or lang.")
     contribution = dict(current, **changes, version=current["version"] + 1)
     contribution["edited_by"] = actor.as_author()
+    contribution["changed_by"] = actor.as_author()
     order = state.order.get(order_key(current["group_id"], current["question_id"]), [])
     return changed_event(contribution, "contribution.edited", list(order), now)
 
@@ -99,6 +100,7 @@ def move_contribution(state, actor, message, now):
         question_id=target_q,
         session_id=question["session_id"],
         version=current["version"] + 1,
+        changed_by=actor.as_author(),
     )
     return changed_event(contribution, "contribution.moved", order, now, **extra)
 
@@ -111,7 +113,8 @@ def delete_contribution(state, actor, message, now):
     order = [cid for cid in old_order if cid != current["id"]]
     index = old_order.index(current["id"]) if current["id"] in old_order else len(order)
     # Remember where it stood so that undo puts it back in the same place.
-    contribution = dict(current, deleted=True, version=current["version"] + 1, deleted_index=index)
+    contribution = dict(current, deleted=True, version=current["version"] + 1, deleted_index=index,
+                        changed_by=actor.as_author())
     return changed_event(contribution, "contribution.deleted", order, now)
 
 
@@ -122,6 +125,7 @@ def restore_contribution(state, actor, message, now):
     key = order_key(current["group_id"], current["question_id"])
     order = list(state.order.get(key, []))
     order.insert(min(current.get("deleted_index", len(order)), len(order)), current["id"])
-    contribution = dict(current, deleted=False, version=current["version"] + 1)
+    contribution = dict(current, deleted=False, version=current["version"] + 1,
+                        changed_by=actor.as_author())
     contribution.pop("deleted_index", None)
     return changed_event(contribution, "contribution.restored", order, now)
