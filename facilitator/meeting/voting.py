@@ -429,11 +429,17 @@ def open_ballots_showing(state, contribution_id: str | None = None, point_id: st
     return found
 
 
-def phone_item(state, item: dict) -> dict:
-    """A ballot item as a phone reads it (a phone has no contributions): with the translations of
-    the text it shows, and a point's titles as they stand now."""
-    shown = item.get("contribution_id") or item.get("central")
-    out = dict(item, translations=translations_view(state, shown) if shown else {})
+def ballot_view(state, ballot: dict, translations: bool = False) -> dict:
+    """A ballot as a page loads it: its points' titles as they stand now and, for a phone (which
+    has no contributions), the translations of the text each item shows."""
+    return dict(ballot, items=[_item_view(state, item, translations) for item in ballot.get("items") or []])
+
+
+def _item_view(state, item: dict, translations: bool) -> dict:
+    out = dict(item)
+    if translations:
+        shown = item.get("contribution_id") or item.get("central")
+        out["translations"] = translations_view(state, shown) if shown else {}
     point = (state.curation.get("points") or {}).get(item.get("point_id"))
     if point is not None:
         out.update(title=point.get("title"), titles=dict(point.get("titles") or {}))

@@ -409,8 +409,7 @@ class Hub:
             view["participant"] = state.participants.get(actor.participant_id, {})
             # a phone has no contributions: each item carries its translations, to be read in
             # the phone's language
-            view["ballots"] = [dict(b, items=[voting.phone_item(state, item) for item in b.get("items") or []])
-                               for b in state.ballots.values()]
+            view["ballots"] = [voting.ballot_view(state, b, translations=True) for b in state.ballots.values()]
             view["my_votes"] = {
                 bid: votes.get(actor.participant_id, {}) for bid, votes in state.votes.items()
             }
@@ -432,7 +431,7 @@ class Hub:
                 anonymous=state.anonymous,
                 curation=state.curation,
                 outcome=state.outcome,
-                ballots=list(state.ballots.values()),
+                ballots=[voting.ballot_view(state, b) for b in state.ballots.values()],
                 turnout={bid: voting.voters(b, state.votes.get(bid, {}))
                          for bid, b in state.ballots.items() if b["status"] == "open"},
                 participants=len(state.participants),

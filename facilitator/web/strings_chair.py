@@ -99,6 +99,8 @@ STRINGS = {
     "dots_allowance": _l("Dots per participant"),
     "ballot_prompt": _l("Question to the voters (optional)"),
     "ballot_prompt_hint": _l("For example: Could this practice work in your region?"),
+    "ballot_prompt_hint_agenda": _l("Leave it empty to ask the agenda's question, in every language of the meeting."),
+    "rank_tied": _l("{n} (tie)"),
     "ballot_open": _l("Open the vote"),
     "ballot_empty": _l("Choose at least one contribution first."),
     "ballot_n": _l("Vote {id}"),

@@ -598,10 +598,15 @@ function resultsBlock(ballot, results) {
   if (!results) return h("p", { class: "ch-muted", text: t("results_loading") });
   const ol = h("ol", { class: "ch-results" });
   const regionIds = model.regionIds();
-  const items = new Map((ballot.items || []).map((it) => [it.contribution_id, it]));
-  for (const row of results.results || []) {
-    const it = items.get(row.contribution_id) || {};
-    const li = h("li", { class: "ch-result" }, userText("p", "ch-result__text", it.text || "", it.lang));
+  const items = new Map((ballot.items || []).map((it) => [it.point_id || it.contribution_id, it]));
+  // best first, ties under one rank (docs/voting.md: the ranking)
+  const rows = [...(results.results || [])].sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9));
+  for (const row of rows) {
+    const it = items.get(row.point_id || row.contribution_id) || {};
+    const reading = model.itemReading(it);
+    const rank = typeof row.rank === "number" ? (row.tied ? t("rank_tied", { n: formatNumber(row.rank) }) : formatNumber(row.rank)) : "–";
+    const li = h("li", { class: "ch-result" }, h("p", { class: "ch-result__line" },
+      h("span", { class: "ch-result__rank", text: rank }), " ", userText("span", "ch-result__text", reading.text, reading.lang)));
     if (results.mode === "dots") {
       li.append(h("p", { class: "ch-result__counts", text: t("dots_n", { n: formatNumber(row.dots || 0), v: formatNumber(row.turnout || 0) }) }));
     } else {
@@ -649,7 +654,9 @@ function ballotForm(chosen) {
     return h("span", { class: "ch-check" }, input, h("label", { for: input.id, text: t(labelKey) }));
   };
   const dots = h("input", { type: "number", min: "1", max: "100", step: "1", value: draft("ch-dots", "5") });
-  const prompt = h("input", { type: "text", maxlength: "400", dir: "auto", value: draft("ch-prompt", "") });
+  // left empty, the ballot asks the agenda's question, in every language of the meeting
+  const asked = model.promptReading(model.meeting().ballot_prompt);
+  const prompt = h("input", { type: "text", maxlength: "400", dir: "auto", value: draft("ch-prompt", ""), placeholder: asked ? asked.text : null });
   return h("form", { class: "ch-ballot-form", onsubmit: (e) => {
     e.preventDefault();
     if (!chosen.length) { toast(t("ballot_empty"), { error: true }); return; }
@@ -665,7 +672,7 @@ function ballotForm(chosen) {
     chosen.length ? button(t("clear_selection"), () => { selected.clear(); scheduleRender(); }, { cls: "button--quiet" }) : null,
     h("fieldset", { class: "ch-fieldset" }, h("legend", { text: t("ballot_mode") }), radio("yes_no", "mode_yes_no"), radio("dots", "mode_dots")),
     mode === "dots" ? field("ch-dots", t("dots_allowance"), dots) : null,
-    field("ch-prompt", t("ballot_prompt"), prompt, t("ballot_prompt_hint")),
+    field("ch-prompt", t("ballot_prompt"), prompt, t(asked ? "ballot_prompt_hint_agenda" : "ballot_prompt_hint")),
     h("button", { type: "submit", class: "button button--primary", disabled: !chosen.length, "data-action": "ballot-open" },
       icon("☑"), h("span", { text: t("ballot_open") })));
 }
@@ -686,7 +693,8 @@ function ballotItem(b) {
     h("span", { text: t("ballot_n", { id: ballotNumber(b.id) }) }),
     iconLabel({ class: "ch-flag " + (open ? "ch-flag--open" : "ch-flag--closed") }, icon(open ? "●" : "■"), open ? t("ballot_is_open") : t("ballot_is_closed")),
     b.revealed ? onPlenaryFlag() : null));
-  if (b.prompt) li.append(userText("p", "ch-ballot__prompt", b.prompt, null));
+  const prompt = model.promptReading(b.prompt);
+  if (prompt) li.append(userText("p", "ch-ballot__prompt", prompt.text, prompt.lang));
   li.append(h("p", { class: "ch-muted", text: b.mode === "dots" ? t("mode_dots_n", { n: formatNumber(b.dots || 0) }) : t("mode_yes_no") }));
   li.append(h("div", { class: "ch-actions" },
     open ? button(t("ballot_close"), () => send({ type: "ballot.close", ballot_id: b.id }, "done_saved"), { glyph: "■", data: { action: "ballot-close" } }) : null,
