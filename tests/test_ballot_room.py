@@ -26,6 +26,9 @@ def test_a_ballot_asks_in_every_language(meeting):
     # No prompt typed: the agenda's, in its four languages, goes with the ballot.
     first = open_ballot(chair, ids)
     assert meeting.hub.state(meeting.id).ballots[first]["prompt"] == AGENDA_PROMPT
+    # a dots ballot asks no yes/no question: each phone says how to spend the dots
+    dots = open_ballot(chair, ids, mode="dots")
+    assert meeting.hub.state(meeting.id).ballots[dots]["prompt"] is None
     # A prompt per language; or one text, as before.
     prompt = {"ar": "هل توافق؟", "fr": "Êtes-vous d'accord ?"}
     second = open_ballot(chair, ids, prompt=prompt)
@@ -36,7 +39,7 @@ def test_a_ballot_asks_in_every_language(meeting):
     assert meeting.ballot_results(second)["prompt"] == prompt
     # The phone is given the ballot as it was opened, prompt and all.
     phone = meeting.connect(meeting.join(region="mena", lang="ar")).view()
-    assert [b["prompt"] for b in phone["ballots"]] == [AGENDA_PROMPT, prompt, "Could this work in your region?"]
+    assert [b["prompt"] for b in phone["ballots"]] == [AGENDA_PROMPT, None, prompt, "Could this work in your region?"]
     for bad in ({"de": "Stimmt das?"}, {"ar": "\u2800"}, {"en": 7}, ["en"]):
         assert chair.op("ballot.open", contribution_ids=ids, prompt=bad)["error"]["code"] == "invalid", bad
 

@@ -874,7 +874,8 @@ client.on("event", (ev) => {
     case "ballot.revealed": {
       const revealed = ev.revealed !== false;
       if (revealed) { pinnedBallotId = ev.ballot_id; fetchBallot(ev.ballot_id); }
-      else if (pinnedBallotId === ev.ballot_id) pinnedBallotId = null;
+      // hidden again while open: the screen goes back to saying the vote is open, and its count
+      else if (pinnedBallotId === ev.ballot_id && (model.ballotById(ev.ballot_id) || {}).status !== "open") pinnedBallotId = null;
       break;
     }
     case "synthesis.updated": if (ev.synthesis) synthesis = ev.synthesis; break;

@@ -5,7 +5,7 @@
 // only ever set with textContent.
 
 import { MeetingClient } from "./client.js";
-import { boot, t, formatNumber, formatPercent, languageName } from "./i18n.js";
+import { boot, t, lang as pageLang, formatNumber, formatPercent } from "./i18n.js";
 import { h, inert } from "./dom.js";
 import { MeetingModel } from "./model.js";
 import { showStatus, announcer, readingNodes } from "./ui.js";
@@ -41,7 +41,7 @@ const keyOf = (ballotId, cid) => `${ballotId}|${cid}`;
 const ballots = () => model.ballots();
 // A ballot's items are contributions or converging points: each is named by its own id.
 const itemId = (item) => item.point_id || item.contribution_id;
-const opItem = (op) => op.point_id || opItem(op);
+const opItem = (op) => op.point_id || op.contribution_id;
 const itemIds = (ballot) => (ballot.items || []).map(itemId);
 
 // ----- my votes: confirmed by the server, with the unsent ones laid over ----------------------
@@ -166,7 +166,7 @@ function ballotHeader(ballot, id, level, mode, open) {
   return [
     open ? h("p", { class: "ballot__badge", text: t("vote_open_title") }) : null,
     heading,
-    prompt && prompt.fallback ? h("p", { class: "hint ballot__prompt-lang", text: t("vote_prompt_other_language", { language: languageName(prompt.lang) }) }) : null,
+    prompt && prompt.fallback ? h("p", { class: "hint ballot__prompt-lang", text: t("vote_prompt_other_language", { language: languageInPage(prompt.lang) }) }) : null,
     open ? h("p", { class: "hint ballot__hint", text: t("vote_change_hint") }) : h("p", { class: "ballot__closed", text: t("vote_closed") }),
   ].filter(Boolean);
 }
@@ -198,6 +198,12 @@ function buildPractice(view, item, n, total, pid, mode, open) {
   return parts;
 }
 
+// A language's name in the phone's language ("الإنجليزية" on an Arabic phone), to say in which
+// language a question is shown.
+function languageInPage(code) {
+  try { return new Intl.DisplayNames([pageLang], { type: "language" }).of(code) || code; } catch { return code; }
+}
+
 // The item's words in the phone's language when translated (live: a translation saved while the
 // ballot is open arrives as an event), the original one tap away; redrawn only when they change.
 function showReading(parts) {
@@ -212,7 +218,7 @@ function showReading(parts) {
 
 const groupList = (ids) => {
   const names = (ids || []).map((gid) => model.groupName(gid));
-  try { return new Intl.ListFormat(boot.lang || "en", { type: "conjunction" }).format(names); } catch { return names.join(", "); }
+  try { return new Intl.ListFormat(pageLang, { type: "conjunction" }).format(names); } catch { return names.join(", "); }
 };
 
 // Yes / no / unsure as radio buttons; each change casts the vote.

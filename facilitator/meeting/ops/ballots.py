@@ -46,12 +46,13 @@ def point_item(state: MeetingState, point_id: str) -> dict:
             "central": central["id"], "text": central["text"], "lang": central["lang"]}
 
 
-def ballot_prompt(state: MeetingState, message: dict):
+def ballot_prompt(state: MeetingState, message: dict, mode: str):
     """The question put to the vote: a text, or {lang: text} in the meeting's languages; without
-    one, the agenda's default prompt (``ballot_prompt``) when it has one."""
+    one, on a yes/no ballot, the agenda's default prompt (``ballot_prompt``) when it has one (a dots
+    ballot asks no yes/no question: each phone says how to spend the dots)."""
     prompt = message.get("prompt")
     if prompt in (None, "", {}):
-        default = state.meeting.get("ballot_prompt")
+        default = state.meeting.get("ballot_prompt") if mode == "yes_no" else None
         return dict(default) if default else None
     if not isinstance(prompt, dict):
         return clean_text(prompt, "prompt", MAX_TITLE * 2)
@@ -80,7 +81,7 @@ def open_ballot(state, actor, message, now):
             raise OpError("invalid", f"dots must be between 1 and {MAX_DOTS}.")
     ballot_id = "b" + str(len(state.ballots) + 1)
     ballot = {"id": ballot_id, "mode": mode, "contribution_ids": contribution_ids, "items": items,
-              "prompt": ballot_prompt(state, message), "dots": dots, "status": "open", "revealed": False,
+              "prompt": ballot_prompt(state, message, mode), "dots": dots, "status": "open", "revealed": False,
               "opened_at": now}
     if point_ids:  # older ballots have neither key: their items are their contribution_ids
         ballot.update(point_ids=point_ids, item_ids=ids)

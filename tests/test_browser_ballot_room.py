@@ -1,0 +1,188 @@
+"""Issue 19 in headless Chromium, against a real server process: the vote as a four-language room
+sees it.
+
+- an Arabic phone reads the ballot's Arabic prompt; a translation saved while the ballot is open
+  appears on it without a reload, the original one tap away; the translator's queue puts the
+  ballot's texts first, marked "on the phones now";
+- a phone scrolled down to an old closed ballot is brought to the new one when it opens;
+- the plenary shows an open ballot and how many have voted, live, and no result until revealed.
+
+Screenshots go to tests/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from support import key_of, open_page
+from test_browser_vote import PRACTICES, new_phone, no_overflow, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WAIT = 20_000
+AR_PROMPT = "هل يمكن أن تنجح هذه الممارسة في منطقتك؟"
+EN_PRACTICE_AR = "شراكات التنقل التي تجمع بين مسارات العمل القانونية والتدريب المشترك على المهارات."
+
+
+@pytest.fixture
+def meeting(live_server, connect):
+    created = live_server.create_meeting()
+    mid = created["meeting_id"]
+    keys = {g["id"]: key_of(g["rapporteur_url"]) for g in created["groups"]}
+    ids = []
+    for group, text, lang in PRACTICES:
+        rapporteur = connect(live_server.url, mid, keys[group])
+        ack = rapporteur.op("contribution.add", question_id="s2-q1", text=text, kind="good_practice",
+                            agreement="consensus", lang=lang)
+        assert ack["ok"], ack
+        ids.append(rapporteur.wait_for(lambda e: e["type"] == "contribution.added")["contribution"]["id"])
+    created["ids"] = ids
+    created["chair"] = connect(live_server.url, mid, key_of(created["chair_url"]))
+    created["translator"] = connect(live_server.url, mid, key_of(created["translator_url"]), name="Nadia")
+    assert created["chair"].op("session.set", session_id="s2-groups")["ok"]
+    return created
+
+
+def open_ballot(meeting, ids, **fields):
+    chair = meeting["chair"]
+    ack = chair.op("ballot.open", contribution_ids=ids, **fields)
+    assert ack["ok"], ack
+    return chair.wait_for(lambda e: e["type"] == "ballot.opened" and e["seq"] == ack["seq"])["ballot"]["id"]
+
+
+def phone_joined(browser, server, meeting, region, lang):
+    """A phone that joined through the join endpoint (its cookie set), on its vote page."""
+    page = new_phone(browser)
+    response = page.context.request.post(f"{server.url}/api/m/{meeting['meeting_id']}/participants",
+                                         data={"code": meeting["join_code"], "region": region, "lang": lang})
+    assert response.ok, response.text()
+    page.goto(f"{server.url}/m/{meeting['meeting_id']}/vote?lang={lang}")
+    page.wait_for_selector("#app[aria-busy=false]", timeout=WAIT)
+    return page
+
+
+def test_an_arabic_phone_reads_the_vote_in_arabic_and_a_translation_arrives_live(
+        live_server, meeting, browser, expect):
+    ids = meeting["ids"]
+    page = phone_joined(browser, live_server, meeting, "mena", "ar")
+    ballot_id = open_ballot(meeting, ids)  # no prompt typed: the agenda's, in four languages
+    ballot = page.locator(".ballot--open")
+    title = ballot.locator(".ballot__title")
+    expect(title).to_have_text(AR_PROMPT)
+    expect(title).to_have_attribute("lang", "ar")
+    expect(ballot.locator(".ballot__prompt-lang")).to_have_count(0)
+    practices = ballot.locator("li.practice")
+    expect(practices).to_have_count(3)
+    english = practices.nth(1)
+    expect(english.locator(".practice__text")).to_have_text(PRACTICES[1][1])
+    expect(english.locator(".tr-original")).to_have_count(0)
+
+    # the translator's queue: the ballot's texts first, marked "on the phones now"
+    desk = open_page(browser, meeting["translator_url"], "#desk-queue .desk-item", lang="en")
+    first = desk.locator("#desk-queue .desk-item").first
+    expect(first.locator(".desk-tag--ballot")).to_have_text("On the phones now")
+    tagged = desk.locator("#desk-queue .desk-item:has(.desk-tag--ballot) .desk-item__text").all_text_contents()
+    assert tagged and set(tagged) <= {text for _, text, _ in PRACTICES}, tagged
+    shot(desk, "translate-queue-ballot-first-en-1366")
+    desk.context.close()
+
+    # a translation saved while the ballot is open reaches the phone, no reload
+    ack = meeting["translator"].op("translation.set", contribution_id=ids[1], lang="ar", text=EN_PRACTICE_AR)
+    assert ack["ok"], ack
+    expect(english.locator(".practice__text")).to_have_text(EN_PRACTICE_AR)
+    expect(english.locator(".practice__text")).to_have_attribute("lang", "ar")
+    original = english.locator("details.tr-original")
+    expect(original.locator(".tr-original__text")).to_be_hidden()
+    original.locator("summary").click()  # the original, one tap away
+    expect(original.locator(".tr-original__text")).to_have_text(PRACTICES[1][1])
+    english.locator("label.choice--yes").click()
+    expect(english.locator(".practice__status")).to_have_attribute("data-state", "recorded")
+    no_overflow(page)
+    shot(page, "vote-arabic-prompt-live-translation-ar-360")
+
+    # a prompt given in some languages only: shown in another, and said so
+    assert meeting["chair"].op("ballot.close", ballot_id=ballot_id)["ok"]
+    open_ballot(meeting, ids[:1], prompt={"en": "Should this reach the global compact?"})
+    fallback = page.locator(".ballot--open")
+    expect(fallback.locator(".ballot__title")).to_have_text("Should this reach the global compact?")
+    expect(fallback.locator(".ballot__title")).to_have_attribute("lang", "en")
+    expect(fallback.locator(".ballot__prompt-lang")).to_contain_text("الإنجليزية")  # named in Arabic
+    shot(page, "vote-prompt-fallback-ar-360")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_a_new_ballot_brings_a_scrolled_phone_to_it(live_server, meeting, browser, expect):
+    ids = meeting["ids"]
+    page = phone_joined(browser, live_server, meeting, "africa", "en")
+    for _ in range(2):  # two closed ballots below, the phone scrolled down to the last one
+        ballot_id = open_ballot(meeting, ids)
+        assert meeting["chair"].op("ballot.close", ballot_id=ballot_id)["ok"]
+    expect(page.locator(".ballot--closed")).to_have_count(2)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_function("scrollY > 300")
+    open_ballot(meeting, ids[1:])
+    fresh = page.locator(".ballot--open")
+    expect(fresh).to_have_count(1)
+    expect(fresh.locator(".ballot__title")).to_be_focused()
+    top = fresh.evaluate("el => el.getBoundingClientRect().top")
+    assert 0 <= top < 100, top
+    shot(page, "vote-new-ballot-in-view-en-360")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+class Voter:
+    """A participant's phone without a browser: joined through the endpoint, votes over a socket."""
+
+    def __init__(self, server, meeting, connect, region):
+        response = requests.post(f"{server.url}/api/m/{meeting['meeting_id']}/participants",
+                                 json={"code": meeting["join_code"], "region": region, "lang": "en"}, timeout=10)
+        assert response.ok, response.text
+        self.client = connect(server.url, meeting["meeting_id"], response.json()["key"])
+
+    def vote(self, ballot_id, contribution_id, choice="yes"):
+        ack = self.client.op("vote.cast", ballot_id=ballot_id, contribution_id=contribution_id, choice=choice)
+        assert ack["ok"], ack
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_plenary_shows_an_open_vote_and_how_many_have_voted(
+        live_server, meeting, browser, connect, expect, lang):
+    ids = meeting["ids"]
+    page = open_page(browser, meeting["plenary_url"], "#app[aria-busy=false]", lang=lang,
+                     width=1920, height=1080, extra="&rotate=0")
+    voters = [Voter(live_server, meeting, connect, region) for region in ("africa", "mena", "americas")]
+    ballot_id = open_ballot(meeting, ids)
+    count = page.locator(".pl-vote-open__count")
+    expect(count).to_have_attribute("data-voters", "0")
+    expect(page.locator(".pl-result--item")).to_have_count(3)
+    expect(page.locator(".pl-stack, .pl-result__dots, .pl-regions")).to_have_count(0)  # no result
+    for n, voter in enumerate(voters, start=1):
+        for cid in ids:
+            voter.vote(ballot_id, cid)
+        expect(count).to_have_attribute("data-voters", str(n))
+        expect(count.locator(".pl-vote-open__n")).to_have_text(re.compile(f"^[{n}{'٠١٢٣'[n]}]$"))
+    expect(page.locator("#pl-question")).to_have_text(
+        re.compile({"en": "Could this practice work in your region", "ar": AR_PROMPT}[lang]))
+    expect(page.locator(".pl-stack")).to_have_count(0)
+    width, height = page.evaluate("[document.documentElement.scrollWidth - innerWidth, document.documentElement.scrollHeight - innerHeight]")
+    assert width <= 0 and height <= 0, (width, height)
+    shot(page, f"plenary-vote-open-{lang}-1920")
+    # revealed: the results, ranked; hidden again while open: the count again, never the results
+    chair = meeting["chair"]
+    assert chair.op("ballot.reveal", ballot_id=ballot_id)["ok"]
+    expect(page.locator(".pl-rank")).to_have_count(3)
+    assert chair.op("ballot.reveal", ballot_id=ballot_id, revealed=False)["ok"]
+    expect(page.locator(".pl-vote-open__count")).to_have_attribute("data-voters", "3")
+    expect(page.locator(".pl-stack")).to_have_count(0)
+    # a page loaded while the vote is open knows the count at once
+    again = open_page(browser, meeting["plenary_url"], ".pl-vote-open__count", lang=lang,
+                      width=1920, height=1080, extra="&rotate=0")
+    expect(again.locator(".pl-vote-open__count")).to_have_attribute("data-voters", "3")
+    assert not page.errors and not again.errors, (page.errors, again.errors)
+    again.context.close()
+    page.context.close()
