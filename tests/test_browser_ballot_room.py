@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from support import key_of, open_page
-from test_browser_vote import PRACTICES, new_phone, no_overflow, shot
+from test_browser_vote import PRACTICES, meeting_with_practices, new_phone, no_overflow, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,19 +29,8 @@ EN_PRACTICE_AR = "شراكات التنقل التي تجمع بين مسارا�
 
 @pytest.fixture
 def meeting(live_server, connect):
-    created = live_server.create_meeting()
-    mid = created["meeting_id"]
-    keys = {g["id"]: key_of(g["rapporteur_url"]) for g in created["groups"]}
-    ids = []
-    for group, text, lang in PRACTICES:
-        rapporteur = connect(live_server.url, mid, keys[group])
-        ack = rapporteur.op("contribution.add", question_id="s2-q1", text=text, kind="good_practice",
-                            agreement="consensus", lang=lang)
-        assert ack["ok"], ack
-        ids.append(rapporteur.wait_for(lambda e: e["type"] == "contribution.added")["contribution"]["id"])
-    created["ids"] = ids
-    created["chair"] = connect(live_server.url, mid, key_of(created["chair_url"]))
-    created["translator"] = connect(live_server.url, mid, key_of(created["translator_url"]), name="Nadia")
+    created = meeting_with_practices(live_server, connect)
+    created["translator"] = connect(live_server.url, created["meeting_id"], key_of(created["translator_url"]), name="Nadia")
     assert created["chair"].op("session.set", session_id="s2-groups")["ok"]
     return created
 
