@@ -19,6 +19,7 @@ DEMO_FILE = "demo-meeting.json"
 # Sample answers of the five regional groups in four languages, written for the demo.
 DEMO_CONTRIBUTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo",
                                   "grcp7_contributions.yaml")
+DEMO_CURATION = os.path.join(os.path.dirname(DEMO_CONTRIBUTIONS), "grcp7_curation.yaml")
 
 
 def _store(data_dir, redis_url):
@@ -82,6 +83,8 @@ def demo_links(store, data_dir: str, base_url: str) -> dict:
     meeting_id, meeting_secrets = provisioning.create_meeting(store, agenda)
     with open(DEMO_CONTRIBUTIONS, encoding="utf-8") as handle:
         provisioning.seed_contributions(store, meeting_id, yaml.safe_load(handle))
+    with open(DEMO_CURATION, encoding="utf-8") as handle:
+        provisioning.seed_curation(store, meeting_id, yaml.safe_load(handle))
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
     # Private like the store beside it (0600), whatever the umask.
     with open(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
@@ -96,6 +99,8 @@ def print_links(links: dict, out=sys.stdout) -> None:
     print(f"  participants join: {links['join_url']}  (code {links['join_code']})", file=out)
     if links.get("translator_url"):
         print(f"  translation desk:  {links['translator_url']}", file=out)
+    if links.get("curator_url"):
+        print(f"  synthesis desk:    {links['curator_url']}", file=out)
     for group in links["groups"]:
         print(f"  rapporteur, {group['name']}: {group['rapporteur_url']}", file=out)
     print("", file=out, flush=True)

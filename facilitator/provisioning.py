@@ -64,10 +64,28 @@ def links(base_url: str, meeting_id: str, meeting_secrets: dict, meeting: dict) 
     }
     if meeting_secrets.get("translator"):  # meetings created before the role have no key
         result["translator_url"] = f"{base}/m/{mid}/translate?key={meeting_secrets['translator']}"
+    if meeting_secrets.get("curator"):  # ... nor those before the curator role
+        result["curator_url"] = f"{base}/m/{mid}/synthesis?key={meeting_secrets['curator']}"
     return result
 
 
 DEMO_SESSION = "s2-groups"
+
+
+class _Seeder:
+    """Ops applied to a stored meeting as the hub would: decided on the folded log, appended."""
+
+    def __init__(self, store, meeting_id: str, now: float | None):
+        self.store, self.meeting_id = store, meeting_id
+        self.state = fold(store.read(meeting_id))
+        self.clock = time.time() if now is None else now
+
+    def apply(self, actor, message: dict, op_id: str) -> dict:
+        event = ops.decide(self.state, actor, message, self.clock)
+        seq, _ = self.store.append(self.meeting_id, op_id, event, self.state.seq)
+        event = dict(event, seq=seq)
+        self.state.apply(event)
+        return event
 
 
 def seed_contributions(store, meeting_id: str, contributions: list[dict], session_id: str = DEMO_SESSION,
@@ -75,18 +93,33 @@ def seed_contributions(store, meeting_id: str, contributions: list[dict], sessio
     """Put answers on the boards, as the demo meeting and the restart bench need: the session made
     current, then each answer added by its group's rapporteur through the ordinary ops
     (``{group, question, text, lang, kind, agreement}``). Returns the number added."""
-    state = fold(store.read(meeting_id))
-    clock = time.time() if now is None else now
-
-    def apply(actor, message, op_id):
-        event = ops.decide(state, actor, message, clock)
-        seq, _ = store.append(meeting_id, op_id, event, state.seq)
-        state.apply(dict(event, seq=seq))
-
-    apply(roles.Actor(roles.CHAIR), {"type": "session.set", "session_id": session_id}, "seed-session")
+    seeder = _Seeder(store, meeting_id, now)
+    seeder.apply(roles.Actor(roles.CHAIR), {"type": "session.set", "session_id": session_id}, "seed-session")
     for n, item in enumerate(contributions):
-        apply(roles.Actor(roles.RAPPORTEUR, group_id=item["group"]),
-              {"type": "contribution.add", "question_id": item["question"], "text": item["text"],
-               "lang": item["lang"], "kind": item["kind"], "agreement": item["agreement"]},
-              f"seed-{n:05d}")
+        seeder.apply(roles.Actor(roles.RAPPORTEUR, group_id=item["group"]),
+                     {"type": "contribution.add", "question_id": item["question"], "text": item["text"],
+                      "lang": item["lang"], "kind": item["kind"], "agreement": item["agreement"]},
+                     f"seed-{n:05d}")
     return len(contributions)
+
+
+def seed_curation(store, meeting_id: str, decisions: list[dict], now: float | None = None) -> int:
+    """A curator's decisions on seeded answers, through the ordinary ops with the curator as their
+    author: ``{op, contributions: [{group, starts}], ...the op's other fields}``, a contribution
+    named by its group and the start of its text. Returns the number logged."""
+    seeder = _Seeder(store, meeting_id, now)
+    curator = roles.Actor(roles.CURATOR, name="Rapporteur-general")
+    for n, decision in enumerate(decisions):
+        message = {k: v for k, v in decision.items() if k not in ("op", "contributions")}
+        message["type"] = decision["op"]
+        if "contributions" in decision:
+            message["contribution_ids"] = [_seeded(seeder.state, **c)["id"] for c in decision["contributions"]]
+        seeder.apply(curator, message, f"seed-curation-{n:03d}")
+    return len(decisions)
+
+
+def _seeded(state, group: str, starts: str) -> dict:
+    found = [c for c in state.live_contributions() if c["group_id"] == group and c["text"].startswith(starts)]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} contributions of {group} start with {starts!r}")
+    return found[0]

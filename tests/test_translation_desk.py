@@ -83,17 +83,17 @@ def test_the_translator_key_grants_the_translator_role_and_its_link_is_printed(m
 
 PARTICIPANT = roles.Actor(roles.PARTICIPANT, participant_id="p1")
 ROLE_ACTORS = {"chair": CHAIR, "plenary": PLENARY, "rapporteur": AFRICA, "participant": PARTICIPANT,
-               "translator": TRANSLATOR}
+               "translator": TRANSLATOR, "curator": roles.Actor(roles.CURATOR)}
 # What each role gets for each new op, well formed: "ok" or the error code.
 EXPECTED = {
     "translation.set": {"chair": "ok", "translator": "ok", "plenary": "forbidden",
-                        "rapporteur": "forbidden", "participant": "forbidden"},
+                        "rapporteur": "forbidden", "participant": "forbidden", "curator": "forbidden"},
     "answers.sign_off": {"rapporteur": "ok", "chair": "forbidden", "plenary": "forbidden",
-                         "translator": "forbidden", "participant": "forbidden"},
+                         "translator": "forbidden", "participant": "forbidden", "curator": "forbidden"},
     "plenary.freeze": {"chair": "ok", "plenary": "forbidden", "rapporteur": "forbidden",
-                       "translator": "forbidden", "participant": "forbidden"},
+                       "translator": "forbidden", "participant": "forbidden", "curator": "forbidden"},
     "cluster.title": {"chair": "ok", "plenary": "forbidden", "rapporteur": "forbidden",
-                      "translator": "forbidden", "participant": "forbidden"},
+                      "translator": "forbidden", "participant": "forbidden", "curator": "ok"},
 }
 
 
@@ -153,9 +153,10 @@ def test_a_translation_is_kept_beside_its_original_and_goes_stale_when_the_origi
     assert seen["text"] == "Portable social protection across borders."
     assert seen["translations"] == {"ar": {"text": "حماية اجتماعية قابلة للنقل عبر الحدود.", "source": "human",
                                            "stale": False, "version": 1, "ts": seen["translations"]["ar"]["ts"]}}
-    # the event reaches staff, translators and the group, never another group or the phones
+    # the event reaches staff, translators, curators and the group, never another group or the phones
     rooms = {room for room, payload in hub.sent if payload["type"] == "translation.set"}
-    assert rooms == {f"m:{meeting_id}:staff", f"m:{meeting_id}:translators", f"m:{meeting_id}:group:africa"}
+    assert rooms == {f"m:{meeting_id}:staff", f"m:{meeting_id}:translators", f"m:{meeting_id}:curators",
+                     f"m:{meeting_id}:group:africa"}
     # a move changes no words: still fresh
     ok(hub, meeting_id, AFRICA, type="contribution.move", contribution_id="answer-0001", index=0)
     assert contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]["ar"]["stale"] is False

@@ -20,7 +20,9 @@ import secrets as pysecrets
 from . import desk, roles, voting
 from .agenda import AgendaError, validate_agenda
 from .ids import QUESTION_CLUSTER, cluster_anchor
+from .curation import UndoRefused
 from .ops import LANG_PATTERN, MAX_TEXT, MAX_TIMER, MAX_TITLE, OP_ID_MAX
+from .ops.curation import MAX_POINT_MEMBERS, POINT_ID
 from .state import AGREEMENTS, KINDS, MeetingState
 
 MAX_BYTES = 100 * 1024 * 1024  # a day of a large meeting is a few MB
@@ -31,7 +33,7 @@ MAX_NAME = 60
 MAX_REF = 200
 MAX_PARTICIPANT_LANG = 20
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ROLES = (roles.CHAIR, roles.PLENARY, roles.RAPPORTEUR, roles.PARTICIPANT, roles.TRANSLATOR, roles.SYSTEM)
+ROLES = (roles.CHAIR, roles.PLENARY, roles.RAPPORTEUR, roles.PARTICIPANT, roles.TRANSLATOR, roles.CURATOR, roles.SYSTEM)
 TOP_KEYS = {"format", "version", "meeting_id", "exported_at", "events", "report"}
 FORMAT = "facilitator-archive"
 VERSION = 1
@@ -333,7 +335,10 @@ class _Checker:
         return value
 
     def cluster_id(self, value, where: str) -> str:
+        """A point of the log so far, or a cluster named after one of its contributions."""
         _string(value, where, MAX_REF)
+        if value in self.state.curation["points"]:
+            return value
         if cluster_anchor(value, (QUESTION_CLUSTER,)) not in self.state.contributions:
             raise ArchiveError(where, f"{value[:40]!r} names no contribution's cluster")
         return value
@@ -455,16 +460,53 @@ def _spotlight(c: _Checker, e: dict, where: str) -> None:
 def _merged(c: _Checker, e: dict, where: str) -> None:
     c.cluster_id(e["cluster_id"], f"{where}.cluster_id")
     c.cluster_id(e["into"], f"{where}.into")
-    c.contribution_id(e["contribution_a"], f"{where}.contribution_a")
-    c.contribution_id(e["contribution_b"], f"{where}.contribution_b")
+    if "members" in e:  # two points
+        c.ids(e["members"], f"{where}.members", c.contribution_id)
+        return
+    for key in ("contribution_a", "contribution_b"):
+        if key not in e:
+            raise ArchiveError(f"{where}.{key}", "is missing")
+        c.contribution_id(e[key], f"{where}.{key}")
 
 
 def _point(c: _Checker, e: dict, where: str) -> None:
-    """cluster.confirmed / cluster.rejected: a point and the contributions the chair saw in it."""
-    c.cluster_id(e["cluster_id"], f"{where}.cluster_id")
+    """cluster.confirmed / cluster.rejected: the contributions a person put together or apart,
+    the point (cluster_id, or point_id) and what the op saw of the points then."""
+    if e.get("cluster_id") is not None:
+        c.cluster_id(e["cluster_id"], f"{where}.cluster_id")
     ids = c.ids(e["contribution_ids"], f"{where}.contribution_ids", c.contribution_id)
-    if len(ids) < 2 or len(set(ids)) != len(ids):
+    if not 2 <= len(ids) <= MAX_POINT_MEMBERS:
         raise ArchiveError(f"{where}.contribution_ids", "must name two or more distinct contributions")
+    if e["type"] == "cluster.confirmed":
+        if e.get("point_id") is None and e.get("cluster_id") is None:
+            raise ArchiveError(f"{where}.point_id", "is missing")
+        if e.get("point_id") is not None and not (POINT_ID.match(_string(e["point_id"], f"{where}.point_id", MAX_REF))
+                                                  or e["point_id"] in c.state.curation["points"]
+                                                  or e["point_id"] == e.get("cluster_id")):
+            raise ArchiveError(f"{where}.point_id", "is not a point id")
+        c.ids(e.get("members", []), f"{where}.members", c.contribution_id)
+        c.ids(e.get("absorbed", []), f"{where}.absorbed", c.cluster_id)
+    elif "removed" in e:
+        for pid, cids in _object(e["removed"], f"{where}.removed", (), tuple(c.state.curation["points"])).items():
+            c.ids(cids, f"{where}.removed.{pid}", c.contribution_id)
+
+
+def _moved(c: _Checker, e: dict, where: str) -> None:
+    c.contribution_id(e["contribution_id"], f"{where}.contribution_id")
+    for key in ("from", "to"):
+        if e[key] is not None and e[key] not in c.state.curation["points"]:
+            raise ArchiveError(f"{where}.{key}", f"{str(e[key])[:40]!r} is not a point of the log")
+
+
+def _undone(c: _Checker, e: dict, where: str) -> None:
+    """curation.undone: what `curation.undo` could have decided on the log so far."""
+    seq = _int(e["target_seq"], f"{where}.target_seq")
+    try:
+        decided = c.state.curation_fold.undo_target(seq)
+    except UndoRefused as refused:
+        raise ArchiveError(f"{where}.target_seq", refused.message)
+    if (e["target_type"], e["root_seq"], e["undone"]) != decided:
+        raise ArchiveError(where, "is not what undoing that seq does")
 
 
 def _outcome_ref(c: _Checker, value, where: str) -> None:
@@ -627,13 +669,15 @@ CHECKS = {
     "timer.stopped": ((), lambda c, e, where: None),
     "spotlight.set": (("spotlight",), _spotlight),
     "meeting.anonymity": (("anonymous",), lambda c, e, where: _bool(e["anonymous"], f"{where}.anonymous")),
-    "cluster.merged": (("cluster_id", "into", "contribution_a", "contribution_b"), _merged),
+    "cluster.merged": (("cluster_id", "into"), _merged),
+    "cluster.moved": (("contribution_id", "from", "to"), _moved),
+    "curation.undone": (("target_seq", "root_seq", "target_type", "undone"), _undone),
     "cluster.detached": (("contribution_id",), lambda c, e, where: c.contribution_id(e["contribution_id"], f"{where}.contribution_id")),
     "cluster.titled": (("cluster_id", "title"), lambda c, e, where: (
         c.cluster_id(e["cluster_id"], f"{where}.cluster_id"), _optional_text(e["title"], f"{where}.title", MAX_TITLE),
         _meeting_lang(c, e.get("lang"), f"{where}.lang", required=False), _on_phones(c, e, where))),
-    "cluster.confirmed": (("cluster_id", "contribution_ids"), _point),
-    "cluster.rejected": (("cluster_id", "contribution_ids"), _point),
+    "cluster.confirmed": (("contribution_ids",), _point),
+    "cluster.rejected": (("contribution_ids",), _point),
     "plenary.suggestions_shown": (("shown",), lambda c, e, where: _bool(e["shown"], f"{where}.shown")),
     "outcome.marked": (("ref", "marked"), lambda c, e, where: (
         _outcome_ref(c, e["ref"], f"{where}.ref"), _bool(e["marked"], f"{where}.marked"))),
@@ -655,6 +699,9 @@ CHECKS = {
 }
 # Fields some event types carry only sometimes.
 OPTIONAL_FIELDS = {"contribution.moved": ("previous_order",), "cluster.titled": ("lang", "ballot_ids"),
+                   "cluster.merged": ("contribution_a", "contribution_b", "members"),
+                   "cluster.confirmed": ("cluster_id", "point_id", "members", "absorbed"),
+                   "cluster.rejected": ("cluster_id", "removed"),
                    "translation.set": ("ballot_ids",), "vote.cast": ("contribution_id", "point_id")}
 
 

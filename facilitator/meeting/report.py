@@ -405,6 +405,9 @@ def _recommendations(ctx: ReportContext) -> list[dict]:
 def _cluster_members(ctx: ReportContext, target: str, cl: dict | None) -> list[str]:
     if cl is not None:
         return list(cl.get("contributions", []))
+    point = ctx.state.curation.get("points", {}).get(target)
+    if point is not None:  # a person's point that is no converging point now: its members
+        return list(point["members"])
     # The cluster has changed since it was marked: keep its anchor and the chair's links.
     members = [cluster_anchor(target) or target]
     for a, b in ctx.state.curation.get("links", []):

@@ -12,12 +12,14 @@ RAPPORTEUR = "rapporteur"
 PARTICIPANT = "participant"
 # The secretariat's translators: read every group, write translations, nothing else.
 TRANSLATOR = "translator"
+# The secretariat's rapporteur-general: reads every group, decides the converging points only.
+CURATOR = "curator"
 # The server itself, as the author of machine drafts; no key ever grants it.
 SYSTEM = "system"
 
 # The page each role uses; also the suffix of its key cookie.
 PAGE_OF_ROLE = {CHAIR: "chair", PLENARY: "plenary", RAPPORTEUR: "board", PARTICIPANT: "vote",
-                TRANSLATOR: "translate"}
+                TRANSLATOR: "translate", CURATOR: "synthesis"}
 
 # Join codes avoid characters people confuse when reading them off a projector.
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -40,6 +42,8 @@ class Actor:
             return f"group:{self.group_id}"
         if self.role == TRANSLATOR:
             return TRANSLATORS
+        if self.role == CURATOR:
+            return CURATORS
         return "participants"
 
     def as_author(self) -> dict:
@@ -75,6 +79,7 @@ def new_secrets(group_ids: list[str], join_code: str | None = None) -> dict:
         "plenary": new_key(),
         "rapporteurs": {gid: new_key() for gid in group_ids},
         "translator": new_key(),
+        "curator": new_key(),
         "join_code": join_code or new_join_code(),
     }
 
@@ -90,6 +95,9 @@ def actor_for_key(meeting_secrets: dict, key: str, name: str | None = None) -> A
     # Meetings created before the translator role have no such key: "" never matches a key.
     if secrets.compare_digest(key, meeting_secrets.get("translator", "")):
         return Actor(TRANSLATOR, name=name)
+    # ... and meetings created before the curator role have none either.
+    if secrets.compare_digest(key, meeting_secrets.get("curator", "")):
+        return Actor(CURATOR, name=name)
     for gid, group_key in meeting_secrets.get("rapporteurs", {}).items():
         if secrets.compare_digest(key, group_key):
             return Actor(RAPPORTEUR, group_id=gid, name=name)
@@ -106,6 +114,8 @@ STAFF_ONLY = {
     "cluster.detached",
     "cluster.confirmed",
     "cluster.rejected",
+    "cluster.moved",
+    "curation.undone",
     "plenary.suggestions_shown",
     "outcome.marked",
     "outcome.wording",
@@ -116,6 +126,12 @@ STAFF_ONLY = {
 FOR_TRANSLATORS = {"spotlight.set", "cluster.titled"}
 # Translators are one audience: every group's contributions, never votes or curation decisions.
 TRANSLATORS = "translators"
+# The curators are one audience: every group's words, the curation and what the room looks at;
+# never votes, ballots, participants or the outcome.
+CURATORS = "curators"
+FOR_CURATORS = {"spotlight.set", "cluster.titled", "cluster.merged", "cluster.detached",
+                "cluster.confirmed", "cluster.rejected", "cluster.moved", "curation.undone",
+                "session.changed", "meeting.created"}
 # Event types the voters' phones need too.
 FOR_PARTICIPANTS = {"ballot.opened", "ballot.closed", "ballot.revealed", "session.changed", "meeting.created"}
 # Logged but broadcast to nobody: a vote must never reach a screen tied to its voter.
@@ -128,17 +144,18 @@ def audiences(event: dict, group_ids: list[str]) -> list[str]:
     if etype in PRIVATE:
         return []
     if etype.startswith("contribution."):
-        return ["staff", TRANSLATORS, f"group:{event['contribution']['group_id']}"]
+        return ["staff", TRANSLATORS, CURATORS, f"group:{event['contribution']['group_id']}"]
     if etype == "translation.set":
         # the translation of a group's text reaches whoever may read that text
-        return ["staff", TRANSLATORS, f"group:{event['group_id']}"] + _on_phones(event)
+        return ["staff", TRANSLATORS, CURATORS, f"group:{event['group_id']}"] + _on_phones(event)
     if etype == "answers.signed_off":
         return ["staff", f"group:{event['group_id']}"]
-    if etype in FOR_TRANSLATORS:
-        return ["staff", TRANSLATORS] + _on_phones(event)
     if etype in STAFF_ONLY:
-        return ["staff"]
+        return (["staff"] + ([TRANSLATORS] if etype in FOR_TRANSLATORS else [])
+                + ([CURATORS] if etype in FOR_CURATORS else []) + _on_phones(event))
     result = ["staff", TRANSLATORS] + [f"group:{gid}" for gid in group_ids]
+    if etype in FOR_CURATORS:
+        result.append(CURATORS)
     if etype in FOR_PARTICIPANTS:
         result.append("participants")
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from . import roles
+from .curation import CurationFold
 from .ids import order_key, translation_key
 
 KINDS = (
@@ -35,8 +36,9 @@ class MeetingState:
         self.timer: dict | None = None
         self.spotlight: dict | None = None
         self.anonymous = False
-        self.curation: dict = {"links": [], "detached": [], "titles": {}, "confirmed": [], "rejected": [],
-                              "show_suggestions": False, "titles_by_lang": {}}
+        # the chair's and the curator's decisions on converging points (curation.py)
+        self.curation_fold = CurationFold(self.contributions)
+        self.curation: dict = self.curation_fold.view
         self.outcome: dict = {"marked": {}, "wording": {}, "order": []}
         self.participants: dict[str, dict] = {}
         self.ballots: dict[str, dict] = {}  # in opening order
@@ -163,60 +165,19 @@ class MeetingState:
     def _on_meeting_anonymity(self, e: dict) -> None:
         self.anonymous = bool(e["anonymous"])
 
-    def _on_cluster_titled(self, e: dict) -> None:
-        if e.get("lang"):
-            # a title in one language; the title without a language stays as it was
-            titles = self.curation["titles_by_lang"].setdefault(e["cluster_id"], {})
-            if e.get("title"):
-                titles[e["lang"]] = e["title"]
-            else:
-                titles.pop(e["lang"], None)
-                if not titles:
-                    self.curation["titles_by_lang"].pop(e["cluster_id"], None)
-            return
-        if e.get("title"):
-            self.curation["titles"][e["cluster_id"]] = e["title"]
-        else:
-            self.curation["titles"].pop(e["cluster_id"], None)
+    def _on_curation(self, e: dict) -> None:
+        self.curation_fold.apply(e)
 
-    def _on_cluster_merged(self, e: dict) -> None:
-        self.curation["links"].append([e["contribution_a"], e["contribution_b"]])
-        for cid in (e["contribution_a"], e["contribution_b"]):
-            if cid in self.curation["detached"]:
-                self.curation["detached"].remove(cid)
-
-    def _on_cluster_confirmed(self, e: dict) -> None:
-        # The chair's latest word wins: a confirmation lifts earlier rejections between its members.
-        members = set(e["contribution_ids"])
-        self.curation["rejected"] = [p for p in self.curation["rejected"]
-                                     if not (p[0] in members and p[1] in members)]
-        self.curation["confirmed"].append(list(e["contribution_ids"]))
-        self.curation["detached"] = [c for c in self.curation["detached"] if c not in members]
-
-    def _on_cluster_rejected(self, e: dict) -> None:
-        # ... and a rejection undoes earlier confirmations and links between its members.
-        members = set(e["contribution_ids"])
-        self.curation["confirmed"] = [[c for c in g if c not in members] for g in self.curation["confirmed"]]
-        self.curation["confirmed"] = [g for g in self.curation["confirmed"] if len(g) >= 2]
-        self.curation["links"] = [p for p in self.curation["links"]
-                                  if not (p[0] in members and p[1] in members)]
-        known = {tuple(p) for p in self.curation["rejected"]}
-        ids = sorted(members)
-        for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
-                if (a, b) not in known:
-                    self.curation["rejected"].append([a, b])
+    _on_cluster_titled = _on_curation
+    _on_cluster_merged = _on_curation
+    _on_cluster_confirmed = _on_curation
+    _on_cluster_rejected = _on_curation
+    _on_cluster_moved = _on_curation
+    _on_cluster_detached = _on_curation
+    _on_curation_undone = _on_curation
 
     def _on_plenary_suggestions_shown(self, e: dict) -> None:
-        self.curation["show_suggestions"] = bool(e["shown"])
-
-    def _on_cluster_detached(self, e: dict) -> None:
-        cid = e["contribution_id"]
-        self.curation["links"] = [pair for pair in self.curation["links"] if cid not in pair]
-        self.curation["confirmed"] = [[c for c in g if c != cid] for g in self.curation["confirmed"]]
-        self.curation["confirmed"] = [g for g in self.curation["confirmed"] if len(g) >= 2]
-        if cid not in self.curation["detached"]:
-            self.curation["detached"].append(cid)
+        self.curation_fold.show_suggestions(bool(e["shown"]))
 
     def _on_outcome_marked(self, e: dict) -> None:
         ref = e["ref"]

@@ -35,6 +35,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from .embedding import os_lock
 from .ids import QUESTION_CLUSTER, SESSION_CLUSTER, cluster_id
+from .suggestions import suggest_pairs  # the queue's order (engine branch)
 from .text import LANGS, analyse_words, detect_lang, is_arabic_script, strip_arabic_marks
 
 # The semantic method's settings, chosen by cross-validation on the development set and never
@@ -302,6 +303,32 @@ class Synthesizer:
         items = self._items(contributions)
         return self.similarity(items, {"tfidf": self._tfidf(items)})
 
+    def pair_scores(self, contributions: list[dict]) -> dict:
+        """What the suggestions of one question are ranked on: its live, non-blank contributions
+        (matrix order), their score matrix and the words' IDF. Depends on the texts only, so a
+        caller may keep it while the texts stay the same."""
+        items = self._items(contributions)
+        tfidf = self._tfidf(items)
+        sim = self.similarity(items, {"tfidf": tfidf}) if items else np.zeros((0, 0))
+        return {"items": items, "sim": sim, "idf": dict(zip(tfidf.get_feature_names_out(), tfidf.idf_))}
+
+    def suggestions(self, contributions: list[dict], curation: dict | None, limit: int,
+                    scored: dict | None = None) -> list[dict]:
+        """The pairs of one question's contributions worth a person's decision next, best first:
+        ``[{"a", "b", "score", "terms"}]``. ``curation``: the state's, as it is now."""
+        scored = scored or self.pair_scores(contributions)
+        items = scored["items"]
+        cur = _curation(curation or {})
+        present = {it["id"] for it in items}
+        decided = {"points": [[c for c in p["members"] if c in present] for p in cur["points"]],
+                   "rejected": cur["rejected_sets"] + [list(p) for p in cur["rejected"]],
+                   "detached": cur["detached"] & present}
+        plain = [{"id": it["id"], "group_id": it.get("group_id")} for it in items]
+        by_id = {it["id"]: it for it in items}
+        return [{"a": a, "b": b, "score": round(float(score), 4),
+                 "terms": _pair_terms(by_id[a], by_id[b], scored["idf"])}
+                for a, b, score in suggest_pairs(scored["sim"], plain, decided, limit)]
+
     def analyse(self, contributions: list[dict], sessions: list[dict],
                 group_ids_by_session: dict[str, list[str]] | None = None,
                 curation: dict | None = None) -> dict:
@@ -379,52 +406,39 @@ class Synthesizer:
         return sim
 
     def _clusters(self, items: list[dict], ctx: dict, prefix: str, min_questions: int = 1) -> list[dict]:
-        """The converging points among ``items``: clusters raised by two groups or more, across
-        at least ``min_questions`` questions (only those are described: that is the costly part)."""
+        """The converging points among ``items``: the points people made (question level), then
+        the engine's clusters raised by two groups or more, across at least ``min_questions``
+        questions (only those are described: that is the costly part)."""
         if not items:
             return []
         sim = self.similarity(items, ctx)
         index = {it["id"]: i for i, it in enumerate(items)}
-        confirmed = [[index[c] for c in g if c in index] for g in ctx["confirmed"]]
-        confirmed = [g for g in confirmed if len(g) >= 2]
-        must = [(g[0], j) for g in confirmed for j in g[1:]]
-        cannot = [(index[a], index[b]) for a, b in ctx["rejected"] if a in index and b in index]
+        made = _made_points(ctx["points"], items, index) if prefix == QUESTION_CLUSTER else []
+        fixed = {i for _, idx in made for i in idx}  # a person's point: the engine adds nobody
+        clusters = [self._describe(items, idx, sim, ctx, prefix, decided=True, point=point)
+                    for point, idx in made]
+        # session level: a person's points hold as must-links, as confirmations did
+        confirmed = ([[index[c] for c in p["members"] if c in index] for p in ctx["points"]]
+                     if prefix != QUESTION_CLUSTER else [])
+        must = [(g[0], j) for g in confirmed if len(g) >= 2 for j in g[1:]]
+        cannot = _cannot_links(ctx, index, fixed)
         labels, heights = cluster(sim, self.threshold,
-                                  fixed=[it["id"] in ctx["detached"] for it in items],
+                                  fixed=[it["id"] in ctx["detached"] or i in fixed
+                                         for i, it in enumerate(items)],
                                   must=must, cannot=cannot)
         # a merge joins the two clusters as they are; it does not pull members out of others
-        must += [(index[a], index[b]) for a, b in ctx["links"] if a in index and b in index]
-
-        # the chair's links and confirmations also hold across the cut (union-find on labels)
-        parent = {int(lab): int(lab) for lab in labels}
-
-        def find(x):
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for a, b in must:
-            ra, rb = find(int(labels[a])), find(int(labels[b]))
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-        members: dict[int, list[int]] = defaultdict(list)
-        weakest: dict[int, float] = {}
-        for i, lab in enumerate(labels):
-            root = find(int(lab))
-            members[root].append(i)
-            weakest[root] = min(weakest.get(root, 1.0), heights.get(int(lab), 1.0))
-        chair_pairs = [set(p) for p in must]
-
-        clusters = []
-        for root, idx in members.items():
+        links = [(index[a], index[b]) for a, b in ctx["links"] if a in index and b in index
+                 and index[a] not in fixed and index[b] not in fixed]
+        taken = {p["id"] for p in ctx["points"]}
+        for root, idx, weakest in _linked_clusters(labels, heights, must + links):
             if (len({items[i].get("group_id") for i in idx}) < 2
                     or len({items[i]["_q"] for i in idx}) < min_questions):
                 continue
             idx.sort(key=lambda i: items[i]["_pos"])
             inside = set(idx)
-            decided = any(p <= inside for p in chair_pairs)
-            clusters.append(self._describe(items, idx, sim, ctx, prefix, weakest[root], decided))
+            decided = any(a in inside and b in inside for a, b in must)
+            clusters.append(self._describe(items, idx, sim, ctx, prefix, weakest, decided,
+                                           taken=taken))
         clusters.sort(key=lambda cl: (-cl["strength"], -cl["raised_by"], cl["_first"]))
         for cl in clusters:
             del cl["_first"]
@@ -436,10 +450,17 @@ class Synthesizer:
         span = max(c - t, 1e-6)
         return float(np.clip(0.5 + (CONFIDENT_LEVEL - 0.5) * (weakest - t) / span, 0.0, 1.0))
 
-    def _describe(self, items, idx, sim, ctx, prefix, weakest=1.0, decided=False) -> dict:
+    def _describe(self, items, idx, sim, ctx, prefix, weakest=1.0, decided=False, point=None,
+                  taken=()) -> dict:
+        """One converging point. ``point``: the person-made point it is (its id and title);
+        else an engine cluster, named after its earliest member whose name no point has taken."""
         members = [items[i] for i in idx]
         first = members[0]
-        cid = cluster_id(first["id"], prefix)
+        if point is not None:
+            cid = point["id"]
+        else:
+            cid = next((cluster_id(m["id"], prefix) for m in members
+                        if cluster_id(m["id"], prefix) not in taken), cluster_id(first["id"], prefix))
         groups, of = _groups_and_of(members, ctx, first["_s"])
         langs = list(dict.fromkeys(m["_lang"] for m in members))
         n = len(idx)
@@ -449,9 +470,11 @@ class Synthesizer:
         strength = round(len(groups) / of * (0.5 + 0.5 * cohesion), 4) if of else 0.0
         raised_by = len(groups)
         terms, basis, by_language = self._terms(members, idx, sim, ctx["idf"])
-        title = _title(ctx["titles"], cid, members)
+        title = (point or {}).get("title") or _title(ctx["titles"], cid, members)
         confidence = 1.0 if n < 2 else round(self.confidence(weakest), 4)
         status = "confirmed" if decided else "suggested"
+        if point is not None:
+            confidence = 1.0  # a person decided it
         return {"id": cid, "title": title,
                 "contributions": [m["id"] for m in members],
                 "groups": groups,
@@ -474,6 +497,8 @@ class Synthesizer:
                 "raised_by": raised_by,
                 "of": of,
                 "agreements": {m["id"]: m.get("agreement") for m in members},
+                # its most central member: a readable headline when it has no title
+                "central": members[int(np.argmax(sim[np.ix_(idx, idx)].sum(axis=1)))]["id"],
                 "_first": first["_pos"]}
 
     @staticmethod
@@ -523,17 +548,77 @@ class Synthesizer:
 
 # -- analyse's steps -----------------------------------------------------------------------------
 def _curation(curation: dict) -> dict:
-    """The chair's decisions, read defensively (they come from the log as JSON)."""
+    """The people's decisions, read defensively (they come from the log as JSON)."""
     def pairs(key):
         return [(str(p[0]), str(p[1])) for p in (curation.get(key) or [])
                 if isinstance(p, (list, tuple)) and len(p) == 2]
 
+    points = [{"id": str(p["id"]), "title": p.get("title") or None,
+               "members": [str(c) for c in p.get("members") or []]}
+              for p in (curation.get("points") or {}).values() if isinstance(p, dict) and p.get("id")]
     return {"titles": {str(k): v for k, v in (curation.get("titles") or {}).items() if v},
             "detached": {str(x) for x in (curation.get("detached") or [])},
             "links": pairs("links"), "rejected": pairs("rejected"),
-            "confirmed": [[str(c) for c in g] for g in (curation.get("confirmed") or [])
-                          if isinstance(g, (list, tuple))],
+            "rejected_sets": [[str(c) for c in s] for s in (curation.get("rejected_sets") or [])
+                              if isinstance(s, (list, tuple))],
+            "points": points,
             "show_suggestions": bool(curation.get("show_suggestions"))}
+
+
+def _made_points(points: list[dict], items: list[dict], index: dict) -> list[tuple[dict, list[int]]]:
+    """The person-made points among ``items`` that two groups or more still raise, each with
+    its members' rows in join order. A point left with one group is no converging point: its
+    members go back to the engine."""
+    made = []
+    for point in points:
+        idx = [index[c] for c in point["members"] if c in index]
+        if len({items[i].get("group_id") for i in idx}) >= 2:
+            made.append((point, idx))
+    return made
+
+
+def _cannot_links(ctx: dict, index: dict, fixed: set) -> list[tuple[int, int]]:
+    """Row pairs kept apart: legacy rejected pairs and every pair within a cannot-link set,
+    among the rows the engine clusters."""
+    cannot = [(index[a], index[b]) for a, b in ctx["rejected"] if a in index and b in index]
+    for ids in ctx["rejected_sets"]:
+        rows = [index[c] for c in dict.fromkeys(ids) if c in index and index[c] not in fixed]
+        cannot += [(a, b) for n, a in enumerate(rows) for b in rows[n + 1:]]
+    return cannot
+
+
+def _linked_clusters(labels, heights: dict, must: list[tuple[int, int]]):
+    """(root, rows, weakest merge) of each cluster once the people's links and must-links hold
+    across the cut too (union-find on the labels)."""
+    parent = {int(lab): int(lab) for lab in labels}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in must:
+        ra, rb = find(int(labels[a])), find(int(labels[b]))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[int, list[int]] = defaultdict(list)
+    weakest: dict[int, float] = {}
+    for i, lab in enumerate(labels):
+        root = find(int(lab))
+        members[root].append(i)
+        weakest[root] = min(weakest.get(root, 1.0), heights.get(int(lab), 1.0))
+    return [(root, idx, weakest[root]) for root, idx in members.items()]
+
+
+def _pair_terms(a: dict, b: dict, idf: dict, most: int = 4) -> list[str]:
+    """Why two contributions scored: the words they share (rarest first), as typed; across
+    languages, where they share none, each one's rarest words."""
+    shared = sorted(set(a["_shown"]) & set(b["_shown"]), key=lambda st: (-idf.get(st, 0.0), st))
+    if shared:
+        return [a["_shown"][st] for st in shared[:most]]
+    own = [sorted(m["_shown"], key=lambda st: (-idf.get(st, 0.0), st))[:most // 2] for m in (a, b)]
+    return [a["_shown"][st] for st in own[0]] + [b["_shown"][st] for st in own[1]]
 
 
 def _question_sessions(sessions: list[dict], items: list[dict]) -> tuple[list[str], dict]:

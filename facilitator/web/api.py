@@ -116,21 +116,41 @@ def _live():
     return current_app.extensions["facilitator.live"]
 
 
-def _staff(meeting_id: str):
+def _allowed(meeting_id: str, allowed: tuple, who: str):
     actor = authorised(meeting_id)
-    if actor.role not in (roles.CHAIR, roles.PLENARY):
-        raise OpError("forbidden", "Only the chair and the plenary screen see this.")
+    if actor.role not in allowed:
+        raise OpError("forbidden", f"Only {who} see this.")
     return actor
 
 
 @bp.route("/m/<meeting_id>/synthesis")
 def synthesis(meeting_id):
-    _staff(meeting_id)
+    _allowed(meeting_id, (roles.CHAIR, roles.PLENARY, roles.CURATOR), "the chair, the plenary and the curators")
     result = _live().synthesis(meeting_id)
     question = request.args.get("question")
     if question:
         result = dict(result, questions=[q for q in result["questions"] if q["question_id"] == question])
     return jsonify(result)
+
+
+MAX_SUGGESTIONS = 200
+
+
+@bp.route("/m/<meeting_id>/suggestions")
+def suggestions(meeting_id):
+    """The pairs of one question worth a person's decision next, best first (docs/protocol.md)."""
+    _allowed(meeting_id, (roles.CHAIR, roles.CURATOR), "the chair and the curators")
+    question_id = request.args.get("question")
+    if not question_id:
+        raise OpError("invalid", "Name the question: ?question=<question id>.")
+    limit = request.args.get("limit", "20")
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_SUGGESTIONS:
+        raise OpError("invalid", f"limit must be a whole number from 1 to {MAX_SUGGESTIONS}.")
+    if question_id not in _hub().state(meeting_id).questions:
+        raise OpError("not_found", "No such question.")
+    response = jsonify(_live().suggestions(meeting_id, question_id, int(limit)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/m/<meeting_id>/ballots/<ballot_id>")

@@ -418,6 +418,10 @@ class Hub:
             view["group_id"] = actor.group_id
             groups = [actor.group_id]
             view["sign_offs"] = desk.sign_off_view(state, groups)
+        elif actor.role == roles.CURATOR:
+            # every group's words, the curation and the spotlight; no votes, ballots or outcome
+            groups = state.group_ids
+            view.update(spotlight=state.spotlight, curation=state.curation)
         elif actor.role == roles.TRANSLATOR:
             # every group's words and what the room looks at; no votes, no curation decisions
             groups = state.group_ids

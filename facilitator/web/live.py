@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 
-from ..meeting import voting
+from ..meeting import roles, voting
 from ..meeting.state import MeetingState
 from ..meeting.synthesis import add_vote_divergence
 from ..store import StoreUnavailable
@@ -100,6 +100,8 @@ class LiveViews:
         self.debounce = debounce
         self._compute_lock = threading.Lock()
         self._synthesis: dict[str, tuple[int, dict]] = {}  # meeting -> (seq it reflects, result)
+        # (meeting, question) -> (the texts they were computed on, the suggestions' scores)
+        self._pair_scores: dict[tuple[str, str], tuple[tuple, dict]] = {}
         self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
                                          name="synthesis", share=SYNTHESIS_SHARE)
         self._ballot_runs = Coalescer(socketio, self._push_ballots, BALLOT_RESULTS_INTERVAL,
@@ -128,15 +130,15 @@ class LiveViews:
 
     def _push_synthesis(self, meeting_id: str, _items) -> None:
         result = self.synthesis(meeting_id, fresh=True)
-        self.hub.emit_live(meeting_id, ["staff"], {"type": "synthesis.updated", "synthesis": result})
+        self.hub.emit_live(meeting_id, ["staff", roles.CURATORS],
+                           {"type": "synthesis.updated", "synthesis": result})
 
     def _inputs(self, state: MeetingState) -> tuple:
         # A snapshot taken on the event loop: the worker thread never sees the state mutate.
         contributions = [copy.copy(c) for c in state.live_contributions()]
         sessions = copy.deepcopy(state.meeting["sessions"])
         groups = {s["id"]: list(s["groups"]) for s in sessions}
-        curation = copy.deepcopy(state.curation)
-        return contributions, sessions, groups, curation
+        return contributions, sessions, groups, _curation_copy(state)
 
     def _compute(self, contributions, sessions, groups, curation, stored=None) -> dict:
         if stored:
@@ -202,6 +204,34 @@ class LiveViews:
             self._synthesis[meeting_id] = (seq, result)
         return result
 
+    # ----- suggestions ---------------------------------------------------------------------------
+
+    def suggestions(self, meeting_id: str, question_id: str, limit: int) -> dict:
+        """The pairs of one question worth a decision next. The curation is the state's at the
+        time of the request, so every decision acknowledged before it counts; the scores are
+        kept while the question's texts stay the same."""
+        state = self.hub.state(meeting_id)
+        seq = state.seq
+        contributions = [copy.copy(c) for c in state.live_contributions() if c["question_id"] == question_id]
+        curation = _curation_copy(state)
+        texts = tuple((c["id"], c["group_id"], c.get("lang"), c["text"]) for c in contributions)
+        with self._compute_lock:  # the synthesizer's caches are not thread-safe (see synthesis)
+            cached = self._pair_scores.get((meeting_id, question_id))
+            if cached is not None and cached[0] == texts:
+                scored = cached[1]
+            else:
+                stored = self._stored_vectors(contributions)
+                scored = self.offload(self._scores, contributions, stored)
+                self._keep_vectors()
+                self._pair_scores[(meeting_id, question_id)] = (texts, scored)
+            pairs = self.offload(self.synthesizer.suggestions, contributions, curation, limit, scored)
+        return {"question_id": question_id, "seq": seq, "pairs": pairs}
+
+    def _scores(self, contributions, stored=None) -> dict:
+        if stored:
+            self.synthesizer.add_vectors(stored)
+        return self.synthesizer.pair_scores(contributions)
+
     # ----- ballots -------------------------------------------------------------------------------
 
     def _push_ballots(self, meeting_id: str, ballot_ids: set) -> None:
@@ -222,3 +252,8 @@ class LiveViews:
             self.hub.emit_live(meeting_id, ["role:chair", "role:plenary"],
                                {"type": "ballot.turnout", "ballot_id": ballot_id,
                                 "voters": results["participants"]})
+
+
+def _curation_copy(state: MeetingState) -> dict:
+    """The curation the analysis reads, copied on the event loop (the history it does not read)."""
+    return copy.deepcopy({k: v for k, v in state.curation.items() if k != "history"})

@@ -1,58 +1,60 @@
-"""Curation: the chair's decisions on converging points override the clustering."""
+"""Curation: a person's decisions on converging points override the clustering (issue 18).
+
+A point made by a person (chair or curator) has an identity of its own (`p-...`, or the cluster
+id of a legacy confirmation) that its title, translations and forward follow. The fold is
+meeting/curation.py; here each op is checked and its event decided.
+"""
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from .. import roles
+from ..curation import UndoRefused
 from ..errors import OpError
-from ..ids import QUESTION_CLUSTER, cluster_anchor
+from ..ids import QUESTION_CLUSTER, SESSION_CLUSTER, cluster_anchor
 from ..state import MeetingState
 from .common import MAX_TITLE, clean_text, field, find_contribution, meeting_language, op
 
+CURATORS = (roles.CHAIR, roles.CURATOR)
+MAX_POINT_MEMBERS = 200
+POINT_ID = re.compile(r"^p-[A-Za-z0-9_-]{4,40}$")
 
-def check_cluster(state: MeetingState, cluster_id, name: str = "cluster_id") -> str:
-    anchor = cluster_anchor(cluster_id, prefixes=(QUESTION_CLUSTER,))
+
+def check_cluster(state: MeetingState, cluster_id, name: str = "cluster_id",
+                  session: bool = False) -> str | None:
+    """A cluster id that names something: a point (returns None), or a suggested cluster
+    `c-<contribution>` (`s-` too with ``session``; returns the contribution it is named after)."""
+    if isinstance(cluster_id, str) and cluster_id in state.curation["points"]:
+        return None
+    prefixes = (QUESTION_CLUSTER, SESSION_CLUSTER) if session else (QUESTION_CLUSTER,)
+    anchor = cluster_anchor(cluster_id, prefixes=prefixes)
     if anchor is None:
-        raise OpError("invalid", f"{name} must be a cluster id such as c-<contribution id>.")
+        raise OpError("invalid", f"{name} must be a point id or a cluster id such as c-<contribution id>.")
     if anchor not in state.contributions:
         raise OpError("not_found", "No such cluster.")
     return anchor
 
 
-@op("cluster.merge", roles.CHAIR)
-def merge_clusters(state, actor, message, now):
-    a = check_cluster(state, message.get("cluster_id"))
-    b = check_cluster(state, message.get("into"), "into")
-    if a == b:
-        raise OpError("invalid", "A cluster cannot be merged into itself.")
-    return {"type": "cluster.merged", "cluster_id": message["cluster_id"], "into": message["into"],
-            "contribution_a": a, "contribution_b": b}
+def _live_cluster(state: MeetingState, cluster_id, name: str = "cluster_id") -> str | None:
+    """As check_cluster, for curation: a suggested cluster named after a deleted contribution
+    is gone."""
+    anchor = check_cluster(state, cluster_id, name)
+    if anchor is not None and state.contributions[anchor]["deleted"]:
+        raise OpError("not_found", "No such cluster: its contribution was deleted.")
+    return anchor
 
 
-@op("cluster.detach", roles.CHAIR)
-def detach_contribution(state, actor, message, now):
+def _live(state: MeetingState, message: dict) -> dict:
     contribution = find_contribution(state, message)
-    return {"type": "cluster.detached", "contribution_id": contribution["id"]}
-
-
-@op("cluster.title", roles.CHAIR)
-def title_cluster(state, actor, message, now):
-    check_cluster(state, message.get("cluster_id"))
-    title = message.get("title")
-    if title not in (None, ""):
-        title = clean_text(title, "title", MAX_TITLE)
-    event = {"type": "cluster.titled", "cluster_id": message["cluster_id"], "title": title or None}
-    # With a lang, the title in that language (issue 12); without, the title as before.
-    lang = meeting_language(state, message, required=False)
-    if lang is not None:
-        event["lang"] = lang
-    return event
-
-
-MAX_POINT_MEMBERS = 200
+    if contribution["deleted"]:
+        raise OpError("not_found", "No such contribution: it was deleted.")
+    return contribution
 
 
 def _point_members(state: MeetingState, message: dict) -> list[str]:
-    """The contributions the chair saw in a converging point: live, distinct, from two groups."""
+    """The contributions a person picked: live and distinct."""
     ids = field(message, "contribution_ids", list)
     if not 2 <= len(ids) <= MAX_POINT_MEMBERS:
         raise OpError("invalid", f"A converging point holds 2 to {MAX_POINT_MEMBERS} contributions.")
@@ -65,21 +67,147 @@ def _point_members(state: MeetingState, message: dict) -> list[str]:
     return ids
 
 
-@op("cluster.confirm", roles.CHAIR)
+def _check_one_point(state: MeetingState, members: list[str]) -> None:
+    """A point answers one question and was raised by two groups or more."""
+    found = [state.contributions[cid] for cid in members]
+    if len({c["question_id"] for c in found}) != 1:
+        raise OpError("invalid", "A point gathers contributions to one question.")
+    if len({c["group_id"] for c in found}) < 2:
+        raise OpError("invalid", "A point is raised by two groups or more: these are one group's.")
+    if len(members) > MAX_POINT_MEMBERS:
+        raise OpError("invalid", f"A point holds {MAX_POINT_MEMBERS} contributions at most.")
+
+
+def _new_point_id(state: MeetingState, message: dict) -> str:
+    """The client's proposal when it is free (it may title the point before the ack), else the
+    legacy cluster id the op names, else one made here."""
+    proposed = field(message, "point_id", str, required=False)
+    if proposed is not None and not POINT_ID.match(proposed):
+        raise OpError("invalid", "point_id must be p- followed by 4 to 40 letters, digits, - or _.")
+    cluster_id = message.get("cluster_id")
+    taken = state.curation["points"]
+    if proposed is not None and proposed not in taken and proposed not in state.curation["titles"]:
+        return proposed
+    if proposed is None and isinstance(cluster_id, str) and cluster_id not in taken:
+        return cluster_id
+    return "p-" + secrets.token_urlsafe(9)
+
+
+@op("cluster.confirm", *CURATORS)
 def confirm_cluster(state, actor, message, now):
-    """The chair agrees these contributions make one point: they stay together (a must-link)."""
-    check_cluster(state, message.get("cluster_id"))
+    """These contributions make one point (free grouping too): with the points some are in
+    already, the oldest of which keeps its identity."""
     ids = _point_members(state, message)
-    return {"type": "cluster.confirmed", "cluster_id": message["cluster_id"], "contribution_ids": ids}
+    points, point_of = state.curation["points"], state.curation["point_of"]
+    named = None
+    if message.get("cluster_id") is not None:
+        named = message["cluster_id"] if _live_cluster(state, message["cluster_id"]) is None else None
+    found = [named] if named else []
+    found += [p for p in dict.fromkeys(point_of.get(c) for c in ids) if p is not None and p not in found]
+    pid = min(found, key=lambda p: points[p]["created_seq"]) if found else _new_point_id(state, message)
+    members = list(points[pid]["members"]) if pid in points else []
+    for other in found:
+        if other != pid:
+            members += points[other]["members"]
+    members += [c for c in ids if c not in members]
+    _check_one_point(state, members)
+    return {"type": "cluster.confirmed", "point_id": pid, "contribution_ids": ids, "members": members,
+            "absorbed": [p for p in found if p != pid], "cluster_id": message.get("cluster_id")}
 
 
-@op("cluster.reject", roles.CHAIR)
+@op("cluster.reject", *CURATORS)
 def reject_cluster(state, actor, message, now):
-    """The chair says these are not one point: no two of them are grouped again (cannot-links),
-    unless the chair merges or confirms them later."""
-    check_cluster(state, message.get("cluster_id"))
+    """Not one point: no two of them are grouped again (a cannot-link set), until a person puts
+    them together. Where several sit in one point, all but its earliest-joined leave it."""
+    if message.get("cluster_id") is not None:
+        _live_cluster(state, message["cluster_id"])
     ids = _point_members(state, message)
-    return {"type": "cluster.rejected", "cluster_id": message["cluster_id"], "contribution_ids": ids}
+    by_point: dict[str, list[str]] = {}
+    for cid in ids:
+        pid = state.curation["point_of"].get(cid)
+        if pid is not None:
+            by_point.setdefault(pid, []).append(cid)
+    removed = {}
+    for pid, cids in by_point.items():
+        order = state.curation["points"][pid]["members"]
+        if len(cids) >= 2:
+            keep = min(cids, key=order.index)
+            removed[pid] = [c for c in cids if c != keep]
+    return {"type": "cluster.rejected", "contribution_ids": ids, "cluster_id": message.get("cluster_id"),
+            "removed": removed}
+
+
+@op("cluster.move", *CURATORS)
+def move_to_point(state, actor, message, now):
+    """A contribution leaves its point and joins another of its question, or stands alone."""
+    contribution = _live(state, message)
+    cid = contribution["id"]
+    if "to" not in message:
+        raise OpError("invalid", "Missing field: to (a point id, or null to stand alone).")
+    to = message["to"]
+    if to is not None:
+        point = state.curation["points"].get(to) if isinstance(to, str) else None
+        if point is None:
+            raise OpError("not_found", "No such point.")
+        if point["question_id"] != contribution["question_id"]:
+            raise OpError("invalid", "A point gathers contributions to one question.")
+        if cid in point["members"]:
+            raise OpError("conflict", "This contribution is in that point already.")
+    return {"type": "cluster.moved", "contribution_id": cid,
+            "from": state.curation["point_of"].get(cid), "to": to}
+
+
+@op("cluster.detach", *CURATORS)
+def detach_contribution(state, actor, message, now):
+    return {"type": "cluster.detached", "contribution_id": _live(state, message)["id"]}
+
+
+@op("cluster.merge", *CURATORS)
+def merge_clusters(state, actor, message, now):
+    """Two points: every member of one joins the other, which keeps its identity. Two suggested
+    clusters: a link between the contributions they are named after (as before)."""
+    a = _live_cluster(state, message.get("cluster_id"))
+    b = _live_cluster(state, message.get("into"), "into")
+    if message["cluster_id"] == message["into"]:
+        raise OpError("invalid", "A cluster cannot be merged into itself.")
+    if a is not None and b is not None:
+        return {"type": "cluster.merged", "cluster_id": message["cluster_id"], "into": message["into"],
+                "contribution_a": a, "contribution_b": b}
+    if a is not None or b is not None:
+        raise OpError("invalid", "Merge two points, or two suggested clusters; to add a suggested "
+                                 "cluster to a point, confirm its contributions with the point's id.")
+    points = state.curation["points"]
+    source, target = points[message["cluster_id"]], points[message["into"]]
+    if source["question_id"] != target["question_id"]:
+        raise OpError("invalid", "A point gathers contributions to one question.")
+    return {"type": "cluster.merged", "cluster_id": source["id"], "into": target["id"],
+            "members": list(source["members"])}
+
+
+@op("cluster.title", *CURATORS)
+def title_cluster(state, actor, message, now):
+    _live_cluster(state, message.get("cluster_id"))
+    title = message.get("title")
+    if title not in (None, ""):
+        title = clean_text(title, "title", MAX_TITLE)
+    event = {"type": "cluster.titled", "cluster_id": message["cluster_id"], "title": title or None}
+    # With a lang, the title in that language (issue 12); without, the title as before.
+    lang = meeting_language(state, message, required=False)
+    if lang is not None:
+        event["lang"] = lang
+    return event
+
+
+@op("curation.undo", *CURATORS)
+def undo_curation(state, actor, message, now):
+    """Undo the decision logged at `seq`, or redo it by undoing its undo."""
+    seq = field(message, "seq", int)
+    try:
+        target_type, root, undone = state.curation_fold.undo_target(seq)
+    except UndoRefused as refused:
+        raise OpError(refused.code, refused.message)
+    return {"type": "curation.undone", "target_seq": seq, "root_seq": root,
+            "target_type": target_type, "undone": undone}
 
 
 @op("plenary.show_suggestions", roles.CHAIR)

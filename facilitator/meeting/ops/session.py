@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import roles
 from ..errors import OpError
 from .common import MAX_TIMER, field, op
+from .curation import check_cluster
 
 
 @op("session.set", roles.CHAIR)
@@ -51,6 +52,7 @@ def set_spotlight(state, actor, message, now):
     if cluster_id:
         if len(cluster_id) > 60:
             raise OpError("invalid", "cluster_id is too long.")
+        check_cluster(state, cluster_id, session=True)  # a point, or a cluster named after one
         return {"type": "spotlight.set", "spotlight": {"cluster_id": cluster_id}}
     return {"type": "spotlight.set", "spotlight": None}
 
