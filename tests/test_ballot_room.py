@@ -141,6 +141,10 @@ REMITTANCES = [
 ]
 
 
+LABOUR = [("africa", "en", "Bilateral labour agreements"),
+          ("europe-central-asia", "en", "Labour agreements between two states")]
+
+
 def add_texts(meeting, texts, question="s2-q1"):
     ids = []
     for group, lang, text in texts:
@@ -161,8 +165,7 @@ def make_point(chair, ids, point_id, **titles):
 def test_a_ballot_puts_converging_points_to_the_vote(meeting):
     chair = meeting.connect(meeting.chair_key)
     remit = add_texts(meeting, REMITTANCES)
-    other = add_texts(meeting, [("africa", "en", "Bilateral labour agreements"),
-                                ("europe-central-asia", "en", "Labour agreements between two states")])
+    other = add_texts(meeting, LABOUR)
     alone = add_texts(meeting, [("mena", "en", "A regional data observatory")])
     make_point(chair, remit, "p-remit", en="Cut the cost of sending remittances home",
                ar="خفض تكلفة إرسال التحويلات إلى الوطن")
@@ -216,8 +219,7 @@ def test_a_point_on_an_open_ballot_reaches_the_phones_in_their_language(meeting)
     assert item["titles"] == {"fr": "Moins chers, les transferts"}
     assert item["translations"]["fr"]["text"] == "Réduire les frais"
     # titles of points on no open ballot stay off the phones
-    other = add_texts(meeting, [("africa", "en", "Bilateral labour agreements"),
-                                ("europe-central-asia", "en", "Labour agreements between two states")])
+    other = add_texts(meeting, LABOUR)
     make_point(chair, other, "p-labour", fr="Accords bilatéraux")
     assert [e["cluster_id"] for e in phone.events if e["type"] == "cluster.titled"] == ["p-remit"]
     assert "participants" not in str([e for e in phone.events if e["type"] == "cluster.confirmed"])
@@ -227,8 +229,7 @@ def test_a_ballot_on_points_is_ranked_with_ties_and_survives_the_archive(meeting
     from facilitator.meeting.archive import anonymise_votes, check_archive
     chair = meeting.connect(meeting.chair_key)
     remit = add_texts(meeting, REMITTANCES)
-    other = add_texts(meeting, [("africa", "en", "Bilateral labour agreements"),
-                                ("europe-central-asia", "en", "Labour agreements between two states")])
+    other = add_texts(meeting, LABOUR)
     alone = add_texts(meeting, [("mena", "en", "A regional data observatory")])
     make_point(chair, remit, "p-remit", en="Cut the cost of remittances")
     make_point(chair, other, "p-labour")
