@@ -175,3 +175,86 @@ def test_the_plenary_shows_an_open_vote_and_how_many_have_voted(
     assert not page.errors and not again.errors, (page.errors, again.errors)
     again.context.close()
     page.context.close()
+
+
+POINT_TEXTS = {
+    "africa": "Regional consultative processes should feed regional positions into the global compact negotiations.",
+    "americas": "Regional consultative processes should feed regional positions into the negotiations of the global compact.",
+}
+POINT_TITLES = {"en": "Feed regional positions into the compact", "ar": "إيصال المواقف الإقليمية إلى الاتفاق العالمي"}
+
+
+def test_a_ballot_on_a_point_shows_it_on_the_phones_and_ranks_the_results(
+        live_server, meeting, browser, connect, expect):
+    from test_browser_chair import open_chair
+    chair, mid = meeting["chair"], meeting["meeting_id"]
+    keys = {g["id"]: key_of(g["rapporteur_url"]) for g in meeting["groups"]}
+    for gid, text in POINT_TEXTS.items():
+        assert connect(live_server.url, mid, keys[gid]).op(
+            "contribution.add", question_id="s2-q1", text=text, kind="recommendation",
+            agreement="consensus", lang="en")["ok"]
+    # the chair puts the suggested point itself to the vote (it becomes a point), with two texts
+    console = open_chair(browser, meeting["chair_url"], "en")
+    point = console.locator(".ch-point").first
+    expect(point).to_contain_text("Raised by 2 of 5 groups")
+    point.locator('button[data-action="select-point"]').click()
+    confirmed = chair.wait_for(lambda e: e.get("type") == "cluster.confirmed")
+    point_id = confirmed["point_id"]
+    assert point_id.startswith("p-")
+    expect(console.locator(".ch-selected__item--point")).to_have_count(1)
+    for cid in meeting["ids"][1:]:
+        console.locator(f"[id^='sel-{cid}-']").first.check()
+    expect(console.locator(".ch-selected__item")).to_have_count(3)
+    console.locator('button[data-action="ballot-open"]').click()
+    ballot = chair.wait_for(lambda e: e.get("type") == "ballot.opened")["ballot"]
+    assert ballot["point_ids"] == [point_id] and ballot["contribution_ids"] == meeting["ids"][1:]
+
+    # an Arabic phone: the point first, worded by a member until it has an Arabic title, live
+    phone = phone_joined(browser, live_server, meeting, "africa", "ar")
+    first = phone.locator(".ballot--open li.practice").first
+    expect(first).to_have_attribute("data-kind", "point")
+    expect(first.locator(".practice__n")).to_contain_text("النقطة")
+    expect(first.locator(".practice__group")).to_contain_text("أفريقيا")
+    expect(first.locator(".practice__group")).to_contain_text("الأمريكتان")
+    expect(first.locator(".practice__text")).to_have_text(POINT_TEXTS["africa"])
+    for lang, title in POINT_TITLES.items():
+        assert chair.op("cluster.title", cluster_id=point_id, title=title, lang=lang)["ok"]
+    expect(first.locator(".practice__text")).to_have_text(POINT_TITLES["ar"])
+    first.locator("label.choice--yes").click()
+    expect(first.locator(".practice__status")).to_have_attribute("data-state", "recorded")
+    no_overflow(phone)
+    shot(phone, "vote-point-ar-360")
+
+    # five more voters: the point and the English practice tie, the French one comes third
+    english, french = meeting["ids"][1:]
+    for i, region in enumerate(("africa", "africa", "mena", "mena", "mena")):
+        voter = Voter(live_server, meeting, connect, region)
+        ack = voter.client.op("vote.cast", ballot_id=ballot["id"], point_id=point_id, choice="yes")
+        assert ack["ok"], ack
+        voter.vote(ballot["id"], english, "yes")
+        voter.vote(ballot["id"], french, "yes" if i % 2 else "no")
+    Voter(live_server, meeting, connect, "africa").vote(ballot["id"], english, "yes")  # 6 of 6, as the point
+
+    plenary = open_page(browser, meeting["plenary_url"], "#app[aria-busy=false]", lang="en",
+                        width=1920, height=1080, extra="&rotate=0")
+    assert chair.op("ballot.reveal", ballot_id=ballot["id"])["ok"]
+    ranks = plenary.locator(".pl-result .pl-rank")
+    expect(ranks).to_have_count(3)
+    expect(ranks).to_have_text(["1 (tie)", "1 (tie)", "3"])
+    tied = plenary.locator(".pl-result--tied")
+    expect(tied).to_have_count(2)
+    point_row = plenary.locator(f".pl-result[data-item='{point_id}']")
+    expect(point_row.locator(".pl-result__text")).to_have_text(POINT_TITLES["en"])
+    expect(point_row.locator(".pl-result__from")).to_contain_text("Africa")
+    expect(point_row.locator(".pl-result__from")).to_contain_text("Americas and the Caribbean")
+    expect(plenary.locator(".pl-result").last).to_contain_text("Un guichet unique")
+    expect(plenary.locator(".pl-region__rank").first).to_be_visible()
+    width, height = plenary.evaluate("[document.documentElement.scrollWidth - innerWidth, document.documentElement.scrollHeight - innerHeight]")
+    assert width <= 0 and height <= 0, (width, height)
+    shot(plenary, "plenary-point-ballot-ranked-en-1920")
+    # the console ranks them the same way
+    expect(console.locator(".ch-result__rank")).to_have_text(["1 (tie)", "1 (tie)", "3"])
+    shot(console, "chair-point-ballot-ranked-en-1366")
+    assert not (phone.errors or plenary.errors or console.errors), (phone.errors, plenary.errors, console.errors)
+    for page in (phone, plenary, console):
+        page.context.close()

@@ -85,7 +85,7 @@ STRINGS = {
     "unforward": _l("Do not forward"),
     "forwarded": _l("Forwarded"),
     "select_ballot": _l("Put to the vote"),
-    "select_members": _l("Put all to the vote"),
+    "select_members": _l("Put its texts to the vote"),
     # ballots
     "ballots_title": _l("Votes"),
     "selected_n": _l("Chosen for the next vote: {n}"),
@@ -99,6 +99,8 @@ STRINGS = {
     "dots_allowance": _l("Dots per participant"),
     "ballot_prompt": _l("Question to the voters (optional)"),
     "ballot_prompt_hint": _l("For example: Could this practice work in your region?"),
+    "select_point": _l("Put the point to the vote"),
+    "point_label": _l("Point:"),
     "ballot_prompt_hint_agenda": _l("Leave it empty to ask the agenda's question, in every language of the meeting."),
     "rank_tied": _l("{n} (tie)"),
     "ballot_open": _l("Open the vote"),

@@ -101,6 +101,7 @@ function field(id, labelText, control, hint = null) {
 let synthesis = null;
 const ballotResults = new Map();
 const selected = new Set(); // contribution ids chosen for the next ballot
+const selectedPoints = new Map(); // point id -> its label: converging points chosen for the next ballot
 const ui = { question: null, followSession: true, reportLang: uiLang, synthSession: null };
 
 // The session whose answers the synthesis panel shows: the one the chair picked, else the one
@@ -411,12 +412,26 @@ function pointActions(cl, members, canCurate) {
       { glyph: "✉", pressed: fwd, data: { action: "forward-cluster" } }) : null,
     button(t("select_members"), () => { for (const c of members) selected.add(c.id); scheduleRender(); },
       { glyph: "☑", data: { action: "select-members" } }),
+    canCurate ? button(t("select_point"), () => selectPoint(cl), { glyph: "☑", pressed: selectedPoints.has(cl.id), data: { action: "select-point" } }) : null,
     canCurate && cl.status !== "confirmed" ? button(t("confirm_point"),
       () => send({ type: "cluster.confirm", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved"),
       { glyph: "✓", data: { action: "confirm-point" } }) : null,
     canCurate ? button(t("reject_point"),
       () => send({ type: "cluster.reject", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved"),
       { glyph: "✕", data: { action: "reject-point" } }) : null);
+}
+
+// The point itself on the next ballot, shown by its title or wording. A point the engine only
+// suggested is made a point first (cluster.confirm with an id of ours): voting on it is a person's
+// word that it is one point.
+function selectPoint(cl) {
+  if (selectedPoints.has(cl.id)) { selectedPoints.delete(cl.id); scheduleRender(); return; }
+  const label = clusterLabel(cl, cl.id);
+  if (cl.status === "confirmed") { selectedPoints.set(cl.id, label); scheduleRender(); return; }
+  const pointId = `p-${Math.random().toString(36).slice(2, 12)}`;
+  send({ type: "cluster.confirm", contribution_ids: cl.contributions, point_id: pointId }, "done_saved").then((ack) => {
+    if (ack && ack.ok) { selectedPoints.set(pointId, label); scheduleRender(); }
+  });
 }
 
 // The chair's title for a point, and merging it into another point of the list `all`.
@@ -640,6 +655,12 @@ function resultsBlock(ballot, results) {
 // The chosen contributions, and how the new ballot asks about them.
 function ballotForm(chosen) {
   const selList = h("ul", { class: "ch-selected" });
+  for (const [pointId, label] of selectedPoints) {
+    selList.append(h("li", { class: "ch-selected__item ch-selected__item--point" },
+      h("span", { class: "ch-item__group", text: t("point_label") }), " ",
+      userText("span", "ch-selected__text", label, null),
+      button(t("remove"), () => { selectedPoints.delete(pointId); scheduleRender(); }, { cls: "button--quiet", glyph: "✕" })));
+  }
   for (const c of chosen) {
     selList.append(h("li", { class: "ch-selected__item" },
       h("span", { class: "ch-item__group", text: groupName(c.group_id) }), " ",
@@ -659,21 +680,22 @@ function ballotForm(chosen) {
   const prompt = h("input", { type: "text", maxlength: "400", dir: "auto", value: draft("ch-prompt", ""), placeholder: asked ? asked.text : null });
   return h("form", { class: "ch-ballot-form", onsubmit: (e) => {
     e.preventDefault();
-    if (!chosen.length) { toast(t("ballot_empty"), { error: true }); return; }
+    if (!chosen.length && !selectedPoints.size) { toast(t("ballot_empty"), { error: true }); return; }
     const op = { type: "ballot.open", contribution_ids: chosen.map((c) => c.id), mode };
+    if (selectedPoints.size) op.point_ids = [...selectedPoints.keys()];
     if (mode === "dots") op.dots = Math.max(1, Math.min(100, Number(dots.value) || 5));
     if (prompt.value.trim()) op.prompt = prompt.value.trim();
     send(op, "done_ballot").then((ack) => {
-      if (ack && ack.ok) { selected.clear(); drafts.delete("ch-prompt"); scheduleRender(); }
+      if (ack && ack.ok) { selected.clear(); selectedPoints.clear(); drafts.delete("ch-prompt"); scheduleRender(); }
     });
   } },
-    h("p", { class: "ch-strong", text: t("selected_n", { n: formatNumber(chosen.length) }) }),
-    chosen.length ? selList : h("p", { class: "hint", text: t("select_hint") }),
-    chosen.length ? button(t("clear_selection"), () => { selected.clear(); scheduleRender(); }, { cls: "button--quiet" }) : null,
+    h("p", { class: "ch-strong", text: t("selected_n", { n: formatNumber(chosen.length + selectedPoints.size) }) }),
+    chosen.length || selectedPoints.size ? selList : h("p", { class: "hint", text: t("select_hint") }),
+    chosen.length || selectedPoints.size ? button(t("clear_selection"), () => { selected.clear(); selectedPoints.clear(); scheduleRender(); }, { cls: "button--quiet" }) : null,
     h("fieldset", { class: "ch-fieldset" }, h("legend", { text: t("ballot_mode") }), radio("yes_no", "mode_yes_no"), radio("dots", "mode_dots")),
     mode === "dots" ? field("ch-dots", t("dots_allowance"), dots) : null,
     field("ch-prompt", t("ballot_prompt"), prompt, t(asked ? "ballot_prompt_hint_agenda" : "ballot_prompt_hint")),
-    h("button", { type: "submit", class: "button button--primary", disabled: !chosen.length, "data-action": "ballot-open" },
+    h("button", { type: "submit", class: "button button--primary", disabled: !chosen.length && !selectedPoints.size, "data-action": "ballot-open" },
       icon("☑"), h("span", { text: t("ballot_open") })));
 }
 
