@@ -193,14 +193,15 @@ def test_a_ballot_on_a_point_shows_it_on_the_phones_and_ranks_the_results(
         assert connect(live_server.url, mid, keys[gid]).op(
             "contribution.add", question_id="s2-q1", text=text, kind="recommendation",
             agreement="consensus", lang="en")["ok"]
-    # the chair puts the suggested point itself to the vote (it becomes a point), with two texts
+    # the chair puts the suggested point itself to the vote (it becomes a point, keeping its id),
+    # with two texts
     console = open_chair(browser, meeting["chair_url"], "en")
     point = console.locator(".ch-point").first
     expect(point).to_contain_text("Raised by 2 of 5 groups")
     point.locator('button[data-action="select-point"]').click()
     confirmed = chair.wait_for(lambda e: e.get("type") == "cluster.confirmed")
     point_id = confirmed["point_id"]
-    assert point_id.startswith("p-")
+    assert point_id == confirmed["cluster_id"] and point_id.startswith("c-")  # the suggestion's id
     expect(console.locator(".ch-selected__item--point")).to_have_count(1)
     for cid in meeting["ids"][1:]:
         console.locator(f"[id^='sel-{cid}-']").first.check()

@@ -422,15 +422,15 @@ function pointActions(cl, members, canCurate) {
 }
 
 // The point itself on the next ballot, shown by its title or wording. A point the engine only
-// suggested is made a point first (cluster.confirm with an id of ours): voting on it is a person's
-// word that it is one point.
+// suggested is made a point first, as "Confirm" does: voting on it is a person's word that it is
+// one point. It keeps the suggestion's id (a suggested c- id becomes the point's), so the title
+// and forward given to the suggestion stay with it.
 function selectPoint(cl) {
   if (selectedPoints.has(cl.id)) { selectedPoints.delete(cl.id); scheduleRender(); return; }
   const label = clusterLabel(cl, cl.id);
   if (cl.status === "confirmed") { selectedPoints.set(cl.id, label); scheduleRender(); return; }
-  const pointId = `p-${Math.random().toString(36).slice(2, 12)}`;
-  send({ type: "cluster.confirm", contribution_ids: cl.contributions, point_id: pointId }, "done_saved").then((ack) => {
-    if (ack && ack.ok) { selectedPoints.set(pointId, label); scheduleRender(); }
+  send({ type: "cluster.confirm", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved").then((ack) => {
+    if (ack && ack.ok) { selectedPoints.set(cl.id, label); scheduleRender(); }
   });
 }
 
