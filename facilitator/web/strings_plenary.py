@@ -65,6 +65,7 @@ STRINGS = {
     "ballot_closed": _l("Voting is closed"),
     "voters_n": _l("Voters: {n}"),
     "vote_open_now": _l("Vote open"),
+    "paused_vote_open": _l("Showing the vote that is open"),
     "have_voted": _l("have voted"),
     "vote_open_how": _l("Vote on your phone. The results are shown when the chair reveals them."),
     "rank_tied": _l("{n} (tie)"),

@@ -762,7 +762,7 @@ function renderFooter(view, views) {
   setText(els.page, nav.pages > 1 ? t("page_of", { n: formatNumber(nav.page + 1), total: formatNumber(nav.pages) }) : "");
   let paused = "";
   if (view && view.reason === "spotlight") paused = t("paused_spotlight");
-  else if (view && view.reason === "ballot") paused = t("paused_ballot");
+  else if (view && view.reason === "ballot") paused = t((model.ballotById(view.id) || {}).revealed ? "paused_ballot" : "paused_vote_open");
   else if (nav.paused || ROTATE === 0) paused = t("paused_key");
   setText(els.paused, paused);
   els.paused.hidden = !paused;
