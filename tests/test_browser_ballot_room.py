@@ -148,7 +148,7 @@ def test_the_plenary_shows_an_open_vote_and_how_many_have_voted(
     ballot_id = open_ballot(meeting, ids)
     count = page.locator(".pl-vote-open__count")
     expect(count).to_have_attribute("data-voters", "0")
-    expect(page.locator(".pl-result--item")).to_have_count(3)
+    expect(page.locator(".pl-vote-item")).to_have_count(3)
     expect(page.locator(".pl-stack, .pl-result__dots, .pl-regions")).to_have_count(0)  # no result
     for n, voter in enumerate(voters, start=1):
         for cid in ids:

@@ -709,10 +709,10 @@ function renderVoteOpen(ballot) {
     h("p", { class: "pl-vote-open__count", "data-voters": String(voters) },
       h("span", { class: "pl-vote-open__n", text: formatNumber(voters) }), h("span", { class: "pl-vote-open__label", text: t("have_voted") })),
     h("p", { class: "pl-vote-open__how", text: t("vote_open_how") })));
-  const list = h("ol", { class: "pl-results pl-results--items" });
+  const list = h("ol", { class: "pl-results pl-vote-items" });
   for (const item of ballot.items || []) {
     const itemId = item.point_id || item.contribution_id;
-    list.append(h("li", { class: "pl-result pl-result--item", "data-item": itemId },
+    list.append(h("li", { class: "pl-vote-item", "data-item": itemId },
       h("div", { class: "pl-result__head" }, ...ballotItemNodes(item, itemId, "pl-result__text"))));
   }
   wrap.append(list);
