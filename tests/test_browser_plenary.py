@@ -177,6 +177,9 @@ def test_spotlight_and_revealed_ballot_take_the_screen(browser, live_server, mee
 
     assert chair.op("ballot.reveal", ballot_id="b1", revealed=False)["ok"]
     expect(page.locator(".pl-result")).to_have_count(0)
+    # still open: the screen says so, and how many have voted (issue 19); once closed, the rotation
+    expect(page.locator(".pl-vote-open__count")).to_be_visible()
+    assert chair.op("ballot.close", ballot_id="b1")["ok"]
     expect(page.locator(".pl-cols")).to_be_visible()
     page.context.close()
 

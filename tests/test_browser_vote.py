@@ -32,22 +32,27 @@ PRACTICES = [
 ]
 
 
-@pytest.fixture
-def meeting(live_server, connect):
-    created = live_server.create_meeting()
+def meeting_with_practices(server, connect) -> dict:
+    """A new meeting with the three PRACTICES typed by their groups (ids in `ids`) and the chair."""
+    created = server.create_meeting()
     mid = created["meeting_id"]
     keys = {g["id"]: key_of(g["rapporteur_url"]) for g in created["groups"]}
     ids = []
     for group, text, lang in PRACTICES:
-        rapporteur = connect(live_server.url, mid, keys[group])
+        rapporteur = connect(server.url, mid, keys[group])
         ack = rapporteur.op("contribution.add", question_id="s2-q1", text=text, kind="good_practice",
                             agreement="consensus", lang=lang)
         assert ack["ok"], ack
         ids.append(rapporteur.wait_for(lambda e: e["type"] == "contribution.added")["contribution"]["id"])
     created["ids"] = ids
     created["chair_key"] = key_of(created["chair_url"])
-    created["chair"] = connect(live_server.url, mid, created["chair_key"])
+    created["chair"] = connect(server.url, mid, created["chair_key"])
     return created
+
+
+@pytest.fixture
+def meeting(live_server, connect):
+    return meeting_with_practices(live_server, connect)
 
 
 def open_ballot(meeting, **fields):

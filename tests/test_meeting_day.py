@@ -13,6 +13,9 @@ English), each in its own browser context:
   forwards it with a wording and opens a yes/no ballot on two practices;
 - the phones join by typing the code, pick regions and vote; one changes its vote;
 - the chair closes and reveals the ballot; the plenary shows the results;
+- the chair puts the titled point itself to the vote: four phones (ar, es, en, fr) read the
+  agenda's prompt in their language and the point's title (the Arabic one given live), the
+  plenary counts the voters as they vote, then shows the ranked result;
 - the chair downloads the report (HTML and DOCX) from the console's links.
 
 Screenshots of the key moments go to tests/artifacts/ (git-ignored): day-*.png.
@@ -46,6 +49,7 @@ FR_DELETED = "Texte supprimé puis rétabli."
 EN_CONV = "Regional consultative processes should carry regional positions into the global compact negotiations."
 EN_LABOUR = "Labour mobility agreements between regions."
 EN_PARTNER = "Partnerships with regional economic communities and UN regional commissions."
+AR_TITLE = "نقل المواقف الإقليمية إلى المفاوضات"
 WORDING = "Regional consultative processes should bring regional positions into the negotiations of the global compact."
 
 
@@ -276,6 +280,48 @@ def test_the_meeting_day(browser, live_server, tcp_proxy, expect):
     shot(phones[0], "vote-revealed-ar-360", full_page=True)
     shot(chair, "chair-after-ballot-en-1366", full_page=True)
 
+    # ----- a four-language vote on the titled point itself, with the agenda's prompt
+    fr_phone = new_page(browser, 360, 740)
+    joined = fr_phone.context.request.post(f"{live_server.url}/api/m/{mid}/participants",
+                                           data={"code": created["join_code"], "region": "africa", "lang": "fr"})
+    assert joined.ok, joined.text()
+    fr_phone.goto(f"{live_server.url}/m/{mid}/vote?lang=fr")
+    expect(fr_phone.locator("#app")).to_have_attribute("aria-busy", "false")
+    phones.append(fr_phone)
+    point = chair.locator(".ch-point", has_text="Carry regional positions").first
+    point.locator('button[data-action="select-point"]').click()
+    expect(chair.locator(".ch-selected__item--point")).to_have_count(1)
+    chair.locator('button[data-action="ballot-open"]').click()
+    expect(chair.locator(".ch-ballot")).to_have_count(2)
+    voting_now = plenary.locator(".pl-vote-open__count")
+    expect(voting_now).to_have_attribute("data-voters", "0")
+    prompts = {"ar": "هل يمكن أن تنجح هذه الممارسة في منطقتك؟", "es": "¿Podría funcionar esta práctica en su región?",
+               "en": "Could this practice work in your region?", "fr": "Cette pratique pourrait-elle fonctionner dans votre région ?"}
+    for phone, lang in zip(phones, ("ar", "es", "en", "fr")):
+        ballot = phone.locator(".ballot--open")
+        expect(ballot.locator(".ballot__title")).to_have_text(prompts[lang])
+        expect(ballot.locator("li.practice")).to_have_attribute("data-kind", "point")
+        expect(ballot.locator(".practice__text")).to_have_text("Carry regional positions into the negotiations")
+    # the chair gives the point its Arabic title while the vote is open: the Arabic phone reads it
+    point = chair.locator(".ch-point", has_text="Carry regional positions").first
+    point.locator("select").first.select_option("ar")
+    point.locator("input[id^=title-]").fill(AR_TITLE)
+    point.locator("input[id^=title-]").press("Enter")
+    expect(phones[0].locator(".ballot--open .practice__text")).to_have_text(AR_TITLE)
+    for n, (phone, choice) in enumerate(zip(phones, ("yes", "yes", "no", "yes")), start=1):
+        phone.locator(f".ballot--open label.choice--{choice}").click()
+        expect(phone.locator(".ballot--open .practice__status")).to_have_attribute("data-state", "recorded")
+        expect(voting_now).to_have_attribute("data-voters", str(n))
+    shot(plenary, "plenary-vote-open-ar-1920")
+    shot(phones[0], "vote-point-ar-360", full_page=True)
+    chair.locator(".ch-ballot--open").locator('button[data-action="ballot-close"]').click()
+    chair.locator(".ch-ballot").first.locator('button[data-action="ballot-reveal"]').click()
+    ranked = plenary.locator(".pl-result")
+    expect(ranked).to_have_count(1)
+    expect(ranked.locator(".pl-rank")).to_have_text(re.compile("^[1١]$"))
+    expect(ranked.locator(".pl-result__text")).to_have_text(AR_TITLE)
+    shot(plenary, "plenary-point-results-ar-1920")
+
     # ----- the report, from the console's links
     links = chair.locator(".ch-links a")
     hrefs = {}
@@ -287,6 +333,7 @@ def test_the_meeting_day(browser, live_server, tcp_proxy, expect):
     assert html.headers["content-type"].startswith("text/html")
     body = html.text()
     assert WORDING in body and AR_1 in body and AR_OFF_2 in body
+    assert "Carry regional positions into the negotiations" in body  # the point's ballot, ranked
     docx = chair.context.request.get(live_server.url + hrefs["docx"])
     assert docx.status == 200, docx.status
     assert "wordprocessingml" in docx.headers["content-type"]

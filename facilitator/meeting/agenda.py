@@ -49,7 +49,8 @@ PLENARY_NAMES = {
     "es": "Plenaria",
 }
 
-TOP_KEYS = ("title", "languages", "default_language", "purposes", "groups", "regions", "sessions")
+TOP_KEYS = ("title", "languages", "default_language", "purposes", "groups", "regions", "sessions",
+            "ballot_prompt")
 GROUP_KEYS = ("id", "name")
 SESSION_KEYS = ("id", "title", "plenary", "objectives", "groups", "questions")
 QUESTION_KEYS = ("id", "text", "parts")
@@ -342,6 +343,8 @@ def validate_agenda(raw: dict) -> dict:
     _top_groups(ctx, raw.get("groups"))
     regions = _regions(ctx, raw.get("regions"))
     sessions = _sessions(ctx, raw)
+    # the question a ballot puts when the chair types none (ops/ballots.py)
+    ballot_prompt = ctx.text(raw["ballot_prompt"], "ballot_prompt") if "ballot_prompt" in raw else None
 
     groups = ctx.top_groups + ctx.inline_groups
     if any(s["plenary"] for s in sessions):
@@ -353,7 +356,7 @@ def validate_agenda(raw: dict) -> dict:
             }
         )
 
-    return {
+    agenda = {
         "title": title,
         "languages": list(languages),
         "default_language": default_language,
@@ -362,6 +365,9 @@ def validate_agenda(raw: dict) -> dict:
         "regions": regions,
         "sessions": sessions,
     }
+    if ballot_prompt is not None:
+        agenda["ballot_prompt"] = ballot_prompt
+    return agenda
 
 
 # --------------------------------------------------------------------------- groups and regions

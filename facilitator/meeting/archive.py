@@ -107,7 +107,8 @@ def anonymise_votes(events: list[dict]) -> list[dict]:
                         "lang": who.get("lang"), "by": {"role": roles.PARTICIPANT}, "ts": ts})
         for token, votes in groups:
             for v in votes:
-                out.append({"type": "vote.cast", "ballot_id": ballot_id, "contribution_id": v["contribution_id"],
+                key = "point_id" if "point_id" in v else "contribution_id"
+                out.append({"type": "vote.cast", "ballot_id": ballot_id, key: v[key],
                             "value": v["value"], "participant_id": token, "by": {"role": roles.PARTICIPANT},
                             "ts": ts})
         return out
@@ -342,6 +343,11 @@ class _Checker:
             raise ArchiveError(where, f"{value[:40]!r} names no contribution's cluster")
         return value
 
+    def point_id(self, value, where: str) -> str:
+        if _string(value, where, MAX_REF) not in (self.state.curation.get("points") or {}):
+            raise ArchiveError(where, f"{value[:40]!r} is not a point made before")
+        return value
+
     def ids(self, value, where: str, check) -> list:
         for i, item in enumerate(_list(value, where)):
             check(item, f"{where}[{i}]")
@@ -358,7 +364,7 @@ class _Checker:
 
 def _meeting_created(c: _Checker, e: dict, where: str) -> None:
     meeting = _object(e["meeting"], f"{where}.meeting", ("id", "created_at", "title", "languages",
-                      "default_language", "purposes", "groups", "regions", "sessions"))
+                      "default_language", "purposes", "groups", "regions", "sessions"), ("ballot_prompt",))
     if meeting["id"] != c.meeting_id:
         raise ArchiveError(f"{where}.meeting.id", f"{str(meeting['id'])[:40]!r} is not the archive's meeting id")
     _number(meeting["created_at"], f"{where}.meeting.created_at")
@@ -518,24 +524,23 @@ def _outcome_ref(c: _Checker, value, where: str) -> None:
 def _ballot_opened(c: _Checker, e: dict, where: str) -> None:
     w = f"{where}.ballot"
     ballot = _object(e["ballot"], w, ("id", "mode", "contribution_ids", "items", "prompt", "dots", "status",
-                                      "revealed", "opened_at"))
+                                      "revealed", "opened_at"), ("point_ids", "item_ids"))
     if _id(ballot["id"], f"{w}.id") in c.state.ballots:
         raise ArchiveError(f"{w}.id", f"{ballot['id']!r} is already a ballot")
     mode = _choice(ballot["mode"], f"{w}.mode", voting.MODES)
     ids = c.ids(ballot["contribution_ids"], f"{w}.contribution_ids", c.contribution_id)
+    points = c.ids(ballot.get("point_ids") or [], f"{w}.point_ids", c.point_id)
+    if ("point_ids" in ballot) != bool(points) or ballot.get("item_ids", points + ids) != points + ids:
+        raise ArchiveError(f"{w}.item_ids", "a ballot with points lists them, then its contributions")
     items = _list(ballot["items"], f"{w}.items")
-    if len(items) != len(ids):
-        raise ArchiveError(f"{w}.items", "one item per contribution id")
+    if len(items) != len(points) + len(ids):
+        raise ArchiveError(f"{w}.items", "one item per point and contribution id")
     for i, item in enumerate(items):
-        at = f"{w}.items[{i}]"
-        _object(item, at, ("contribution_id", "text", "lang", "group_id", "kind"))
-        if item["contribution_id"] != ids[i]:
-            raise ArchiveError(f"{at}.contribution_id", "is not the contribution id at this place")
-        _text(item["text"], f"{at}.text", MAX_TEXT)
-        _lang(item["lang"], f"{at}.lang")
-        c.group(item["group_id"], f"{at}.group_id")
-        _choice(item["kind"], f"{at}.kind", KINDS)
-    _optional_text(ballot["prompt"], f"{w}.prompt", MAX_TITLE * 2)
+        if i < len(points):
+            _point_item(c, item, points[i], f"{w}.items[{i}]")
+        else:
+            _contribution_item(c, item, ids[i - len(points)], f"{w}.items[{i}]")
+    _prompt(c, ballot["prompt"], f"{w}.prompt")
     if mode == "dots":
         _int(ballot["dots"], f"{w}.dots", 1, 100)
     elif ballot["dots"] is not None:
@@ -544,6 +549,51 @@ def _ballot_opened(c: _Checker, e: dict, where: str) -> None:
         raise ArchiveError(f"{w}.status", "a ballot opens open")
     _bool(ballot["revealed"], f"{w}.revealed")
     _number(ballot["opened_at"], f"{w}.opened_at")
+
+
+def _contribution_item(c: _Checker, item, cid: str, at: str) -> None:
+    _object(item, at, ("contribution_id", "text", "lang", "group_id", "kind"))
+    if item["contribution_id"] != cid:
+        raise ArchiveError(f"{at}.contribution_id", "is not the contribution id at this place")
+    _text(item["text"], f"{at}.text", MAX_TEXT)
+    _lang(item["lang"], f"{at}.lang")
+    c.group(item["group_id"], f"{at}.group_id")
+    _choice(item["kind"], f"{at}.kind", KINDS)
+
+
+def _point_item(c: _Checker, item, point_id: str, at: str) -> None:
+    _object(item, at, ("point_id", "question_id", "title", "titles", "members", "group_ids", "central",
+                       "text", "lang"))
+    if item["point_id"] != point_id:
+        raise ArchiveError(f"{at}.point_id", "is not the point id at this place")
+    members = c.ids(item["members"], f"{at}.members", c.contribution_id)
+    if item["central"] not in members:
+        raise ArchiveError(f"{at}.central", "is not a member of the point")
+    for i, gid in enumerate(_list(item["group_ids"], f"{at}.group_ids")):
+        c.group(gid, f"{at}.group_ids[{i}]")
+    _optional_text(item["title"], f"{at}.title", MAX_TITLE)
+    for lang, text in _object(item["titles"], f"{at}.titles", (), tuple(c.state.meeting.get("languages", []))).items():
+        _text(text, f"{at}.titles.{lang}", MAX_TITLE)
+    _text(item["text"], f"{at}.text", MAX_TEXT)
+    _lang(item["lang"], f"{at}.lang")
+
+
+def _prompt(c: _Checker, prompt, where: str) -> None:
+    """One text as typed, or one per language of the meeting."""
+    if not isinstance(prompt, dict):
+        _optional_text(prompt, where, MAX_TITLE * 2)
+        return
+    for lang, text in _object(prompt, where, (), tuple(c.state.meeting.get("languages", []))).items():
+        _text(text, f"{where}.{lang}", MAX_TITLE * 2)
+
+
+def _on_phones(c: _Checker, e: dict, where: str) -> None:
+    """``ballot_ids`` on a translation (or a point's title) is the rule's, never an archive's word:
+    it decides whether the text reaches the phones."""
+    shown = voting.open_ballots_showing(c.state, contribution_id=e.get("contribution_id"),
+                                        point_id=e.get("cluster_id"))
+    if e.get("ballot_ids", []) != shown:
+        raise ArchiveError(f"{where}.ballot_ids", "must name the open ballots that show this text")
 
 
 def _ballot_closed(c: _Checker, e: dict, where: str) -> None:
@@ -566,9 +616,14 @@ def _vote(c: _Checker, e: dict, where: str) -> None:
     pid = _id(e["participant_id"], f"{where}.participant_id")
     if pid not in c.state.participants:
         raise ArchiveError(f"{where}.participant_id", f"{pid!r} has not joined")
-    _id(e["contribution_id"], f"{where}.contribution_id")
+    key = "point_id" if "point_id" in e else "contribution_id"
+    if ("point_id" in e) == ("contribution_id" in e):
+        raise ArchiveError(where, "a vote is on one contribution_id or one point_id")
+    item_id = _id(e[key], f"{where}.{key}")
+    if voting.item_key(ballot, item_id) != key:
+        raise ArchiveError(f"{where}.{key}", "is not an item of this kind on the ballot")
     mine = c.state.votes.get(ballot["id"], {}).get(pid, {})
-    problem = voting.validate_vote(ballot, mine, e["contribution_id"], e["value"])
+    problem = voting.validate_vote(ballot, mine, item_id, e["value"])
     if problem is not None:
         raise ArchiveError(where, f"this vote could not have been cast ({problem})")
 
@@ -593,6 +648,7 @@ def _translation(c: _Checker, e: dict, where: str) -> None:
     source = _choice(e["source"], f"{where}.source", (desk.HUMAN, desk.MACHINE))
     if (source == desk.MACHINE) != (e["by"]["role"] == roles.SYSTEM):
         raise ArchiveError(f"{where}.source", "machine drafts come from the server, and only they")
+    _on_phones(c, e, where)
 
 
 def _signed_off(c: _Checker, e: dict, where: str) -> None:
@@ -630,7 +686,7 @@ CHECKS = {
     "cluster.detached": (("contribution_id",), lambda c, e, where: c.contribution_id(e["contribution_id"], f"{where}.contribution_id")),
     "cluster.titled": (("cluster_id", "title"), lambda c, e, where: (
         c.cluster_id(e["cluster_id"], f"{where}.cluster_id"), _optional_text(e["title"], f"{where}.title", MAX_TITLE),
-        _meeting_lang(c, e.get("lang"), f"{where}.lang", required=False))),
+        _meeting_lang(c, e.get("lang"), f"{where}.lang", required=False), _on_phones(c, e, where))),
     "cluster.confirmed": (("contribution_ids",), _point),
     "cluster.rejected": (("contribution_ids",), _point),
     "plenary.suggestions_shown": (("shown",), lambda c, e, where: _bool(e["shown"], f"{where}.shown")),
@@ -647,17 +703,18 @@ CHECKS = {
     "ballot.closed": (("ballot_id",), _ballot_closed),
     "ballot.revealed": (("ballot_id", "revealed"), lambda c, e, where: (
         c.ballot(e, where), _bool(e["revealed"], f"{where}.revealed"))),
-    "vote.cast": (("ballot_id", "contribution_id", "value", "participant_id"), _vote),
+    "vote.cast": (("ballot_id", "value", "participant_id"), _vote),
     "translation.set": (("contribution_id", "group_id", "lang", "text", "source"), _translation),
     "answers.signed_off": (("group_id", "question_id"), _signed_off),
     "plenary.frozen": (("frozen",), lambda c, e, where: _bool(e["frozen"], f"{where}.frozen")),
     "link.reissued": (("role", "group_id"), _link_reissued),
 }
 # Fields some event types carry only sometimes.
-OPTIONAL_FIELDS = {"contribution.moved": ("previous_order",), "cluster.titled": ("lang",),
+OPTIONAL_FIELDS = {"contribution.moved": ("previous_order",), "cluster.titled": ("lang", "ballot_ids"),
                    "cluster.merged": ("contribution_a", "contribution_b", "members"),
                    "cluster.confirmed": ("cluster_id", "point_id", "members", "absorbed"),
-                   "cluster.rejected": ("cluster_id", "removed")}
+                   "cluster.rejected": ("cluster_id", "removed"),
+                   "translation.set": ("ballot_ids",), "vote.cast": ("contribution_id", "point_id")}
 
 
 def _same_refs(c: _Checker, order: list, where: str) -> None:

@@ -111,6 +111,10 @@ LABELS = {
     "status_closed": N_("closed"),
     "participants": N_("Participants who voted"),
     "practice": N_("Practice"),
+    "rank": N_("Rank"),
+    "rank_tied": N_("{n} (tie)"),
+    "rank_region": N_("rank {n}"),
+    "point_on_ballot": N_("Converging point"),
     "total": N_("All regions"),
     "yes": N_("Yes"),
     "no": N_("No"),
@@ -385,7 +389,8 @@ def _votes_of(ballot_results: dict) -> dict[str, list[dict]]:
                 entry["dots"] = row.get("dots", 0)
             else:
                 entry["counts"] = dict(row.get("counts", {}))
-            votes_of.setdefault(row["contribution_id"], []).append(entry)
+            if row.get("contribution_id"):  # a point's votes are its own, not its members'
+                votes_of.setdefault(row["contribution_id"], []).append(entry)
     return votes_of
 
 
@@ -457,14 +462,18 @@ def _ballot(ctx: ReportContext, ballot_id: str, ballot: dict, results: dict) -> 
     L = ctx.labels
     mode = results.get("mode", ballot.get("mode"))
     status = results.get("status", ballot.get("status"))
-    rows = [row for row in (_ballot_row(ctx, r, mode) for r in results.get("results", [])) if row is not None]
+    items = {item.get("point_id"): item for item in ballot.get("items") or () if item.get("point_id")}
+    # best first, ties under one rank (docs/voting.md: the ranking)
+    ranked = sorted(results.get("results", []), key=lambda r: (r.get("rank") is None, r.get("rank") or 0))
+    rows = [row for row in (_ballot_row(ctx, r, mode, items) for r in ranked) if row is not None]
     out = {
         "id": ballot_id,
         # Ballots are numbered b1, b2…; people read the number.
         "label": L["ballot"].format(id=ballot_id[1:] if ballot_id[1:].isdigit() else ballot_id),
         "mode": mode,
         "mode_label": L["mode_dots"].format(n=ballot.get("dots")) if mode == "dots" else L["mode_yes_no"],
-        "prompt": safe_text(results.get("prompt") or ballot.get("prompt")),
+        # one text as typed, or one per language (the agenda's default prompt): the report's
+        "prompt": ctx.txt(results.get("prompt") or ballot.get("prompt")),
         "status": status,
         "status_label": L.get(f"status_{status}", safe_text(status)),
         "participants": results.get("participants", 0),
@@ -481,22 +490,52 @@ def _ballot(ctx: ReportContext, ballot_id: str, ballot: dict, results: dict) -> 
     return out
 
 
-def _ballot_row(ctx: ReportContext, row: dict, mode: str) -> dict | None:
-    source = ctx.item(row["contribution_id"])
+def _ballot_row(ctx: ReportContext, row: dict, mode: str, points: dict) -> dict | None:
+    if row.get("point_id"):
+        source = _ballot_point(ctx, points.get(row["point_id"]) or {"point_id": row["point_id"]})
+    else:
+        source = ctx.item(row["contribution_id"])
     if source is None:
         return None
     cells = row.get("by_region", {})
     seen = list(ctx.region_order) + [r for r in cells if r not in ctx.region_order]
+    ranks = row.get("rank_by_region") or {}
     by_region = [{"region_id": rid, "region": ctx.region(rid), "cell": dict(cells[rid]) if cells[rid] else None,
-                  "text": vote_cell(cells[rid], mode)} for rid in seen if rid in cells]
+                  "rank": ranks.get(rid), "text": _ranked_cell(ctx, cells[rid], mode, ranks.get(rid))}
+                 for rid in seen if rid in cells]
+    rank = row.get("rank")
     out = {"contribution": source, "by_region": by_region, "turnout": row.get("turnout", 0),
-           "consensus": row.get("consensus"), "divergence": row.get("divergence")}
+           "consensus": row.get("consensus"), "divergence": row.get("divergence"),
+           "rank": rank, "tied": bool(row.get("tied")),
+           "rank_label": "–" if rank is None else ctx.labels["rank_tied"].format(n=rank) if row.get("tied") else str(rank)}
     if mode == "dots":
         out["dots"] = row.get("dots", 0)
     else:
         out["counts"] = dict(row.get("counts", {}))
     out["total"] = vote_total(out, mode)
     return out
+
+
+def _ranked_cell(ctx: ReportContext, cell: dict | None, mode: str, rank: int | None) -> str:
+    text = vote_cell(cell, mode)
+    return text if rank is None else f"{text} · {ctx.labels['rank_region'].format(n=rank)}"
+
+
+def _ballot_point(ctx: ReportContext, item: dict) -> dict:
+    """A converging point on a ballot, shaped as a row's source: its title in the report's
+    language, else its title, else its wording (the member it was worded by, translated when it
+    is); the groups that raised it."""
+    point = (ctx.state.curation.get("points") or {}).get(item.get("point_id")) or {}
+    titles = point.get("titles") or item.get("titles") or {}
+    code = next((k for k, v in titles.items() if v and base_language(k) == base_language(ctx.lang)), None)
+    title = safe_text(titles[code] if code else point.get("title") or item.get("title") or "")
+    central = ctx.item(item["central"]) if item.get("central") else None
+    worded = central["translation"] or central if central else {"text": "", "lang": ctx.lang}
+    gids = item.get("group_ids") or []
+    return {"id": item["point_id"], "point_id": item["point_id"], "question_id": item.get("question_id"),
+            "kind": "point", "kind_label": ctx.labels["point_on_ballot"],
+            "text": title or worded["text"], "lang": ctx.lang if title else worded["lang"],
+            "group": ", ".join(ctx.group(g) for g in gids), "group_ids": list(gids)}
 
 
 def _point(ctx: ReportContext, cl: dict) -> dict:

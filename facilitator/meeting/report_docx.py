@@ -358,16 +358,16 @@ class DocxWriter:
             self.label(b["prompt_line"])
         self.label(b["summary"], italic=True)
         n = len(b["regions"])
-        rest = 16.4 - 5.0
-        widths = [5.0] + [rest / (n + 1)] * (n + 1)
-        table = self.table([L["practice"]] + [r["name"] for r in b["regions"]] + [L["total"]], widths)
+        rest = 16.4 - 5.0 - 1.2
+        widths = [1.2, 5.0] + [rest / (n + 1)] * (n + 1)
+        table = self.table([L["rank"], L["practice"]] + [r["name"] for r in b["regions"]] + [L["total"]], widths)
         for row in b["rows"]:
             c = row["contribution"]
-            cells = self.row(table, [(c["text"], c["lang"])]
+            cells = self.row(table, [(row["rank_label"], self.lang), (c["text"], c["lang"])]
                              # in the report's direction, so the figures read in the legend's order
                              + [(reg["text"], self.lang) for reg in row["by_region"]]
                              + [(row["total"], self.lang)])
-            self.para(c["group"], self.lang, container=cells[0], italic=True, size=16)
+            self.para(c["group"], self.lang, container=cells[1], italic=True, size=16)
         self.label(b["legend"], italic=True).runs[0].font.size = self.Pt(8)
 
 

@@ -147,11 +147,11 @@ class MarkdownWriter:
         if b["prompt_line"]:
             self.add(f"{md_cell(b['prompt_line'])}  ")
         self.add(md_cell(b["summary"]), "")
-        cells = [md_cell(L["practice"])] + [md_cell(r["name"]) for r in b["regions"]] + [md_cell(L["total"])]
+        cells = [md_cell(L["rank"]), md_cell(L["practice"])] + [md_cell(r["name"]) for r in b["regions"]] + [md_cell(L["total"])]
         self.add("| " + " | ".join(cells) + " |", "|" + "---|" * len(cells))
         for row in b["rows"]:
             c = row["contribution"]
-            line = [f"{md_cell(c['text'])} ({md_cell(c['group'])})"]
+            line = [md_cell(row["rank_label"]), f"{md_cell(c['text'])} ({md_cell(c['group'])})"]
             line += [md_cell(reg["text"]) for reg in row["by_region"]] + [md_cell(row["total"])]
             self.add("| " + " | ".join(line) + " |")
         self.add("", f"*{md_cell(b['legend'])}*", "")

@@ -188,18 +188,23 @@ def audiences(event: dict, group_ids: list[str]) -> list[str]:
         return ["staff", TRANSLATORS, CURATORS, f"group:{event['contribution']['group_id']}"]
     if etype == "translation.set":
         # the translation of a group's text reaches whoever may read that text
-        return ["staff", TRANSLATORS, CURATORS, f"group:{event['group_id']}"]
+        return ["staff", TRANSLATORS, CURATORS, f"group:{event['group_id']}"] + _on_phones(event)
     if etype == "answers.signed_off":
         return ["staff", f"group:{event['group_id']}"]
     if etype in STAFF_ONLY:
         return (["staff"] + ([TRANSLATORS] if etype in FOR_TRANSLATORS else [])
-                + ([CURATORS] if etype in FOR_CURATORS else []))
+                + ([CURATORS] if etype in FOR_CURATORS else []) + _on_phones(event))
     result = ["staff", TRANSLATORS] + [f"group:{gid}" for gid in group_ids]
     if etype in FOR_CURATORS:
         result.append(CURATORS)
     if etype in FOR_PARTICIPANTS:
         result.append("participants")
     return result
+
+
+def _on_phones(event: dict) -> list[str]:
+    # a translation of a text on an open ballot (ops/ballots.py mark_ballot_texts): the phones read it
+    return ["participants"] if event.get("ballot_ids") else []
 
 
 def visible(event: dict, actor: Actor, group_ids: list[str]) -> bool:

@@ -42,7 +42,7 @@ class MeetingState:
         self.outcome: dict = {"marked": {}, "wording": {}, "order": []}
         self.participants: dict[str, dict] = {}
         self.ballots: dict[str, dict] = {}  # in opening order
-        self.votes: dict[str, dict[str, dict]] = {}  # ballot id -> participant id -> {contribution id: value}
+        self.votes: dict[str, dict[str, dict]] = {}  # ballot id -> participant id -> {item id (contribution or point): value}
         self.last_seq_by_audience: dict[str, int] = {}
         # contribution id -> lang -> {"text", "source", "stale", "version", "ts"}
         self.translations: dict[str, dict[str, dict]] = {}
@@ -218,7 +218,7 @@ class MeetingState:
 
     def _on_vote_cast(self, e: dict) -> None:
         mine = self.votes.setdefault(e["ballot_id"], {}).setdefault(e["participant_id"], {})
-        mine[e["contribution_id"]] = e["value"]
+        mine[e.get("point_id") or e["contribution_id"]] = e["value"]
 
 
 def fold(events) -> MeetingState:

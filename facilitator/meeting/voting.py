@@ -9,6 +9,9 @@ a participant id. The formulas, the anonymity rules and a worked example are in
 from __future__ import annotations
 
 import math
+from fractions import Fraction
+
+from .desk import translations_view
 
 ANONYMITY_THRESHOLD = 3  # no per-region cell with fewer voters is shown
 # A practice on which regions split at least this much is shown among the diverging points.
@@ -26,10 +29,22 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def item_ids(ballot: dict) -> list[str]:
+    """The ids of a ballot's items in ballot order: its points' and its contributions'. Ballots
+    logged before points could be put to the vote have contribution ids only."""
+    return list(ballot.get("item_ids") or ballot.get("contribution_ids") or [])
+
+
+def item_key(ballot: dict, item_id: str) -> str:
+    """The name of an item id in results and events: ``point_id`` or ``contribution_id``."""
+    return "point_id" if item_id in (ballot.get("point_ids") or ()) else "contribution_id"
+
+
 def validate_vote(ballot: dict | None, current_votes_of_participant: dict | None,
                   contribution_id: str, value) -> str | None:
     """Check one `vote.cast` against the ballot and the sender's current votes.
 
+    ``contribution_id`` is the id of the item voted on (a contribution or a point).
     Returns an error code or None:
     ``not_found`` (no such ballot, or the practice is not on it), ``closed`` (the ballot
     is not open), ``invalid`` (wrong type or value), ``too_many_dots`` (the value, or the
@@ -40,7 +55,8 @@ def validate_vote(ballot: dict | None, current_votes_of_participant: dict | None
         return "not_found"
     if ballot.get("status") != "open":
         return "closed"
-    if not isinstance(contribution_id, str) or contribution_id not in (ballot.get("contribution_ids") or []):
+    in_ballot = item_ids(ballot)
+    if not isinstance(contribution_id, str) or contribution_id not in in_ballot:
         return "not_found"
     mode = ballot.get("mode")
     if mode == "yes_no":
@@ -54,7 +70,6 @@ def validate_vote(ballot: dict | None, current_votes_of_participant: dict | None
         allowance = allowance if _is_int(allowance) and allowance >= 0 else 0
         if value > allowance:
             return "too_many_dots"
-        in_ballot = set(ballot.get("contribution_ids") or [])
         others = sum(v for cid, v in (current_votes_of_participant or {}).items()
                      if cid != contribution_id and cid in in_ballot and _is_int(v) and v > 0)
         if others + value > allowance:
@@ -130,16 +145,11 @@ def _region_order(region_ids: list, extra) -> list:
 # --------------------------------------------------------------------------- tally
 
 
-def tally(ballot: dict, votes: dict, regions_of: dict, origin_region_of: dict,
-          region_ids: list) -> dict:
-    """Results of one ballot, exactly the JSON of GET /api/m/<id>/ballots/<ballot_id>."""
+def clean_votes(ballot: dict, votes: dict) -> dict:
+    """The votes that count: only this ballot's items and well-formed values, and only the
+    participants left with at least one (dots mode: one dot placed)."""
     mode = ballot.get("mode", "yes_no")
-    cids = list(dict.fromkeys(ballot.get("contribution_ids") or []))
-    in_ballot = set(cids)
-    regions_of = regions_of or {}
-    origin_region_of = origin_region_of or {}
-
-    # Clean the input: only this ballot's practices and well-formed values count.
+    in_ballot = set(item_ids(ballot))
     clean: dict = {}
     for pid, pv in (votes or {}).items():
         if not isinstance(pv, dict):
@@ -150,13 +160,33 @@ def tally(ballot: dict, votes: dict, regions_of: dict, origin_region_of: dict,
             mine = {c: v for c, v in pv.items() if c in in_ballot and v in CHOICES}
         if mine:
             clean[pid] = mine
+    return clean
 
+
+def voters(ballot: dict, votes: dict) -> int:
+    """How many have voted on a ballot: its results' ``participants``, without the tally."""
+    return len(clean_votes(ballot, votes))
+
+
+def tally(ballot: dict, votes: dict, regions_of: dict, origin_region_of: dict,
+          region_ids: list) -> dict:
+    """Results of one ballot, exactly the JSON of GET /api/m/<id>/ballots/<ballot_id>."""
+    mode = ballot.get("mode", "yes_no")
+    cids = list(dict.fromkeys(item_ids(ballot)))
+    regions_of = regions_of or {}
+    origin_region_of = origin_region_of or {}
+    clean = clean_votes(ballot, votes)
     order = _region_order(region_ids or [], (regions_of.get(p) for p in clean))
 
     if mode == "dots":
         results, public = _tally_dots(cids, clean, regions_of, order)
     else:
         results, public = _tally_yes_no(cids, clean, regions_of, order)
+    for row in results:
+        key = item_key(ballot, row["contribution_id"])
+        if key != "contribution_id":
+            row[key] = row.pop("contribution_id")
+    rank(results, mode, order)
 
     return {
         "ballot_id": ballot.get("id"),
@@ -164,8 +194,60 @@ def tally(ballot: dict, votes: dict, regions_of: dict, origin_region_of: dict,
         "mode": mode,
         "participants": len(clean),
         "results": results,
+        "order": [row_id(r) for r in sorted(results, key=_rank_order)],
         "matrix": _matrix(cids, public, origin_region_of, order, region_ids or []),
     }
+
+
+def row_id(row: dict) -> str:
+    """The item a row of results is about: a point's id or a contribution's."""
+    return row.get("point_id") or row["contribution_id"]
+
+
+# --------------------------------------------------------------------------- the ranking
+
+
+def _score(mode: str, cell: dict | None, overall_row: dict | None = None):
+    """What a row is ranked by (exact, so that equal figures tie), or None: not ranked.
+
+    Dots: the dots placed. Yes/no: the smoothed agreement (yes + 1) / (votes + 2), so that
+    4 yes of 4 ranks above 1 yes of 1; nobody voting on the item ranks it nowhere."""
+    if overall_row is not None:
+        if mode == "dots":
+            return Fraction(overall_row.get("dots", 0))
+        votes = overall_row.get("turnout", 0)
+        return Fraction(overall_row["counts"]["yes"] + 1, votes + 2) if votes else None
+    if cell is None:
+        return None  # a withheld region ranks nothing: its order would tell its votes
+    if mode == "dots":
+        return Fraction(cell.get("dots", 0))
+    return Fraction(cell["yes"] + 1, cell["voters"] + 2) if cell.get("voters") else None
+
+
+def competition_ranks(scores: list) -> list:
+    """Ranks "1, 2, 2, 4": equal scores share the best rank; a None score has no rank."""
+    ranked = sorted((s for s in scores if s is not None), reverse=True)
+    first = {}
+    for i, s in enumerate(ranked):
+        first.setdefault(s, i + 1)
+    return [None if s is None else first[s] for s in scores]
+
+
+def rank(results: list[dict], mode: str, order: list) -> None:
+    """Adds ``rank``, ``tied`` and ``rank_by_region`` to each row of results, in place."""
+    overall = competition_ranks([_score(mode, None, row) for row in results])
+    for row, r in zip(results, overall):
+        row["rank"] = r
+        row["tied"] = r is not None and overall.count(r) > 1
+        row["rank_by_region"] = {}
+    for region in order:
+        ranks = competition_ranks([_score(mode, (row.get("by_region") or {}).get(region)) for row in results])
+        for row, r in zip(results, ranks):
+            row["rank_by_region"][region] = r
+
+
+def _rank_order(row: dict):
+    return (row["rank"] is None, row["rank"] or 0)
 
 
 def _tally_yes_no(cids, clean, regions_of, order):
@@ -310,6 +392,7 @@ def ballot_results(state, ballot_id: str) -> dict:
     for cid in ballot["contribution_ids"]:
         group_id = state.contributions[cid]["group_id"]
         origin[cid] = group_id if group_id in region_ids else None
+    # a point was raised by several groups: it has no one origin, and no row in the matrix
     result = tally(ballot, state.votes.get(ballot_id, {}), regions_of, origin, region_ids)
     result["revealed"] = bool(ballot.get("revealed"))
     result["prompt"] = ballot.get("prompt")
@@ -324,7 +407,47 @@ def regions_split(state):
             continue
         for row in ballot_results(state, ballot_id)["results"]:
             divergence = row.get("divergence") or 0
-            contribution = state.contributions.get(row["contribution_id"])
+            contribution = state.contributions.get(row.get("contribution_id"))
             if divergence < VOTE_DIVERGENCE_THRESHOLD or contribution is None or contribution["deleted"]:
                 continue
             yield ballot_id, contribution, divergence
+
+
+def open_ballots_showing(state, contribution_id: str | None = None, point_id: str | None = None) -> list[str]:
+    """The open ballots whose phones show this text: a contribution on the ballot, the member a
+    point item is worded by (``central``), or a point on the ballot (its titles). A translation
+    of such a text goes to the participants; of any other text, never."""
+    found = []
+    for ballot_id, ballot in state.ballots.items():
+        if ballot.get("status") != "open":
+            continue
+        for item in ballot.get("items") or ():
+            if (contribution_id is not None and contribution_id in (item.get("contribution_id"), item.get("central"))) \
+                    or (point_id is not None and item.get("point_id") == point_id):
+                found.append(ballot_id)
+                break
+    return found
+
+
+def ballot_view(state, ballot: dict, translations: bool = False) -> dict:
+    """A ballot as a page loads it: its points' titles as they stand now and, for a phone (which
+    has no contributions), the translations of the text each item shows."""
+    return dict(ballot, items=[_item_view(state, item, translations) for item in ballot.get("items") or []])
+
+
+def _item_view(state, item: dict, translations: bool) -> dict:
+    out = dict(item)
+    if translations:
+        shown = item.get("contribution_id") or item.get("central")
+        out["translations"] = translations_view(state, shown) if shown else {}
+    point = (state.curation.get("points") or {}).get(item.get("point_id"))
+    if point is not None:
+        out.update(title=point.get("title"), titles=dict(point.get("titles") or {}))
+    return out
+
+
+def ballot_outline(ballot: dict) -> dict:
+    """What the translators know of a ballot: which texts are on it, and whether it is open."""
+    items = [{k: item[k] for k in ("contribution_id", "point_id", "central") if k in item}
+             for item in ballot.get("items") or []]
+    return {"id": ballot["id"], "status": ballot["status"], "items": items}

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..meeting import desk, ops, roles
+from ..meeting import desk, ops, roles, voting
 from ..meeting.errors import OpError
 from ..meeting.ids import order_key_group
 from ..meeting.roles import Actor
@@ -435,9 +435,7 @@ class Hub:
             view["participant"] = state.participants.get(actor.participant_id, {})
             # a phone has no contributions: each item carries its translations, to be read in
             # the phone's language
-            view["ballots"] = [dict(b, items=[
-                dict(item, translations=desk.translations_view(state, item["contribution_id"]))
-                for item in b.get("items") or []]) for b in state.ballots.values()]
+            view["ballots"] = [voting.ballot_view(state, b, translations=True) for b in state.ballots.values()]
             view["my_votes"] = {
                 bid: votes.get(actor.participant_id, {}) for bid, votes in state.votes.items()
             }
@@ -454,7 +452,8 @@ class Hub:
             # every group's words and what the room looks at; no votes, no curation decisions
             groups = state.group_ids
             view.update(spotlight=state.spotlight,
-                        curation={k: state.curation[k] for k in ("titles", "titles_by_lang")})
+                        curation={k: state.curation[k] for k in ("titles", "titles_by_lang")},
+                        ballots=[voting.ballot_outline(b) for b in state.ballots.values()])
         else:
             groups = state.group_ids
             view.update(
@@ -462,7 +461,9 @@ class Hub:
                 anonymous=state.anonymous,
                 curation=state.curation,
                 outcome=state.outcome,
-                ballots=list(state.ballots.values()),
+                ballots=[voting.ballot_view(state, b) for b in state.ballots.values()],
+                turnout={bid: voting.voters(b, state.votes.get(bid, {}))
+                         for bid, b in state.ballots.items() if b["status"] == "open"},
                 participants=len(state.participants),
                 sign_offs=desk.sign_off_view(state, groups),
                 plenary_frozen=state.plenary_frozen,
@@ -477,3 +478,4 @@ class Hub:
             gid: self.presence.list(meeting_id, f"group:{gid}") for gid in groups
         }
         return view
+

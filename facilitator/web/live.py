@@ -246,6 +246,12 @@ class LiveViews:
         if results["revealed"]:
             audiences += ["role:plenary", "participants"]
         self.hub.emit_live(meeting_id, audiences, payload)
+        if results["status"] == "open":
+            # how many have voted, for the room to see while results stay hidden; as often as
+            # the results (this task's interval: a few a second at most)
+            self.hub.emit_live(meeting_id, ["role:chair", "role:plenary"],
+                               {"type": "ballot.turnout", "ballot_id": ballot_id,
+                                "voters": results["participants"]})
 
 
 def _curation_copy(state: MeetingState) -> dict:

@@ -19,6 +19,7 @@ STRINGS = {
     "tr_queue": _l("To translate"),
     "tr_queue_count": _l("Texts left: {n}"),
     "tr_queue_empty": _l("Nothing left to translate into the chosen languages."),
+    "tr_reason_ballot": _l("On the phones now"),
     "tr_reason_spotlight": _l("On screen now"),
     "tr_reason_point": _l("In a converging point"),
     "tr_reason_session": _l("Current session"),

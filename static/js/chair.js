@@ -81,6 +81,7 @@ function field(id, labelText, control, hint = null) {
 let synthesis = null;
 const ballotResults = new Map();
 const selected = new Set(); // contribution ids chosen for the next ballot
+const selectedPoints = new Map(); // point id -> its label: converging points chosen for the next ballot
 // previousSession: the session the last session.changed left, for going back to it.
 const ui = { question: null, followSession: true, reportLang: uiLang, synthSession: null, previousSession: null };
 
@@ -416,6 +417,7 @@ function pointActions(cl, members, canCurate) {
       { glyph: "✉", pressed: fwd, data: { action: "forward-cluster" } }) : null,
     button(t("select_members"), () => { for (const c of members) selected.add(c.id); scheduleRender(); },
       { glyph: "☑", data: { action: "select-members" } }),
+    canCurate ? button(t("select_point"), () => selectPoint(cl), { glyph: "☑", pressed: selectedPoints.has(cl.id), data: { action: "select-point" } }) : null,
     canCurate && cl.status !== "confirmed" ? button(t("confirm_point"),
       () => send({ type: "cluster.confirm", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved"),
       { glyph: "✓", data: { action: "confirm-point" } }) : null,
@@ -424,6 +426,19 @@ function pointActions(cl, members, canCurate) {
         send({ type: "cluster.reject", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved");
       }
     }, { glyph: "✕", data: { action: "reject-point" } }) : null);
+}
+
+// The point itself on the next ballot, shown by its title or wording. A point the engine only
+// suggested is made a point first, as "Confirm" does: voting on it is a person's word that it is
+// one point. It keeps the suggestion's id (a suggested c- id becomes the point's), so the title
+// and forward given to the suggestion stay with it.
+function selectPoint(cl) {
+  if (selectedPoints.has(cl.id)) { selectedPoints.delete(cl.id); scheduleRender(); return; }
+  const label = clusterLabel(cl, cl.id);
+  if (cl.status === "confirmed") { selectedPoints.set(cl.id, label); scheduleRender(); return; }
+  send({ type: "cluster.confirm", cluster_id: cl.id, contribution_ids: cl.contributions }, "done_saved").then((ack) => {
+    if (ack && ack.ok) { selectedPoints.set(cl.id, label); scheduleRender(); }
+  });
 }
 
 // The chair's title for a point, and merging it into another point of the list `all`.
@@ -625,10 +640,15 @@ function resultsBlock(ballot, results) {
   if (!results) return h("p", { class: "ch-muted", text: t("results_loading") });
   const ol = h("ol", { class: "ch-results" });
   const regionIds = model.regionIds();
-  const items = new Map((ballot.items || []).map((it) => [it.contribution_id, it]));
-  for (const row of results.results || []) {
-    const it = items.get(row.contribution_id) || {};
-    const li = h("li", { class: "ch-result" }, userText("p", "ch-result__text", it.text || "", it.lang));
+  const items = new Map((ballot.items || []).map((it) => [it.point_id || it.contribution_id, it]));
+  // best first, ties under one rank (docs/voting.md: the ranking)
+  const rows = [...(results.results || [])].sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9));
+  for (const row of rows) {
+    const it = items.get(row.point_id || row.contribution_id) || {};
+    const reading = model.itemReading(it);
+    const rank = typeof row.rank === "number" ? (row.tied ? t("rank_tied", { n: formatNumber(row.rank) }) : formatNumber(row.rank)) : "–";
+    const li = h("li", { class: "ch-result" }, h("p", { class: "ch-result__line" },
+      h("span", { class: "ch-result__rank", text: rank }), " ", userText("span", "ch-result__text", reading.text, reading.lang)));
     if (results.mode === "dots") {
       li.append(h("p", { class: "ch-result__counts", text: t("dots_n", { n: formatNumber(row.dots || 0), v: formatNumber(row.turnout || 0) }) }));
     } else {
@@ -662,6 +682,12 @@ function resultsBlock(ballot, results) {
 // The chosen contributions, and how the new ballot asks about them.
 function ballotForm(chosen) {
   const selList = h("ul", { class: "ch-selected" });
+  for (const [pointId, label] of selectedPoints) {
+    selList.append(h("li", { class: "ch-selected__item ch-selected__item--point" },
+      h("span", { class: "ch-item__group", text: t("point_label") }), " ",
+      userText("span", "ch-selected__text", label, null),
+      button(t("remove"), () => { selectedPoints.delete(pointId); scheduleRender(); }, { cls: "button--quiet", glyph: "✕" })));
+  }
   for (const c of chosen) {
     selList.append(h("li", { class: "ch-selected__item" },
       h("span", { class: "ch-item__group", text: groupName(c.group_id) }), " ",
@@ -676,24 +702,27 @@ function ballotForm(chosen) {
     return h("span", { class: "ch-check" }, input, h("label", { for: input.id, text: t(labelKey) }));
   };
   const dots = h("input", { type: "number", min: "1", max: "100", step: "1", value: draft("ch-dots", "5") });
-  const prompt = h("input", { type: "text", maxlength: "400", dir: "auto", value: draft("ch-prompt", "") });
+  // left empty, the ballot asks the agenda's question, in every language of the meeting
+  const asked = model.promptReading(model.meeting().ballot_prompt);
+  const prompt = h("input", { type: "text", maxlength: "400", dir: "auto", value: draft("ch-prompt", ""), placeholder: asked ? asked.text : null });
   return h("form", { class: "ch-ballot-form", onsubmit: (e) => {
     e.preventDefault();
-    if (!chosen.length) { toast(t("ballot_empty"), { error: true }); return; }
+    if (!chosen.length && !selectedPoints.size) { toast(t("ballot_empty"), { error: true }); return; }
     const op = { type: "ballot.open", contribution_ids: chosen.map((c) => c.id), mode };
+    if (selectedPoints.size) op.point_ids = [...selectedPoints.keys()];
     if (mode === "dots") op.dots = Math.max(1, Math.min(100, Number(dots.value) || 5));
     if (prompt.value.trim()) op.prompt = prompt.value.trim();
     send(op, "done_ballot").then((ack) => {
-      if (ack && ack.ok) { selected.clear(); drafts.delete("ch-prompt"); scheduleRender(); }
+      if (ack && ack.ok) { selected.clear(); selectedPoints.clear(); drafts.delete("ch-prompt"); scheduleRender(); }
     });
   } },
-    h("p", { class: "ch-strong", text: t("selected_n", { n: formatNumber(chosen.length) }) }),
-    chosen.length ? selList : h("p", { class: "hint", text: t("select_hint") }),
-    chosen.length ? button(t("clear_selection"), () => { selected.clear(); scheduleRender(); }, { cls: "button--quiet" }) : null,
+    h("p", { class: "ch-strong", text: t("selected_n", { n: formatNumber(chosen.length + selectedPoints.size) }) }),
+    chosen.length || selectedPoints.size ? selList : h("p", { class: "hint", text: t("select_hint") }),
+    chosen.length || selectedPoints.size ? button(t("clear_selection"), () => { selected.clear(); selectedPoints.clear(); scheduleRender(); }, { cls: "button--quiet" }) : null,
     h("fieldset", { class: "ch-fieldset" }, h("legend", { text: t("ballot_mode") }), radio("yes_no", "mode_yes_no"), radio("dots", "mode_dots")),
     mode === "dots" ? field("ch-dots", t("dots_allowance"), dots) : null,
-    field("ch-prompt", t("ballot_prompt"), prompt, t("ballot_prompt_hint")),
-    h("button", { type: "submit", class: "button button--primary", disabled: !chosen.length, "data-action": "ballot-open" },
+    field("ch-prompt", t("ballot_prompt"), prompt, t(asked ? "ballot_prompt_hint_agenda" : "ballot_prompt_hint")),
+    h("button", { type: "submit", class: "button button--primary", disabled: !chosen.length && !selectedPoints.size, "data-action": "ballot-open" },
       icon("☑"), h("span", { text: t("ballot_open") })));
 }
 
@@ -713,7 +742,8 @@ function ballotItem(b) {
     h("span", { text: t("ballot_n", { id: ballotNumber(b.id) }) }),
     iconLabel({ class: "ch-flag " + (open ? "ch-flag--open" : "ch-flag--closed") }, icon(open ? "●" : "■"), open ? t("ballot_is_open") : t("ballot_is_closed")),
     b.revealed ? onPlenaryFlag() : null));
-  if (b.prompt) li.append(userText("p", "ch-ballot__prompt", b.prompt, null));
+  const prompt = model.promptReading(b.prompt);
+  if (prompt) li.append(userText("p", "ch-ballot__prompt", prompt.text, prompt.lang));
   li.append(h("p", { class: "ch-muted", text: b.mode === "dots" ? t("mode_dots_n", { n: formatNumber(b.dots || 0) }) : t("mode_yes_no") }));
   li.append(h("div", { class: "ch-actions" },
     open ? button(t("ballot_close"), () => send({ type: "ballot.close", ballot_id: b.id }, "done_saved"), { glyph: "■", data: { action: "ballot-close" } }) : null,

@@ -122,16 +122,39 @@ export class MeetingModel {
   // the live contribution's reading when the page has it, else the item's own (a phone has no
   // contributions; its ballots carry their items' translations).
   itemReading(item, lang = pageLang) {
+    if (item.point_id) return this.pointReading(item, lang);
     const c = this.liveContribution(item.contribution_id);
     return c ? this.reading(c, lang) : readingOf({ text: item.text || "", lang: item.lang }, item.translations, lang);
+  }
+
+  // A point on a ballot ({point_id, title, titles, central, text, lang, translations?}), read as
+  // its headline: its title in `lang`, else its title, else its wording (its central member's,
+  // translated into `lang` when it is).
+  pointReading(item, lang = pageLang) {
+    const title = pickLang(item.titles, lang);
+    const text = title ? item.titles[title] : item.title;
+    if (text) {
+      const original = { text, lang: title || null };
+      return { ...original, original, translated: false, title: true };
+    }
+    const c = this.liveContribution(item.central);
+    return c ? this.reading(c, lang) : readingOf({ text: item.text || "", lang: item.lang }, item.translations, lang);
+  }
+
+  // The question a ballot puts ({lang: text}, or one text as typed) in `lang`: {text, lang,
+  // fallback}, fallback true when it is shown in another language than the one asked for.
+  promptReading(prompt, lang = pageLang) {
+    if (!prompt) return null;
+    if (typeof prompt === "string") return { text: prompt, lang: null, fallback: false };
+    const code = pickLang(prompt, lang) || pickLang(prompt, this.fallbackLang()) || Object.keys(prompt)[0];
+    return code ? { text: prompt[code], lang: code, fallback: baseLanguage(code) !== baseLanguage(lang) } : null;
   }
 
   // A converging point's title in the page's language, else its default title (or null).
   clusterTitle(clusterId, defaultTitle, lang = pageLang) {
     const byLang = ((this.client.extra.curation || {}).titles_by_lang || {})[clusterId] || {};
-    const want = baseLanguage(lang);
-    const code = Object.keys(byLang).find((k) => k === lang) || Object.keys(byLang).find((k) => baseLanguage(k) === want);
-    return code && byLang[code] ? { text: byLang[code], lang: code } : (defaultTitle ? { text: defaultTitle, lang: null } : null);
+    const code = pickLang(byLang, lang);
+    return code ? { text: byLang[code], lang: code } : (defaultTitle ? { text: defaultTitle, lang: null } : null);
   }
 
   // A converging point's headline, a readable sentence in the page's language (issue 18): its
@@ -208,9 +231,32 @@ export class MeetingModel {
         if (ev.ballot) extra.ballots = [...this.ballots().filter((b) => b.id !== ev.ballot.id), ev.ballot];
         break;
       case "ballot.closed": updateBallot(ev.ballot_id, { status: "closed" }); break;
+      case "translation.set": case "cluster.titled": this._applyToBallotItems(ev); break;
       case "ballot.revealed": updateBallot(ev.ballot_id, { revealed: ev.revealed !== false }); break;
       default: break;
     }
+  }
+
+  // A translation of a text on a ballot, or a point's new title, into the ballots' items: a
+  // phone has no contributions, and reads its items' own translations and titles.
+  _applyToBallotItems(ev) {
+    const extra = this.client.extra;
+    const change = (item) => {
+      if (ev.type === "cluster.titled") {
+        if (item.point_id !== ev.cluster_id) return item;
+        if (!ev.lang) return { ...item, title: ev.title || null };
+        const titles = { ...(item.titles || {}) };
+        if (ev.title) titles[ev.lang] = ev.title; else delete titles[ev.lang];
+        return { ...item, titles };
+      }
+      if (ev.contribution_id !== (item.contribution_id || item.central)) return item;
+      const translations = { ...(item.translations || {}) };
+      if (ev.text) translations[ev.lang] = { text: ev.text, source: ev.source, stale: false, ts: ev.ts };
+      else delete translations[ev.lang];
+      return { ...item, translations };
+    };
+    if (!this.ballots().length) return;
+    extra.ballots = this.ballots().map((b) => ({ ...b, items: (b.items || []).map(change) }));
   }
 
   // ----- live views -----------------------------------------------------------------------------
@@ -232,6 +278,13 @@ export class MeetingModel {
   fetchSynthesis() { return this.fetchLive("/synthesis"); }
 
   fetchBallotResults(ballotId) { return this.fetchLive(`/ballots/${encodeURIComponent(ballotId)}`); }
+}
+
+// The key of `map` ({lang: ...}) for a reader of `lang`: the same code, else the same language.
+function pickLang(map, lang) {
+  const keys = Object.keys(map || {}).filter((k) => map[k]);
+  const want = baseLanguage(lang);
+  return keys.find((k) => k === lang) || keys.find((k) => baseLanguage(k) === want) || null;
 }
 
 // The words a translation was made from: when they change, the translation is stale.

@@ -58,7 +58,8 @@ const els = {
 
 let synthesis = null; // GET /api/m/<id>/synthesis, then synthesis.updated
 const ballotResults = new Map(); // ballot id -> results (revealed ballots only)
-let pinnedBallotId = null; // the ballot the chair revealed last
+const turnout = new Map(); // ballot id -> how many have voted (open ballots: ballot.turnout)
+let pinnedBallotId = null; // the ballot the chair opened or revealed last
 const seen = new Map(); // contribution id -> {version, at}: marks new and changed contributions
 let loaded = false;
 
@@ -168,8 +169,10 @@ function pinnedView() {
       }
     }
   }
+  // a revealed ballot shows its results; an open one, while hidden, that it is open and how many
+  // have voted
   const ballot = model.ballotById(pinnedBallotId);
-  if (ballot && ballot.revealed) return { type: "ballot", id: ballot.id, reason: "ballot" };
+  if (ballot && (ballot.revealed || ballot.status === "open")) return { type: "ballot", id: ballot.id, reason: "ballot" };
   return null;
 }
 
@@ -240,7 +243,9 @@ function renderBar(view) {
     const b = model.ballotById(view.id);
     number = t("vote_results");
     // a prompt the chair typed: its own element, its direction from its first strong letter
-    heading = b && b.prompt ? userText("span", null, b.prompt, null) : t("ballot_prompt_default");
+    const prompt = b ? model.promptReading(b.prompt) : null;
+    if (b && !b.revealed) number = t("vote_open_now");
+    heading = prompt ? userText("span", null, prompt.text, prompt.lang) : t("ballot_prompt_default");
   } else {
     heading = current ? "" : t("session_none");
   }
@@ -692,8 +697,10 @@ function renderSession(view) {
   return pointStrip(points);
 }
 
-function regionCell(rid, cell, mode) {
+function regionCell(rid, cell, mode, rank) {
   const li = h("li", { class: "pl-region" }, h("span", { class: "pl-region__name", text: model.regionName(rid) }));
+  // the item's place among the region's (shown cells only: a withheld region ranks nothing)
+  if (typeof rank === "number") li.append(h("span", { class: "pl-region__rank", text: t("region_rank", { n: formatNumber(rank) }) }));
   if (!cell) {
     li.classList.add("pl-region--hidden");
     li.append(h("span", { class: "pl-region__value", text: "—" }), h("span", { class: "pl-region__note", text: t("region_hidden") }));
@@ -723,6 +730,7 @@ function choiceBar(counts) {
 function renderBallot(view) {
   const ballot = model.ballotById(view.id);
   const results = ballotResults.get(view.id);
+  if (ballot && !ballot.revealed) return renderVoteOpen(ballot);
   const wrap = h("section", { class: "pl-ballot" });
   const status = ballot && ballot.status === "open";
   wrap.append(h("p", { class: "pl-ballot__status" + (status ? " pl-ballot__status--open" : "") },
@@ -730,15 +738,14 @@ function renderBallot(view) {
     h("span", { class: "pl-ballot__voters", text: t("voters_n", { n: formatNumber((results && results.participants) || 0) }) })));
   const list = h("ol", { class: "pl-results" });
   const regionIds = model.regionIds();
-  const rows = (results && results.results) || [];
-  const itemOf = new Map(((ballot && ballot.items) || []).map((it) => [it.contribution_id, it]));
+  // best first, ties side by side under one rank (docs/voting.md: the ranking)
+  const rows = [...((results && results.results) || [])].sort((a, b) => rankOrder(a) - rankOrder(b));
+  const itemOf = new Map(((ballot && ballot.items) || []).map((it) => [it.point_id || it.contribution_id, it]));
   for (const row of rows) {
-    const item = itemOf.get(row.contribution_id) || client.contributions.get(row.contribution_id) || {};
-    const found = item.question_id ? model.questionById(item.question_id) : null;
-    const session = found ? found.session : answersSession();
-    const li = h("li", { class: "pl-result" });
-    const head = h("div", { class: "pl-result__head" }, ...readingNodes(model.itemReading({ contribution_id: row.contribution_id, ...item }), "p", "pl-result__text"));
-    if (item.group_id && !model.extra().anonymous) head.append(h("p", { class: "pl-result__from", text: t("from_group", { group: groupLabel(item.group_id, session) }) }));
+    const rowId = row.point_id || row.contribution_id;
+    const item = itemOf.get(rowId) || client.contributions.get(rowId) || {};
+    const li = h("li", { class: "pl-result" + (row.tied ? " pl-result--tied" : ""), "data-item": rowId });
+    const head = h("div", { class: "pl-result__head" }, rankBadge(row), ...ballotItemNodes(item, rowId, "pl-result__text"));
     li.append(head);
     if (results.mode === "dots") {
       li.append(h("p", { class: "pl-result__dots" }, icon("●"), h("span", { text: t("dots_n", { n: formatNumber(row.dots || 0) }) })));
@@ -746,9 +753,55 @@ function renderBallot(view) {
       li.append(choiceBar(row.counts || {}));
     }
     const regions = h("ul", { class: "pl-regions", "aria-label": t("by_region") });
-    for (const rid of regionIds) regions.append(regionCell(rid, (row.by_region || {})[rid], results.mode));
+    for (const rid of regionIds) regions.append(regionCell(rid, (row.by_region || {})[rid], results.mode, (row.rank_by_region || {})[rid]));
     li.append(regions);
     list.append(li);
+  }
+  wrap.append(list);
+  els.stage.replaceChildren(wrap);
+  return { layouts: [paginate(list)] };
+}
+
+const rankOrder = (row) => (typeof row.rank === "number" ? row.rank : Number.MAX_SAFE_INTEGER);
+
+// "1", or "=2" when it shares its rank: a tie is shown as a tie, never broken by ballot order.
+function rankBadge(row) {
+  if (typeof row.rank !== "number") return h("span", { class: "pl-rank pl-rank--none", text: "–", title: t("rank_none") });
+  const text = row.tied ? t("rank_tied", { n: formatNumber(row.rank) }) : formatNumber(row.rank);
+  return h("span", { class: "pl-rank" + (row.tied ? " pl-rank--tied" : ""), text, title: row.tied ? t("rank_tied_long") : null });
+}
+
+// A ballot's item as the room reads it: a contribution with its group, or a point with the groups
+// that raised it, in the screen's language with the original beside.
+function ballotItemNodes(item, itemId, cls) {
+  const found = item.question_id ? model.questionById(item.question_id) : null;
+  const session = found ? found.session : answersSession();
+  const nodes = readingNodes(model.itemReading({ contribution_id: itemId, ...item }), "p", cls);
+  const groups = item.point_id ? item.group_ids || [] : [item.group_id].filter(Boolean);
+  if (groups.length && !model.extra().anonymous) {
+    const names = groups.map((gid) => groupLabel(gid, session)).join(" · ");
+    nodes.push(h("p", { class: "pl-result__from", text: t(item.point_id ? "raised_by" : "from_group", { group: names, groups: names }) }));
+  }
+  return nodes;
+}
+
+// An open ballot whose results are not shown: the room sees that it is open, what is on it and
+// how many have voted (live: ballot.turnout), never a result.
+function renderVoteOpen(ballot) {
+  const wrap = h("section", { class: "pl-ballot pl-ballot--voting" });
+  const open = ballot.status === "open";
+  const voters = turnout.get(ballot.id) || 0;
+  wrap.append(h("div", { class: "pl-vote-open" },
+    h("p", { class: "pl-vote-open__status" + (open ? " pl-ballot__status--open" : "") }, icon(open ? "●" : "■"),
+      h("span", { text: open ? t("vote_open_now") : t("ballot_closed") })),
+    h("p", { class: "pl-vote-open__count", "data-voters": String(voters) },
+      h("span", { class: "pl-vote-open__n", text: formatNumber(voters) }), h("span", { class: "pl-vote-open__label", text: t("have_voted") })),
+    h("p", { class: "pl-vote-open__how", text: t("vote_open_how") })));
+  const list = h("ol", { class: "pl-results pl-vote-items" });
+  for (const item of ballot.items || []) {
+    const itemId = item.point_id || item.contribution_id;
+    list.append(h("li", { class: "pl-vote-item", "data-item": itemId },
+      h("div", { class: "pl-result__head" }, ...ballotItemNodes(item, itemId, "pl-result__text"))));
   }
   wrap.append(list);
   els.stage.replaceChildren(wrap);
@@ -797,7 +850,7 @@ function renderFooter(view, views) {
   setText(els.page, nav.pages > 1 ? t("page_of", { n: formatNumber(nav.page + 1), total: formatNumber(nav.pages) }) : "");
   let paused = "";
   if (view && view.reason === "spotlight") paused = t("paused_spotlight");
-  else if (view && view.reason === "ballot") paused = t("paused_ballot");
+  else if (view && view.reason === "ballot") paused = t((model.ballotById(view.id) || {}).revealed ? "paused_ballot" : "paused_vote_open");
   else if (nav.paused || ROTATE === 0) paused = t("paused_key");
   setText(els.paused, paused);
   els.paused.hidden = !paused;
@@ -893,8 +946,9 @@ function noteContributions(initial) {
 client.on("change", (info) => {
   if (info && info.reason === "state") {
     noteContributions(!loaded);
-    const revealed = model.ballots().filter((b) => b.revealed);
-    if (!loaded && revealed.length) pinnedBallotId = revealed[revealed.length - 1].id;
+    const shown = model.ballots().filter((b) => b.revealed || b.status === "open");
+    if (!loaded && shown.length) pinnedBallotId = shown[shown.length - 1].id;
+    for (const [id, n] of Object.entries(model.extra().turnout || {})) turnout.set(id, n);
     loaded = true;
     refreshLive();
   } else {
@@ -909,11 +963,14 @@ client.on("event", (ev) => {
     case "ballot.revealed": {
       const revealed = ev.revealed !== false;
       if (revealed) { pinnedBallotId = ev.ballot_id; fetchBallot(ev.ballot_id); }
-      else if (pinnedBallotId === ev.ballot_id) pinnedBallotId = null;
+      // hidden again while open: the screen goes back to saying the vote is open, and its count
+      else if (pinnedBallotId === ev.ballot_id && (model.ballotById(ev.ballot_id) || {}).status !== "open") pinnedBallotId = null;
       break;
     }
     case "synthesis.updated": if (ev.synthesis) synthesis = ev.synthesis; break;
     case "ballot.results": if (ev.results) ballotResults.set(ev.ballot_id, ev.results); break;
+    case "ballot.opened": if (ev.ballot) pinnedBallotId = ev.ballot.id; break; // a new vote takes the screen
+    case "ballot.turnout": turnout.set(ev.ballot_id, ev.voters || 0); break;
     case "session.changed": nav.index = 0; nav.page = 0; break;
     default: break;
   }

@@ -15,8 +15,8 @@ const TEXT_LIMIT = (boot.limits && boot.limits.text) || 2000;
 const DIRECTIONS = boot.directions || {};
 const TARGETS_KEY = `fac:${MID}:translate:targets`;
 const draftKey = (key) => `fac:${MID}:translate:draft:${key}`;
-// The queue's order: what the room looks at first.
-const RANKS = ["spotlight", "point", "session", "other"];
+// The queue's order: what the room looks at first, and before all what the phones show to voters.
+const RANKS = ["ballot", "spotlight", "point", "session", "other"];
 
 const client = new MeetingClient({ meetingId: MID, page: "translate" });
 const model = new MeetingModel(client);
@@ -161,10 +161,14 @@ function roomFocus() {
   const points = new Set([...Object.keys(curation.titles || {}), ...Object.keys(curation.titles_by_lang || {})]
     .map(anchor).filter(Boolean));
   const sessions = new Set([client.sessionId, (model.answersSession() || {}).id].filter(Boolean));
-  return { spotlight, points, sessions };
+  // the texts of an open ballot: a contribution on it, or the member a point on it is worded by
+  const ballot = new Set(model.ballots().filter((b) => b.status === "open")
+    .flatMap((b) => (b.items || []).map((item) => item.contribution_id || item.central)).filter(Boolean));
+  return { spotlight, points, sessions, ballot };
 }
 
 function reasonOf(c, focus) {
+  if (focus.ballot.has(c.id)) return "ballot";
   if (c.id === focus.spotlight) return "spotlight";
   if (focus.points.has(c.id)) return "point";
   if (focus.sessions.has(c.session_id)) return "session";

@@ -5,7 +5,7 @@
 // only ever set with textContent.
 
 import { MeetingClient } from "./client.js";
-import { boot, t, formatNumber, formatPercent } from "./i18n.js";
+import { boot, t, lang as pageLang, formatNumber, formatPercent } from "./i18n.js";
 import { h, inert } from "./dom.js";
 import { MeetingModel } from "./model.js";
 import { showStatus, announcer, readingNodes } from "./ui.js";
@@ -33,11 +33,16 @@ const failures = new Map(); // "ballot|contribution" -> error code, until the ne
 const results = new Map(); // ballot id -> results JSON (revealed ballots only)
 const views = new Map(); // ballot id -> the ballot's DOM and its parts
 let uid = 0;
+let bringIntoView = null; // a ballot just opened: the phone goes to it, wherever it was scrolled
 
 // ----- small helpers ---------------------------------------------------------------------------
 
 const keyOf = (ballotId, cid) => `${ballotId}|${cid}`;
 const ballots = () => model.ballots();
+// A ballot's items are contributions or converging points: each is named by its own id.
+const itemId = (item) => item.point_id || item.contribution_id;
+const opItem = (op) => op.point_id || op.contribution_id;
+const itemIds = (ballot) => (ballot.items || []).map(itemId);
 
 // ----- my votes: confirmed by the server, with the unsent ones laid over ----------------------
 
@@ -52,7 +57,7 @@ const valueOf = (op) => ("dots" in op ? op.dots : op.choice);
 // {value, state}: state is "queued" | "sending" | "recorded" | "failed" | ""
 function myVote(ballotId, cid) {
   let pending = null;
-  for (const op of pendingVotes()) if (op.ballot_id === ballotId && op.contribution_id === cid) pending = op;
+  for (const op of pendingVotes()) if (op.ballot_id === ballotId && opItem(op) === cid) pending = op;
   const mine = confirmed[ballotId] || {};
   if (pending) {
     return { value: valueOf(pending), state: client.status === "offline" || client.status === "refused" ? "queued" : "sending" };
@@ -65,7 +70,7 @@ function myVote(ballotId, cid) {
 
 function dotsUsed(ballot) {
   let used = 0;
-  for (const cid of ballot.contribution_ids || []) {
+  for (const cid of itemIds(ballot)) {
     const { value } = myVote(ballot.id, cid);
     if (typeof value === "number") used += value;
   }
@@ -77,16 +82,16 @@ function reconcile() {
   const now = new Map(pendingVotes().map((op) => [op.op_id, op]));
   for (const [opId, op] of known) {
     if (now.has(opId)) continue;
-    const n = practiceNumber(op.ballot_id, op.contribution_id);
+    const n = practiceNumber(op.ballot_id, opItem(op));
     if (failedOps.has(opId)) {
-      failures.set(keyOf(op.ballot_id, op.contribution_id), failedOps.get(opId));
+      failures.set(keyOf(op.ballot_id, opItem(op)), failedOps.get(opId));
       failedOps.delete(opId);
-      announce(failureText(failures.get(keyOf(op.ballot_id, op.contribution_id))));
+      announce(failureText(failures.get(keyOf(op.ballot_id, opItem(op)))));
     } else {
-      (confirmed[op.ballot_id] ||= {})[op.contribution_id] = valueOf(op);
-      failures.delete(keyOf(op.ballot_id, op.contribution_id));
+      (confirmed[op.ballot_id] ||= {})[opItem(op)] = valueOf(op);
+      failures.delete(keyOf(op.ballot_id, opItem(op)));
       // a burst of dot presses: announce once, for the last one
-      const later = [...now.values()].some((o) => o.ballot_id === op.ballot_id && o.contribution_id === op.contribution_id);
+      const later = [...now.values()].some((o) => o.ballot_id === op.ballot_id && opItem(o) === opItem(op));
       if (!later && n) announce(recordedText(op.ballot_id, n));
     }
   }
@@ -106,7 +111,7 @@ function recordedText(ballotId, n) {
 
 function practiceNumber(ballotId, cid) {
   const ballot = model.ballotById(ballotId);
-  return ballot ? (ballot.contribution_ids || []).indexOf(cid) + 1 : 0;
+  return ballot ? itemIds(ballot).indexOf(cid) + 1 : 0;
 }
 
 function failureText(code) {
@@ -117,7 +122,8 @@ function failureText(code) {
 
 function cast(ballot, cid, value) {
   failures.delete(keyOf(ballot.id, cid));
-  const op = { type: "vote.cast", ballot_id: ballot.id, contribution_id: cid };
+  const op = { type: "vote.cast", ballot_id: ballot.id };
+  op[(ballot.point_ids || []).includes(cid) ? "point_id" : "contribution_id"] = cid;
   if (ballot.mode === "dots") op.dots = value;
   else op.choice = value;
   client.send(op);
@@ -143,7 +149,7 @@ function buildBallot(ballot, level) {
   const items = ballot.items || [];
   items.forEach((item, index) => {
     const parts = buildPractice(view, item, index + 1, items.length, `${id}-p${index + 1}`, mode, open);
-    view.items.set(item.contribution_id, parts);
+    view.items.set(itemId(item), parts);
     list.append(parts.li);
   });
   root.append(list);
@@ -152,11 +158,15 @@ function buildBallot(ballot, level) {
 
 // The badge of an open ballot, its prompt, and what can still be done.
 function ballotHeader(ballot, id, level, mode, open) {
-  const heading = h(`h${level}`, { class: "ballot__title", id: `${id}-title`, dir: "auto" });
-  heading.textContent = inert(ballot.prompt) || t(mode === "dots" ? "vote_prompt_dots" : "vote_prompt_yes_no");
+  // the question in the phone's language; in another, marked so, when it has none in this one
+  const prompt = model.promptReading(ballot.prompt);
+  const heading = h(`h${level}`, { class: "ballot__title", id: `${id}-title`, dir: "auto", tabindex: "-1" });
+  heading.textContent = (prompt && inert(prompt.text)) || t(mode === "dots" ? "vote_prompt_dots" : "vote_prompt_yes_no");
+  if (prompt && prompt.lang) heading.lang = prompt.lang;
   return [
     open ? h("p", { class: "ballot__badge", text: t("vote_open_title") }) : null,
     heading,
+    prompt && prompt.fallback ? h("p", { class: "hint ballot__prompt-lang", text: t("vote_prompt_other_language", { language: languageInPage(prompt.lang) }) }) : null,
     open ? h("p", { class: "hint ballot__hint", text: t("vote_change_hint") }) : h("p", { class: "ballot__closed", text: t("vote_closed") }),
   ].filter(Boolean);
 }
@@ -164,16 +174,16 @@ function ballotHeader(ballot, id, level, mode, open) {
 // One practice of the ballot `view`: its number, group and text, the controls of the ballot's
 // mode, its vote's status and its results. `pid` prefixes the ids of its elements.
 function buildPractice(view, item, n, total, pid, mode, open) {
-  const li = h("li", { class: "practice", "data-kind": item.kind || "other" });
+  const point = Boolean(item.point_id);
+  const li = h("li", { class: "practice" + (point ? " practice--point" : ""), "data-kind": point ? "point" : item.kind || "other" });
   const meta = h("p", { class: "practice__meta" },
-    h("span", { class: "practice__n", text: t("vote_practice_n", { n: formatNumber(n), total: formatNumber(total) }) }));
+    h("span", { class: "practice__n", text: t(point ? "vote_point_n" : "vote_practice_n", { n: formatNumber(n), total: formatNumber(total) }) }));
   const group = model.group(item.group_id);
   if (group) meta.append(h("span", { class: "practice__group", text: t("vote_from_group", { group: model.text(group.name) }) }));
-  // in the phone's language when translated; the original one tap away
-  const nodes = readingNodes(model.itemReading(item), "p", "practice__text", { fold: true });
-  nodes.find((el) => el.classList.contains("practice__text")).id = `${pid}-text`;
-  li.append(meta, ...nodes);
-  const parts = { li, n };
+  if (point) meta.append(h("span", { class: "practice__group", text: t("vote_raised_by", { groups: groupList(item.group_ids) }) }));
+  const parts = { li, n, item, pid, reading: h("div", { class: "practice__reading" }) };
+  showReading(parts);
+  li.append(meta, parts.reading);
   if (mode === "yes_no") {
     parts.inputs = [];
     li.append(yesNoChoices(view, item, pid, open, parts.inputs));
@@ -188,13 +198,36 @@ function buildPractice(view, item, n, total, pid, mode, open) {
   return parts;
 }
 
+// A language's name in the phone's language ("الإنجليزية" on an Arabic phone), to say in which
+// language a question is shown.
+function languageInPage(code) {
+  try { return new Intl.DisplayNames([pageLang], { type: "language" }).of(code) || code; } catch { return code; }
+}
+
+// The item's words in the phone's language when translated (live: a translation saved while the
+// ballot is open arrives as an event), the original one tap away; redrawn only when they change.
+function showReading(parts) {
+  const reading = model.itemReading(parts.item);
+  const key = JSON.stringify([reading.text, reading.lang, reading.translated && reading.original.text]);
+  if (parts.readingKey === key) return;
+  parts.readingKey = key;
+  const nodes = readingNodes(reading, "p", "practice__text", { fold: true });
+  nodes.find((el) => el.classList.contains("practice__text")).id = `${parts.pid}-text`;
+  parts.reading.replaceChildren(...nodes);
+}
+
+const groupList = (ids) => {
+  const names = (ids || []).map((gid) => model.groupName(gid));
+  try { return new Intl.ListFormat(pageLang, { type: "conjunction" }).format(names); } catch { return names.join(", "); }
+};
+
 // Yes / no / unsure as radio buttons; each change casts the vote.
 function yesNoChoices(view, item, pid, open, inputs) {
   const fieldset = h("fieldset", { class: "choices", "aria-describedby": `${pid}-text` },
     h("legend", { class: "choices__legend", text: t("vote_question") }));
   for (const choice of ["yes", "no", "unsure"]) {
     const input = h("input", { type: "radio", class: "choice__input", name: `${pid}-choice`, value: choice, disabled: !open });
-    input.addEventListener("change", () => { if (input.checked) cast(view.ballot, item.contribution_id, choice); });
+    input.addEventListener("change", () => { if (input.checked) cast(view.ballot, itemId(item), choice); });
     const label = h("label", { class: `choice choice--${choice}` }, input,
       h("span", { class: "choice__box" },
         h("span", { class: "choice__icon", "aria-hidden": "true" }),
@@ -220,14 +253,14 @@ function dotsStepper(view, item, pid, n) {
     label, h("span", { class: "stepper__controls" }, minus, h("span", { class: "stepper__count" }, value, pips), plus));
   const step = (delta) => {
     if (view.ballot.status !== "open") return;
-    const current = myVote(view.ballot.id, item.contribution_id).value || 0;
+    const current = myVote(view.ballot.id, itemId(item)).value || 0;
     const next = current + delta;
     if (next < 0) return;
     if (delta > 0 && dotsUsed(view.ballot) + delta > (view.ballot.dots || 0)) {
       announce(t("vote_no_dots_left"));
       return;
     }
-    cast(view.ballot, item.contribution_id, next);
+    cast(view.ballot, itemId(item), next);
   };
   minus.addEventListener("click", () => step(-1));
   plus.addEventListener("click", () => step(1));
@@ -271,7 +304,9 @@ function updateBallot(view) {
     parts.status.textContent = text;
     parts.status.dataset.state = vote.state || "none";
     parts.li.classList.toggle("practice--voted", vote.value != null && vote.value !== 0);
-    renderResult(parts, ballot, result ? (result.results || []).find((r) => r.contribution_id === cid) : null);
+    parts.item = (ballot.items || []).find((it) => itemId(it) === cid) || parts.item;
+    showReading(parts);
+    renderResult(parts, ballot, result ? (result.results || []).find((r) => (r.point_id || r.contribution_id) === cid) : null);
   }
 }
 
@@ -358,6 +393,12 @@ function render() {
   for (const [id, view] of views) {
     if (!list.some((b) => b.id === id)) { view.root.remove(); views.delete(id); }
   }
+  const fresh = bringIntoView && views.get(bringIntoView);
+  if (fresh) {
+    bringIntoView = null;
+    fresh.root.scrollIntoView({ block: "start" });
+    fresh.root.querySelector(".ballot__title").focus({ preventScroll: true });
+  }
   app.setAttribute("aria-busy", "false");
 }
 
@@ -365,7 +406,7 @@ function onEvent(ev) {
   const before = ev.ballot_id ? model.ballotById(ev.ballot_id) : null;
   model.applyEvent(ev);
   if (ev.type === "ballot.opened" && ev.ballot) {
-    if (loaded) announce(t("vote_opened_announce"));
+    if (loaded) { announce(t("vote_opened_announce")); bringIntoView = ev.ballot.id; }
   } else if (ev.type === "ballot.closed") {
     if (before && before.status !== "closed" && loaded) announce(t("vote_closed_announce"));
   } else if (ev.type === "ballot.revealed") {

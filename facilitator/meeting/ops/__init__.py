@@ -29,6 +29,7 @@ def decide(state: MeetingState, actor: roles.Actor, message, now: float) -> dict
     if actor.role not in allowed:
         raise OpError("forbidden", f"The {actor.role} role may not send {op_type}.")
     event = handler(state, actor, message, now)
+    ballots.mark_ballot_texts(state, event)
     event.setdefault("ts", now)
     event["by"] = actor.as_author()
     return event
