@@ -12,6 +12,8 @@ from facilitator.meeting import matching
 from facilitator.meeting.suggestions import suggest_pairs
 from facilitator.meeting.synthesis import cluster
 
+from tests import synthesis_eval as ev
+
 from . import synthesis_measures as sm
 
 
@@ -44,8 +46,8 @@ def minimum_decisions(items) -> int:
     """Per proposal, the groups raising it minus one."""
     groups: dict = {}
     for x in items:
-        if x["proposal"] is not None:
-            groups.setdefault(x["proposal"], set()).add(x["group"])
+        for label in ev.labels_of(x["proposal"]):
+            groups.setdefault(label, set()).add(x["group"])
     return sum(len(g) - 1 for g in groups.values() if len(g) >= 2)
 
 
@@ -53,6 +55,7 @@ def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=N
     """Decisions (confirmations, rejections) until the plenary reaches ``target`` P and R, or
     the queue runs dry or ``cap`` decisions. Returns a dict of figures."""
     truth = sm.truth(items)
+    other = matching.other_groups([x["group"] for x in items])
     ids = [x["id"] for x in items]
     index = {c: i for i, c in enumerate(ids)}
     q_items = [{"id": x["id"], "group_id": x["group"]} for x in items]
@@ -62,7 +65,8 @@ def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=N
     conf = rej = 0
     cap = cap or 4 * max(1, minimum_decisions(items)) + 20
     while True:
-        p, r = _pr(plenary_together(sim, items, threshold, rule, list(points.values()), rejected), truth)
+        p, r = _pr(plenary_together(sim, items, threshold, rule, list(points.values()), rejected),
+                   truth, other)
         if (p >= target[0] and r >= target[1]) or conf + rej >= cap:
             break
         decided = {"points": [[ids[i] for i in m] for m in points.values()],
@@ -71,7 +75,7 @@ def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=N
         if not pairs:
             break
         a, b = index[pairs[0][0]], index[pairs[0][1]]
-        if truth[a, b]:
+        if _same(truth, other, points, point_of, a, b):
             conf += 1
             _join(points, point_of, a, b)
         else:
@@ -100,9 +104,22 @@ def _join(points, point_of, a, b):
         point_of[new] = keep
 
 
-def _pr(together, truth):
+def _same(truth, other, points, point_of, a, b) -> bool:
+    """A truthful curator's answer. A point holds a contribution once, but a note can carry two
+    proposals (overlapping gold lists): "same proposal" is said, as a person looking at both
+    points would, when the pair is true and joining their points puts no two contributions of
+    different groups together that the gold keeps apart (same-group pairs are never true)."""
+    if not truth[a, b]:
+        return False
+    side_a = points.get(point_of.get(a), [a])
+    side_b = points.get(point_of.get(b), [b])
+    block = np.ix_(side_a, side_b)
+    return bool(np.all(truth[block] | ~other[block]))
+
+
+def _pr(together, truth, other):
     iu = np.triu_indices(len(truth), 1)
-    pred, true = together[iu], truth[iu]
+    pred, true = together[iu] & other[iu], truth[iu]  # pairs of different groups only
     tp = int((pred & true).sum())
     fp = int((pred & ~true).sum())
     fn = int((~pred & true).sum())

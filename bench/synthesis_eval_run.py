@@ -172,14 +172,13 @@ def score(fold: Fold, choice: dict) -> dict:
 
 
 def agreement(a_items: list[dict], b_items: list[dict]) -> dict:
-    """Pairwise counts of annotator_a's pairs against annotator_b's (F1 is symmetric)."""
-    b_of = {x["id"]: x["proposal"] for x in b_items}
-    labels = []
-    fresh = itertools.count()
-    for x in a_items:  # annotator_a's lists as labels; annotator_b's as the truth
-        labels.append(x["proposal"] if x["proposal"] is not None else f"_{next(fresh)}")
-    truth_items = [dict(x, proposal=b_of[x["id"]], topic="other") for x in a_items]
-    return ev.count(truth_items, labels)
+    """Pairwise counts of annotator_a's pairs against annotator_b's (F1 is symmetric): a pair of
+    different groups is one annotator's when it shares one of that annotator's lists."""
+    a_pairs, b_pairs = sm.truth(a_items), sm.truth(b_items)  # same items, same order
+    iu = np.triu_indices(len(a_items), 1)
+    a, b = a_pairs[iu], b_pairs[iu]
+    counts = {"tp": int((a & b).sum()), "fp": int((a & ~b).sum()), "fn": int((~a & b).sum())}
+    return {"all": counts}
 
 
 def _fmt(s):

@@ -1,13 +1,14 @@
 """Ranking and pairwise measures for bench_synthesis.py (pure numpy over a score matrix).
 
 A pair is two contributions of different groups; it is true when both make one proposal
-(``proposal`` equal and not None). A contribution "has a twin" when some true pair holds it.
+(``proposal``, one label or a set of them: tests/synthesis_eval.same_proposal). A contribution "has a twin" when some true pair holds it.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from facilitator.meeting import matching
+from tests import synthesis_eval as ev
 
 
 def truth(items: list[dict]) -> np.ndarray:
@@ -17,7 +18,7 @@ def truth(items: list[dict]) -> np.ndarray:
     t = np.zeros((n, n), dtype=bool)
     for i in range(n):
         for j in range(n):
-            t[i, j] = p[i] is not None and p[i] == p[j] and g[i] != g[j]
+            t[i, j] = g[i] != g[j] and ev.same_proposal(p[i], p[j])
     return t
 
 

@@ -77,17 +77,17 @@ def _read(name):
 def room_meetings(labels: str = "gold") -> dict[str, list[dict]]:
     """Question -> items, ``proposal`` from ``labels`` (gold, annotator_a or annotator_b)."""
     items, marks = _read("items.json"), _read(f"{labels}.json")
-    of = {}
+    of: dict[str, set] = {}
     for q, lists in marks.items():
         for n, ids in enumerate(lists):
-            for cid in ids:
-                of[str(cid)] = f"{q}#{n}"
+            for cid in ids:  # a note that carries two ideas sits in two lists: keep both
+                of.setdefault(str(cid), set()).add(f"{q}#{n}")
     out: dict[str, list[dict]] = {}
     for x in items:
         cid = str(x["id"])
         out.setdefault(x["question"], []).append(
             {"id": cid, "group": x["group"], "lang": x["lang"], "text": x["text"],
-             "proposal": of.get(cid), "topic": "other"})
+             "proposal": frozenset(of[cid]) if cid in of else None, "topic": "other"})
     return out
 
 

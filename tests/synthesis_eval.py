@@ -52,6 +52,24 @@ def folds(items: list[dict], n: int = 5, seed: int = 5) -> list[list[dict]]:
     return out
 
 
+def same_proposal(a, b) -> bool:
+    """Whether two contributions' ``proposal`` say they make one proposal. A label is one
+    proposal; a frozenset of labels is a note that carries several (the writer-free set's gold
+    lists may overlap), which shares a proposal with any note holding one of them."""
+    if a is None or b is None:
+        return False
+    a = a if isinstance(a, frozenset) else frozenset((a,))
+    b = b if isinstance(b, frozenset) else frozenset((b,))
+    return bool(a & b)
+
+
+def labels_of(proposal) -> frozenset:
+    """The proposals a contribution makes (none, one, or several)."""
+    if proposal is None:
+        return frozenset()
+    return proposal if isinstance(proposal, frozenset) else frozenset((proposal,))
+
+
 def pair_category(a: dict, b: dict) -> list[str]:
     la, lb = sorted([a["lang"], b["lang"]], key=LANG_ORDER.index)
     cats = ["all", "same" if la == lb else "cross"]
@@ -70,7 +88,7 @@ def count(items: list[dict], labels) -> dict[str, dict[str, int]]:
         if a["group"] == b["group"]:
             continue
         pred = labels[i] == labels[j]
-        true = a["proposal"] is not None and a["proposal"] == b["proposal"]
+        true = same_proposal(a["proposal"], b["proposal"])
         if not (pred or true):
             continue
         kind = "tp" if pred and true else ("fp" if pred else "fn")

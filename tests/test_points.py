@@ -103,6 +103,25 @@ def test_a_new_point_made_by_hand_has_its_own_id_title_and_headline(room):
     assert event["members"] == point["members"] and event["absorbed"] == []
 
 
+def test_translators_see_the_members_of_titled_points_only(room):
+    """The translation desk puts a titled point's texts first; a point is named for itself, so the
+    translators' view lists its members (of titled points only: no other curation reaches them)."""
+    hub, mid = room
+    translator = roles.Actor(roles.TRANSLATOR)
+    ok(hub, mid, CURATOR, type="cluster.confirm", point_id="p-observatory",
+       contribution_ids=["obs-africa", "obs-americas"])
+    ok(hub, mid, CURATOR, type="cluster.confirm", point_id="p-return",
+       contribution_ids=["ret-africa", "ret-americas"])
+    assert hub.view(mid, translator)["curation"]["point_members"] == {}
+    ok(hub, mid, CURATOR, type="cluster.title", cluster_id="p-observatory", title="A data observatory")
+    view = hub.view(mid, translator)["curation"]
+    assert view["point_members"] == {"p-observatory": ["obs-africa", "obs-americas"]}
+    assert set(view) == {"titles", "titles_by_lang", "point_members"}
+    ok(hub, mid, CURATOR, type="cluster.move", contribution_id="obs-mena", to="p-observatory")
+    assert hub.view(mid, translator)["curation"]["point_members"]["p-observatory"] == [
+        "obs-africa", "obs-americas", "obs-mena"]
+
+
 def test_a_point_needs_two_groups_one_question_and_live_contributions(room):
     hub, mid = room
     ok(hub, mid, roles.Actor(roles.RAPPORTEUR, group_id="africa"), type="contribution.add", question_id="s2-q2",

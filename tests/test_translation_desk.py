@@ -134,7 +134,7 @@ def test_translators_may_not_change_originals_curate_open_ballots_or_read_votes(
     assert view["role"] == "translator"
     for hidden in ("ballots", "outcome", "participants", "my_votes", "sign_offs", "plenary_frozen"):
         assert hidden not in view, hidden
-    assert set(view["curation"]) == {"titles", "titles_by_lang"}
+    assert set(view["curation"]) == {"titles", "titles_by_lang", "point_members"}
     # every group's contributions
     add(hub, meeting_id, "answer-0002", actor=EUROPE)
     assert {c["group_id"] for c in hub.view(meeting_id, TRANSLATOR)["contributions"]} == {
@@ -274,7 +274,8 @@ def test_a_converging_point_has_a_title_per_language_beside_its_title(meeting):
     ok(hub, meeting_id, CHAIR, type="cluster.title", cluster_id="c-answer-0001", title="", lang="ar")
     ok(hub, meeting_id, CHAIR, type="cluster.title", cluster_id="c-answer-0001", title="", lang="fr")
     curation = hub.view(meeting_id, TRANSLATOR)["curation"]
-    assert curation == {"titles": {"c-answer-0001": "Social protection"}, "titles_by_lang": {}}
+    assert curation == {"titles": {"c-answer-0001": "Social protection"}, "titles_by_lang": {},
+                        "point_members": {}}
     assert code(send(hub, meeting_id, CHAIR, type="cluster.title", cluster_id="c-answer-0001",
                      title="Titel", lang="de")) == "invalid"
     # without lang the event is as it always was

@@ -452,7 +452,8 @@ class Hub:
             # every group's words and what the room looks at; no votes, no curation decisions
             groups = state.group_ids
             view.update(spotlight=state.spotlight,
-                        curation={k: state.curation[k] for k in ("titles", "titles_by_lang")},
+                        curation=dict({k: state.curation[k] for k in ("titles", "titles_by_lang")},
+                                      point_members=_titled_point_members(state)),
                         ballots=[voting.ballot_outline(b) for b in state.ballots.values()])
         else:
             groups = state.group_ids
@@ -479,3 +480,10 @@ class Hub:
         }
         return view
 
+
+def _titled_point_members(state) -> dict:
+    """The members of each person-made point the chair or the desk has titled: the translators
+    put their texts up the queue (a point's id is its own, not its first member's)."""
+    titled = set(state.curation.get("titles", {})) | set(state.curation.get("titles_by_lang", {}))
+    return {pid: list(p["members"]) for pid, p in state.curation.get("points", {}).items()
+            if pid in titled and p.get("members")}

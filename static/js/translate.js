@@ -160,6 +160,8 @@ function roomFocus() {
   const curation = extra.curation || {};
   const points = new Set([...Object.keys(curation.titles || {}), ...Object.keys(curation.titles_by_lang || {})]
     .map(anchor).filter(Boolean));
+  // a person-made point (p-) is named for itself: the desk's view lists its members
+  for (const members of Object.values(curation.point_members || {})) for (const id of members) points.add(id);
   const sessions = new Set([client.sessionId, (model.answersSession() || {}).id].filter(Boolean));
   // the texts of an open ballot: a contribution on it, or the member a point on it is worded by
   const ballot = new Set(model.ballots().filter((b) => b.status === "open")
