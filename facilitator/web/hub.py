@@ -427,7 +427,7 @@ class Hub:
             groups = state.group_ids
             view.update(spotlight=state.spotlight,
                         curation={k: state.curation[k] for k in ("titles", "titles_by_lang")},
-                        ballots=[voting.ballot_outline(b) for b in state.ballots.values()])
+                        on_phones=voting.texts_on_phones(state))
         else:
             groups = state.group_ids
             view.update(
