@@ -446,8 +446,14 @@ def _item_view(state, item: dict, translations: bool) -> dict:
     return out
 
 
-def ballot_outline(ballot: dict) -> dict:
-    """What the translators know of a ballot: which texts are on it, and whether it is open."""
-    items = [{k: item[k] for k in ("contribution_id", "point_id", "central") if k in item}
-             for item in ballot.get("items") or []]
-    return {"id": ballot["id"], "status": ballot["status"], "items": items}
+def texts_on_phones(state) -> dict:
+    """What the translators know of the ballots: for each open ballot, the contributions whose
+    words its phones show (a contribution on it, or the member a point on it is worded by). No
+    vote, no result, no closed ballot."""
+    return {ballot_id: shown_texts(ballot) for ballot_id, ballot in state.ballots.items()
+            if ballot.get("status") == "open"}
+
+
+def shown_texts(ballot: dict) -> list[str]:
+    return [item.get("contribution_id") or item.get("central") for item in ballot.get("items") or ()
+            if item.get("contribution_id") or item.get("central")]

@@ -454,7 +454,7 @@ class Hub:
             view.update(spotlight=state.spotlight,
                         curation=dict({k: state.curation[k] for k in ("titles", "titles_by_lang")},
                                       point_members=_titled_point_members(state)),
-                        ballots=[voting.ballot_outline(b) for b in state.ballots.values()])
+                        on_phones=voting.texts_on_phones(state))
         else:
             groups = state.group_ids
             view.update(

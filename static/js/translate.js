@@ -97,6 +97,13 @@ function applyEvent(ev) {
     } else if (curation.titles) {
       delete curation.titles[ev.cluster_id];
     }
+  } else if (ev.type === "ballot.opened" && ev.ballot) {
+    // {ballot id: [contribution ids its phones show]} of the open ballots (the state's on_phones)
+    const shown = (ev.ballot.items || []).map((item) => item.contribution_id || item.central).filter(Boolean);
+    client.extra.on_phones = { ...(client.extra.on_phones || {}), [ev.ballot.id]: shown };
+  } else if (ev.type === "ballot.closed") {
+    const { [ev.ballot_id]: _closed, ...still } = client.extra.on_phones || {};
+    client.extra.on_phones = still;
   } else {
     model.applyEvent(ev); // the spotlight
   }
@@ -164,8 +171,7 @@ function roomFocus() {
   for (const members of Object.values(curation.point_members || {})) for (const id of members) points.add(id);
   const sessions = new Set([client.sessionId, (model.answersSession() || {}).id].filter(Boolean));
   // the texts of an open ballot: a contribution on it, or the member a point on it is worded by
-  const ballot = new Set(model.ballots().filter((b) => b.status === "open")
-    .flatMap((b) => (b.items || []).map((item) => item.contribution_id || item.central)).filter(Boolean));
+  const ballot = new Set(Object.values(extra.on_phones || {}).flat());
   return { spotlight, points, sessions, ballot };
 }
 
