@@ -292,3 +292,22 @@ def test_unknown_language_falls_back(app):
     client = app.test_client()
     body = client.get("/join?lang=xx", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert html_tag(body) == '<html lang="en" dir="ltr">'
+
+
+def test_no_string_table_names_a_key_twice():
+    """A dict literal keeps the last of two equal keys silently: a page then shows another
+    message than the one its code asks for (the plenary's "Raised by {k} of {m} groups" was
+    replaced by a vote string, and showed "Raised by: {groups}")."""
+    import ast
+    import glob
+
+    tables = glob.glob(os.path.join(ROOT, "facilitator", "web", "*strings*.py"))
+    assert tables
+    for path in tables:
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+                twice = sorted({k for k in keys if keys.count(k) > 1})
+                assert not twice, f"{os.path.basename(path)} names {twice} twice"

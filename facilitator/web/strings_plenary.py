@@ -73,7 +73,7 @@ STRINGS = {
     "rank_tied_long": _l("Tied: the same result as another item, so the same rank"),
     "rank_none": _l("No votes: not ranked"),
     "region_rank": _l("rank {n}"),
-    "raised_by": _l("Raised by: {groups}"),
+    "point_raised_by": _l("Raised by: {groups}"),
     "choice_yes": _l("Yes"),
     "choice_no": _l("No"),
     "choice_unsure": _l("Not sure"),

@@ -630,7 +630,14 @@ function fitSlot(slot) {
     setText(more, t("more_members", { n: formatNumber(n) }));
     members[members.length - n - 1].after(more);
   }
+  // last, a long headline (a member's sentence standing for the point) gives way too
+  for (const lines of TITLE_LINES) {
+    if (!over()) return;
+    slot.style.setProperty("--pl-title-lines", lines);
+  }
 }
+
+const TITLE_LINES = ["2", "1"];
 
 // A point in the spotlight has the stage to itself, in larger type. Too long, it steps down to
 // the size of the other views; what still does not fit is paged, and its pages turn by themselves.
@@ -780,7 +787,7 @@ function ballotItemNodes(item, itemId, cls) {
   const groups = item.point_id ? item.group_ids || [] : [item.group_id].filter(Boolean);
   if (groups.length && !model.extra().anonymous) {
     const names = groups.map((gid) => groupLabel(gid, session)).join(" · ");
-    nodes.push(h("p", { class: "pl-result__from", text: t(item.point_id ? "raised_by" : "from_group", { group: names, groups: names }) }));
+    nodes.push(h("p", { class: "pl-result__from", text: t(item.point_id ? "point_raised_by" : "from_group", { group: names, groups: names }) }));
   }
   return nodes;
 }
