@@ -64,9 +64,14 @@ def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=N
     rejected: list[list[int]] = []
     conf = rej = 0
     cap = cap or 4 * max(1, minimum_decisions(items)) + 20
+    # a point holds a note once: the recall one point per note can reach at all
+    ceiling = sm.partition_ceiling(items)
+    relative_at = None
     while True:
         p, r = _pr(plenary_together(sim, items, threshold, rule, list(points.values()), rejected),
                    truth, other)
+        if relative_at is None and p >= target[0] and r >= target[1] * ceiling:
+            relative_at = conf + rej
         if (p >= target[0] and r >= target[1]) or conf + rej >= cap:
             break
         decided = {"points": [[ids[i] for i in m] for m in points.values()],
@@ -83,7 +88,8 @@ def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=N
             rejected.append([a, b])
     reached = p >= target[0] and r >= target[1]
     return {"confirmations": conf, "rejections": rej, "decisions": conf + rej, "reached": reached,
-            "precision": p, "recall": r, "minimum": minimum_decisions(items)}
+            "precision": p, "recall": r, "minimum": minimum_decisions(items),
+            "ceiling": ceiling, "relative_at": relative_at}
 
 
 def _join(points, point_of, a, b):

@@ -280,11 +280,17 @@ def _curator_lines(nested, held):
           "plenary P>=0.95 R>=0.90, against the minimum (per proposal, groups - 1)")
     for f, res in [(f, s["curator"]) for f, _, s in nested] + [(f, s["curator"]) for f, s in held]:
         ratio = res["decisions"] / max(res["minimum"], 1)
+        rel = res.get("relative_at")
         print(f"    {f.name:10s} {res['confirmations']:4d} + {res['rejections']:4d} = "
               f"{res['decisions']:4d} / min {res['minimum']:4d} = {ratio:.2f}x "
-              f"{'reached' if res['reached'] else 'NOT reached'} (P {res['precision']:.2f} R {res['recall']:.2f})")
+              f"{'reached' if res['reached'] else 'NOT reached'} (P {res['precision']:.2f} R {res['recall']:.2f}); "
+              f"one point a note holds R <= {res['ceiling']:.2f}: P>=0.95 R>=0.90 x that after "
+              + (f"{rel} = {rel / max(res['minimum'], 1):.2f}x" if rel is not None else "NOT reached"))
     ratios = [s["curator"]["decisions"] / max(s["curator"]["minimum"], 1) for _, _, s in nested]
-    print(f"    development folds: {_spread(ratios)}x")
+    rel = [s["curator"]["relative_at"] / max(s["curator"]["minimum"], 1) for _, _, s in nested
+           if s["curator"].get("relative_at") is not None]
+    print(f"    development folds: {_spread(ratios)}x; to 0.90 of the ceiling: {_spread(rel)}x "
+          f"({len(rel)} of {len(ratios)} reached)")
 
 
 def _agreement_line(set_name, dev, held):

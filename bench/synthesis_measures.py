@@ -86,3 +86,39 @@ def together_of(labels, keep=None) -> np.ndarray:
         m &= kept[:, None] & kept[None, :]
     np.fill_diagonal(m, False)
     return m
+
+
+def partition_ceiling(items: list[dict]) -> float:
+    """The recall a plenary of points can reach at all: a point holds a contribution once, but
+    a note that carries two proposals sits in two gold lists, so not every true pair can be
+    shown. Each such note is given to one of its proposals (the largest first, then any move
+    that covers more true pairs), and the share of the true pairs covered is returned."""
+    t = truth(items)
+    total = int(np.triu(t, 1).sum())
+    if not total:
+        return 1.0
+    labels = [sorted(ev.labels_of(x["proposal"])) for x in items]
+    size = {}
+    for ls in labels:
+        for lab in ls:
+            size[lab] = size.get(lab, 0) + 1
+    choice = [max(ls, key=lambda lab: (size[lab], lab)) if ls else None for ls in labels]
+    best, improved = _covered(choice, t), True
+    while improved:
+        improved = False
+        for i, ls in enumerate(labels):
+            for option in ls if len(ls) > 1 else []:
+                if option == choice[i]:
+                    continue
+                old, choice[i] = choice[i], option
+                got = _covered(choice, t)
+                if got > best:
+                    best, improved = got, True
+                else:
+                    choice[i] = old
+    return best / total
+
+
+def _covered(choice: list, t: np.ndarray) -> int:
+    lab = np.array([c if c is not None else f"_{i}" for i, c in enumerate(choice)], dtype=object)
+    return int(np.triu((lab[:, None] == lab[None, :]) & t, 1).sum())

@@ -57,10 +57,10 @@ from .text import (FRAMING_VERSION, LANGS, analyse_words, detect_lang, is_arabic
 # * sure: which engine points reach the plenary with no person (matching.sure_points);
 # * confident: the weakest merge at which a point's reported confidence reads CONFIDENT_LEVEL
 #   (a reading for the console only: the plenary follows ``sure``).
-SEMANTIC_METHOD = {"calibration": 0.5, "lexical_weight": 0.0, "hub_weight": 0.0, "hub_k": 5,
-                   "threshold": 0.575, "confident": 0.7, "framing": True, "mutual_weight": 0.2,
-                   "group_prior": 0.0,
-                   "sure": {"confident": None, "margin": 0.275, "k": 8, "mutual": True,
+SEMANTIC_METHOD = {"calibration": 0.5, "lexical_weight": 0.25, "hub_weight": 0.0, "hub_k": 5,
+                   "threshold": 0.55, "confident": 0.7, "framing": False, "mutual_weight": 0.2,
+                   "group_prior": 0.2,
+                   "sure": {"confident": None, "margin": 0.225, "k": 8, "mutual": True,
                             "combine": "all"}}
 DEFAULT_THRESHOLDS = {"semantic": SEMANTIC_METHOD["threshold"], "lexical": 0.30}
 # A point's confidence is 0.5 at the threshold and CONFIDENT_LEVEL at the confident score.
