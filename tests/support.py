@@ -91,6 +91,23 @@ def cancel_what_is_asked(page, expect, says: str, screenshot: str | None = None)
     return dialog
 
 
+def assert_page_sound(page, server_url: str) -> None:
+    """What every page owes a person, checked in Chromium: no horizontal overflow, every form
+    control labelled, no serious or critical axe-core violation, no script error."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"horizontal overflow of {overflow}px"
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('textarea, select, input')]
+              .filter(el => !el.labels || el.labels.length === 0).map(el => el.id)""")
+    assert unlabelled == []
+    page.add_script_tag(url=server_url + "/vendor/axe-core/axe.min.js")
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    assert not page.errors, page.errors
+
+
 def wait_until(predicate, what: str = "condition", timeout: float = 30):
     """Poll a process we do not share an event with (a server, its log, a balancer) until the
     predicate holds; a deadline, not a measurement. Returns the predicate's value."""

@@ -18,7 +18,7 @@ import os
 import pytest
 import requests
 
-from support import ARTIFACTS, ServerProcess, key_of, open_page
+from support import ARTIFACTS, ServerProcess, assert_page_sound, key_of, open_page
 from standin_translate import StandInTranslate, fake_translation
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -301,18 +301,7 @@ def test_desk_layout(browser, live_server, meeting, expect, lang, width, height)
     first.locator("button").click()
     expect(page.locator("#desk-original")).to_have_attribute("dir", "rtl")
     expect(page.locator("#desk-target")).to_have_attribute("dir", "ltr")
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"horizontal overflow of {overflow}px"
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('textarea, select, input')]
-              .filter(el => !el.labels || el.labels.length === 0).map(el => el.id)""")
-    assert unlabelled == []
     shot(page, f"translate-{lang}-{width}")
-    # axe-core with the editor open (tests/test_accessibility.py covers the desk as it opens)
-    page.add_script_tag(url=live_server.url + "/vendor/axe-core/axe.min.js")
-    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-               for v in results["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == [], serious
-    assert not page.errors, page.errors
+    # overflow, labels and axe-core with the editor open (test_accessibility.py: the desk as it opens)
+    assert_page_sound(page, live_server.url)
     page.context.close()

@@ -253,8 +253,7 @@ function pointCard(point, points) {
     }
     actions.append(notOnePoint(point, t("reject_point")));
     art.append(actions, mergeForm(point, points) || "",
-      h("details", { class: "sd-point__more", open: drafts.has(`sd-title-${point.id}`) || null },
-        h("summary", { text: point.title ? t("sd_title_edit") : t("sd_title_add") }), titleForm(point)));
+      moreOf(point));
   } else {
     actions.append(
       h("button", { type: "button", class: "button button--small button--primary", id: `sd-confirm-${point.id}`, "data-action": "confirm-point",
@@ -264,6 +263,18 @@ function pointCard(point, points) {
     art.append(actions);
   }
   return art;
+}
+
+// A point's title form, in a disclosure that stays open across renders once opened (a synthesis
+// push rebuilds the list: it must not close the box a person is about to type in).
+const openMore = new Set(); // point ids whose title disclosure is open
+
+function moreOf(point) {
+  const more = h("details", { class: "sd-point__more",
+    open: openMore.has(point.id) || drafts.has(`sd-title-${point.id}`) || null },
+  h("summary", { text: point.title ? t("sd_title_edit") : t("sd_title_add") }), titleForm(point));
+  more.addEventListener("toggle", () => { if (more.open) openMore.add(point.id); else openMore.delete(point.id); });
+  return more;
 }
 
 // The question's points: those people made (their members as the curation says), then the
