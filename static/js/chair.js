@@ -786,6 +786,9 @@ function renderOutcome() {
     langSel.addEventListener("change", () => drafts.set(langId, langSel.value));
     const langHint = h("span", { class: "hint", "aria-live": "polite" });
     languageFollowsText(textarea, langSel, langHint, (options) => options.find((code) => code !== "ar") || uiLang);
+    // rebuilt while the chair types (a push re-renders the console): the guess says so again
+    if (!drafts.has(langId) && !(wording && wording.lang) && textarea.value
+        && guessLanguage(textarea.value) === langSel.value) setText(langHint, t("lang_guessed"));
     const langField = field(langId, t("wording_lang"), langSel);
     langField.append(langHint);
     const [kind, id] = [ref.slice(0, ref.indexOf(":")), ref.slice(ref.indexOf(":") + 1)];
