@@ -26,20 +26,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import requests  # noqa: E402
 
-from common import BenchServer, Recorder, backends, key_of, machine  # noqa: E402
+from common import BenchServer, Recorder, backends, connect_voters, key_of, machine, meeting_with_ballot  # noqa: E402
 
 REGIONS = ["africa", "americas", "asia-pacific", "europe-central-asia", "mena", None]
 
 
 def voter_worker(url, meeting_id, keys, ballot_id, contribution_id, ready, go, out):
-    import socketio
-
-    clients = []
-    for key in keys:
-        sio = socketio.Client(reconnection=False)
-        sio.connect(url, auth={"meeting": meeting_id, "key": key}, transports=["websocket"],
-                    wait_timeout=30)
-        clients.append(sio)
+    clients = connect_voters(url, meeting_id, keys)
     ready.put(len(clients))
     go.wait()
     acks: list[tuple[float, float, bool, str]] = []
@@ -67,23 +60,8 @@ def voter_worker(url, meeting_id, keys, ballot_id, contribution_id, ready, go, o
 def run(backend: str, voters: int, procs: int) -> None:
     server = BenchServer(backend).start()
     try:
-        links = server.create_meeting()
+        links, ids, ballot_id = meeting_with_ballot(server, reveal=True)
         mid = links["meeting_id"]
-        ids = []
-        for gid in ("africa", "europe-central-asia", "mena"):
-            key = key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
-            rap = Recorder(server.url, mid, key)
-            ack = rap.sio.call("op", {"op_id": uuid.uuid4().hex, "type": "contribution.add",
-                                      "question_id": "s2-q1", "text": f"Practice from {gid}",
-                                      "kind": "good_practice", "agreement": "consensus"})
-            event = rap.wait_seq(ack["seq"])
-            ids.append(event["contribution"]["id"])
-            rap.close()
-        chair = Recorder(server.url, mid, key_of(links["chair_url"]))
-        ack = chair.sio.call("op", {"op_id": uuid.uuid4().hex, "type": "ballot.open",
-                                    "contribution_ids": ids, "mode": "yes_no"})
-        ballot_id = chair.wait_seq(ack["seq"])["ballot"]["id"]
-        chair.sio.call("op", {"op_id": uuid.uuid4().hex, "type": "ballot.reveal", "ballot_id": ballot_id})
 
         results: list[tuple[float, int]] = []
         plenary = Recorder(server.url, mid, key_of(links["plenary_url"]))
@@ -139,7 +117,6 @@ def run(backend: str, voters: int, procs: int) -> None:
         if errors:
             print("server log (tail):", server.log()[-2500:])
         plenary.close()
-        chair.close()
     finally:
         server.close()
 

@@ -117,6 +117,43 @@ def join_many(url: str, meeting_id: str, code: str, n: int, regions=(None,), thr
         return list(pool.map(one, range(n)))
 
 
+def connect_voters(url: str, meeting_id: str, keys: list[str]) -> list:
+    """One python-socketio client (websocket transport) per participant key."""
+    import socketio
+
+    clients = []
+    for key in keys:
+        sio = socketio.Client(reconnection=False)
+        sio.connect(url, auth={"meeting": meeting_id, "key": key}, transports=["websocket"],
+                    wait_timeout=30)
+        clients.append(sio)
+    return clients
+
+
+def meeting_with_ballot(server, reveal: bool = False) -> tuple[dict, list[str], str]:
+    """A GRCP7 meeting with a practice from each of three groups and an open yes/no ballot on
+    them: (the links, the practices' ids, the ballot's id)."""
+    links = server.create_meeting()
+    mid = links["meeting_id"]
+    ids = []
+    for gid in ("africa", "europe-central-asia", "mena"):
+        key = key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
+        rap = Recorder(server.url, mid, key)
+        ack = rap.sio.call("op", {"op_id": uuid.uuid4().hex, "type": "contribution.add",
+                                  "question_id": "s2-q1", "text": f"Practice from {gid}",
+                                  "kind": "good_practice", "agreement": "consensus"})
+        ids.append(rap.wait_seq(ack["seq"])["contribution"]["id"])
+        rap.close()
+    chair = Recorder(server.url, mid, key_of(links["chair_url"]))
+    ack = chair.sio.call("op", {"op_id": uuid.uuid4().hex, "type": "ballot.open",
+                                "contribution_ids": ids, "mode": "yes_no"})
+    ballot_id = chair.wait_seq(ack["seq"])["ballot"]["id"]
+    if reveal:
+        chair.sio.call("op", {"op_id": uuid.uuid4().hex, "type": "ballot.reveal", "ballot_id": ballot_id})
+    chair.close()
+    return links, ids, ballot_id
+
+
 def backends(choice: str) -> list[str]:
     wanted = ["sqlite", "redis"] if choice == "both" else [choice]
     if "redis" in wanted and not redis_available():

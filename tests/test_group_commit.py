@@ -48,6 +48,23 @@ class Counted:
     def count(self, gate) -> None:
         self.gate, self.commits, self.calls = gate, [], 0
         self.fail_call = None  # the number of the append_many call that fails
+        # The next lookup of this op id answers what the store holds, then waits for `late`:
+        # a sender whose check ran before the op's other copy was committed.
+        self.hold_op, self.held, self.late = None, threading.Event(), threading.Event()
+        self.reads_from_start = 0  # reads of the log from seq 0: a state read again
+
+    def seq_of_op(self, meeting_id, op_id):
+        seq = super().seq_of_op(meeting_id, op_id)
+        if op_id == self.hold_op:
+            self.hold_op = None
+            self.held.set()
+            assert self.late.wait(30), "the held lookup was never released"
+        return seq
+
+    def read(self, meeting_id, after=0, limit=None):
+        if after == 0:
+            self.reads_from_start += 1
+        return super().read(meeting_id, after, limit)
 
     def append_many(self, meeting_id, items, expected_seq):
         self.calls += 1
@@ -209,6 +226,63 @@ def test_a_retransmission_while_its_op_is_queued_gets_the_same_answer(gated):
     assert original.result() == resent.result() == {"ok": True, "seq": first.result()["seq"] + 1}
     texts = [e["contribution"]["text"] for e in store.read(meeting_id) if e["type"] == "contribution.added"]
     assert texts.count("text 2") == 1
+
+
+def test_a_copy_that_arrives_just_after_its_op_was_committed_is_answered_from_its_seq(gated):
+    """Two tabs send one op: the second copy passed the store's check before the first copy's
+    commit, and reaches the hub after it. Answered from the seq the op got: not decided again,
+    no state read again, and the ops batched with it go through (issue 20: the batch was
+    refused `rate_limited` after twenty readings of the whole log)."""
+    hub, store, gate, meeting_id, _ = gated
+    rt = hub.runtime(meeting_id)
+    store.hold_op = "k1:same"
+    second_tab = Sender(hub, meeting_id, add(1, "same"))
+    assert store.held.wait(30)  # its check ran: not recorded yet
+    first_tab = Sender(hub, meeting_id, add(1, "same")).result()
+    assert first_tab["ok"]
+    reads, calls = store.reads_from_start, store.calls
+    gate.close()
+    filler = Sender(hub, meeting_id, add(2))  # a commit in progress, held at the gate
+    assert gate.waiting.wait(30)
+    store.late.set()
+    honest = Sender(hub, meeting_id, add(3))
+    wait_until(lambda: len(rt.queue) >= 1, "the honest op to be queued", timeout=30)
+    gate.open.set()
+    assert second_tab.result() == first_tab
+    assert filler.result()["ok"]
+    assert honest.result() == {"ok": True, "seq": filler.result()["seq"] + 1}
+    texts = [e["contribution"]["text"] for e in store.read(meeting_id) if e["type"] == "contribution.added"]
+    assert texts.count("text 1") == 1
+    assert store.calls == calls + 2  # the filler's commit and the honest op's, nothing refused
+    assert store.reads_from_start == reads + 1  # only the check above; the hub read nothing again
+
+
+def test_a_copy_recorded_by_another_process_is_answered_from_its_seq_and_its_batch_goes_on(gated):
+    """The other copy went through another process (another hub on the same store): the batch's
+    append finds the op recorded. That op is answered from its seq, the others are committed."""
+    hub, store, gate, meeting_id, _ = gated
+    other_process = Hub(store, emit=lambda room, payload: None, owns=lambda _meeting_id: False)
+    rt = hub.runtime(meeting_id)
+    store.hold_op = "k1:same"
+    here = Sender(hub, meeting_id, add(1, "same"))
+    assert store.held.wait(30)
+    there = other_process.submit(meeting_id, RAPPORTEUR, add(1, "same"), "k1")
+    assert there["ok"]
+    gate.close()
+    filler = Sender(hub, meeting_id, add(2))
+    assert gate.waiting.wait(30)
+    store.late.set()
+    wait_until(lambda: len(rt.queue) >= 1, "the copy to be queued", timeout=30)
+    honest = Sender(hub, meeting_id, add(3))
+    wait_until(lambda: len(rt.queue) >= 2, "the honest op to be queued", timeout=30)
+    gate.open.set()
+    assert here.result() == there
+    assert filler.result()["ok"] and honest.result()["ok"]
+    log = store.read(meeting_id)
+    texts = [e["contribution"]["text"] for e in log if e["type"] == "contribution.added"]
+    assert texts.count("text 1") == 1 and texts.count("text 3") == 1
+    assert hub.state(meeting_id).seq == log[-1]["seq"]
+    assert [c["text"] for c in hub.state(meeting_id).contributions.values()].count("text 1") == 1
 
 
 # ----- the store's side (append_many itself: test_store_contract.py) ------------------------------

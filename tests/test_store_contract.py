@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from facilitator.store import (EventStore, MeetingExists, SeqConflict, StoreError,
+from facilitator.store import (DuplicateOps, EventStore, MeetingExists, SeqConflict, StoreError,
                                UnknownMeeting, open_store)
 from facilitator.store.base import JoinCodeTaken
 
@@ -200,6 +200,12 @@ def test_append_many_writes_nothing_on_a_stale_seq_or_a_recorded_op(store):
     with pytest.raises(SeqConflict) as recorded:
         store.append_many("m", [("c", ev()), ("a", ev())], 2)
     assert recorded.value.last_seq == 2
+    # which ops, and where they are: the caller answers them from there, never decides them again
+    assert isinstance(recorded.value, DuplicateOps) and recorded.value.seqs == {"a": 2}
+    # checked before the seq: a stale caller learns of the retransmission as well
+    with pytest.raises(DuplicateOps) as both:
+        store.append_many("m", [("a", ev()), (None, ev()), ("b", ev())], 1)
+    assert both.value.seqs == {"a": 2} and both.value.last_seq == 2
     assert store.last_seq("m") == 2
     assert store.seq_of_op("m", "b") is None and store.seq_of_op("m", "c") is None
     with pytest.raises(UnknownMeeting):

@@ -1,12 +1,12 @@
 """Event stores: one interface (base.EventStore), SQLite and Redis implementations."""
 from __future__ import annotations
 
-from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
+from .base import (DuplicateOps, EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
                    StoreError, StoreUnavailable, UnknownMeeting)
 from .guard import GuardedStore, OutageLog
 
 __all__ = ["EventStore", "StoreError", "MeetingExists", "UnknownMeeting",
-           "SeqConflict", "JoinCodeTaken", "StoreUnavailable", "GuardedStore",
+           "SeqConflict", "DuplicateOps", "JoinCodeTaken", "StoreUnavailable", "GuardedStore",
            "OutageLog", "open_store", "guarded"]
 
 

@@ -39,6 +39,16 @@ class SeqConflict(StoreError):
         self.last_seq = int(last_seq)
 
 
+class DuplicateOps(SeqConflict):
+    """append_many with op_ids the meeting has already recorded: ``seqs`` maps each of them to
+    the seq it was stored at. A retransmission is answered from there; the caller must not
+    decide it again (its decision was folded into a state the log never had)."""
+
+    def __init__(self, last_seq: int, seqs: dict[str, int]):
+        super().__init__(last_seq)
+        self.seqs = {str(k): int(v) for k, v in seqs.items()}
+
+
 def dump_event(event: dict) -> str:
     """The stored form of an event: JSON text without ``seq`` and ``op_id``."""
     if not isinstance(event, dict):
@@ -168,8 +178,9 @@ class EventStore(ABC):
         """Append ``items`` ([(op_id, event)]) as seq expected_seq + 1, + 2, ..., all or none,
         durable before returning the last seq.
 
-        - the log's last seq != expected_seq, or an op_id among them already recorded: raise
-          SeqConflict(last_seq) and write nothing (the caller's view of the log is stale);
+        - an op_id among them already recorded: raise DuplicateOps(last_seq, {op_id: its seq})
+          for every such op_id, and write nothing (checked first, whatever expected_seq is);
+        - else the log's last seq != expected_seq: raise SeqConflict(last_seq), write nothing;
         Raises UnknownMeeting for an unknown meeting. Only where GROUP_COMMIT is true."""
         raise NotImplementedError
 

@@ -21,7 +21,7 @@ import json
 
 import redis as redis_lib
 
-from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
+from .base import (DuplicateOps, EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
                    StoreError, UnknownMeeting, check_new_meeting, check_secret_path,
                    dump_event, load_event, with_secret)
 
@@ -50,21 +50,28 @@ return {0, seq}
 """
 
 # KEYS: secrets, log, ops. ARGV: expected_seq, n, then n * (has_op, op_id, json).
-# Returns {0, last} appended, {-1, 0} unknown, {-2, last} conflict (a stale expected_seq, or an
-# op_id already recorded). Every check runs before the first write, so a refusal writes nothing.
+# Returns {0, last} appended, {-1, 0} unknown, {-3, last, op_id, seq, ...} op_ids already recorded
+# (checked first: a retransmission is answered from its seq, whatever expected_seq is), {-2, last}
+# a stale expected_seq. Every check runs before the first write, so a refusal writes nothing.
 APPEND_MANY_LUA = r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
 local last = 0
 local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if #top > 0 then last = tonumber(string.match(top[1][1], '^(%d+)')) end
-if last ~= tonumber(ARGV[1]) then return {-2, last} end
 local n = tonumber(ARGV[2])
+local dups = {-3, last}
 for i = 1, n do
   local b = 2 + (i - 1) * 3
-  if ARGV[b + 1] == '1' and redis.call('HEXISTS', KEYS[3], ARGV[b + 2]) == 1 then
-    return {-2, last}
+  if ARGV[b + 1] == '1' then
+    local s = redis.call('HGET', KEYS[3], ARGV[b + 2])
+    if s then
+      dups[#dups + 1] = ARGV[b + 2]
+      dups[#dups + 1] = tonumber(s)
+    end
   end
 end
+if #dups > 2 then return dups end
+if last ~= tonumber(ARGV[1]) then return {-2, last} end
 for i = 1, n do
   local b = 2 + (i - 1) * 3
   local seq = last + i
@@ -216,11 +223,13 @@ class RedisStore(EventStore):
             args += ["1" if op_id is not None else "0", op_id or "", dump_event(event)]
         keys = [self._k(meeting_id, "secrets"), self._k(meeting_id, "log"),
                 self._k(meeting_id, "ops")]
-        status, last = self._append_many(keys=keys, args=args)
+        status, last, *dups = self._append_many(keys=keys, args=args)
         if status == 0:
             return int(last)
         if status == -1:
             raise UnknownMeeting(meeting_id)
+        if status == -3:
+            raise DuplicateOps(int(last), dict(zip(dups[::2], dups[1::2])))
         if status == -2:
             raise SeqConflict(int(last))
         raise StoreError(f"unexpected append_many reply {status!r}")

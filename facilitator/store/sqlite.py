@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 
-from .base import (EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
+from .base import (DuplicateOps, EventStore, JoinCodeTaken, MeetingExists, SeqConflict,
                    StoreError, UnknownMeeting, check_new_meeting, check_secret_path,
                    dump_event, load_event, with_secret)
 
@@ -210,15 +210,18 @@ class SQLiteStore(EventStore):
         if not self._exists(db, meeting_id):
             raise UnknownMeeting(meeting_id)
         last = self._last(db, meeting_id)
-        if last != expected_seq:
-            raise SeqConflict(last)
         op_ids = [op_id for op_id, _ in rows if op_id is not None]
+        recorded: dict[str, int] = {}
         for start in range(0, len(op_ids), 500):  # SQLite caps the number of bound parameters
             chunk = op_ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            if db.execute(f"SELECT 1 FROM events WHERE meeting_id=? AND op_id IN ({marks}) LIMIT 1",
-                          (meeting_id, *chunk)).fetchone():
-                raise SeqConflict(last)  # recorded by another writer: the caller's view is stale
+            recorded.update(db.execute(
+                f"SELECT op_id, seq FROM events WHERE meeting_id=? AND op_id IN ({marks})",
+                (meeting_id, *chunk)).fetchall())
+        if recorded:  # retransmissions: answered from their seqs, never written again
+            raise DuplicateOps(last, recorded)
+        if last != expected_seq:
+            raise SeqConflict(last)
         db.executemany("INSERT INTO events (meeting_id, seq, op_id, json) VALUES (?,?,?,?)",
                        [(meeting_id, seq, op_id, text)
                         for seq, (op_id, text) in enumerate(rows, expected_seq + 1)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets as pysecrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from ..meeting import desk, ops, roles, voting
@@ -16,12 +17,15 @@ from ..meeting.errors import OpError
 from ..meeting.ids import order_key_group
 from ..meeting.roles import Actor
 from ..meeting.state import MeetingState
-from ..store import SeqConflict, StoreUnavailable, UnknownMeeting
+from ..store import DuplicateOps, SeqConflict, StoreUnavailable, UnknownMeeting
 from .presence import Presence
 
 SYNC_PAGE = 1000
 APPEND_RETRIES = 20
 MAX_SEQ = 2**63 - 1  # SQLite's INTEGER; no log gets near it
+# The op ids this process committed last, per meeting, with their seqs: a second tab's copy of an
+# op that lands just after the first one's commit is answered from here, never decided again.
+RECENT_OPS = 10_000
 
 
 def unavailable() -> OpError:
@@ -53,6 +57,7 @@ class Runtime:
     lock: threading.Lock = field(default_factory=threading.Lock)
     queue: list = field(default_factory=list)  # Pending ops for the next batch
     waiting: dict = field(default_factory=dict)  # op_id -> Pending, queued or being committed
+    recent: OrderedDict = field(default_factory=OrderedDict)  # op_id -> seq, committed here
     guard: threading.Lock = field(default_factory=threading.Lock)  # for queue and waiting
 
 
@@ -211,6 +216,8 @@ class Hub:
         rt = self.runtime(meeting_id)
         with rt.guard:
             mine = rt.waiting.get(op_id) if op_id is not None else None
+            if mine is None and op_id in rt.recent:  # committed since the sender's check
+                return {"ok": True, "seq": rt.recent[op_id]}
             if mine is None:  # else: a retransmission of an op already queued gets that answer
                 mine = Pending(op_id, decide)
                 rt.queue.append(mine)
@@ -223,9 +230,13 @@ class Hub:
                 try:
                     self._commit(meeting_id, rt, batch)
                 finally:
-                    with rt.guard:
+                    with rt.guard:  # an op leaves `waiting` for `recent` with no gap between
                         for pending in batch:
+                            if pending.op_id is not None and pending.ack is not None:
+                                rt.recent[pending.op_id] = pending.ack["seq"]
                             rt.waiting.pop(pending.op_id, None)
+                        while len(rt.recent) > RECENT_OPS:
+                            rt.recent.popitem(last=False)
                     for pending in batch:
                         if not pending.done:  # an unexpected error: no op is left hanging
                             pending.answer(error=unavailable())
@@ -261,8 +272,19 @@ class Hub:
                 if decided:
                     self.store.append_many(meeting_id, [(p.op_id, e) for p, e in decided],
                                            decided[0][1]["seq"] - 1)
-            except SeqConflict:  # another process appended: read the log, decide all again
-                rt.state, current, todo = MeetingState(), True, [o[0] for o in outcomes] + rest
+            except SeqConflict as conflict:
+                # Another process appended, or recorded some of these ops (a second tab's copy
+                # through another process): those are answered from their seqs and leave the
+                # batch; the others are decided again on the log.
+                todo = [o[0] for o in outcomes] + rest
+                if isinstance(conflict, DuplicateOps):
+                    for pending in todo:
+                        if pending.op_id in conflict.seqs:
+                            pending.answer({"ok": True, "seq": conflict.seqs[pending.op_id]})
+                    todo = [p for p in todo if not p.done]
+                rt.state, current = MeetingState(), True  # it holds events never written
+                if not todo:
+                    return
                 continue
             except Exception as error:
                 rt.state = MeetingState()  # it holds events that were never written
