@@ -29,8 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import requests  # noqa: E402
 
-from common import (BenchServer, Recorder, backends, connect_voters, key_of, machine,  # noqa: E402
-                    meeting_with_ballot, percentile)  # noqa: E402
+from common import (BenchServer, Recorder, backends, connect_voters, each_in_a_thread,  # noqa: E402
+                    key_of, machine, meeting_with_ballot, percentile)
 
 REGIONS = ["africa", "americas", "asia-pacific", "europe-central-asia", "mena", None]
 
@@ -58,14 +58,7 @@ def voter_worker(url, meeting_id, keys, ballot_id, contribution_id, seconds, rea
             n += 1
             time.sleep(max(0.0, 0.5 - took) * (0.8 + 0.4 * rng.random()))
 
-    threads = [threading.Thread(target=voter, args=(sio, i)) for i, sio in enumerate(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put(acks)
-    for sio in clients:
-        sio.disconnect()
+    out.put(each_in_a_thread(clients, voter, acks))
 
 
 def double_sender(url, meeting_id, key, ops, seconds, result):

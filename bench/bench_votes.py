@@ -26,7 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import requests  # noqa: E402
 
-from common import BenchServer, Recorder, backends, connect_voters, key_of, machine, meeting_with_ballot  # noqa: E402
+from common import (BenchServer, Recorder, backends, connect_voters, each_in_a_thread,  # noqa: E402
+                    key_of, machine, meeting_with_ballot)
 
 REGIONS = ["africa", "americas", "asia-pacific", "europe-central-asia", "mena", None]
 
@@ -47,14 +48,7 @@ def voter_worker(url, meeting_id, keys, ballot_id, contribution_id, ready, go, o
             acks.append((sent, time.monotonic(), bool(ack.get("ok")),
                          "" if ack.get("ok") else ack.get("error", {}).get("code", "?")))
 
-    threads = [threading.Thread(target=vote, args=(sio, i)) for i, sio in enumerate(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put(acks)
-    for sio in clients:
-        sio.disconnect()
+    out.put(each_in_a_thread(clients, vote, acks))
 
 
 def run(backend: str, voters: int, procs: int) -> None:

@@ -130,6 +130,19 @@ def connect_voters(url: str, meeting_id: str, keys: list[str]) -> list:
     return clients
 
 
+def each_in_a_thread(clients: list, fn, result):
+    """fn(client, i) for every client, each in its own thread; then the clients disconnect.
+    Returns ``result`` (what the threads filled)."""
+    threads = [threading.Thread(target=fn, args=(client, i)) for i, client in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for client in clients:
+        client.disconnect()
+    return result
+
+
 def meeting_with_ballot(server, reveal: bool = False) -> tuple[dict, list[str], str]:
     """A GRCP7 meeting with a practice from each of three groups and an open yes/no ballot on
     them: (the links, the practices' ids, the ballot's id)."""
