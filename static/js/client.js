@@ -5,6 +5,9 @@
 // - Ops go into an outbox kept in localStorage, so nothing typed is lost when the Wi-Fi
 //   drops, the laptop sleeps or the tab reloads. One op is in flight at a time, in order;
 //   a retried op keeps its op_id, so the server applies it once.
+// - Tabs of one page share the outbox; one of them at a time sends it (the outbox lease: a Web
+//   Lock, or a lease renewed in localStorage where Web Locks are missing), and tells the others
+//   how their ops ended (a BroadcastChannel). Two tabs sending every op twice slowed the meeting.
 // - view() is the confirmed state with the unsent ops laid over it: what the user expects.
 //
 //   const client = new MeetingClient({meetingId, page: "board", scope: groupId, name});
@@ -17,6 +20,10 @@ const ACK_TIMEOUT_MS = 10000;
 const IDLE_SYNC_MS = 20000;
 const MAX_BACKOFF_MS = 15000;
 const RETRYABLE = new Set(["rate_limited", "unavailable"]);
+// The localStorage lease: renewed every second, lost 4 s after its tab stopped renewing it (a
+// closed tab, or one the browser froze), when another tab takes it over.
+const LEASE_RENEW_MS = 1000;
+const LEASE_MS = 4000;
 const CONTRIBUTION_EVENTS = new Set([
   "contribution.added", "contribution.edited", "contribution.moved",
   "contribution.deleted", "contribution.restored",
@@ -44,6 +51,24 @@ const storage = {
   set(key, value) {
     try { window.localStorage.setItem(key, value); } catch { memoryStore.set(key, value); }
   },
+  remove(key) {
+    try { window.localStorage.removeItem(key); } catch { memoryStore.delete(key); }
+  },
+  keys(prefix) {
+    let all;
+    try {
+      all = Array.from({ length: window.localStorage.length }, (_, i) => window.localStorage.key(i));
+    } catch { all = [...memoryStore.keys()]; }
+    return all.filter((k) => k && k.startsWith(prefix));
+  },
+  // whether other tabs see what this one writes (else each tab's outbox is its own)
+  shared() {
+    try {
+      window.localStorage.setItem("fac:probe", "1");
+      window.localStorage.removeItem("fac:probe");
+      return true;
+    } catch { return false; }
+  },
 };
 export { storage };
 
@@ -53,6 +78,11 @@ export class MeetingClient {
     this.page = page;
     this.name = name;
     this.outboxKey = `fac:${meetingId}:${page}${scope ? ":" + scope : ""}:outbox`;
+    // One localStorage entry per op, named in sending order: tabs add and remove entries, never
+    // rewrite a list another tab may be changing at the same moment (an op was lost that way).
+    this.entryPrefix = `${this.outboxKey}/`;
+    this.queuedCount = 0;
+    this.tabId = randomId(16);
     this.listeners = {};
     this.status = "connecting";
     this.held = false; // the board is locked: ops wait instead of failing
@@ -79,10 +109,72 @@ export class MeetingClient {
     this.syncing = null;
     this.queued = [];
     this.resolvers = new Map();
+    this._adoptListOutbox();
     this.outbox = this._readOutbox();
     window.addEventListener("storage", (e) => {
-      if (e.key === this.outboxKey) { this.outbox = this._readOutbox(); this._emit("change", {}); this._flush(); }
+      if (e.key === null || e.key.startsWith(this.entryPrefix)) {
+        this.outbox = this._readOutbox(); this._emit("change", {}); this._flush();
+      }
     });
+    this.sender = false; // whether this tab holds the outbox lease (only the holder sends)
+    this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(this.outboxKey) : null;
+    if (this.channel) this.channel.onmessage = (e) => this._onOutcome(e.data);
+    this._takeLease();
+  }
+
+  // ----- the outbox lease ---------------------------------------------------------------------
+
+  _takeLease() {
+    const name = `${this.outboxKey}:sender`;
+    if (!storage.shared()) { this.sender = true; return; } // an outbox of its own: it sends it
+    if (navigator.locks && typeof navigator.locks.request === "function") {
+      // held while the tab lives; the browser hands it to the next waiting tab when it closes
+      navigator.locks.request(name, () => {
+        this.sender = true;
+        this._flush();
+        return new Promise(() => {});
+      }).catch(() => this._leaseInStorage(name));
+      return;
+    }
+    this._leaseInStorage(name);
+  }
+
+  _leaseInStorage(name) {
+    const renew = () => {
+      let lease = null;
+      try { lease = JSON.parse(storage.get(name) || "null"); } catch { lease = null; }
+      const now = Date.now();
+      if (!lease || lease.tab === this.tabId || !(lease.until > now)) {
+        storage.set(name, JSON.stringify({ tab: this.tabId, until: now + LEASE_MS }));
+        lease = JSON.parse(storage.get(name) || "null"); // two tabs wrote at once: one of them won
+      }
+      const was = this.sender;
+      this.sender = !!lease && lease.tab === this.tabId;
+      if (this.sender && !was) this._flush();
+    };
+    renew();
+    setInterval(renew, LEASE_RENEW_MS);
+    window.addEventListener("pagehide", () => {
+      if (this.sender) storage.set(name, JSON.stringify({ tab: this.tabId, until: 0 }));
+    });
+  }
+
+  // How an op this tab queued ended, told by the tab that sent it.
+  _onOutcome(message) {
+    if (!message || !message.entry || !message.entry.op || !message.ack) return;
+    const { entry, ack } = message;
+    const opId = entry.op.op_id;
+    if (!this.resolvers.has(opId)) return;
+    this.outbox = this._readOutbox();
+    if (ack.ok) {
+      if (typeof ack.seq === "number" && ack.seq > this.seq) this.awaiting.push({ entry, seq: ack.seq });
+      this._resolve(opId, ack);
+      this._emit("change", { reason: "acked" });
+    } else if (!RETRYABLE.has(ack.error && ack.error.code) && !(ack.error && ack.error.code === "locked")) {
+      this._resolve(opId, ack);
+      this._emit("error", { op: entry.op, error: ack.error, base: entry.base });
+      this._emit("change", { reason: "failed" });
+    }
   }
 
   // ----- subscriptions ------------------------------------------------------------------------
@@ -353,24 +445,39 @@ export class MeetingClient {
   // ----- the outbox ---------------------------------------------------------------------------
 
   _readOutbox() {
-    try {
-      const list = JSON.parse(storage.get(this.outboxKey) || "[]");
-      return Array.isArray(list) ? list.filter((e) => e && e.op && e.op.op_id) : [];
-    } catch {
-      return [];
+    const list = [];
+    for (const key of storage.keys(this.entryPrefix).sort()) {
+      try {
+        const entry = JSON.parse(storage.get(key) || "null");
+        if (entry && entry.op && entry.op.op_id) list.push({ ...entry, key });
+      } catch { /* a damaged entry is skipped */ }
     }
+    return list;
   }
 
-  _writeOutbox(list) {
-    this.outbox = list;
-    storage.set(this.outboxKey, JSON.stringify(list));
+  // The outbox as one list, as pages before the outbox lease kept it: one entry per op now.
+  _adoptListOutbox() {
+    let list = [];
+    try { list = JSON.parse(storage.get(this.outboxKey) || "[]"); } catch { list = []; }
+    if (!Array.isArray(list) || !list.length) return;
+    for (const entry of list) if (entry && entry.op && entry.op.op_id) this._store(entry);
+    storage.remove(this.outboxKey);
+  }
+
+  _store(entry) {
+    // sortable: the time, then this tab's count (two ops of one millisecond keep their order)
+    this.queuedCount += 1;
+    const key = `${this.entryPrefix}${String(Date.now()).padStart(15, "0")}-${String(this.queuedCount).padStart(6, "0")}-${this.tabId}`;
+    const { key: _old, ...stored } = entry;
+    storage.set(key, JSON.stringify(stored));
   }
 
   // Queue an op. `base` is the version of the contribution the user saw (for the overlay).
   // Returns a promise of the ack, resolved while this page lives ({ok:false,...} on failure).
   send(op, base = null) {
     const entry = { op: { ...op, op_id: op.op_id || newOpId() }, base };
-    this._writeOutbox([...this._readOutbox(), entry]);
+    this._store(entry);
+    this.outbox = this._readOutbox();
     const promise = new Promise((resolve) => this.resolvers.set(entry.op.op_id, resolve));
     this._emit("change", { reason: "queued" });
     this._flush();
@@ -378,7 +485,8 @@ export class MeetingClient {
   }
 
   _removeFromOutbox(opIds) {
-    this._writeOutbox(this._readOutbox().filter((e) => !opIds.has(e.op.op_id)));
+    for (const e of this._readOutbox()) if (opIds.has(e.op.op_id)) storage.remove(e.key);
+    this.outbox = this._readOutbox();
   }
 
   _resolve(opId, ack) {
@@ -387,7 +495,7 @@ export class MeetingClient {
   }
 
   async _flush() {
-    if (this.inflight || this.syncing || this.held || this.backoffTimer) return;
+    if (!this.sender || this.inflight || this.syncing || this.held || this.backoffTimer) return;
     if (!this.socket || !this.socket.connected) return;
     this.outbox = this._readOutbox();
     const entry = this.outbox[0];
@@ -404,6 +512,7 @@ export class MeetingClient {
 
   _onAck(entry, ack) {
     const op = entry.op;
+    if (this.channel) this.channel.postMessage({ entry, ack }); // for the tab that queued it
     if (ack.ok) {
       this.backoff = 0;
       this._removeFromOutbox(new Set([op.op_id]));
