@@ -2,16 +2,18 @@
 Prints figures only.
 
     .venv/bin/python bench/bench_double_send.py [--backend redis|sqlite] [--voters 200]
-        [--seconds 15] [--ops 40] [--runs 1] [--no-baseline]
+        [--seconds 15] [--ops 40] [--runs 1] [--modes alone,one,two]
 
 A real `run.py serve` process (rate limit lifted), a GRCP7 meeting with three practices and an open
 yes/no ballot. `--voters` participants join over HTTP, connect over WebSocket (two worker
 processes) and each casts a vote about every 0.5 s (a changed mind: the choice turns) for
-`--seconds`. Meanwhile a rapporteur's key holds two sockets, the two tabs: each of `--ops`
-contribution.add ops goes out on the first socket, then with the same op_id on the second one
-0-20 ms later (the second tab reacting to the outbox's storage event). Printed: the voters' ack
-p50/p90/p99/max and their refusals, the double-sender's acks (both sockets must get the same seq)
-and how many of its ops the log holds. The baseline run is the same without the double-sender.
+`--seconds`. Meanwhile, in mode `two`, a rapporteur's key holds two sockets, the two tabs: each
+of `--ops` contribution.add ops goes out on the first socket, then with the same op_id on the
+second one 0-20 ms later (the second tab reacting to the outbox's storage event). Mode `one` sends
+the same ops on one socket only (what the outbox lease leaves: a contribution costs the server its
+analysis whoever sends it), mode `alone` none. Printed: the voters' ack p50/p90/p99/max and their
+refusals, the rapporteur's acks (both sockets must get the same seq; the later of the two copies'
+ack times) and how many of its ops the log holds.
 """
 
 from __future__ import annotations
@@ -61,9 +63,10 @@ def voter_worker(url, meeting_id, keys, ballot_id, contribution_id, seconds, rea
     out.put(each_in_a_thread(clients, voter, acks))
 
 
-def double_sender(url, meeting_id, key, ops, seconds, result):
-    """Two sockets of one key; every op on both, the second 0-20 ms after the first."""
-    tabs = [Recorder(url, meeting_id, key, name=f"tab {i}") for i in (1, 2)]
+def double_sender(url, meeting_id, key, ops, seconds, result, copies=2):
+    """Two sockets of one key; every op on both, the second 0-20 ms after the first (`copies`
+    1: one socket)."""
+    tabs = [Recorder(url, meeting_id, key, name=f"tab {i}") for i in range(1, copies + 1)]
     rng = random.Random(7)
     answers = []
     gap = seconds / max(1, ops)
@@ -71,26 +74,27 @@ def double_sender(url, meeting_id, key, ops, seconds, result):
         op = {"op_id": uuid.uuid4().hex, "type": "contribution.add", "question_id": "s2-q1",
               "text": f"A practice sent from two tabs #{n}", "kind": "good_practice",
               "agreement": "consensus"}
-        got = [None, None]
+        got = [None] * copies
+        started = time.monotonic()
 
         def send(i, delay):
             time.sleep(delay)
             got[i] = tabs[i].sio.call("op", dict(op), timeout=60)
 
-        threads = [threading.Thread(target=send, args=(0, 0.0)),
-                   threading.Thread(target=send, args=(1, rng.random() * 0.02))]
+        threads = [threading.Thread(target=send, args=(i, rng.random() * 0.02 if i else 0.0))
+                   for i in range(copies)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        answers.append((op["op_id"], got[0], got[1]))
+        answers.append((time.monotonic() - started, got[0], got[-1]))
         time.sleep(max(0.0, gap - 0.02))
     for tab in tabs:
         tab.close()
     result.extend(answers)
 
 
-def run(backend: str, voters: int, seconds: float, ops: int, double: bool) -> dict:
+def run(backend: str, voters: int, seconds: float, ops: int, mode: str) -> dict:
     server = BenchServer(backend).start()
     try:
         links, ids, ballot_id = meeting_with_ballot(server)
@@ -112,7 +116,9 @@ def run(backend: str, voters: int, seconds: float, ops: int, double: bool) -> di
             w.start()
         sum(ready.get(timeout=300) for _ in workers)
         answers: list = []
-        sender = threading.Thread(target=double_sender, args=(server.url, mid, rap_key, ops, seconds, answers))
+        double = mode != "alone"
+        sender = threading.Thread(target=double_sender, args=(server.url, mid, rap_key, ops, seconds,
+                                                              answers, 2 if mode == "two" else 1))
         go.set()
         if double:
             sender.start()
@@ -142,7 +148,9 @@ def run(backend: str, voters: int, seconds: float, ops: int, double: bool) -> di
             texts = [e["contribution"]["text"] for e in store.read(mid)
                      if e["type"] == "contribution.added" and "two tabs" in e["contribution"]["text"]]
             store.close()
+            took = sorted(t * 1000 for t, _, _ in answers)
             figures["double"] = {"ops": len(answers), "both_ok": both_ok, "same_seq": same,
+                                 "p50": percentile(took, 50), "p99": percentile(took, 99),
                                  "refused": refused, "in_log": len(texts), "distinct": len(set(texts))}
         return figures
     finally:
@@ -154,8 +162,9 @@ def show(label: str, f: dict) -> None:
           f"p99 {f['p99']:7.1f}  max {f['max']:7.1f} ms  refused {f['errors'] or 0}")
     if "double" in f:
         d = f["double"]
-        print(f"{'':<28} two tabs: {d['ops']} ops, both sockets ok {d['both_ok']}, same seq {d['same_seq']}, "
-              f"refused {d['refused'] or 0}; in the log {d['in_log']} ({d['distinct']} distinct)")
+        print(f"{'':<28} rapporteur: {d['ops']} ops, ack p50 {d['p50']:.1f} p99 {d['p99']:.1f} ms, "
+              f"all copies ok {d['both_ok']}, same seq {d['same_seq']}, refused {d['refused'] or 0}; "
+              f"in the log {d['in_log']} ({d['distinct']} distinct)")
 
 
 def main() -> None:
@@ -165,15 +174,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--ops", type=int, default=40)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--modes", default="alone,one,two")
     args = parser.parse_args()
     print(machine())
     for backend in backends(args.backend):
         print(f"\n## {backend}: {args.voters} voters, a vote each ~0.5 s for {args.seconds:.0f} s")
+        labels = {"alone": "voters alone", "one": "with one tab", "two": "with two tabs"}
         for run_no in range(args.runs):
-            if not args.no_baseline:
-                show(f"run {run_no + 1} voters alone", run(backend, args.voters, args.seconds, args.ops, False))
-            show(f"run {run_no + 1} with two tabs", run(backend, args.voters, args.seconds, args.ops, True))
+            for mode in args.modes.split(","):
+                show(f"run {run_no + 1} {labels[mode]}", run(backend, args.voters, args.seconds, args.ops, mode))
 
 
 if __name__ == "__main__":
