@@ -48,6 +48,9 @@ class CurationFold:
         self._undo_value: dict[int, tuple[int, bool]] = {}  # undo seq -> (decision, undone)
         self._rejected_of: dict[str, set[int]] = {}  # cid -> indexes into rejected_sets
         self.named: set[str] = set()  # every point id the log has made, undone or not
+        # contribution ids named by the confirmations and rejections logged, undone or not: what
+        # the state keeps of them (sets, history) grows with it, and ops/curation.py bounds it
+        self.ids_logged = 0
 
     # ----- events ---------------------------------------------------------------------------
 
@@ -58,6 +61,7 @@ class CurationFold:
             return
         self._decisions.append(e)
         self._undone[e["seq"]] = False
+        self.ids_logged += len(e.get("contribution_ids") or ())
         self._fold(e)
 
     def show_suggestions(self, shown: bool) -> None:

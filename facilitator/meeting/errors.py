@@ -15,6 +15,7 @@ CODES = (
     "unavailable",  # the store did not answer: nothing was applied; retry with the same op_id
     "too_large",  # a frame or request body over the size limit, refused unread
     "too_deep",  # JSON nested deeper than the limit, refused unparsed
+    "curation_full",  # the curation decisions have named as many contributions as a meeting keeps
 )
 
 # Codes after which the same op, resent unchanged, may still succeed.

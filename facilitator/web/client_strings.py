@@ -101,6 +101,7 @@ CLIENT_STRINGS = {
     "error_closed": _l("The vote is already closed."),
     "error_rate_limited": _l("Too many changes at once; try again."),
     "error_unauthorized": _l("The link is no longer valid."),
+    "error_curation_full": _l("This meeting's curation has named as many contributions as it keeps: no more points or separations can be made."),
     "error_kept_text": _l("Your text is back in the box below the question."),
     # a contribution shown in the reader's language (issue 12), on every page
     "translated_human": _l("Translation"),

@@ -26,6 +26,8 @@ MAX_SEQ = 2**63 - 1  # SQLite's INTEGER; no log gets near it
 # The op ids this process committed last, per meeting, with their seqs: a second tab's copy of an
 # op that lands just after the first one's commit is answered from here, never decided again.
 RECENT_OPS = 10_000
+# What the plenary screen's state carries of the curation (plenary.js, model.js: the titles).
+PLENARY_CURATION = ("titles", "titles_by_lang", "show_suggestions")
 
 
 def unavailable() -> OpError:
@@ -482,7 +484,10 @@ class Hub:
             view.update(
                 spotlight=state.spotlight,
                 anonymous=state.anonymous,
-                curation=state.curation,
+                # the plenary screen reads the points from the synthesis and only the titles
+                # here: no cannot-link sets, history or memberships on each screen's every load
+                curation=(state.curation if actor.role == roles.CHAIR else
+                          {k: state.curation[k] for k in PLENARY_CURATION}),
                 outcome=state.outcome,
                 ballots=[voting.ballot_view(state, b) for b in state.ballots.values()],
                 turnout={bid: voting.voters(b, state.votes.get(bid, {}))

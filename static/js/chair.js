@@ -116,7 +116,7 @@ function clusterLabel(cl, cid) {
 // ----- sending ops --------------------------------------------------------------------------------
 
 function errorText(error) {
-  const known = ["forbidden", "invalid", "too_long", "not_found", "conflict", "locked", "closed", "rate_limited", "unauthorized"];
+  const known = ["forbidden", "invalid", "too_long", "not_found", "conflict", "locked", "closed", "rate_limited", "unauthorized", "curation_full"];
   const text = t(`error_${known.includes(error.code) ? error.code : "invalid"}`, { max: formatNumber(boot.limits.text) });
   return error.message ? `${text} (${error.message})` : text;
 }

@@ -63,7 +63,7 @@ async function refreshSynthesis() {
 // ----- sending --------------------------------------------------------------------------------------
 
 function errorText(error) {
-  const known = ["forbidden", "invalid", "not_found", "conflict", "rate_limited", "unauthorized", "too_long"];
+  const known = ["forbidden", "invalid", "not_found", "conflict", "rate_limited", "unauthorized", "too_long", "curation_full"];
   return t(`error_${known.includes(error.code) ? error.code : "invalid"}`, { max: formatNumber(200) });
 }
 

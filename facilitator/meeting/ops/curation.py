@@ -19,6 +19,10 @@ from .common import MAX_TITLE, clean_text, field, find_contribution, meeting_lan
 
 CURATORS = (roles.CHAIR, roles.CURATOR)
 MAX_POINT_MEMBERS = 200
+# Contribution ids the confirmations and rejections of one meeting may name in all, undone ones
+# included (issue 20: sixty rejections of 200 made a 17.8 MB state for every screen). The desk's
+# pair decisions name two each: 20,000 of them fit.
+MAX_CURATION_IDS = 40_000
 POINT_ID = re.compile(r"^p-[A-Za-z0-9_-]{4,40}$")
 
 
@@ -67,6 +71,13 @@ def _point_members(state: MeetingState, message: dict) -> list[str]:
     return ids
 
 
+def _within_budget(state: MeetingState, ids: list[str]) -> list[str]:
+    if state.curation_fold.ids_logged + len(ids) > MAX_CURATION_IDS:
+        raise OpError("curation_full", f"This meeting's curation has named {MAX_CURATION_IDS} "
+                      "contributions in all, the most it keeps.", limit=MAX_CURATION_IDS)
+    return ids
+
+
 def _check_one_point(state: MeetingState, members: list[str]) -> None:
     """A point answers one question and was raised by two groups or more."""
     found = [state.contributions[cid] for cid in members]
@@ -98,7 +109,7 @@ def _new_point_id(state: MeetingState, message: dict) -> str:
 def confirm_cluster(state, actor, message, now):
     """These contributions make one point (free grouping too): with the points some are in
     already, the oldest of which keeps its identity."""
-    ids = _point_members(state, message)
+    ids = _within_budget(state, _point_members(state, message))
     points, point_of = state.curation["points"], state.curation["point_of"]
     named = None
     if message.get("cluster_id") is not None:
@@ -122,7 +133,7 @@ def reject_cluster(state, actor, message, now):
     them together. Where several sit in one point, all but its earliest-joined leave it."""
     if message.get("cluster_id") is not None:
         _live_cluster(state, message["cluster_id"])
-    ids = _point_members(state, message)
+    ids = _within_budget(state, _point_members(state, message))
     by_point: dict[str, list[str]] = {}
     for cid in ids:
         pid = state.curation["point_of"].get(cid)
