@@ -41,13 +41,28 @@ def check_cluster(state: MeetingState, cluster_id, name: str = "cluster_id",
     return anchor
 
 
-def _live_cluster(state: MeetingState, cluster_id, name: str = "cluster_id") -> str | None:
+def _live_cluster(state: MeetingState, cluster_id, name: str = "cluster_id",
+                  session: bool = False) -> str | None:
     """As check_cluster, for curation: a suggested cluster named after a deleted contribution
     is gone."""
-    anchor = check_cluster(state, cluster_id, name)
+    anchor = check_cluster(state, cluster_id, name, session=session)
     if anchor is not None and state.contributions[anchor]["deleted"]:
         raise OpError("not_found", "No such cluster: its contribution was deleted.")
     return anchor
+
+
+def shown_cluster(state: MeetingState, cluster_id, session: bool = False) -> None:
+    """A cluster the room may be shown or sent (spotlight, outcome): a point with a live member,
+    or a suggested cluster whose contribution is not deleted. Anything else means nothing."""
+    if _live_cluster(state, cluster_id, session=session) is None:
+        members = state.curation["points"][cluster_id]["members"]
+        if not any(not state.contributions.get(c, {"deleted": True})["deleted"] for c in members):
+            raise OpError("not_found", "No such point: none of its contributions is left.")
+
+
+def shown_contribution(state: MeetingState, message: dict) -> dict:
+    """A contribution the room may be shown or sent: not deleted."""
+    return _live(state, message)
 
 
 def _live(state: MeetingState, message: dict) -> dict:
@@ -83,7 +98,8 @@ def _check_one_point(state: MeetingState, members: list[str]) -> None:
     found = [state.contributions[cid] for cid in members]
     if len({c["question_id"] for c in found}) != 1:
         raise OpError("invalid", "A point gathers contributions to one question.")
-    if len({c["group_id"] for c in found}) < 2:
+    # a deleted member stays in its point (a restore brings it back) but raises nothing now
+    if len({c["group_id"] for c in found if not c["deleted"]}) < 2:
         raise OpError("invalid", "A point is raised by two groups or more: these are one group's.")
     if len(members) > MAX_POINT_MEMBERS:
         raise OpError("invalid", f"A point holds {MAX_POINT_MEMBERS} contributions at most.")

@@ -7,32 +7,35 @@ from ..errors import OpError
 from ..ids import is_lang_code
 from ..state import MeetingState
 from .common import clean_text, field, find_contribution, guess_lang, op
-from .curation import check_cluster
+from .curation import check_cluster, shown_cluster, shown_contribution
 
 
-def outcome_ref(state: MeetingState, message: dict) -> str:
+def outcome_ref(state: MeetingState, message: dict, live: bool = False) -> str:
+    """The item an outcome op names. ``live``: forwarding it, or wording it, must mean something
+    (no deleted contribution, no point left empty); unmarking or clearing may name anything."""
     contribution_id = message.get("contribution_id")
     cluster_id = message.get("cluster_id")
     if (contribution_id is None) == (cluster_id is None):
         raise OpError("invalid", "Name one contribution_id or one cluster_id.")
     if cluster_id is not None:
-        check_cluster(state, cluster_id)
+        (shown_cluster if live else check_cluster)(state, cluster_id)
         return f"cluster:{cluster_id}"
-    find_contribution(state, message)
+    (shown_contribution if live else find_contribution)(state, message)
     return f"contribution:{contribution_id}"
 
 
 @op("outcome.mark", roles.CHAIR)
 def mark_outcome(state, actor, message, now):
-    ref = outcome_ref(state, message)
     marked = field(message, "marked", bool, required=False)
-    return {"type": "outcome.marked", "ref": ref, "marked": True if marked is None else marked}
+    marked = True if marked is None else marked
+    ref = outcome_ref(state, message, live=marked)
+    return {"type": "outcome.marked", "ref": ref, "marked": marked}
 
 
 @op("outcome.wording", roles.CHAIR)
 def word_outcome(state, actor, message, now):
-    ref = outcome_ref(state, message)
     text = message.get("text")
+    ref = outcome_ref(state, message, live=text not in (None, ""))
     if text not in (None, ""):
         text = clean_text(text)
     lang = field(message, "lang", str, required=False)

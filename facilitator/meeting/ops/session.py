@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import roles
 from ..errors import OpError
 from .common import MAX_TIMER, field, op
-from .curation import check_cluster
+from .curation import shown_cluster, shown_contribution
 
 
 @op("session.set", roles.CHAIR)
@@ -46,13 +46,12 @@ def set_spotlight(state, actor, message, now):
     if contribution_id and cluster_id:
         raise OpError("invalid", "Spotlight one contribution or one cluster, not both.")
     if contribution_id:
-        if contribution_id not in state.contributions:
-            raise OpError("not_found", "No such contribution.")
+        shown_contribution(state, message)  # known and not deleted
         return {"type": "spotlight.set", "spotlight": {"contribution_id": contribution_id}}
     if cluster_id:
         if len(cluster_id) > 60:
             raise OpError("invalid", "cluster_id is too long.")
-        check_cluster(state, cluster_id, session=True)  # a point, or a cluster named after one
+        shown_cluster(state, cluster_id, session=True)  # a point with a live member, or a cluster named after one
         return {"type": "spotlight.set", "spotlight": {"cluster_id": cluster_id}}
     return {"type": "spotlight.set", "spotlight": None}
 
