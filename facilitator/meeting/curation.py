@@ -51,6 +51,9 @@ class CurationFold:
         # contribution ids named by the confirmations and rejections logged, undone or not: what
         # the state keeps of them (sets, history) grows with it, and ops/curation.py bounds it
         self.ids_logged = 0
+        # cluster id -> {lang, "" for the title without one: seq of the last event that changed
+        # it (its cluster.titled, or an undo or redo of one)}: cluster.title's `version`
+        self.title_versions: dict[str, dict[str, int]] = {}
 
     # ----- events ---------------------------------------------------------------------------
 
@@ -61,6 +64,8 @@ class CurationFold:
             return
         self._decisions.append(e)
         self._undone[e["seq"]] = False
+        if e["type"] == "cluster.titled":
+            self._title_changed(e, e["seq"])
         self.ids_logged += len(e.get("contribution_ids") or ())
         self._fold(e)
 
@@ -99,12 +104,20 @@ class CurationFold:
         self._undo_value[e["seq"]] = (root, bool(e["undone"]))
         self._undos.setdefault(root, []).append(e["seq"])
         self._undone[root] = bool(e["undone"])
+        if self._entries[root]["type"] == "cluster.titled":
+            self._title_changed(self._entries[root], e["seq"])
         entry = self._entries[root]
         entry["undone"] = self._undone[root]
         entry["undone_by"] = e["seq"] if entry["undone"] else None
         for undo in self._undos[root]:  # an undo is itself undone once its decision is back
             self._entries[undo]["undone"] = self._undone[root] != self._undo_value[undo][1]
         self._refold()
+
+    def _title_changed(self, titled: dict, seq: int) -> None:
+        self.title_versions.setdefault(titled["cluster_id"], {})[titled.get("lang") or ""] = seq
+
+    def title_version(self, cluster_id: str, lang: str | None) -> int:
+        return self.title_versions.get(cluster_id, {}).get(lang or "", 0)
 
     def _refold(self) -> None:
         """The decisions still in effect, folded again from nothing, in log order."""

@@ -39,7 +39,9 @@ class MeetingState:
         # the chair's and the curator's decisions on converging points (curation.py)
         self.curation_fold = CurationFold(self.contributions)
         self.curation: dict = self.curation_fold.view
-        self.outcome: dict = {"marked": {}, "wording": {}, "order": []}
+        # versions: ref -> seq of the last outcome.wording of it (what an op's `version` is
+        # checked against: two chair tabs never overwrite each other's wording unseen)
+        self.outcome: dict = {"marked": {}, "wording": {}, "order": [], "versions": {}}
         self.participants: dict[str, dict] = {}
         self.ballots: dict[str, dict] = {}  # in opening order
         self.votes: dict[str, dict[str, dict]] = {}  # ballot id -> participant id -> {item id (contribution or point): value}
@@ -194,6 +196,7 @@ class MeetingState:
                 self.outcome["order"].remove(ref)
 
     def _on_outcome_wording(self, e: dict) -> None:
+        self.outcome["versions"][e["ref"]] = e["seq"]
         if e.get("text"):
             self.outcome["wording"][e["ref"]] = {"text": e["text"], "lang": e.get("lang")}
         else:

@@ -88,6 +88,10 @@ CLIENT_STRINGS = {
     "the_chair": _l("The chair"),
     "conflict_theirs": _l("Their version"),
     "conflict_yours": _l("Your version"),
+    # an outcome's wording or a point's title changed by another page meanwhile (issue 20)
+    "wording_conflict": _l("Someone else changed this wording while you were writing it."),
+    "title_conflict": _l("Someone else changed this title while you were writing it."),
+    "conflict_none": _l("(none)"),
     "keep_theirs": _l("Keep theirs"),
     "use_mine": _l("Use mine"),
     "error_not_saved": _l("Not saved: {message}"),

@@ -471,7 +471,7 @@ class Hub:
         elif actor.role == roles.CURATOR:
             # every group's words, the curation and the spotlight; no votes, ballots or outcome
             groups = state.group_ids
-            view.update(spotlight=state.spotlight, curation=state.curation)
+            view.update(spotlight=state.spotlight, curation=_curation_for_staff(state))
         elif actor.role == roles.TRANSLATOR:
             # every group's words and what the room looks at; no votes, no curation decisions
             groups = state.group_ids
@@ -486,7 +486,7 @@ class Hub:
                 anonymous=state.anonymous,
                 # the plenary screen reads the points from the synthesis and only the titles
                 # here: no cannot-link sets, history or memberships on each screen's every load
-                curation=(state.curation if actor.role == roles.CHAIR else
+                curation=(_curation_for_staff(state) if actor.role == roles.CHAIR else
                           {k: state.curation[k] for k in PLENARY_CURATION}),
                 outcome=state.outcome,
                 ballots=[voting.ballot_view(state, b) for b in state.ballots.values()],
@@ -506,6 +506,12 @@ class Hub:
             gid: self.presence.list(meeting_id, f"group:{gid}") for gid in groups
         }
         return view
+
+
+def _curation_for_staff(state) -> dict:
+    """The curation as the chair and the curators get it: with each title's version
+    (`title_versions`), for the conflict offer of two pages titling one point."""
+    return dict(state.curation, title_versions=state.curation_fold.title_versions)
 
 
 def _titled_point_members(state) -> dict:

@@ -15,6 +15,7 @@ import { mountLinks } from "./links.js";
 import { guessLanguage, languageFollowsText } from "./lang.js";
 import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText, readingNodes, signOffBadge } from "./ui.js";
 import { Curation, PairQueue, historyList, confirmFirst, questionChoices } from "./curation.js";
+import { VersionedDrafts, titleVersion, wordingVersion } from "./versions.js";
 
 const POINTING = new Set(["⇱", "⇲"]); // diagonal arrows towards a corner: mirrored in right-to-left
 const REPORT_FORMATS = [
@@ -64,6 +65,9 @@ document.addEventListener("input", (e) => {
 });
 
 function draft(id, fallback) { return drafts.has(id) ? drafts.get(id) : fallback; }
+
+// Wordings and titles carry the version their draft started from (two chair tabs: issue 20).
+const versioned = new VersionedDrafts({ send: (op, doneKey) => send(op, doneKey), drafts, render: () => scheduleRender() });
 
 function field(id, labelText, control, hint = null) {
   control.id = id;
@@ -454,15 +458,19 @@ function pointCuration(cl, all) {
   const byLang = ((model.extra().curation || {}).titles_by_lang || {})[cl.id] || {};
   const input = h("input", { type: "text", maxlength: "200", dir: "auto", lang: lang || null,
     value: draft(titleId, lang ? byLang[lang] || "" : cl.title || "") });
+  const version = titleVersion(model.extra().curation, cl.id, lang);
+  versioned.watch(input, titleId, version);
   const titleForm = h("form", { class: "ch-inline ch-point__title-form", onsubmit: (e) => {
     e.preventDefault();
-    drafts.delete(titleId);
-    send({ type: "cluster.title", cluster_id: cl.id, title: input.value.trim(), ...(lang ? { lang } : {}) }, "done_saved");
+    const mine = { text: input.value.trim(), lang: lang || null };
+    versioned.send(titleId, { type: "cluster.title", cluster_id: cl.id, title: mine.text, ...(lang ? { lang } : {}) },
+      mine, "done_saved", version);
   } }, field(langId, t("point_title_lang"), langSel), field(titleId, t("point_title"), input),
     h("button", { type: "submit", class: "button button--small" }, h("span", { text: t("save") })));
   const targets = all.filter((o) => o.id !== cl.id).map((o) => ({ id: o.id, label: `${formatNumber(all.indexOf(o) + 1)}. ${clusterLabel(o, o.id)}` }));
   const members = cl.status === "confirmed" ? null : cl.contributions;
-  return h("div", { class: "ch-point__curate" }, titleForm, mergeForm(cl.id, targets, "merge_into", members));
+  return h("div", { class: "ch-point__curate" }, titleForm, versioned.offer(titleId, "title_conflict", (c) => c.title),
+    mergeForm(cl.id, targets, "merge_into", members));
 }
 
 // The engine's view beside the chair's decision: confirmed, or suggested with its confidence,
@@ -778,6 +786,8 @@ function renderOutcome() {
     const textId = `word-${safe}`, langId = `wordlang-${safe}`;
     const textarea = h("textarea", { rows: "3", maxlength: "2000", dir: "auto" });
     textarea.value = draft(textId, wording ? wording.text : "");
+    const version = wordingVersion(outcome, ref);
+    versioned.watch(textarea, textId, version);
     const langSel = h("select", {});
     for (const code of langs) langSel.append(h("option", { value: code, lang: code, text: languageName(code) }));
     // the wording's own language (the chair's pick, else guessed from its words), never by
@@ -805,12 +815,14 @@ function renderOutcome() {
       wording ? h("p", { class: "ch-wording" }, h("span", { class: "ch-strong", text: t("wording_current") }), " ", userText("span", "", wording.text, wording.lang)) : null,
       h("form", { class: "ch-wording-form", onsubmit: (e) => {
         e.preventDefault();
-        drafts.delete(textId);
-        send({ type: "outcome.wording", ...target, text: textarea.value.trim(), lang: langSel.value }, "done_saved");
+        const mine = { text: textarea.value.trim(), lang: langSel.value };
+        versioned.send(textId, { type: "outcome.wording", ...target, text: mine.text, lang: mine.lang },
+          mine, "done_saved", version);
       } },
         field(textId, t("wording_label"), textarea, t("wording_hint")),
         h("div", { class: "ch-inline" }, langField,
           h("button", { type: "submit", class: "button button--small button--primary" }, h("span", { text: t("save") })))),
+      versioned.offer(textId, "wording_conflict", (c) => c.text),
       h("div", { class: "ch-actions", role: "group", "aria-label": t("actions_for_item") },
         button(t("move_up"), () => move(-1), { glyph: "↑", disabled: i === 0 }),
         button(t("move_down"), () => move(1), { glyph: "↓", disabled: i === order.length - 1 }),
@@ -881,7 +893,9 @@ client.on("change", (info) => {
 });
 // The outcome the chair is building, created on first use.
 function outcomeOf(extra) {
-  return extra.outcome || (extra.outcome = { marked: {}, wording: {}, order: [] });
+  const outcome = extra.outcome || (extra.outcome = { marked: {}, wording: {}, order: [] });
+  outcome.versions = outcome.versions || {};
+  return outcome;
 }
 
 // The chair's own extras: curation and the outcome; the shared ones are folded by the model.
@@ -890,8 +904,10 @@ function applyChairEvent(extra, ev) {
     case "session.changed": ui.synthSession = null; break;
     case "plenary.suggestions_shown": extra.curation = { ...(extra.curation || {}), show_suggestions: Boolean(ev.shown) }; break;
     case "cluster.titled": {
-      if (ev.lang) break; // a title in one language: folded by the model (titles_by_lang)
       extra.curation = extra.curation || { titles: {} };
+      const versions = extra.curation.title_versions = { ...(extra.curation.title_versions || {}) };
+      versions[ev.cluster_id] = { ...(versions[ev.cluster_id] || {}), [ev.lang || ""]: ev.seq };
+      if (ev.lang) break; // a title in one language: folded by the model (titles_by_lang)
       extra.curation.titles = { ...(extra.curation.titles || {}) };
       if (ev.title) extra.curation.titles[ev.cluster_id] = ev.title; else delete extra.curation.titles[ev.cluster_id];
       const cl = clusterById(ev.cluster_id);
@@ -907,6 +923,7 @@ function applyChairEvent(extra, ev) {
     case "outcome.wording": {
       const outcome = outcomeOf(extra);
       if (ev.text) outcome.wording[ev.ref] = { text: ev.text, lang: ev.lang }; else delete outcome.wording[ev.ref];
+      outcome.versions[ev.ref] = ev.seq;
       break;
     }
     case "outcome.ordered": outcomeOf(extra).order = ev.order.slice(); break;

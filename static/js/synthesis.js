@@ -19,6 +19,7 @@ import { showStatus, announcer, renderScheduler, toast as showToast } from "./ui
 import {
   Curation, PairQueue, historyList, confirmFirst, contributionBody, questionChoices, newPointId, quote,
 } from "./curation.js";
+import { VersionedDrafts, titleVersion } from "./versions.js";
 
 const client = new MeetingClient({ meetingId: boot.meeting_id, page: "synthesis" });
 const model = new MeetingModel(client);
@@ -54,6 +55,8 @@ document.addEventListener("input", (e) => {
   if (el.id && el.closest("#sd-points-list") && el.type !== "checkbox") drafts.set(el.id, el.value);
 });
 const draft = (id, fallback) => (drafts.has(id) ? drafts.get(id) : fallback);
+// A title carries the version its draft started from (a chair titling the same point: issue 20).
+const versioned = new VersionedDrafts({ send: (op, doneKey) => send(op, doneKey), drafts, render: () => scheduleRender() });
 
 async function refreshSynthesis() {
   try { synthesis = await model.fetchSynthesis(); } catch (err) { console.warn(err); }
@@ -188,14 +191,19 @@ function titleForm(point) {
   const lang = langSel.value;
   const current = lang ? (point.titles || {})[lang] || "" : point.title || "";
   const input = h("input", { type: "text", id: titleId, maxlength: "200", dir: "auto", lang: lang || null, value: draft(titleId, current) });
-  return h("form", { class: "sd-title", onsubmit: (e) => {
+  const version = titleVersion(curation.data(), point.id, lang);
+  versioned.watch(input, titleId, version);
+  const form = h("form", { class: "sd-title", onsubmit: (e) => {
     e.preventDefault();
-    drafts.delete(titleId);
-    send({ type: "cluster.title", cluster_id: point.id, title: input.value.trim(), ...(lang ? { lang } : {}) }, "sd_done_titled");
+    const mine = { text: input.value.trim(), lang: lang || null };
+    versioned.send(titleId, { type: "cluster.title", cluster_id: point.id, title: mine.text, ...(lang ? { lang } : {}) },
+      mine, "sd_done_titled", version);
   } },
   h("div", { class: "field" }, h("label", { for: langId, text: t("point_title_lang") }), langSel),
   h("div", { class: "field sd-title__text" }, h("label", { for: titleId, text: t("point_title") }), input),
   h("button", { type: "submit", class: "button button--small", id: `${titleId}-save` }, h("span", { text: t("save") })));
+  const offer = versioned.offer(titleId, "title_conflict", (c) => c.title);
+  return offer ? h("div", {}, form, offer) : form;
 }
 
 function mergeForm(point, points) {

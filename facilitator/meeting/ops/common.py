@@ -155,6 +155,15 @@ def check_version(message: dict, contribution: dict, required: bool) -> None:
         )
 
 
+def check_seen(message: dict, version: int, refusal: str, current: dict) -> None:
+    """An op's optional `version`, the version of the thing it changes the sender saw (0: none
+    yet): a stale one is refused `conflict` with the ``current`` thing and its version, for the
+    page to offer theirs or mine. Without it the op is applied as it comes (older pages)."""
+    seen = field(message, "version", int, required=False)
+    if seen is not None and seen != version:
+        raise OpError("conflict", refusal, current=dict(current, version=version))
+
+
 def on_board(state: MeetingState, actor: roles.Actor, message: dict, version_required: bool = False,
               deleted: bool = False, refusal: str = "This contribution was deleted.") -> dict:
     """The contribution an op names: on a board the sender may write, at the version the sender

@@ -15,7 +15,7 @@ from ..curation import UndoRefused
 from ..errors import OpError
 from ..ids import QUESTION_CLUSTER, SESSION_CLUSTER, cluster_anchor
 from ..state import MeetingState
-from .common import MAX_TITLE, clean_text, field, find_contribution, meeting_language, op
+from .common import MAX_TITLE, check_seen, clean_text, field, find_contribution, meeting_language, op
 
 CURATORS = (roles.CHAIR, roles.CURATOR)
 MAX_POINT_MEMBERS = 200
@@ -225,6 +225,10 @@ def title_cluster(state, actor, message, now):
     lang = meeting_language(state, message, required=False)
     if lang is not None:
         event["lang"] = lang
+    cid, curation = message["cluster_id"], state.curation
+    now_title = curation["titles_by_lang"].get(cid, {}).get(lang) if lang else curation["titles"].get(cid)
+    check_seen(message, state.curation_fold.title_version(cid, lang), "This title was changed by someone else.",
+               {"title": now_title, "lang": lang})
     return event
 
 

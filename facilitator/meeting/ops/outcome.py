@@ -6,7 +6,7 @@ from .. import roles
 from ..errors import OpError
 from ..ids import is_lang_code
 from ..state import MeetingState
-from .common import clean_text, field, find_contribution, guess_lang, op
+from .common import check_seen, clean_text, field, find_contribution, guess_lang, op
 from .curation import check_cluster, shown_cluster, shown_contribution
 
 
@@ -43,6 +43,8 @@ def word_outcome(state, actor, message, now):
         raise OpError("invalid", "lang must be a language code.")
     if text and lang is None:
         lang = guess_lang(text, state.meeting.get("default_language", "en"))
+    check_seen(message, state.outcome["versions"].get(ref, 0), "This wording was changed by someone else.",
+               dict(state.outcome["wording"].get(ref) or {"text": None, "lang": None}))
     return {"type": "outcome.wording", "ref": ref, "text": text or None, "lang": lang}
 
 
