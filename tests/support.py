@@ -443,6 +443,16 @@ class RawSocket:
             pass
 
 
+def meeting_in_session(server, connect, session_id: str = "s2-groups") -> tuple[dict, str, "Client"]:
+    """A GRCP7 meeting on the server, its chair connected and the session made current:
+    (the create-meeting JSON, the meeting id, the chair's Client)."""
+    links = server.create_meeting()
+    mid = links["meeting_id"]
+    chair = connect(server.url, mid, key_of(links["chair_url"]))
+    assert chair.op("session.set", session_id=session_id)["ok"]
+    return links, mid, chair
+
+
 def rapporteur_key(links: dict, group_id: str) -> str:
     """The key in a group's rapporteur link of the create-meeting JSON."""
     return key_of(next(g for g in links["groups"] if g["id"] == group_id)["rapporteur_url"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from support import key_of, wait_until
+from support import key_of, meeting_in_session, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,10 +17,7 @@ WAIT = 20_000
 
 @pytest.fixture
 def meeting(live_server, connect):
-    links = live_server.create_meeting()
-    mid = links["meeting_id"]
-    chair = connect(live_server.url, mid, key_of(links["chair_url"]))
-    assert chair.op("session.set", session_id="s2-groups")["ok"]
+    links, mid, chair = meeting_in_session(live_server, connect)
     for cid, group in (("data-africa", "africa"), ("data-mena", "mena")):
         assert chair.op("contribution.add", group_id=group, question_id="s2-q1", id=cid,
                         text=f"Share migration data across borders, says {group}.",

@@ -18,7 +18,7 @@ import uuid
 import pytest
 import requests
 
-from support import key_of
+from support import key_of, meeting_in_session
 from facilitator.meeting.agenda import AgendaError, validate_agenda
 from facilitator.meeting.errors import OpError
 from facilitator.meeting.ops import clean_text
@@ -92,10 +92,7 @@ def group_key(links, gid):
 
 @pytest.fixture
 def meeting(live_server, connect):
-    links = live_server.create_meeting()
-    mid = links["meeting_id"]
-    chair = connect(live_server.url, mid, key_of(links["chair_url"]))
-    assert chair.op("session.set", session_id="s2-groups")["ok"]
+    links, mid, chair = meeting_in_session(live_server, connect)
     return {"server": live_server, "links": links, "mid": mid, "chair": chair}
 
 
