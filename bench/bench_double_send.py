@@ -9,7 +9,8 @@ yes/no ballot. `--voters` participants join over HTTP, connect over WebSocket (t
 processes) and each casts a vote about every 0.5 s (a changed mind: the choice turns) for
 `--seconds`. Meanwhile, in mode `two`, a rapporteur's key holds two sockets, the two tabs: each
 of `--ops` contribution.add ops goes out on the first socket, then with the same op_id on the
-second one 0-20 ms later (the second tab reacting to the outbox's storage event). Mode `one` sends
+second one 0 to `--jitter-ms` (3) ms later (the second tab reacting to the outbox's storage event;
+a copy that lands just after its op's commit is the case that cost the batch its ops). Mode `one` sends
 the same ops on one socket only (what the outbox lease leaves: a contribution costs the server its
 analysis whoever sends it), mode `alone` none. Printed: the voters' ack p50/p90/p99/max and their
 refusals, the rapporteur's acks (both sockets must get the same seq; the later of the two copies'
@@ -63,9 +64,9 @@ def voter_worker(url, meeting_id, keys, ballot_id, contribution_id, seconds, rea
     out.put(each_in_a_thread(clients, voter, acks))
 
 
-def double_sender(url, meeting_id, key, ops, seconds, result, copies=2):
-    """Two sockets of one key; every op on both, the second 0-20 ms after the first (`copies`
-    1: one socket)."""
+def double_sender(url, meeting_id, key, ops, seconds, result, copies=2, jitter=0.003):
+    """Two sockets of one key; every op on both, the second 0 to `jitter` s after the first
+    (`copies` 1: one socket)."""
     tabs = [Recorder(url, meeting_id, key, name=f"tab {i}") for i in range(1, copies + 1)]
     rng = random.Random(7)
     answers = []
@@ -81,7 +82,7 @@ def double_sender(url, meeting_id, key, ops, seconds, result, copies=2):
             time.sleep(delay)
             got[i] = tabs[i].sio.call("op", dict(op), timeout=60)
 
-        threads = [threading.Thread(target=send, args=(i, rng.random() * 0.02 if i else 0.0))
+        threads = [threading.Thread(target=send, args=(i, rng.random() * jitter if i else 0.0))
                    for i in range(copies)]
         for t in threads:
             t.start()
@@ -94,7 +95,7 @@ def double_sender(url, meeting_id, key, ops, seconds, result, copies=2):
     result.extend(answers)
 
 
-def run(backend: str, voters: int, seconds: float, ops: int, mode: str) -> dict:
+def run(backend: str, voters: int, seconds: float, ops: int, mode: str, jitter: float = 0.003) -> dict:
     server = BenchServer(backend).start()
     try:
         links, ids, ballot_id = meeting_with_ballot(server)
@@ -118,7 +119,7 @@ def run(backend: str, voters: int, seconds: float, ops: int, mode: str) -> dict:
         answers: list = []
         double = mode != "alone"
         sender = threading.Thread(target=double_sender, args=(server.url, mid, rap_key, ops, seconds,
-                                                              answers, 2 if mode == "two" else 1))
+                                                              answers, 2 if mode == "two" else 1, jitter))
         go.set()
         if double:
             sender.start()
@@ -175,6 +176,7 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=40)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--modes", default="alone,one,two")
+    parser.add_argument("--jitter-ms", type=float, default=3.0)
     args = parser.parse_args()
     print(machine())
     for backend in backends(args.backend):
@@ -182,7 +184,8 @@ def main() -> None:
         labels = {"alone": "voters alone", "one": "with one tab", "two": "with two tabs"}
         for run_no in range(args.runs):
             for mode in args.modes.split(","):
-                show(f"run {run_no + 1} {labels[mode]}", run(backend, args.voters, args.seconds, args.ops, mode))
+                show(f"run {run_no + 1} {labels[mode]}",
+                     run(backend, args.voters, args.seconds, args.ops, mode, args.jitter_ms / 1000))
 
 
 if __name__ == "__main__":
