@@ -24,8 +24,10 @@ SYNC_PAGE = 1000
 APPEND_RETRIES = 20
 MAX_SEQ = 2**63 - 1  # SQLite's INTEGER; no log gets near it
 # The op ids this process committed last, per meeting, with their seqs: a second tab's copy of an
-# op that lands just after the first one's commit is answered from here, never decided again.
-RECENT_OPS = 10_000
+# op that lands just after the first one's commit is answered from here, never decided again. The
+# window that needs it is the store's check of the copy (milliseconds); older copies are found
+# by that check.
+RECENT_OPS = 2_000
 # What the plenary screen's state carries of the curation (plenary.js, model.js: the titles).
 PLENARY_CURATION = ("titles", "titles_by_lang", "show_suggestions")
 
