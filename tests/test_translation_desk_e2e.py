@@ -56,7 +56,7 @@ def test_translator_sign_off_and_freeze_over_the_wire(live_server, meeting, conn
         translator.wait_for(lambda e: e["type"] == "contribution.added" and e["contribution"]["id"] == cid)
 
     # translation.set: the translator and the chair; nobody else
-    ack = translator.op("translation.set", contribution_id="africa-0001", lang="ar",
+    ack = translator.op("translation.set", contribution_id="africa-0001", lang="ar", original_version=1,
                         text="ضمان اجتماعي قابل للنقل بين بلدان المنشأ والمقصد.")
     assert ack["ok"], ack
     for client in (chair, plenary, africa, translator):
@@ -67,7 +67,7 @@ def test_translator_sign_off_and_freeze_over_the_wire(live_server, meeting, conn
     for client in (plenary, africa, europe):
         ack = client.op("translation.set", contribution_id="africa-0001", lang="fr", text="Bonjour")
         assert ack["error"]["code"] == "forbidden"
-    assert chair.op("translation.set", contribution_id="europe-0001", lang="fr",
+    assert chair.op("translation.set", contribution_id="europe-0001", lang="fr", original_version=1,
                     text="Reconnaissance des compétences par-delà les frontières.")["ok"]
     # ...and may not do the rest
     assert translator.op("contribution.edit", contribution_id="africa-0001", version=1, text="x")["error"]["code"] == "forbidden"
@@ -97,7 +97,7 @@ def test_translator_sign_off_and_freeze_over_the_wire(live_server, meeting, conn
     assert africa.op("contribution.edit", contribution_id="africa-0001", version=1,
                      text="Portable social security between all countries of origin and destination.")["ok"]
     assert contribution_in(state_of(url, mid, translator_key), "africa-0001")["translations"]["ar"]["stale"] is True
-    assert translator.op("translation.set", contribution_id="africa-0001", lang="ar", version=1,
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="ar", version=1, original_version=2,
                          text="ضمان اجتماعي قابل للنقل بين جميع بلدان المنشأ والمقصد.")["ok"]
     assert contribution_in(state_of(url, mid, translator_key), "africa-0001")["translations"]["ar"]["stale"] is False
     stale_copy = chair.op("translation.set", contribution_id="africa-0001", lang="ar", version=1, text="نص آخر")
@@ -159,14 +159,14 @@ def test_archive_round_trip_keeps_translations_and_sign_offs(live_server, meetin
     translator = connect(url, mid, translator_key)
     chair = connect(url, mid, chair_key)
     add(africa, "Pre-departure orientation for migrant workers.", lang="en", id="africa-0001")
-    assert translator.op("translation.set", contribution_id="africa-0001", lang="fr",
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="fr", original_version=1,
                          text="Orientation avant le départ des travailleurs migrants.")["ok"]
-    assert translator.op("translation.set", contribution_id="africa-0001", lang="es",
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="es", original_version=1,
                          text="Orientación previa a la partida.")["ok"]
     assert africa.op("answers.sign_off", question_id=Q)["ok"]
     assert africa.op("contribution.edit", contribution_id="africa-0001", version=1,
                      text="Pre-departure orientation for all migrant workers.")["ok"]
-    assert translator.op("translation.set", contribution_id="africa-0001", lang="fr",
+    assert translator.op("translation.set", contribution_id="africa-0001", lang="fr", original_version=2,
                          text="Orientation avant le départ de tous les travailleurs migrants.")["ok"]
     assert chair.op("cluster.title", cluster_id="c-africa-0001", title="Orientation", lang="fr")["ok"]
     assert chair.op("plenary.freeze", frozen=True)["ok"]

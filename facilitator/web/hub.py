@@ -176,6 +176,7 @@ class Hub:
             seq = self.store.seq_of_op(meeting_id, op_id)
             if seq is not None:
                 return {"ok": True, "seq": seq}
+            message = self._with_last_read(meeting_id, actor, message, key_id)
             return self._append(
                 meeting_id, op_id, lambda state, now: ops.decide(state, actor, message, now)
             )
@@ -183,6 +184,29 @@ class Hub:
             return error.as_ack()
         except StoreUnavailable:
             return unavailable().as_ack()
+
+    # ----- what a translator last read (translation.set without original_version) --------------
+
+    @staticmethod
+    def reader(actor: Actor, key_id: str | None) -> str:
+        """Who reads, for the read marks: the key and the name given with it."""
+        return f"{key_id or '-'}|{actor.role}|{actor.name or ''}"
+
+    def note_read(self, meeting_id: str, actor: Actor, key_id: str | None, seq: int) -> None:
+        """A translator (or the chair) has read the meeting up to `seq`: its translations sent
+        without original_version are taken as made from the words current then. In the store,
+        so that every process behind a balancer knows it."""
+        if actor.role in (roles.TRANSLATOR, roles.CHAIR):
+            self.store.note_read(meeting_id, self.reader(actor, key_id), seq)
+
+    def _with_last_read(self, meeting_id: str, actor: Actor, message, key_id: str | None):
+        if isinstance(message, dict) and ops.desk.LAST_READ in message:
+            message = {k: v for k, v in message.items() if k != ops.desk.LAST_READ}
+        if (isinstance(message, dict) and message.get("type") == "translation.set"
+                and message.get("original_version") is None and actor.role != roles.SYSTEM):
+            last = self.store.last_read(meeting_id, self.reader(actor, key_id))
+            message = dict(message, **{ops.desk.LAST_READ: last})
+        return message
 
     def _reissue(self, meeting_id: str, actor: Actor, message: dict, op_id: str) -> dict:
         """link.reissue: a new key for the link, stored before its event is appended (an append
@@ -366,11 +390,13 @@ class Hub:
             for listener in listeners:
                 listener(meeting_id, state, event)
 
-    def sync(self, meeting_id: str, actor: Actor, after) -> dict:
+    def sync(self, meeting_id: str, actor: Actor, after, key_id: str | None = None) -> dict:
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_SEQ:
             return OpError("invalid", f"after must be an integer from 0 to {MAX_SEQ}.").as_ack()
         try:
-            return self._sync(meeting_id, actor, after)
+            ack = self._sync(meeting_id, actor, after)
+            self.note_read(meeting_id, actor, key_id, ack["seq"])
+            return ack
         except StoreUnavailable:
             return unavailable().as_ack()
 
@@ -417,7 +443,7 @@ class Hub:
 
     # ----- what a role sees ----------------------------------------------------------------------
 
-    def view(self, meeting_id: str, actor: Actor) -> dict:
+    def view(self, meeting_id: str, actor: Actor, key_id: str | None = None) -> dict:
         state = self.state(meeting_id)
         view = {
             "meeting": state.meeting,
@@ -478,6 +504,7 @@ class Hub:
         view["presence"] = {
             gid: self.presence.list(meeting_id, f"group:{gid}") for gid in groups
         }
+        self.note_read(meeting_id, actor, key_id, view["seq"])  # the words this view showed
         return view
 
 
