@@ -587,6 +587,110 @@ def test_the_libretranslate_client_against_the_stand_in():
         libretranslate(url, "x", "en", "fr", 5)
 
 
+def test_the_libretranslate_client_holds_to_its_deadline_and_follows_no_redirect():
+    from standin_translate import StandInTranslate
+    from facilitator.web.drafts import TranslateError, libretranslate, redact
+
+    standin, elsewhere = StandInTranslate().start(), StandInTranslate().start()
+    try:
+        # a good reply, a byte every half second: each read is quick, the whole is not
+        standin.misbehave, standin.trickle_every = "trickle", 0.5
+        with pytest.raises(TranslateError, match="no complete reply within 1 s"):
+            libretranslate(standin.url, "Safe corridors", "en", "fr", 1)
+        # a 302 is an answer, never followed: the other server is asked nothing
+        standin.misbehave, standin.redirect_to = "redirect", elsewhere.url + "/translate"
+        with pytest.raises(TranslateError, match="HTTP 302") as refused:
+            libretranslate(standin.url, "Safe corridors", "en", "fr", 5)
+        assert not refused.value.refused and not elsewhere.requests
+        # a reply nested 50,000 deep, or not JSON at all: refused unparsed, no RecursionError
+        for misbehave in ("deep", "garbage"):
+            standin.misbehave = misbehave
+            with pytest.raises(TranslateError, match="not LibreTranslate's JSON"):
+                libretranslate(standin.url, "Safe corridors", "en", "fr", 5)
+        # a 4xx is about this request alone (a language the endpoint lacks, a bad text)
+        standin.misbehave = None
+        with pytest.raises(TranslateError, match="HTTP 400") as refused:
+            libretranslate(standin.url, "Sichere Korridore", "de", "fr", 5)
+        assert refused.value.refused
+        # credentials in the URL are sent as Basic auth, and never shown
+        with_password = standin.url.replace("http://", "http://desk:s3cr%40t@")
+        assert libretranslate(with_password, "Safe corridors", "en", "fr", 5) == "[fr] Safe corridors"
+        assert standin.authorizations[-1] == "Basic ZGVzazpzM2NyQHQ="  # desk:s3cr@t
+        assert redact(with_password) == standin.url.replace("http://", "http://desk:***@")
+        assert redact(standin.url) == standin.url
+    finally:
+        standin.release()
+        standin.stop()
+        elsewhere.stop()
+    # URLs that name no endpoint: a TranslateError, never a traceback
+    for url in ("http://127.0.0.1:notaport", "http://[::1", "ftp://127.0.0.1/", "127.0.0.1:5005",
+                "http://desk:s3cret@127.0.0.1:99999"):
+        with pytest.raises(TranslateError) as refused:
+            libretranslate(url, "x", "en", "fr", 5)
+        assert "s3cret" not in str(refused.value)
+
+
+def test_a_4xx_fails_its_job_alone_and_a_text_in_another_language_is_not_sent(meeting, tmp_path):
+    import threading
+
+    from support import wait_until
+    from standin_translate import StandInTranslate, fake_translation
+    from facilitator.web.drafts import MachineDrafts
+
+    store, hub, meeting_id, _ = meeting
+    other_id, _ = provisioning.create_meeting(store, load_agenda("grcp7"))
+    standin = StandInTranslate().start()
+    naps = []
+    drafts = MachineDrafts(hub, standin.url, spawn=lambda fn: threading.Thread(target=fn, daemon=True).start(),
+                           sleep=naps.append, timeout=5, queue_size=50, workers=1)
+    try:
+        standin.refuse.add("A text the endpoint refuses.")
+        add(hub, meeting_id, "answer-0001", text="A text the endpoint refuses.")
+        add(hub, meeting_id, "answer-0002", text="Sichere Korridore für Arbeitskräfte.", lang="de")
+        for n in range(3):
+            add(hub, other_id, f"other-{n:04d}", text=f"Another meeting's text {n}.")
+        wait_until(lambda: all(len(contribution(hub, other_id, CHAIR, f"other-{n:04d}")["translations"]) == 3
+                               for n in range(3)), "the other meeting's drafts")
+        assert not naps  # no back-off: the refusals were that job's own
+        assert not [r for r in standin.requests if r["source"] == "de"]  # not a language of the meeting
+        assert contribution(hub, meeting_id, CHAIR, "answer-0002")["translations"] == {}
+        status = drafts.status()
+        assert status["status"] == "ok" and status["errors"] == 3 and status["drafted"] == 9
+        translations = contribution(hub, other_id, CHAIR, "other-0002")["translations"]
+        assert translations["fr"]["text"] == fake_translation("Another meeting's text 2.", "fr")
+        assert translations["fr"]["original_version"] == 1
+    finally:
+        standin.stop()
+
+
+def test_a_new_owner_queues_the_drafts_still_missing(meeting):
+    import threading
+
+    from support import wait_until
+    from standin_translate import StandInTranslate
+    from facilitator.web.drafts import MachineDrafts
+
+    store, hub, meeting_id, _ = meeting
+    # what a process that did not own the meeting folded: nobody queued drafts for it
+    add(hub, meeting_id, "answer-0001", text="Drafted by nobody yet.")
+    add(hub, meeting_id, "answer-0002", text="Translated by a person into French.")
+    ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0002", lang="fr",
+       text="Traduit par une personne.", original_version=1)
+    standin = StandInTranslate().start()
+    drafts = MachineDrafts(hub, standin.url, spawn=lambda fn: threading.Thread(target=fn, daemon=True).start(),
+                           sleep=lambda seconds: None, timeout=5, queue_size=50, workers=1)
+    try:
+        drafts.on_lease_taken(meeting_id)
+        drafts.on_lease_taken(meeting_id)  # twice: each draft is asked once all the same
+        wait_until(lambda: drafts.status()["pending"] == 0 and drafts.status()["drafted"] == 5, "the drafts")
+        assert {lang: t["source"] for lang, t in contribution(hub, meeting_id, CHAIR, "answer-0002")[
+            "translations"].items()} == {"fr": "human", "ar": "machine", "es": "machine"}
+        assert len(contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]) == 3
+        assert len(standin.requests) == 5
+    finally:
+        standin.stop()
+
+
 def test_what_reaches_the_translators(meeting):
     store, hub, meeting_id, _ = meeting
     add(hub, meeting_id, "answer-0001")

@@ -303,3 +303,130 @@ def test_machine_drafts_from_a_stand_in_libretranslate(drafting_server, standin,
     add(africa, back, id="back-0001")
     translator.wait_for(machine_draft(back, "ar"), timeout=60)
     assert state_of(url, mid, translator_key)["machine_translation"]["status"] == "ok"
+
+
+# ----- machine drafts against a hostile or clumsy endpoint (issue 20, 6) -------------------------
+
+
+def status_of(server_url: str, mid: str, key: str) -> dict:
+    return state_of(server_url, mid, key)["machine_translation"]
+
+
+def test_a_misbehaving_endpoint_fails_jobs_not_the_meetings(tmp_path, standin, connect):
+    elsewhere = StandInTranslate().start()
+    with_password = standin.url.replace("http://", "http://desk:pa55-w0rd@")
+    server = ServerProcess(str(tmp_path), env={
+        "FACILITATOR_TRANSLATE_URL": with_password, "FACILITATOR_TRANSLATE_TIMEOUT": "2",
+        "FACILITATOR_TRANSLATE_WORKERS": "1"}).start()
+    try:
+        one, two = server.create_meeting(), server.create_meeting()
+        url = server.url
+        translator_key = key_of(one["translator_url"])
+        translator = connect(url, one["meeting_id"], translator_key)
+        africa = connect(url, one["meeting_id"], group_key(one, "africa"))
+        other = connect(url, two["meeting_id"], group_key(two, "africa"))
+        other_translator = connect(url, two["meeting_id"], key_of(two["translator_url"]))
+
+        # a text the endpoint answers 400 to, and one tagged with a language the meeting lacks:
+        # that job fails alone; the other meeting's drafts come, and nothing backs off
+        standin.refuse.add("A text the endpoint refuses.")
+        add(africa, "A text the endpoint refuses.", lang="en", id="refused-0001")
+        add(africa, "Sichere Korridore für Arbeitskräfte.", lang="de", id="german-0001")
+        for n in range(3):
+            text = f"The other meeting goes on, point {n}."
+            add(other, text, lang="en", id=f"other-{n:04d}")
+            for lang in ("ar", "fr", "es"):
+                other_translator.wait_for(machine_draft(text, lang), timeout=20)
+        assert not [r for r in standin.requests if "de" in (r["source"], r["target"])]
+        status = status_of(url, one["meeting_id"], translator_key)
+        assert status["status"] == "ok" and status["errors"] == 3
+        assert standin.authorizations[-1] and standin.authorizations[-1].startswith("Basic ")
+
+        # a reply that trickles a byte every 3 s is given up at the deadline and said so
+        standin.misbehave = "trickle"
+        add(africa, "Written while the endpoint trickles.", lang="en", id="trickle-0001")
+        # ...and the translators are told at once
+        translator.wait_for(lambda e: e["type"] == "translation.status"
+                            and e["machine_translation"]["status"] == "unreachable"
+                            and "no complete reply within 2 s" in e["machine_translation"]["error"], timeout=20)
+        standin.misbehave = None
+        back = "Written when the endpoint is sound again."
+        add(africa, back, lang="en", id="back-0001")
+        translator.wait_for(machine_draft(back, "es"), timeout=30)
+
+        # 50,000 levels of JSON, then a redirect to another server: counted, shown, never followed
+        for misbehave, says in (("deep", "not LibreTranslate's JSON"), ("redirect", "HTTP 302")):
+            standin.misbehave, standin.redirect_to = misbehave, elsewhere.url + "/translate"
+            asked = len(standin.requests)
+            add(africa, f"Written while the endpoint answers {misbehave}.", lang="en", id=f"{misbehave}-0001")
+            wait_until(lambda: says in (status_of(url, one["meeting_id"], translator_key)["error"] or ""),
+                       f"the {misbehave} reply to be seen", timeout=30)
+            assert status_of(url, one["meeting_id"], translator_key)["status"] == "unreachable"
+            assert len(standin.requests) > asked
+        assert not elsewhere.requests
+        standin.misbehave = None
+        last = "Written at the end."
+        add(africa, last, lang="en", id="last-0001")
+        translator.wait_for(machine_draft(last, "ar"), timeout=60)
+        assert status_of(url, one["meeting_id"], translator_key)["status"] == "ok"
+
+        log = server.log()
+        assert "Traceback" not in log and "pa55-w0rd" not in log
+        assert "desk:***@" in log
+        # one line per outage: the trickle, then the deep reply (the redirect came in the same one)
+        assert log.count("machine translation unreachable") == 2, log
+        assert log.count("refused a draft") == 1, log  # the same 400 three times: said once
+    finally:
+        server.stop()
+        elsewhere.stop()
+
+
+def test_a_url_with_a_port_that_is_not_a_number_says_unreachable(tmp_path, connect):
+    server = ServerProcess(str(tmp_path), env={
+        "FACILITATOR_TRANSLATE_URL": "http://desk:pa55-w0rd@127.0.0.1:notaport",
+        "FACILITATOR_TRANSLATE_WORKERS": "1"}).start()
+    try:
+        meeting = server.create_meeting()
+        mid, translator_key = meeting["meeting_id"], key_of(meeting["translator_url"])
+        status = status_of(server.url, mid, translator_key)
+        assert status["status"] == "unreachable" and "not valid" in status["error"]
+        africa = connect(server.url, mid, group_key(meeting, "africa"))
+        add(africa, "Nothing can draft this.", lang="en")
+        wait_until(lambda: status_of(server.url, mid, translator_key)["errors"] == 3, "each job to fail",
+                   timeout=30)
+        assert status_of(server.url, mid, translator_key)["status"] == "unreachable"
+        log = server.log()
+        assert "Traceback" not in log and "pa55-w0rd" not in log
+        assert log.count("machine translation unreachable") == 1, log
+    finally:
+        server.stop()
+
+
+def test_a_new_owner_drafts_what_the_killed_owner_had_queued(tmp_path, redis_url, standin, connect):
+    from support import processes_on_redis
+
+    env = {"FACILITATOR_TRANSLATE_URL": standin.url, "FACILITATOR_TRANSLATE_WORKERS": "1",
+           "FACILITATOR_SYNTHESIS_ENGINE": "lexical"}
+    with processes_on_redis(tmp_path, redis_url, env) as (a, b):
+        meeting = a.create_meeting()
+        mid = meeting["meeting_id"]
+        standin.hold()  # the owner's worker waits on the first request; the rest stay queued in it
+        africa = connect(a.url, mid, group_key(meeting, "africa"))
+        texts = {f"burst-{n:04d}": f"Said in the burst before the owner died, number {n}." for n in range(5)}
+        for cid, text in texts.items():
+            add(africa, text, lang="en", id=cid)
+        wait_until(lambda: standin.requests, "the first request")
+        a.kill()
+        standin.release()
+        # the other process takes the lease at the meeting's next op, and drafts the whole burst
+        africa_b = connect(b.url, mid, group_key(meeting, "africa"))
+        add(africa_b, "Said after the owner died.", lang="en", id="after-0001")
+        translator_key = key_of(meeting["translator_url"])
+
+        def drafted():
+            seen = state_of(b.url, mid, translator_key)
+            return all(set(contribution_in(seen, cid)["translations"]) == {"ar", "fr", "es"}
+                       for cid in [*texts, "after-0001"])
+
+        wait_until(drafted, "every contribution drafted into every language", timeout=60)
+        assert "took the lease of meeting" in b.log()
