@@ -196,6 +196,49 @@ def test_archive_round_trip_keeps_translations_and_sign_offs(live_server, meetin
         server.stop()
 
 
+# ----- a translation tied to its original (issue 20, 1) -----------------------------------------
+
+
+def test_a_translation_of_an_older_original_lands_stale_in_the_report_and_the_state(live_server, meeting, connect):
+    url, mid = live_server.url, meeting["meeting_id"]
+    chair_key, translator_key = key_of(meeting["chair_url"]), key_of(meeting["translator_url"])
+    nadia = connect(url, mid, translator_key, name="Nadia")
+    omar = connect(url, mid, translator_key, name="Omar")
+    africa = connect(url, mid, group_key(meeting, "africa"))
+    add(africa, "Keep the border crossings open at night.", lang="en", id="border-0001")
+    assert nadia.sync(0)["ok"] and omar.sync(0)["ok"]  # both have read version 1
+    assert africa.op("contribution.edit", contribution_id="border-0001", version=1,
+                     text="Close the border crossings at night.")["ok"]
+    # Nadia's French was made from version 1 (it waited in her outbox): kept, stale everywhere
+    ack = nadia.op("translation.set", contribution_id="border-0001", lang="fr", original_version=1,
+                   text="Garder les points de passage frontaliers ouverts la nuit.")
+    assert ack["ok"], ack
+    event = africa.wait_for(lambda e: e["type"] == "translation.set" and e["lang"] == "fr")
+    assert event["stale"] is True and event["original_version"] == 1
+    # Omar sends his Spanish without original_version: the server takes his last read (version 1)
+    assert omar.op("translation.set", contribution_id="border-0001", lang="es",
+                   text="Mantener abiertos los pasos fronterizos por la noche.")["ok"]
+    translations = contribution_in(state_of(url, mid, chair_key), "border-0001")["translations"]
+    assert translations["fr"]["stale"] is True and translations["es"]["stale"] is True
+    # the report prints them with the stale note, in French and in Spanish
+    for lang, note in (("fr", "l’original a changé après cette traduction"), ("es", "el original cambió después de esta traducción")):
+        report = requests.get(f"{url}/api/m/{mid}/report.md", params={"key": chair_key, "lang": lang}, timeout=60)
+        assert report.ok
+        line = next(i for i, text in enumerate(report.text.splitlines()) if "pasos fronterizos" in text
+                    or "points de passage frontaliers" in text)
+        assert note in report.text.splitlines()[line + 1], report.text.splitlines()[line:line + 3]
+    # read again (a sync brings him the edit), Omar's next Spanish is fresh
+    assert omar.sync(0)["ok"]
+    assert omar.op("translation.set", contribution_id="border-0001", lang="es",
+                   text="Cerrar los pasos fronterizos por la noche.")["ok"]
+    assert contribution_in(state_of(url, mid, chair_key), "border-0001")["translations"]["es"]["stale"] is False
+    # the rapporteur corrects the language to French: the French left there can be removed
+    assert africa.op("contribution.edit", contribution_id="border-0001", version=2, lang="fr",
+                     text="Fermer les points de passage frontaliers la nuit.")["ok"]
+    assert nadia.op("translation.set", contribution_id="border-0001", lang="fr", text="")["ok"]
+    assert "fr" not in contribution_in(state_of(url, mid, chair_key), "border-0001")["translations"]
+
+
 # ----- machine drafts --------------------------------------------------------------------------
 
 

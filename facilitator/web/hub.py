@@ -196,8 +196,12 @@ class Hub:
         """A translator (or the chair) has read the meeting up to `seq`: its translations sent
         without original_version are taken as made from the words current then. In the store,
         so that every process behind a balancer knows it."""
-        if actor.role in (roles.TRANSLATOR, roles.CHAIR):
+        if actor.role not in (roles.TRANSLATOR, roles.CHAIR):
+            return
+        try:
             self.store.note_read(meeting_id, self.reader(actor, key_id), seq)
+        except StoreUnavailable:
+            pass  # a full disk must not refuse the read: the older mark only makes more stale
 
     def _with_last_read(self, meeting_id: str, actor: Actor, message, key_id: str | None):
         if isinstance(message, dict) and ops.desk.LAST_READ in message:
