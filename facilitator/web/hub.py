@@ -22,6 +22,8 @@ from .presence import Presence
 SYNC_PAGE = 1000
 APPEND_RETRIES = 20
 MAX_SEQ = 2**63 - 1  # SQLite's INTEGER; no log gets near it
+# The roles that send translation.set, whose reads are recorded (Hub.note_read)
+READERS = (roles.TRANSLATOR, roles.CHAIR)
 
 
 def unavailable() -> OpError:
@@ -196,7 +198,7 @@ class Hub:
         """A translator (or the chair) has read the meeting up to `seq`: its translations sent
         without original_version are taken as made from the words current then. In the store,
         so that every process behind a balancer knows it."""
-        if actor.role not in (roles.TRANSLATOR, roles.CHAIR):
+        if actor.role not in READERS:
             return
         try:
             self.store.note_read(meeting_id, self.reader(actor, key_id), seq)
@@ -207,7 +209,7 @@ class Hub:
         if isinstance(message, dict) and ops.desk.LAST_READ in message:
             message = {k: v for k, v in message.items() if k != ops.desk.LAST_READ}
         if (isinstance(message, dict) and message.get("type") == "translation.set"
-                and message.get("original_version") is None and actor.role != roles.SYSTEM):
+                and message.get("original_version") is None and actor.role in READERS):
             last = self.store.last_read(meeting_id, self.reader(actor, key_id))
             message = dict(message, **{ops.desk.LAST_READ: last})
         return message
