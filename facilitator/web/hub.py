@@ -80,6 +80,7 @@ class Hub:
         self._runtimes: dict[str, Runtime] = {}
         self._runtimes_lock = threading.Lock()
         self._notified: dict[str, int] = {}  # meeting -> last seq the listeners were given
+        self._noted: dict[tuple, int] = {}  # (meeting, reader) -> the read mark this process wrote
 
     # ----- meetings ----------------------------------------------------------------------------
 
@@ -200,10 +201,14 @@ class Hub:
         so that every process behind a balancer knows it."""
         if actor.role not in READERS:
             return
+        reader = (meeting_id, self.reader(actor, key_id))
+        if self._noted.get(reader, -1) >= seq:
+            return  # the store has this already (it keeps the highest): no write, no fsync
         try:
-            self.store.note_read(meeting_id, self.reader(actor, key_id), seq)
+            self.store.note_read(meeting_id, reader[1], seq)
         except StoreUnavailable:
-            pass  # a full disk must not refuse the read: the older mark only makes more stale
+            return  # a full disk must not refuse the read: the older mark only makes more stale
+        self._noted[reader] = seq
 
     def _with_last_read(self, meeting_id: str, actor: Actor, message, key_id: str | None):
         if isinstance(message, dict) and ops.desk.LAST_READ in message:
