@@ -120,6 +120,9 @@ def _init_meetings(app: Flask, store) -> None:
         timeout=app.config["TRANSLATE_TIMEOUT"], queue_size=app.config["TRANSLATE_QUEUE"],
         workers=app.config["TRANSLATE_WORKERS"], api_key=app.config["TRANSLATE_API_KEY"],
     )
+    if cluster and app.extensions["facilitator.drafts"].enabled:
+        # a new owner drafts what died queued in the last one
+        cluster.on_taken.append(app.extensions["facilitator.drafts"].on_lease_taken)
 
 
 def _init_web(app: Flask) -> None:

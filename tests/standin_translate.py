@@ -2,7 +2,11 @@
 
 `[<target>] <q>` is the translation of `q`, so a test knows what to expect. The stand-in can be
 made slow (`delay` seconds before each reply), held (no reply until released), stopped and started again on the same port, and it
-records every request. Run it by hand with `python tests/standin_translate.py --port 5005`.
+records every request (and its Authorization header, in `authorizations`). Like LibreTranslate
+it answers 400 to a language it does not have (`LANGUAGES`), and a `q` in `refuse` too. It can
+misbehave (`misbehave`): "trickle" (a good reply, one byte every `trickle_every` seconds),
+"redirect" (302 to `redirect_to`), "deep" (JSON nested 50,000 deep), "garbage" (not JSON).
+Run it by hand with `python tests/standin_translate.py --port 5005`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 
+LANGUAGES = ("ar", "en", "fr", "es")
+DEEP = 50_000
+
+
 def fake_translation(text: str, target: str) -> str:
     return f"[{target}] {text}"
 
@@ -24,6 +32,11 @@ class StandInTranslate:
         self.port = port
         self.delay = delay
         self.requests: list[dict] = []
+        self.authorizations: list[str | None] = []
+        self.refuse: set[str] = set()  # texts answered 400, as LibreTranslate answers bad input
+        self.misbehave: str | None = None
+        self.trickle_every = 3.0
+        self.redirect_to = ""
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._gate = threading.Event()  # cleared by `hold`: replies wait until `release`
@@ -57,23 +70,48 @@ class StandInTranslate:
                     body = {k: v[0] for k, v in parse_qs(raw).items()}
                 with standin._lock:
                     standin.requests.append(body)
-                    delay = standin.delay
+                    standin.authorizations.append(self.headers.get("Authorization"))
+                    delay, misbehave = standin.delay, standin.misbehave
                 if delay:
                     time.sleep(delay)
                 standin._gate.wait()
                 missing = [k for k in ("q", "source", "target") if not body.get(k)]
                 if missing:
                     return self._reply(400, {"error": f"Invalid request: missing {missing[0]} parameter"})
-                self._reply(200, {"translatedText": fake_translation(body["q"], body["target"])})
+                for key in ("source", "target"):
+                    if body[key] not in LANGUAGES:
+                        return self._reply(400, {"error": f"{body[key]} is not supported"})
+                if body["q"] in standin.refuse:
+                    return self._reply(400, {"error": "Invalid request"})
+                translated = {"translatedText": fake_translation(body["q"], body["target"])}
+                if misbehave == "redirect":
+                    return self._reply(302, {}, headers={"Location": standin.redirect_to})
+                if misbehave == "deep":
+                    return self._send(200, ("[" * DEEP + "]" * DEEP).encode("ascii"))
+                if misbehave == "garbage":
+                    return self._send(200, b"<html>not a translation</html>")
+                if misbehave == "trickle":
+                    return self._send(200, json.dumps(translated).encode("utf-8"), trickle=standin.trickle_every)
+                self._reply(200, translated)
 
-            def _reply(self, status, payload):
-                data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            def _reply(self, status, payload, headers=None):
+                self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers)
+
+            def _send(self, status, data: bytes, headers=None, trickle: float = 0.0):
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if not trickle:
+                        self.wfile.write(data)
+                        return
+                    for i in range(len(data)):  # a byte at a time, each well within any timeout
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(trickle)
                 except OSError:  # the client gave up waiting (a timeout under test)
                     pass
 

@@ -91,7 +91,7 @@ def site(tmp_path_factory):
             for target in LANGS:
                 if target != lang:
                     assert translator.op("translation.set", contribution_id=cid, lang=target,
-                                         text=TRANSLATED[target])["ok"]
+                                         text=TRANSLATED[target], original_version=1)["ok"]
         for group in ("africa", "americas"):
             assert rapporteurs[group].op("answers.sign_off", question_id="s2-q1")["ok"]
         assert rapporteurs["africa"].op("contribution.edit", contribution_id=added[0][2], version=1,

@@ -79,7 +79,8 @@ def test_an_arabic_phone_reads_the_vote_in_arabic_and_a_translation_arrives_live
     desk.context.close()
 
     # a translation saved while the ballot is open reaches the phone, no reload
-    ack = meeting["translator"].op("translation.set", contribution_id=ids[1], lang="ar", text=EN_PRACTICE_AR)
+    ack = meeting["translator"].op("translation.set", contribution_id=ids[1], lang="ar", text=EN_PRACTICE_AR,
+                                   original_version=1)
     assert ack["ok"], ack
     expect(english.locator(".practice__text")).to_have_text(EN_PRACTICE_AR)
     expect(english.locator(".practice__text")).to_have_attribute("lang", "ar")

@@ -125,7 +125,7 @@ def test_a_language_corrected_on_the_board_reaches_the_report(browser, live_serv
     key = key_of(url)
     cid = next(c["id"] for c in state_of(live_server, meeting, key)["contributions"] if c["text"] == FRENCH)
     assert chair.op("outcome.mark", contribution_id=cid)["ok"]
-    assert chair.op("translation.set", contribution_id=cid, lang="es", text=SPANISH)["ok"]
+    assert chair.op("translation.set", contribution_id=cid, lang="es", text=SPANISH, original_version=1)["ok"]
     assert " · English \\(en\\) · " in provenance(live_server, meeting)  # Markdown escapes ( and )
 
     # corrected in the edit form, which offers the language as it stands

@@ -362,7 +362,8 @@ def test_a_point_headline_is_a_sentence_in_the_screen_language(browser, live_ser
         ids[name] = f"{name}-{suffix}"
         assert rapporteurs[group].op("contribution.add", id=ids[name], question_id=QUESTION, text=text,
                                      kind="recommendation", agreement="consensus", lang=lang)["ok"]
-        assert translator.op("translation.set", contribution_id=ids[name], lang="fr", text=french[name])["ok"]
+        assert translator.op("translation.set", contribution_id=ids[name], lang="fr", text=french[name],
+                             original_version=1)["ok"]
     ack = chair.op("cluster.confirm", contribution_ids=list(ids.values()))
     assert ack["ok"], ack
     point_id = chair.wait_for(lambda e: e.get("type") == "cluster.confirmed")["point_id"]

@@ -18,7 +18,7 @@ import os
 import pytest
 import requests
 
-from support import ARTIFACTS, ServerProcess, assert_page_sound, key_of, open_page
+from support import ARTIFACTS, ServerProcess, assert_page_sound, key_of, open_page, wait_until
 from standin_translate import StandInTranslate, fake_translation
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -173,15 +173,21 @@ def test_two_translators_do_not_overwrite_each_other(browser, live_server, meeti
     second.context.close()
 
 
+def offline_desk(browser, live_server, meeting, tcp_proxy, expect, target="fr"):
+    """The desk through a TCP proxy of the test's own, translating into `target`, then cut off."""
+    proxy = tcp_proxy(live_server.port)
+    page = open_desk(browser, meeting["translator_url"].replace(live_server.url, proxy.url))
+    choose_targets(page, expect, target)
+    proxy.down()
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    return page, proxy
+
+
 def test_offline_translations_wait_in_the_outbox(browser, live_server, meeting, tcp_proxy, expect):
     mid = meeting["meeting_id"]
     add(meeting["africa"], ENGLISH, "tr-en-0201")
     add(meeting["africa"], "Recognition of skills across borders.", "tr-en-0202")
-    proxy = tcp_proxy(live_server.port)
-    page = open_desk(browser, meeting["translator_url"].replace(live_server.url, proxy.url))
-    choose_targets(page, expect, "fr")
-    proxy.down()
-    expect(page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    page, proxy = offline_desk(browser, live_server, meeting, tcp_proxy, expect)
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("Alt+ArrowDown")
     page.keyboard.type("Sécurité sociale portable entre pays d'origine et de destination.")
@@ -197,6 +203,75 @@ def test_offline_translations_wait_in_the_outbox(browser, live_server, meeting, 
     expect(page.locator("#unsent")).to_be_hidden()
     assert translation(live_server.url, mid, key, "tr-en-0201", "fr")["text"].startswith("Sécurité sociale")
     assert translation(live_server.url, mid, key, "tr-en-0202", "fr")["source"] == "human"
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_a_translation_of_an_original_edited_meanwhile_lands_stale(browser, live_server, meeting, tcp_proxy, expect):
+    """Issue 20: one that waited in the outbox while the original was edited, and one typed while
+    the original changed under it, are stored stale; one typed after is fresh."""
+    mid, key = meeting["meeting_id"], key_of(meeting["chair_url"])
+    add(meeting["africa"], "Keep the border crossings open at night.", "tr-en-0501")
+    add(meeting["africa"], "Recognition of skills across borders.", "tr-en-0502")
+    page, proxy = offline_desk(browser, live_server, meeting, tcp_proxy, expect)
+    queue_item(page, "border crossings").locator("button").click()
+    page.locator("#desk-target").fill("Garder les points de passage frontaliers ouverts la nuit.")
+    page.locator("#desk-target").press("Control+Enter")
+    expect(page.locator("#unsent")).to_be_visible()
+    # the op in the outbox says what it was made from: version 1
+    waiting = page.evaluate("window.facilitatorDesk.client._readOutbox().map((e) => e.op)")
+    assert [(op["type"], op["original_version"]) for op in waiting] == [("translation.set", 1)]
+    # meanwhile the group turns its answer round
+    assert meeting["africa"].op("contribution.edit", contribution_id="tr-en-0501", version=1,
+                                text="Close the border crossings at night.")["ok"]
+    proxy.up()
+    expect(page.locator("#unsent")).to_be_hidden()
+    saved = translation(live_server.url, mid, key, "tr-en-0501", "fr")
+    assert saved["source"] == "human" and saved["stale"] is True and saved["original_version"] == 1
+    # the desk shows it to be reviewed, with the current original
+    stale = queue_item(page, "Close the border crossings")
+    expect(stale).to_contain_text("Original changed: review")
+
+    # typed while the original changes under it: stale too
+    queue_item(page, "Recognition of skills").locator("button").click()
+    page.locator("#desk-target").fill("Reconnaissance des compétences")
+    assert meeting["africa"].op("contribution.edit", contribution_id="tr-en-0502", version=1,
+                                text="Recognition of diplomas across borders.")["ok"]
+    expect(page.locator("#desk-original")).to_have_text("Recognition of diplomas across borders.")
+    page.locator("#desk-target").press("Control+Enter")
+    wait_until(lambda: translation(live_server.url, mid, key, "tr-en-0502", "fr"), "the second translation")
+    assert translation(live_server.url, mid, key, "tr-en-0502", "fr")["stale"] is True
+
+    # reviewed against the current original and saved again: fresh
+    queue_item(page, "Close the border crossings").locator("button").click()
+    expect(page.locator(".desk-editor__notice")).to_contain_text("The original changed")
+    page.locator("#desk-target").fill("Fermer les points de passage frontaliers la nuit.")
+    page.locator("#desk-target").press("Control+Enter")
+    expect(queue_item(page, "Close the border crossings")).to_have_count(0)
+    assert translation(live_server.url, mid, key, "tr-en-0501", "fr") == {
+        **translation(live_server.url, mid, key, "tr-en-0501", "fr"), "stale": False, "original_version": 2}
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_a_translation_left_in_the_originals_new_language_is_removed(browser, live_server, meeting, expect):
+    mid, key = meeting["meeting_id"], key_of(meeting["chair_url"])
+    french = "Garder les points de passage frontaliers ouverts la nuit."
+    add(meeting["africa"], french, "tr-en-0601")  # tagged English by mistake
+    translator = meeting["chair"]
+    assert translator.op("translation.set", contribution_id="tr-en-0601", lang="fr", text=french,
+                         original_version=1)["ok"]
+    page = open_desk(browser, meeting["translator_url"])
+    choose_targets(page, expect, "fr")
+    assert meeting["africa"].op("contribution.edit", contribution_id="tr-en-0601", version=1, lang="fr")["ok"]
+    left = queue_item(page, french)
+    expect(left).to_contain_text("Original now in this language: remove")
+    left.locator("button").click()
+    expect(page.locator(".desk-editor__notice")).to_contain_text("no longer needed")
+    expect(page.locator(".desk-form button[type=submit]")).to_be_hidden()
+    page.get_by_role("button", name="Remove the translation").click()
+    expect(queue_item(page, french)).to_have_count(0)
+    wait_until(lambda: translation(live_server.url, mid, key, "tr-en-0601", "fr") is None, "the removal")
     assert not page.errors, page.errors
     page.context.close()
 
@@ -278,6 +353,7 @@ def test_machine_drafts_are_drafts_and_a_person_replaces_them(browser, drafting_
     expect(queue_item(page, "Skills partnerships")).to_contain_text("Translated")
     accepted = translation(server.url, mid, key_of(links["chair_url"]), "tr-en-0303", "ar")
     assert accepted["source"] == "human" and accepted["text"] == fake_translation("Skills partnerships between regions.", "ar")
+    assert accepted["original_version"] == 1 and accepted["stale"] is False  # the draft's own version
 
     # the endpoint goes away: the page says so, and nothing else changes
     standin.stop()

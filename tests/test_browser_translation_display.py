@@ -53,7 +53,7 @@ def translated_contribution(meeting):
     """An English contribution of Africa with a human translation into Arabic."""
     cid = add(meeting["rapporteurs"]["africa"], ORIGINAL)
     add(meeting["rapporteurs"]["mena"], "إنشاء مرصد إقليمي للهجرة لتبادل البيانات.", lang="ar")
-    ack = meeting["translator"].op("translation.set", contribution_id=cid, lang="ar", text=ARABIC)
+    ack = meeting["translator"].op("translation.set", contribution_id=cid, lang="ar", text=ARABIC, original_version=1)
     assert ack["ok"], ack
     return cid
 
@@ -100,6 +100,36 @@ def test_the_arabic_plenary_shows_the_translation_with_the_original_beneath(brow
     assert not ar.errors and not en.errors, (ar.errors, en.errors)
     ar.context.close()
     en.context.close()
+
+
+def test_a_translation_of_an_older_original_is_shown_stale_on_the_plenary(browser, meeting, expect):
+    """Issue 20: the French plenary must not show the translation of words the original no longer
+    has as the secretariat's fresh translation: live, and after a reload."""
+    africa, translator = meeting["rapporteurs"]["africa"], meeting["translator"]
+    cid = add(africa, "Keep the border crossings open at night.")
+    assert africa.op("contribution.edit", contribution_id=cid, version=1,
+                     text="Close the border crossings at night.")["ok"]
+    fr = open_page(browser, meeting["plenary_url"], "fr", 1920, 1080, extra="&rotate=0")
+    card = fr.locator(f"#pc-{cid}")
+    expect(card.locator(".pl-card__text")).to_have_text("Close the border crossings at night.")
+    # made from version 1 (it waited in an outbox): shown, marked stale, the current original beneath
+    old = "Garder les points de passage frontaliers ouverts la nuit."
+    assert translator.op("translation.set", contribution_id=cid, lang="fr", text=old, original_version=1)["ok"]
+    expect(card.locator(".pl-card__text")).to_have_text(old)
+    expect(card.locator(".tr-mark__stale")).to_be_visible()
+    expect(card.locator(".tr-original__text")).to_have_text("Close the border crossings at night.")
+    again = open_page(browser, meeting["plenary_url"], "fr", 1920, 1080, extra="&rotate=0")
+    expect(again.locator(f"#pc-{cid} .tr-mark__stale")).to_be_visible()
+    shot(again, "translation-plenary-stale-fr-1920")
+    # made from the current words: fresh, no mark
+    fresh = "Fermer les points de passage frontaliers la nuit."
+    assert translator.op("translation.set", contribution_id=cid, lang="fr", text=fresh, original_version=2)["ok"]
+    expect(card.locator(".pl-card__text")).to_have_text(fresh)
+    expect(card.locator(".tr-mark__stale")).to_have_count(0)
+    expect(again.locator(f"#pc-{cid} .tr-mark__stale")).to_have_count(0)
+    assert not fr.errors and not again.errors, (fr.errors, again.errors)
+    fr.context.close()
+    again.context.close()
 
 
 @pytest.mark.parametrize("lang", ["ar", "en"])

@@ -47,7 +47,8 @@ def test_a_corrected_language_stales_translations_and_reaches_synthesis_and_repo
     wrong = add(africa, FRENCH, lang="en")
     assert wrong["lang"] == "en"
     for lang, text in (("ar", "إنهاء رسوم التوظيف"), ("es", SPANISH), ("fr", FRENCH)):
-        assert chair.op("translation.set", contribution_id=wrong["id"], lang=lang, text=text)["ok"]
+        assert chair.op("translation.set", contribution_id=wrong["id"], lang=lang, text=text,
+                        original_version=wrong["version"])["ok"]
     assert report_item(hub, meeting, wrong["id"])["origin"] == "English (en)"
 
     ack = africa.op("contribution.edit", contribution_id=wrong["id"], version=wrong["version"], lang="fr")
@@ -65,8 +66,12 @@ def test_a_corrected_language_stales_translations_and_reaches_synthesis_and_repo
     item = report_item(hub, meeting, wrong["id"])
     assert (item["lang"], item["origin"]) == ("fr", "French (fr)")
     assert report_item(hub, meeting, wrong["id"], lang="fr")["translation"] is None
+    # the "French translation" of what is now a French original may be removed (issue 20)
+    assert chair.op("translation.set", contribution_id=wrong["id"], lang="fr", text="")["ok"]
+    assert "fr" not in hub.state(meeting.id).translations_of(wrong["id"])
     # setting a translation again makes it fresh
-    assert chair.op("translation.set", contribution_id=wrong["id"], lang="es", text=SPANISH)["ok"]
+    assert chair.op("translation.set", contribution_id=wrong["id"], lang="es", text=SPANISH,
+                    original_version=fixed["version"])["ok"]
     assert hub.state(meeting.id).translations_of(wrong["id"])["es"]["stale"] is False
     # a language that is not a language code is refused, and changes nothing
     bad = africa.op("contribution.edit", contribution_id=wrong["id"], version=fixed["version"], lang="français")

@@ -69,10 +69,10 @@ def meeting(tmp_path_factory):
     add(AMERICAS, "amr-0001", ES_TEXT, "es")
     add(EUROPE, "eca-0001", FR_TEXT, "fr")
     # a person's translation into Arabic, a machine's into French, a person's into English
-    ok(TRANSLATOR, type="translation.set", contribution_id="afr-0001", lang="ar", text=AR_HUMAN)
-    ok(SYSTEM, type="translation.set", contribution_id="afr-0001", lang="fr", text=FR_MACHINE, original_text=EN_TEXT)
-    ok(CHAIR, type="translation.set", contribution_id="amr-0001", lang="en", text=EN_OF_ES)
-    ok(TRANSLATOR, type="translation.set", contribution_id="eca-0001", lang="ar", text=AR_OF_FR_OLD)
+    ok(TRANSLATOR, type="translation.set", contribution_id="afr-0001", lang="ar", text=AR_HUMAN, original_version=1)
+    ok(SYSTEM, type="translation.set", contribution_id="afr-0001", lang="fr", text=FR_MACHINE, original_version=1)
+    ok(CHAIR, type="translation.set", contribution_id="amr-0001", lang="en", text=EN_OF_ES, original_version=1)
+    ok(TRANSLATOR, type="translation.set", contribution_id="eca-0001", lang="ar", text=AR_OF_FR_OLD, original_version=1)
     # the groups agree with their answers; Europe then edits its own, which outdates both its
     # sign-off and the Arabic translation of the edited text
     # a converging point of Africa's and the Americas' answers, titled by the chair in two languages

@@ -267,6 +267,23 @@ def test_participants(store):
     assert store.last_seq("m") == 1   # the registry is not in the log
 
 
+def test_read_marks_keep_each_readers_highest_seq(backend, store):
+    store.create_meeting("m", {}, [ev()])
+    store.create_meeting("n", {}, [ev()])
+    assert store.last_read("m", "k1|translator|Nadia") == 0
+    store.note_read("m", "k1|translator|Nadia", 7)
+    store.note_read("m", "k1|translator|Omar", 3)
+    store.note_read("m", "k1|translator|Nadia", 5)  # an older read never moves the mark back
+    assert store.last_read("m", "k1|translator|Nadia") == 7
+    assert store.last_read("m", "k1|translator|Omar") == 3
+    assert store.last_read("n", "k1|translator|Nadia") == 0
+    store.note_read("m", "k1|translator|Nadia", 12)
+    assert store.last_read("m", "k1|translator|Nadia") == 12
+    assert store.last_seq("m") == 1  # not in the log
+    again = backend.open()  # a second handle on the same data sees them: processes share them
+    assert again.last_read("m", "k1|translator|Omar") == 3
+
+
 def test_set_secret_replaces_one_entry_and_keeps_the_rest(store):
     secrets = {"chair": "c", "plenary": "p", "join_code": "J1", "rapporteurs": {"g1": "r1", "g2": "r2"}}
     store.create_meeting("m", secrets, [ev()])

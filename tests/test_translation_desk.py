@@ -148,11 +148,12 @@ def test_a_translation_is_kept_beside_its_original_and_goes_stale_when_the_origi
     store, hub, meeting_id, _ = meeting
     add(hub, meeting_id, "answer-0001")
     ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="ar",
-       text="  حماية اجتماعية قابلة للنقل عبر الحدود.  ")
+       text="  حماية اجتماعية قابلة للنقل عبر الحدود.  ", original_version=1)
     seen = contribution(hub, meeting_id, CHAIR, "answer-0001")
     assert seen["text"] == "Portable social protection across borders."
     assert seen["translations"] == {"ar": {"text": "حماية اجتماعية قابلة للنقل عبر الحدود.", "source": "human",
-                                           "stale": False, "version": 1, "ts": seen["translations"]["ar"]["ts"]}}
+                                           "stale": False, "version": 1, "ts": seen["translations"]["ar"]["ts"],
+                                           "original_version": 1}}
     # the event reaches staff, translators, curators and the group, never another group or the phones
     rooms = {room for room, payload in hub.sent if payload["type"] == "translation.set"}
     assert rooms == {f"m:{meeting_id}:staff", f"m:{meeting_id}:translators", f"m:{meeting_id}:curators",
@@ -164,7 +165,7 @@ def test_a_translation_is_kept_beside_its_original_and_goes_stale_when_the_origi
        text="Portable social protection across all borders.")
     assert contribution(hub, meeting_id, TRANSLATOR, "answer-0001")["translations"]["ar"]["stale"] is True
     ok(hub, meeting_id, CHAIR, type="translation.set", contribution_id="answer-0001", lang="ar",
-       text="حماية اجتماعية قابلة للنقل عبر كل الحدود.")
+       text="حماية اجتماعية قابلة للنقل عبر كل الحدود.", original_version=3)
     fresh = contribution(hub, meeting_id, AFRICA, "answer-0001")["translations"]["ar"]
     assert fresh["stale"] is False and fresh["version"] == 2
     # the rapporteur sees its own group's translations; the empty text clears
@@ -172,7 +173,7 @@ def test_a_translation_is_kept_beside_its_original_and_goes_stale_when_the_origi
     assert contribution(hub, meeting_id, AFRICA, "answer-0001")["translations"] == {}
     # ...and all of it survives a restart (the fold of the stored log)
     ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="fr",
-       text="Protection sociale portable.")
+       text="Protection sociale portable.", original_version=3)
     ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=3, kind="gap")
     restarted = Hub(store, emit=lambda room, payload: None)
     again = contribution(restarted, meeting_id, CHAIR, "answer-0001")["translations"]
@@ -207,7 +208,7 @@ def test_translation_set_refuses_what_it_cannot_keep(meeting):
     # normalised like a contribution's text: NFC, control characters out, trimmed
     add(hub, meeting_id, "answer-0002")
     ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0002", lang="fr",
-       text=" Cafe\u0301\u0007 social ")
+       text=" Cafe\u0301\u0007 social ", original_version=1)
     assert contribution(hub, meeting_id, CHAIR, "answer-0002")["translations"]["fr"]["text"] == "Café social"
 
 
@@ -233,30 +234,154 @@ def test_a_human_translation_replaces_a_machine_draft_and_never_the_reverse(meet
     add(hub, meeting_id, "answer-0001")
     original = "Portable social protection across borders."
     ok(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="fr",
-       text="[machine] Protection sociale portable.", original_text=original)
+       text="[machine] Protection sociale portable.", original_version=1)
     draft = contribution(hub, meeting_id, TRANSLATOR, "answer-0001")["translations"]["fr"]
     assert draft["source"] == "machine"
     assert hub.store.read(meeting_id)[-1]["by"] == {"role": "system"}
     # a newer draft may replace a draft
     ok(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="fr",
-       text="[machine] Protection sociale transférable.", original_text=original)
+       text="[machine] Protection sociale transférable.", original_version=1)
     ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="fr",
        text="Protection sociale portable d'un pays à l'autre.")
     refused = send(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="fr",
-                   text="[machine] autre chose", original_text=original)
+                   text="[machine] autre chose", original_version=1)
     assert code(refused) == "conflict"
     human = contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]["fr"]
     assert human["source"] == "human" and human["text"] == "Protection sociale portable d'un pays à l'autre."
     # a draft never clears
     assert code(send(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="es",
-                     text="", original_text=original)) == "invalid"
-    # a draft of words that changed meanwhile is dropped
+                     text="", original_version=1)) == "invalid"
+    # a draft always says what it was made from
     assert code(send(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="es",
-                     text="[machine] x", original_text="an older wording")) == "conflict"
+                     text="[machine] x", original_text=original)) == "invalid"
+    # a draft of words that changed meanwhile is dropped; a move changes no words
+    ok(hub, meeting_id, AFRICA, type="contribution.move", contribution_id="answer-0001", index=0)
+    ok(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="es",
+       text="[machine] Protección social portátil.", original_version=1)
+    ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=2,
+       text="Portable social protection across all borders.")
+    assert code(send(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="ar",
+                     text="[machine] x", original_version=2)) == "conflict"
+    assert code(send(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="ar",
+                     text="[machine] x", original_version=4)) == "invalid"  # no such version yet
     # a client can never pass for the machine: its translations are human whatever it says
     ok(hub, meeting_id, CHAIR, type="translation.set", contribution_id="answer-0001", lang="es",
-       text="Protección social.", source="machine", original_text=original)
+       text="Protección social.", source="machine", original_version=3)
     assert contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]["es"]["source"] == "human"
+
+
+# ----- a translation is tied to the version of the original it was made from (issue 20, 1) -----------
+
+
+def translation_of(hub, meeting_id, cid, lang):
+    return contribution(hub, meeting_id, CHAIR, cid)["translations"].get(lang)
+
+
+def test_a_translation_of_an_older_original_is_stored_stale(meeting):
+    store, hub, meeting_id, _ = meeting
+    add(hub, meeting_id, "answer-0001", text="Keep the border crossings open at night.")
+    ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=1,
+       text="Close the border crossings at night.")
+    # made from version 1 (saved while the original was edited, or sent from an outbox): kept,
+    # marked stale, and the event says so to every page
+    ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="fr",
+       text="Garder les points de passage frontaliers ouverts la nuit.", original_version=1)
+    kept = translation_of(hub, meeting_id, "answer-0001", "fr")
+    assert kept["stale"] is True and kept["source"] == "human" and kept["original_version"] == 1
+    event = store.read(meeting_id)[-1]
+    assert event["type"] == "translation.set" and event["stale"] is True and event["original_version"] == 1
+    # made from the current words: fresh; a move or a change of kind since changes no words
+    ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="es",
+       text="Cerrar los pasos fronterizos por la noche.", original_version=2)
+    ok(hub, meeting_id, AFRICA, type="contribution.move", contribution_id="answer-0001", index=0)
+    ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=3, kind="gap")
+    ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="ar",
+       text="إغلاق المعابر الحدودية ليلاً.", original_version=2)
+    assert translation_of(hub, meeting_id, "answer-0001", "es")["stale"] is False
+    assert translation_of(hub, meeting_id, "answer-0001", "ar")["stale"] is False
+    # a version that never was, or not a number
+    for bad in (0, 5, "2", True):
+        assert code(send(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001",
+                         lang="ar", text="x", original_version=bad)) == "invalid", bad
+    # the report and the archive keep the mark; a restart folds it again
+    restarted = Hub(store, emit=lambda room, payload: None)
+    assert contribution(restarted, meeting_id, CHAIR, "answer-0001")["translations"] == \
+        contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]
+    check_archive({"events": store.read(meeting_id)})
+
+
+def test_a_machine_draft_accepted_after_it_went_stale_is_stale(meeting):
+    store, hub, meeting_id, _ = meeting
+    add(hub, meeting_id, "answer-0001", text="Keep the border crossings open at night.")
+    ok(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="fr",
+       text="[machine] Garder les points de passage ouverts la nuit.", original_version=1)
+    draft = translation_of(hub, meeting_id, "answer-0001", "fr")
+    assert draft["original_version"] == 1 and draft["stale"] is False
+    ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=1,
+       text="Close the border crossings at night.")
+    # the page accepts the draft as it is: it sends the draft's own original_version
+    ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="fr",
+       text=draft["text"], version=draft["version"], original_version=draft["original_version"])
+    accepted = translation_of(hub, meeting_id, "answer-0001", "fr")
+    assert accepted["source"] == "human" and accepted["stale"] is True
+
+
+def test_without_original_version_the_senders_last_read_decides(meeting):
+    store, hub, meeting_id, meeting_secrets = meeting
+    nadia = roles.Actor(roles.TRANSLATOR, name="Nadia")
+    omar = roles.Actor(roles.TRANSLATOR, name="Omar")
+    key_id = roles.key_id(meeting_id, meeting_secrets["translator"])
+
+    def set_fr(actor, text, **extra):
+        ack = hub.submit(meeting_id, actor, dict(type="translation.set", contribution_id="answer-0001",
+                                                 lang="fr", text=text, op_id=f"op-{next(_op_ids):06d}", **extra),
+                         key_id=key_id)
+        assert ack["ok"], ack
+        return translation_of(hub, meeting_id, "answer-0001", "fr")
+
+    add(hub, meeting_id, "answer-0001", text="Keep the border crossings open at night.")
+    # never read: never fresh by default
+    assert set_fr(nadia, "Garder les points de passage ouverts la nuit.")["stale"] is True
+    # read (the state), then the original changed: what she sends was made from what she read
+    hub.view(meeting_id, nadia, key_id)
+    assert set_fr(nadia, "Garder les points de passage ouverts la nuit.")["stale"] is False
+    ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=1,
+       text="Close the border crossings at night.")
+    assert set_fr(nadia, "Garder les points de passage ouverts la nuit.")["stale"] is True
+    # a sync that brought her the edit counts as a read too
+    assert hub.sync(meeting_id, nadia, 0, key_id)["ok"]
+    assert set_fr(nadia, "Fermer les points de passage la nuit.")["stale"] is False
+    # per translator: Omar has read nothing since; the mark is not the link's but each name's
+    ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=2,
+       text="Close the border crossings at night, except for emergencies.")
+    hub.view(meeting_id, omar, key_id)
+    assert set_fr(nadia, "Fermer les points de passage la nuit.")["stale"] is True
+    # a client cannot claim a read for itself
+    assert set_fr(nadia, "Fermer les points de passage la nuit.", _last_read_seq=10**9)["stale"] is True
+    # the marks are in the store: another process (a hub on the same store) knows them
+    elsewhere = Hub(store, emit=lambda room, payload: None)
+    ack = elsewhere.submit(meeting_id, omar, {"type": "translation.set", "contribution_id": "answer-0001",
+                                              "lang": "es", "text": "Cerrar los pasos salvo urgencias.",
+                                              "op_id": "elsewhere-1"}, key_id=key_id)
+    assert ack["ok"] and translation_of(hub, meeting_id, "answer-0001", "es")["stale"] is False
+
+
+def test_a_translation_left_in_the_originals_new_language_can_be_cleared(meeting):
+    store, hub, meeting_id, _ = meeting
+    add(hub, meeting_id, "answer-0001", text="Garder les points de passage ouverts la nuit.", lang="en")
+    ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="fr",
+       text="Garder les points de passage ouverts la nuit.", original_version=1)
+    # the rapporteur corrects the language: the original is French; the French "translation" is left
+    ok(hub, meeting_id, AFRICA, type="contribution.edit", contribution_id="answer-0001", version=1, lang="fr")
+    assert translation_of(hub, meeting_id, "answer-0001", "fr")["stale"] is True
+    assert code(send(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001",
+                     lang="fr", text="Autre chose.", original_version=2)) == "invalid"
+    ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="fr", text="")
+    assert translation_of(hub, meeting_id, "answer-0001", "fr") is None
+    # nothing left: clearing again is refused as before
+    assert code(send(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001",
+                     lang="fr", text="")) == "invalid"
+    check_archive({"events": store.read(meeting_id)})
 
 
 # ----- cluster.title with lang ----------------------------------------------------------------------
@@ -354,7 +479,7 @@ def test_the_archive_check_knows_the_new_events(meeting):
     add(hub, meeting_id, "answer-0001")
     ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0001", lang="ar", text="نص")
     ok(hub, meeting_id, SYSTEM, type="translation.set", contribution_id="answer-0001", lang="fr",
-       text="[machine] texte", original_text="Portable social protection across borders.")
+       text="[machine] texte", original_version=1)
     ok(hub, meeting_id, AFRICA, type="answers.sign_off", question_id=QUESTION)
     ok(hub, meeting_id, CHAIR, type="plenary.freeze", frozen=True)
     ok(hub, meeting_id, CHAIR, type="cluster.title", cluster_id="c-answer-0001", title="Titre", lang="fr")
@@ -378,6 +503,11 @@ def test_the_archive_check_knows_the_new_events(meeting):
     refused(translation, text="x" * 2001)
     refused(translation, extra="field")
     refused(translation + 1, source="human")  # the server's draft passed off as a person's
+    # a translation of older words imported as fresh, or of a version that never was
+    refused(translation, stale=False, original_version=None)
+    refused(translation, original_version=2)
+    refused(translation, original_version="1")
+    refused(translation, stale="no")
     signed = next(i for i, e in enumerate(events) if e["type"] == "answers.signed_off")
     refused(signed, question_id="s3p-q1")
     refused(signed, group_id="nowhere")
@@ -455,6 +585,110 @@ def test_the_libretranslate_client_against_the_stand_in():
         standin.stop()
     with pytest.raises(TranslateError):  # nobody listens there any more
         libretranslate(url, "x", "en", "fr", 5)
+
+
+def test_the_libretranslate_client_holds_to_its_deadline_and_follows_no_redirect():
+    from standin_translate import StandInTranslate
+    from facilitator.web.drafts import TranslateError, libretranslate, redact
+
+    standin, elsewhere = StandInTranslate().start(), StandInTranslate().start()
+    try:
+        # a good reply, a byte every half second: each read is quick, the whole is not
+        standin.misbehave, standin.trickle_every = "trickle", 0.5
+        with pytest.raises(TranslateError, match="no complete reply within 1 s"):
+            libretranslate(standin.url, "Safe corridors", "en", "fr", 1)
+        # a 302 is an answer, never followed: the other server is asked nothing
+        standin.misbehave, standin.redirect_to = "redirect", elsewhere.url + "/translate"
+        with pytest.raises(TranslateError, match="HTTP 302") as refused:
+            libretranslate(standin.url, "Safe corridors", "en", "fr", 5)
+        assert not refused.value.refused and not elsewhere.requests
+        # a reply nested 50,000 deep, or not JSON at all: refused unparsed, no RecursionError
+        for misbehave in ("deep", "garbage"):
+            standin.misbehave = misbehave
+            with pytest.raises(TranslateError, match="not LibreTranslate's JSON"):
+                libretranslate(standin.url, "Safe corridors", "en", "fr", 5)
+        # a 4xx is about this request alone (a language the endpoint lacks, a bad text)
+        standin.misbehave = None
+        with pytest.raises(TranslateError, match="HTTP 400") as refused:
+            libretranslate(standin.url, "Sichere Korridore", "de", "fr", 5)
+        assert refused.value.refused
+        # credentials in the URL are sent as Basic auth, and never shown
+        with_password = standin.url.replace("http://", "http://desk:s3cr%40t@")
+        assert libretranslate(with_password, "Safe corridors", "en", "fr", 5) == "[fr] Safe corridors"
+        assert standin.authorizations[-1] == "Basic ZGVzazpzM2NyQHQ="  # desk:s3cr@t
+        assert redact(with_password) == standin.url.replace("http://", "http://desk:***@")
+        assert redact(standin.url) == standin.url
+    finally:
+        standin.release()
+        standin.stop()
+        elsewhere.stop()
+    # URLs that name no endpoint: a TranslateError, never a traceback
+    for url in ("http://127.0.0.1:notaport", "http://[::1", "ftp://127.0.0.1/", "127.0.0.1:5005",
+                "http://desk:s3cret@127.0.0.1:99999"):
+        with pytest.raises(TranslateError) as refused:
+            libretranslate(url, "x", "en", "fr", 5)
+        assert "s3cret" not in str(refused.value)
+
+
+def test_a_4xx_fails_its_job_alone_and_a_text_in_another_language_is_not_sent(meeting, tmp_path):
+    import threading
+
+    from support import wait_until
+    from standin_translate import StandInTranslate, fake_translation
+    from facilitator.web.drafts import MachineDrafts
+
+    store, hub, meeting_id, _ = meeting
+    other_id, _ = provisioning.create_meeting(store, load_agenda("grcp7"))
+    standin = StandInTranslate().start()
+    naps = []
+    drafts = MachineDrafts(hub, standin.url, spawn=lambda fn: threading.Thread(target=fn, daemon=True).start(),
+                           sleep=naps.append, timeout=5, queue_size=50, workers=1)
+    try:
+        standin.refuse.add("A text the endpoint refuses.")
+        add(hub, meeting_id, "answer-0001", text="A text the endpoint refuses.")
+        add(hub, meeting_id, "answer-0002", text="Sichere Korridore für Arbeitskräfte.", lang="de")
+        for n in range(3):
+            add(hub, other_id, f"other-{n:04d}", text=f"Another meeting's text {n}.")
+        wait_until(lambda: all(len(contribution(hub, other_id, CHAIR, f"other-{n:04d}")["translations"]) == 3
+                               for n in range(3)), "the other meeting's drafts")
+        assert not naps  # no back-off: the refusals were that job's own
+        assert not [r for r in standin.requests if r["source"] == "de"]  # not a language of the meeting
+        assert contribution(hub, meeting_id, CHAIR, "answer-0002")["translations"] == {}
+        status = drafts.status()
+        assert status["status"] == "ok" and status["errors"] == 3 and status["drafted"] == 9
+        translations = contribution(hub, other_id, CHAIR, "other-0002")["translations"]
+        assert translations["fr"]["text"] == fake_translation("Another meeting's text 2.", "fr")
+        assert translations["fr"]["original_version"] == 1
+    finally:
+        standin.stop()
+
+
+def test_a_new_owner_queues_the_drafts_still_missing(meeting):
+    import threading
+
+    from support import wait_until
+    from standin_translate import StandInTranslate
+    from facilitator.web.drafts import MachineDrafts
+
+    store, hub, meeting_id, _ = meeting
+    # what a process that did not own the meeting folded: nobody queued drafts for it
+    add(hub, meeting_id, "answer-0001", text="Drafted by nobody yet.")
+    add(hub, meeting_id, "answer-0002", text="Translated by a person into French.")
+    ok(hub, meeting_id, TRANSLATOR, type="translation.set", contribution_id="answer-0002", lang="fr",
+       text="Traduit par une personne.", original_version=1)
+    standin = StandInTranslate().start()
+    drafts = MachineDrafts(hub, standin.url, spawn=lambda fn: threading.Thread(target=fn, daemon=True).start(),
+                           sleep=lambda seconds: None, timeout=5, queue_size=50, workers=1)
+    try:
+        drafts.on_lease_taken(meeting_id)
+        drafts.on_lease_taken(meeting_id)  # twice: each draft is asked once all the same
+        wait_until(lambda: drafts.status()["pending"] == 0 and drafts.status()["drafted"] == 5, "the drafts")
+        assert {lang: t["source"] for lang, t in contribution(hub, meeting_id, CHAIR, "answer-0002")[
+            "translations"].items()} == {"fr": "human", "ar": "machine", "es": "machine"}
+        assert len(contribution(hub, meeting_id, CHAIR, "answer-0001")["translations"]) == 3
+        assert len(standin.requests) == 5
+    finally:
+        standin.stop()
 
 
 def test_what_reaches_the_translators(meeting):

@@ -642,13 +642,30 @@ def _translation(c: _Checker, e: dict, where: str) -> None:
     if c.group(e["group_id"], f"{where}.group_id") != original["group_id"]:
         raise ArchiveError(f"{where}.group_id", "is not the group of the contribution")
     lang = _meeting_lang(c, e["lang"], f"{where}.lang")
-    if desk.base_language(lang) == desk.base_language(original["lang"]):
+    text = _string(e["text"], f"{where}.text", MAX_TEXT, empty=True)
+    clears_left_over = text == "" and lang in c.state.translations_of(cid)
+    if desk.base_language(lang) == desk.base_language(original["lang"]) and not clears_left_over:
         raise ArchiveError(f"{where}.lang", "is the language of the original")
-    _string(e["text"], f"{where}.text", MAX_TEXT, empty=True)
     source = _choice(e["source"], f"{where}.source", (desk.HUMAN, desk.MACHINE))
     if (source == desk.MACHINE) != (e["by"]["role"] == roles.SYSTEM):
         raise ArchiveError(f"{where}.source", "machine drafts come from the server, and only they")
+    if "stale" in e or "original_version" in e:  # a log older than these fields has neither
+        _made_from(c, e, original, where)
     _on_phones(c, e, where)
+
+
+def _made_from(c: _Checker, e: dict, original: dict, where: str) -> None:
+    """`stale` is what `original_version` says of the original's words, never an archive's word:
+    a translation of older words must not be imported as fresh."""
+    stale = _bool(e.get("stale"), f"{where}.stale")
+    version = e.get("original_version")
+    if version is None:
+        if not stale:
+            raise ArchiveError(f"{where}.stale", "a translation of an unknown version is stale")
+        return
+    _int(version, f"{where}.original_version", 1, original["version"])
+    if stale != (version < c.state.words_of(original["id"])[0]):
+        raise ArchiveError(f"{where}.stale", "is not what original_version says of the original")
 
 
 def _signed_off(c: _Checker, e: dict, where: str) -> None:
@@ -714,7 +731,7 @@ OPTIONAL_FIELDS = {"contribution.moved": ("previous_order",), "cluster.titled": 
                    "cluster.merged": ("contribution_a", "contribution_b", "members"),
                    "cluster.confirmed": ("cluster_id", "point_id", "members", "absorbed"),
                    "cluster.rejected": ("cluster_id", "removed"),
-                   "translation.set": ("ballot_ids",), "vote.cast": ("contribution_id", "point_id")}
+                   "translation.set": ("ballot_ids", "original_version", "stale"), "vote.cast": ("contribution_id", "point_id")}
 
 
 def _same_refs(c: _Checker, order: list, where: str) -> None:

@@ -46,8 +46,11 @@ class MeetingState:
         self.ballots: dict[str, dict] = {}  # in opening order
         self.votes: dict[str, dict[str, dict]] = {}  # ballot id -> participant id -> {item id (contribution or point): value}
         self.last_seq_by_audience: dict[str, int] = {}
-        # contribution id -> lang -> {"text", "source", "stale", "version", "ts"}
+        # contribution id -> lang -> {"text", "source", "stale", "version", "ts", "original_version"}
         self.translations: dict[str, dict[str, dict]] = {}
+        # contribution id -> (its version, the seq) when its words (text, language) last changed:
+        # a translation made from an earlier version, or read before that seq, is stale
+        self.words: dict[str, tuple[int, int]] = {}
         # "<contribution id>|<lang>" -> times set, clearing included: what a translator's
         # `version` is checked against, so that two translators never overwrite each other unseen
         self.translation_versions: dict[str, int] = {}
@@ -116,7 +119,8 @@ class MeetingState:
         """A changed answer outdates what was said about it: its translations (when its words
         changed) and its group's sign-off of the question (any change at all)."""
         c = e["contribution"]
-        if before is not None and (before["text"], before["lang"]) != (c["text"], c["lang"]):
+        if before is None or (before["text"], before["lang"]) != (c["text"], c["lang"]):
+            self.words[c["id"]] = (c["version"], e["seq"])
             for translation in self.translations.get(c["id"], {}).values():
                 translation["stale"] = True
         keys = {order_key(c["group_id"], c["question_id"])}
@@ -133,8 +137,10 @@ class MeetingState:
         if not e["text"]:
             mine.pop(e["lang"], None)
             return
-        mine[e["lang"]] = {"text": e["text"], "source": e["source"], "stale": False,
-                           "version": version, "ts": e["ts"]}
+        # `stale` on the event: made from words the original no longer has (an older log: fresh)
+        mine[e["lang"]] = {"text": e["text"], "source": e["source"], "stale": bool(e.get("stale")),
+                           "version": version, "ts": e["ts"],
+                           "original_version": e.get("original_version")}
 
     def _on_answers_signed_off(self, e: dict) -> None:
         self.sign_offs[order_key(e["group_id"], e["question_id"])] = {"ts": e["ts"], "stale": False}
@@ -144,6 +150,10 @@ class MeetingState:
 
     def translations_of(self, contribution_id: str) -> dict:
         return self.translations.get(contribution_id, {})
+
+    def words_of(self, contribution_id: str) -> tuple[int, int]:
+        """(version, seq) of the contribution's current words."""
+        return self.words.get(contribution_id, (1, 0))
 
     def _on_session_changed(self, e: dict) -> None:
         # The breakout timer is the session's: "Time is up" must not carry into the next one.

@@ -206,6 +206,17 @@ class EventStore(ABC):
     def participant(self, meeting_id: str, key: str) -> dict | None:
         """The participant's record, or None."""
 
+    # -- what a reader last read: a translation sent without its original's version is taken as
+    # made from the words of this read (docs/protocol.md, translation.set) ----------------------
+    @abstractmethod
+    def note_read(self, meeting_id: str, reader: str, seq: int) -> None:
+        """Record that ``reader`` (a key id and a name) has read the meeting up to ``seq``; a
+        lower seq than the one recorded changes nothing. Shared by every process of the store."""
+
+    @abstractmethod
+    def last_read(self, meeting_id: str, reader: str) -> int:
+        """The highest seq ``note_read`` recorded for the reader; 0 if none."""
+
     # -- sentence vectors: derived data, kept so that a restart need not embed again ----------
     @abstractmethod
     def load_vectors(self, fingerprint: str, keys: list[str]) -> dict[str, bytes]:

@@ -58,7 +58,7 @@ class OutageLog:
 class GuardedStore:
     """Every public method of the wrapped store, with `errors` raised as StoreUnavailable."""
 
-    WRITES = frozenset({"append", "append_many", "create_meeting", "add_participant", "save_vectors", "set_secret", "hset", "hdel", "expire"})
+    WRITES = frozenset({"append", "append_many", "create_meeting", "add_participant", "note_read", "save_vectors", "set_secret", "hset", "hdel", "expire"})
 
     def __init__(self, store, errors: tuple, outage: OutageLog) -> None:
         self._store = store

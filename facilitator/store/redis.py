@@ -8,6 +8,7 @@ Keys, all under ``<prefix>:``:
 - ``<prefix>:m:<id>:log``               stream; entry id ``<seq>-1``, fields ``e`` (event JSON), ``o`` (op_id, if any)
 - ``<prefix>:m:<id>:ops``               hash op_id -> seq
 - ``<prefix>:m:<id>:participants``      hash key -> record JSON
+- ``<prefix>:m:<id>:reads``             hash reader -> the last seq it read (translation.set)
 
 ``append``, ``append_many`` and ``create_meeting`` are each one Lua script (EVALSHA), so the
 checks and the writes are atomic across every process sharing the server.
@@ -120,6 +121,14 @@ return 1
 """
 
 
+# KEYS: reads. ARGV: reader, seq. Keeps the higher of the recorded seq and this one.
+READ_LUA = r"""
+local seen = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > seen then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 1
+"""
+
+
 # Hundreds of phones can vote in the same second; under eventlet each is a green thread that
 # wants a connection. A blocking pool makes them queue for one instead of failing with
 # "Too many connections" (redis-py's default pool refuses past 100).
@@ -153,6 +162,7 @@ class RedisStore(EventStore):
         self._append_many = self.r.register_script(APPEND_MANY_LUA)
         self._create = self.r.register_script(CREATE_LUA)
         self._participant = self.r.register_script(PARTICIPANT_LUA)
+        self._read = self.r.register_script(READ_LUA)
 
     def _k(self, meeting_id: str, what: str) -> str:
         return f"{self.prefix}:m:{meeting_id}:{what}"
@@ -261,6 +271,13 @@ class RedisStore(EventStore):
     def participant(self, meeting_id: str, key: str) -> dict | None:
         text = self.r.hget(self._k(meeting_id, "participants"), key)
         return json.loads(text) if text is not None else None
+
+    def note_read(self, meeting_id: str, reader: str, seq: int) -> None:
+        self._read(keys=[self._k(meeting_id, "reads")], args=[reader, int(seq)])
+
+    def last_read(self, meeting_id: str, reader: str) -> int:
+        seq = self.r.hget(self._k(meeting_id, "reads"), reader)
+        return int(seq) if seq is not None else 0
 
     def load_vectors(self, fingerprint: str, keys: list[str]) -> dict[str, bytes]:
         keys = list(keys)

@@ -47,6 +47,12 @@ CREATE TABLE IF NOT EXISTS vectors (
     vec         BLOB NOT NULL,
     PRIMARY KEY (fingerprint, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reads (
+    meeting_id TEXT NOT NULL,
+    reader     TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (meeting_id, reader)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS participants (
     meeting_id TEXT NOT NULL,
     key        TEXT NOT NULL,
@@ -260,6 +266,19 @@ class SQLiteStore(EventStore):
         rows = self._query("SELECT json FROM participants WHERE meeting_id=? AND key=?",
                            (meeting_id, key))
         return json.loads(rows[0][0]) if rows else None
+
+    def note_read(self, meeting_id: str, reader: str, seq: int) -> None:
+        self._write(self._upsert_read, meeting_id, reader, int(seq))
+
+    @staticmethod
+    def _upsert_read(db, meeting_id, reader, seq) -> None:
+        db.execute("INSERT INTO reads (meeting_id, reader, seq) VALUES (?, ?, ?) "
+                   "ON CONFLICT (meeting_id, reader) DO UPDATE SET seq=MAX(seq, excluded.seq)",
+                   (meeting_id, reader, seq))
+
+    def last_read(self, meeting_id: str, reader: str) -> int:
+        rows = self._query("SELECT seq FROM reads WHERE meeting_id=? AND reader=?", (meeting_id, reader))
+        return int(rows[0][0]) if rows else 0
 
     def load_vectors(self, fingerprint: str, keys: list[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}

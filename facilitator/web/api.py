@@ -12,7 +12,7 @@ from ..meeting import roles, voting
 from ..meeting.errors import OpError
 from ..meeting.joining import JoinGuard
 from ..store import StoreUnavailable
-from .keys import COOKIE_MAX_AGE, cookie_name, request_actor
+from .keys import COOKIE_MAX_AGE, cookie_name, request_key_and_actor
 from .wire import Refused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -35,12 +35,17 @@ def error_response(code: str, message: str):
 
 
 def authorised(meeting_id: str):
+    return authorised_key(meeting_id)[1]
+
+
+def authorised_key(meeting_id: str):
+    """(the request's key, its actor), or OpError."""
     if not _hub().exists(meeting_id):
         raise OpError("not_found", "No such meeting.")
-    actor = request_actor(meeting_id)
+    key, actor = request_key_and_actor(meeting_id)
     if actor is None:
         raise OpError("unauthorized", "A valid key is needed.")
-    return actor
+    return key, actor
 
 
 @bp.errorhandler(OpError)
@@ -102,8 +107,9 @@ def register_error_handlers(app) -> None:
 
 @bp.route("/m/<meeting_id>/state")
 def state(meeting_id):
-    actor = authorised(meeting_id)
-    view = _hub().view(meeting_id, actor)
+    key, actor = authorised_key(meeting_id)
+    # the key's id: what this reader read is kept for its translation.set (docs/protocol.md)
+    view = _hub().view(meeting_id, actor, roles.key_id(meeting_id, key))
     if actor.role in (roles.TRANSLATOR, roles.CHAIR):
         # how the machine drafts are doing, in this process (docs/protocol.md)
         view["machine_translation"] = current_app.extensions["facilitator.drafts"].status()

@@ -62,6 +62,9 @@ class Cluster:
         self._elsewhere: dict[str, float] = {}  # meeting -> clock() before which not to ask again
         self.on_dead: list = []  # fn(process_id), called once per dead process, cluster-wide
         self.on_beat: list = []  # fn(owned meeting ids), after each beat
+        # fn(meeting id), at the first beat that finds a meeting owned here and not at the one
+        # before: what the last owner had in memory for it (queued drafts) is to be done again
+        self.on_taken: list = []
 
     # ----- keys ------------------------------------------------------------------------------
 
@@ -182,12 +185,23 @@ def open_cluster(redis_url: str, prefix: str, name: str, outage) -> Cluster:
 
 def attach(cluster: Cluster, hub, socketio) -> None:
     """Start the heartbeat. Each beat, the owner folds in what other processes appended to its
-    meetings (so its live views see every event within a beat); a dead process's presence
-    entries are deleted and its boards told."""
+    meetings (so its live views see every event within a beat), and tells `on_taken` of the
+    meetings it has just come to own; a dead process's presence entries are deleted and its
+    boards told."""
+    owned_before: set[str] = set()
 
     def catch_up(owned: list[str]) -> None:
+        nonlocal owned_before
         for meeting_id in owned:
             hub.state(meeting_id)
+        taken = [m for m in owned if m not in owned_before]
+        owned_before = set(owned)
+        for meeting_id in taken:
+            for callback in cluster.on_taken:
+                try:
+                    callback(meeting_id)
+                except Exception:  # one callback's failure must not cost the others theirs
+                    log.exception("after taking the lease of meeting %s", meeting_id)
 
     def clear_presence(process_id: str) -> None:
         for meeting_id, audience in hub.presence.clear_process(process_id):

@@ -30,6 +30,8 @@ MAX_SEQ = 2**63 - 1  # SQLite's INTEGER; no log gets near it
 RECENT_OPS = 2_000
 # What the plenary screen's state carries of the curation (plenary.js, model.js: the titles).
 PLENARY_CURATION = ("titles", "titles_by_lang", "show_suggestions")
+# The roles that send translation.set, whose reads are recorded (Hub.note_read)
+READERS = (roles.TRANSLATOR, roles.CHAIR)
 
 
 def unavailable() -> OpError:
@@ -87,6 +89,7 @@ class Hub:
         self._runtimes: dict[str, Runtime] = {}
         self._runtimes_lock = threading.Lock()
         self._notified: dict[str, int] = {}  # meeting -> last seq the listeners were given
+        self._noted: dict[tuple, int] = {}  # (meeting, reader) -> the read mark this process wrote
 
     # ----- meetings ----------------------------------------------------------------------------
 
@@ -185,6 +188,7 @@ class Hub:
             seq = self.store.seq_of_op(meeting_id, op_id)
             if seq is not None:
                 return {"ok": True, "seq": seq}
+            message = self._with_last_read(meeting_id, actor, message, key_id)
             return self._append(
                 meeting_id, op_id, lambda state, now: ops.decide(state, actor, message, now)
             )
@@ -192,6 +196,37 @@ class Hub:
             return error.as_ack()
         except StoreUnavailable:
             return unavailable().as_ack()
+
+    # ----- what a translator last read (translation.set without original_version) --------------
+
+    @staticmethod
+    def reader(actor: Actor, key_id: str | None) -> str:
+        """Who reads, for the read marks: the key and the name given with it."""
+        return f"{key_id or '-'}|{actor.role}|{actor.name or ''}"
+
+    def note_read(self, meeting_id: str, actor: Actor, key_id: str | None, seq: int) -> None:
+        """A translator (or the chair) has read the meeting up to `seq`: its translations sent
+        without original_version are taken as made from the words current then. In the store,
+        so that every process behind a balancer knows it."""
+        if actor.role not in READERS:
+            return
+        reader = (meeting_id, self.reader(actor, key_id))
+        if self._noted.get(reader, -1) >= seq:
+            return  # the store has this already (it keeps the highest): no write, no fsync
+        try:
+            self.store.note_read(meeting_id, reader[1], seq)
+        except StoreUnavailable:
+            return  # a full disk must not refuse the read: the older mark only makes more stale
+        self._noted[reader] = seq
+
+    def _with_last_read(self, meeting_id: str, actor: Actor, message, key_id: str | None):
+        if isinstance(message, dict) and ops.desk.LAST_READ in message:
+            message = {k: v for k, v in message.items() if k != ops.desk.LAST_READ}
+        if (isinstance(message, dict) and message.get("type") == "translation.set"
+                and message.get("original_version") is None and actor.role in READERS):
+            last = self.store.last_read(meeting_id, self.reader(actor, key_id))
+            message = dict(message, **{ops.desk.LAST_READ: last})
+        return message
 
     def _reissue(self, meeting_id: str, actor: Actor, message: dict, op_id: str) -> dict:
         """link.reissue: a new key for the link, stored before its event is appended (an append
@@ -392,11 +427,13 @@ class Hub:
             for listener in listeners:
                 listener(meeting_id, state, event)
 
-    def sync(self, meeting_id: str, actor: Actor, after) -> dict:
+    def sync(self, meeting_id: str, actor: Actor, after, key_id: str | None = None) -> dict:
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_SEQ:
             return OpError("invalid", f"after must be an integer from 0 to {MAX_SEQ}.").as_ack()
         try:
-            return self._sync(meeting_id, actor, after)
+            ack = self._sync(meeting_id, actor, after)
+            self.note_read(meeting_id, actor, key_id, ack["seq"])
+            return ack
         except StoreUnavailable:
             return unavailable().as_ack()
 
@@ -443,7 +480,7 @@ class Hub:
 
     # ----- what a role sees ----------------------------------------------------------------------
 
-    def view(self, meeting_id: str, actor: Actor) -> dict:
+    def view(self, meeting_id: str, actor: Actor, key_id: str | None = None) -> dict:
         state = self.state(meeting_id)
         view = {
             "meeting": state.meeting,
@@ -507,6 +544,7 @@ class Hub:
         view["presence"] = {
             gid: self.presence.list(meeting_id, f"group:{gid}") for gid in groups
         }
+        self.note_read(meeting_id, actor, key_id, view["seq"])  # the words this view showed
         return view
 
 

@@ -20,10 +20,16 @@ def request_actor(meeting_id: str, page: str | None = None) -> Actor | None:
     A page's scripts name their page in X-Facilitator-Page: one browser may hold several roles
     of a meeting (the chair trying the vote page), and each page must act as its own role.
     """
+    return request_key_and_actor(meeting_id, page)[1]
+
+
+def request_key_and_actor(meeting_id: str, page: str | None = None) -> tuple[str | None, Actor | None]:
+    """(the key, its actor) of an HTTP request, as request_actor finds them; (None, None)."""
     hub = current_app.extensions["facilitator"]
     key = request.args.get("key") or request.headers.get("X-Facilitator-Key")
     if key:
-        return hub.authenticate(meeting_id, key)
+        actor = hub.authenticate(meeting_id, key)
+        return (key, actor) if actor is not None else (None, None)
     if page is None and request.headers.get("X-Facilitator-Page") in PAGES:
         page = request.headers["X-Facilitator-Page"]
     for candidate in (page,) if page else PAGES:
@@ -31,5 +37,5 @@ def request_actor(meeting_id: str, page: str | None = None) -> Actor | None:
         if cookie:
             actor = hub.authenticate(meeting_id, cookie)
             if actor is not None:
-                return actor
-    return None
+                return cookie, actor
+    return None, None

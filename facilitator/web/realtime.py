@@ -218,7 +218,7 @@ def _sync(app, connection: Connection, message=None):
     if not isinstance(message, dict):
         return OpError("invalid", "sync takes {\"after\": n}.").as_ack()
     return app.extensions["facilitator"].sync(connection.meeting_id, connection.actor,
-                                               message.get("after", 0))
+                                               message.get("after", 0), connection.key_id)
 
 
 def _editing(app, connection: Connection, message=None):

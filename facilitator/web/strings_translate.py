@@ -29,6 +29,7 @@ STRINGS = {
     "tr_state_machine": _l("Machine draft"),
     "tr_state_conflict": _l("Two versions: choose"),
     "tr_state_done": _l("Translated"),
+    "tr_state_leftover": _l("Original now in this language: remove"),
     "tr_into": _l("into {lang}"),
     # the editor
     "tr_editor": _l("Translation"),
@@ -49,6 +50,7 @@ STRINGS = {
     "tr_empty": _l("Type the translation first."),
     "tr_saved": _l("Translation saved."),
     "tr_deleted": _l("The group deleted this contribution."),
+    "tr_leftover_notice": _l("The original is now written in this language, so this translation is no longer needed. Remove it."),
     # conflicts
     "tr_conflict_title": _l("Another translator saved this translation while you were working on it."),
     "tr_conflict_cleared": _l("Another translator removed this translation while you were working on it."),

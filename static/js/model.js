@@ -191,7 +191,8 @@ export class MeetingModel {
     if (ev.type === "translation.set") {
       const mine = { ...(this.translations.get(ev.contribution_id) || {}) };
       const c = this.client.contributions.get(ev.contribution_id);
-      if (ev.text) mine[ev.lang] = { text: ev.text, source: ev.source, stale: false, ts: ev.ts, basis: c ? basisOf(c) : null };
+      // stale from the start when made from words the original no longer had (ev.stale)
+      if (ev.text) mine[ev.lang] = { text: ev.text, source: ev.source, stale: Boolean(ev.stale), ts: ev.ts, basis: c && !ev.stale ? basisOf(c) : null };
       else delete mine[ev.lang];
       this.translations.set(ev.contribution_id, mine);
     } else if (ev.type === "answers.signed_off") {
@@ -251,7 +252,7 @@ export class MeetingModel {
       }
       if (ev.contribution_id !== (item.contribution_id || item.central)) return item;
       const translations = { ...(item.translations || {}) };
-      if (ev.text) translations[ev.lang] = { text: ev.text, source: ev.source, stale: false, ts: ev.ts };
+      if (ev.text) translations[ev.lang] = { text: ev.text, source: ev.source, stale: Boolean(ev.stale), ts: ev.ts };
       else delete translations[ev.lang];
       return { ...item, translations };
     };

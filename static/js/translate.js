@@ -2,6 +2,8 @@
 // the translator works into, ordered by what the room is looking at, and the original and its
 // translation side by side. Keyboard first; offline through the shared client's outbox; two
 // translators on one text are told, never overwritten unseen (the `version` of translation.set).
+// Every translation says which version of the original it was made from (`original_version`),
+// kept in the op, so that one waiting in the outbox while the original changed lands stale.
 // Every user text goes in with textContent; nothing is built from HTML strings.
 
 import { MeetingClient, storage } from "./client.js";
@@ -15,6 +17,8 @@ const TEXT_LIMIT = (boot.limits && boot.limits.text) || 2000;
 const DIRECTIONS = boot.directions || {};
 const TARGETS_KEY = `fac:${MID}:translate:targets`;
 const draftKey = (key) => `fac:${MID}:translate:draft:${key}`;
+// the version of the original a text kept in draftKey was typed against
+const draftFromKey = (key) => `fac:${MID}:translate:draft-from:${key}`;
 // The queue's order: what the room looks at first, and before all what the phones show to voters.
 const RANKS = ["ballot", "spotlight", "point", "session", "other"];
 
@@ -45,7 +49,7 @@ const signature = (c) => `${c.lang}\u0000${c.text}`;
 // when the original's words change, as the server does.
 
 const desk = {
-  translations: new Map(), // contribution id -> {lang: {text, source, stale, version, ts}}
+  translations: new Map(), // contribution id -> {lang: {text, source, stale, version, ts, original_version}}
   versions: new Map(), // pair -> the version of its translation as last seen (0: never set)
   originals: new Map(), // contribution id -> signature of its words
   conflicts: new Map(), // pair -> {current, mine, deleted}
@@ -72,7 +76,10 @@ function applyEvent(ev) {
     const version = (desk.versions.get(key) || 0) + 1;
     desk.versions.set(key, version);
     const mine = desk.translations.get(ev.contribution_id) || {};
-    if (ev.text) mine[ev.lang] = { text: ev.text, source: ev.source, stale: false, version, ts: ev.ts };
+    if (ev.text) {
+      mine[ev.lang] = { text: ev.text, source: ev.source, stale: Boolean(ev.stale), version, ts: ev.ts,
+        original_version: ev.original_version ?? null };
+    }
     else delete mine[ev.lang];
     desk.translations.set(ev.contribution_id, mine);
   } else if (ev.contribution && ev.type.startsWith("contribution.")) {
@@ -110,6 +117,9 @@ function applyEvent(ev) {
 }
 
 const translationOf = (cid, code) => (desk.translations.get(cid) || {})[code] || null;
+// The version of the original `c` a stored translation was made from; one from a log older than
+// the field that is not stale was made from the words `c` has now; null: unknown.
+const madeFrom = (tr, c) => (!tr ? c.version : tr.original_version ?? (tr.stale ? null : c.version));
 
 // Translations sent from this page and not confirmed yet (offline, or on their way).
 function pendingTranslations() {
@@ -183,8 +193,9 @@ function reasonOf(c, focus) {
   return "other";
 }
 
-function stateOf(key, tr, pending) {
+function stateOf(key, tr, pending, leftover = false) {
   if (desk.conflicts.has(key)) return "conflict";
+  if (leftover) return pending ? "done" : "leftover";
   if (pending) return pending.text ? "done" : "missing";
   if (!tr) return "missing";
   if (tr.stale) return "stale";
@@ -214,10 +225,13 @@ function queueEntries() {
   for (const c of view.contributions.values()) {
     if (c.deleted) continue;
     for (const code of chosen) {
-      if (baseLang(code) === baseLang(c.lang)) continue;
       const key = pairKey(c.id, code);
       const tr = translationOf(c.id, code);
-      const state = stateOf(key, tr, pending.get(key));
+      // the original's own language: nothing to translate, but a translation left there when
+      // the original's language was changed is listed, to be removed
+      const leftover = baseLang(code) === baseLang(c.lang);
+      if (leftover && !tr) continue;
+      const state = stateOf(key, tr, pending.get(key), leftover);
       if (state === "done" && key !== ui.selected) continue;
       entries.push({ key, c, lang: code, tr, state, reason: reasonOf(c, focus),
         sort: [RANKS.indexOf(reasonOf(c, focus)), ...place(c), chosen.indexOf(code)] });
@@ -315,6 +329,9 @@ function buildEditor(entry) {
   const parts = {
     key, target, original, originalLabel,
     seenVersion: desk.versions.get(key) || 0,
+    // the version of the original the words in the box were made from: a stored translation's
+    // own, else the original's as shown when the translator starts typing (frozen from then)
+    basedOn: stored ? Number(storage.get(draftFromKey(key))) || null : madeFrom(tr, c),
     dirty: Boolean(stored),
     context: h("p", { class: "desk-editor__context" },
       kindIcon(c.kind), " ", h("span", { text: t("tr_from", { group: model.groupName(c.group_id), question }) })),
@@ -325,12 +342,15 @@ function buildEditor(entry) {
     conflict: h("div", { class: "conflict", hidden: true, role: "alert" }),
     accept: h("button", { type: "button", class: "button", text: t("tr_accept_draft"), onclick: () => accept() }),
     clear: h("button", { type: "button", class: "button button--quiet button--danger", text: t("tr_clear"), onclick: () => clearTranslation() }),
+    save: h("button", { type: "submit", class: "button button--primary", text: t("tr_save_next") }),
   };
   target.value = stored != null && stored !== "" ? stored : tr ? tr.text : "";
   parts.shown = tr ? tr.text : "";
   target.addEventListener("input", () => {
+    if (!parts.dirty) parts.basedOn = (client.view().contributions.get(c.id) || c).version;
     parts.dirty = true;
     storage.set(draftKey(key), target.value);
+    storage.set(draftFromKey(key), String(parts.basedOn || ""));
     if (target.value.trim()) { target.removeAttribute("aria-invalid"); setText(parts.problem, ""); }
   });
   const targetLabel = h("label", { class: "desk-pane__label", for: target.id,
@@ -342,7 +362,7 @@ function buildEditor(entry) {
         h("p", { class: "hint", id: "desk-target-hint", text: `${t("tr_key_save")}: Ctrl+Enter` }), parts.problem)),
     parts.conflict,
     h("div", { class: "desk-actions" },
-      h("button", { type: "submit", class: "button button--primary", text: t("tr_save_next") }),
+      parts.save,
       parts.accept,
       h("button", { type: "button", class: "button", text: t("tr_previous"), onclick: () => step(-1) }),
       h("button", { type: "button", class: "button", text: t("tr_next"), onclick: () => step(+1) }),
@@ -365,18 +385,22 @@ function updateEditor(entry) {
   if (!parts.dirty && !sending && version !== parts.seenVersion) {
     parts.target.value = tr ? tr.text : "";
     parts.seenVersion = version;
+    parts.basedOn = madeFrom(tr, c);
   }
+  const leftover = baseLang(code) === baseLang(c.lang);
   const deleted = !client.view().contributions.get(c.id) || c.deleted;
   let notice = "";
   if (deleted) notice = t("tr_deleted");
+  else if (leftover) notice = t("tr_leftover_notice");
   else if (tr && tr.stale) notice = t("tr_stale_notice");
   else if (tr && tr.source === "machine") notice = t("tr_machine_notice");
   setText(parts.notice, notice);
   parts.notice.hidden = !notice;
   parts.notice.dataset.kind = deleted ? "deleted" : tr && tr.stale ? "stale" : tr && tr.source === "machine" ? "machine" : "";
   setText(parts.source, tr ? t("tr_saved_by", { source: t(`tr_source_${tr.source}`) }) : "");
-  parts.accept.hidden = !(tr && tr.source === "machine" && !tr.stale);
+  parts.accept.hidden = !(tr && tr.source === "machine" && !tr.stale) || leftover;
   parts.clear.hidden = !tr;
+  parts.save.hidden = leftover;
   renderConflict(key);
 }
 
@@ -398,20 +422,26 @@ function renderEditor() {
   updateEditor(entry);
 }
 
-function send(key, text, version) {
+// `basedOn`: the version of the original the text was made from, kept in the op (and so in the
+// outbox): the server stores a translation of older words as stale (docs/protocol.md). Unknown
+// (a translation of unknown origin kept as it is): the oldest version, which is stale if the
+// words ever changed.
+function send(key, text, version, basedOn) {
   const [cid, code] = key.split("|");
   const op = { type: "translation.set", contribution_id: cid, lang: code, text };
   if (typeof version === "number") op.version = version;
+  if (text) op.original_version = typeof basedOn === "number" ? basedOn : 1;
   client.send(op);
 }
 
 function forget(key) {
   storage.set(draftKey(key), "");
+  storage.set(draftFromKey(key), "");
 }
 
 function save() {
   const parts = ui.editor;
-  if (!parts) return;
+  if (!parts || parts.save.hidden) return; // a leftover in the original's language is only removed
   const text = parts.target.value.trim();
   if (!text) {
     parts.target.setAttribute("aria-invalid", "true");
@@ -425,7 +455,7 @@ function save() {
   }
   const key = parts.key;
   const index = ui.entries.findIndex((e) => e.key === key);
-  send(key, text, parts.seenVersion);
+  send(key, text, parts.seenVersion, parts.basedOn);
   forget(key);
   parts.dirty = false;
   announce(t("tr_saved"));
@@ -442,6 +472,7 @@ function accept() {
   if (!tr || tr.source !== "machine") return;
   parts.target.value = tr.text;
   parts.dirty = false;
+  parts.basedOn = madeFrom(tr, entryOf(parts.key).c); // the draft's words are the original's of then
   save();
 }
 
@@ -477,6 +508,8 @@ function renderConflict(key) {
     parts.dirty = false;
     parts.target.value = current ? current.text : "";
     parts.seenVersion = desk.versions.get(key) || 0;
+    const entry = entryOf(key);
+    parts.basedOn = current && entry ? madeFrom(current, entry.c) : null;
     parts.conflict.hidden = true;
     parts.conflict.replaceChildren();
     parts.target.focus();
@@ -485,7 +518,8 @@ function renderConflict(key) {
   const useMine = () => {
     desk.conflicts.delete(key);
     // their version, as the server told us; without one (they cleared it) the last one wins
-    send(key, mine.text, current && typeof current.version === "number" ? current.version : undefined);
+    send(key, mine.text, current && typeof current.version === "number" ? current.version : undefined,
+      mine.original_version);
     forget(key);
     parts.dirty = false;
     parts.target.value = mine.text;
@@ -518,7 +552,7 @@ function onError({ op, error }) {
     const current = error.current || null;
     if (current && current.source === "machine" && typeof current.version === "number") {
       // a machine draft came in meanwhile: a person's translation replaces it, no question asked
-      send(key, op.text, current.version);
+      send(key, op.text, current.version, op.original_version);
       return;
     }
     desk.conflicts.set(key, { current, mine: op, deleted: Boolean(current && current.group_id) });
@@ -526,6 +560,7 @@ function onError({ op, error }) {
       // the translator's words stay in the box while they choose
       ui.editor.target.value = op.text;
       ui.editor.dirty = true;
+      ui.editor.basedOn = op.original_version;
     }
     if (key !== ui.selected) {
       toast(t("tr_conflict_toast"), { label: t("tr_show"), run: () => select(key, true) }, { key: "conflict" });
@@ -534,8 +569,15 @@ function onError({ op, error }) {
     return;
   }
   // the text goes back into its box, to be corrected and saved again
-  if (op.text) storage.set(draftKey(key), op.text);
-  if (ui.editor && ui.editor.key === key && op.text) { ui.editor.target.value = op.text; ui.editor.dirty = true; }
+  if (op.text) {
+    storage.set(draftKey(key), op.text);
+    storage.set(draftFromKey(key), String(op.original_version || ""));
+  }
+  if (ui.editor && ui.editor.key === key && op.text) {
+    ui.editor.target.value = op.text;
+    ui.editor.dirty = true;
+    ui.editor.basedOn = op.original_version;
+  }
   const message = error.code === "too_long" ? t("error_too_long", { max: formatNumber(TEXT_LIMIT) })
     : t(`error_${error.code}`) !== `error_${error.code}` ? t(`error_${error.code}`) : t("error_invalid");
   toast(t("error_not_saved", { message }));
