@@ -105,6 +105,7 @@ def _init_meetings(app: Flask, store) -> None:
         cluster_module.attach(cluster, hub, socketio)
     links.attach(app, hub, cluster, socketio)
     app.extensions["facilitator"] = hub
+    app.extensions["facilitator.join_guard"] = _join_guard(app.config, cluster)
     app.extensions["facilitator.live"] = live.LiveViews(
         hub,
         socketio,
@@ -120,6 +121,18 @@ def _init_meetings(app: Flask, store) -> None:
         timeout=app.config["TRANSLATE_TIMEOUT"], queue_size=app.config["TRANSLATE_QUEUE"],
         workers=app.config["TRANSLATE_WORKERS"], api_key=app.config["TRANSLATE_API_KEY"],
     )
+
+
+def _join_guard(config, cluster):
+    """The join budgets (meeting/joining.py): in Redis when processes share it, so that a guesser
+    behind a balancer gets one budget and not one per process."""
+    from .meeting.joining import JoinGuard, SharedJoinGuard
+
+    budgets = (config["JOIN_FAILURES"], config["JOIN_ADDRESS_FAILURES"], config["JOIN_WINDOW"],
+               config["JOIN_MAX_WAIT"])
+    if cluster:
+        return SharedJoinGuard(cluster.r, cluster.prefix, *budgets)
+    return JoinGuard(*budgets)
 
 
 def _init_web(app: Flask) -> None:
