@@ -62,6 +62,7 @@ class Cluster:
         self._elsewhere: dict[str, float] = {}  # meeting -> clock() before which not to ask again
         self.on_dead: list = []  # fn(process_id), called once per dead process, cluster-wide
         self.on_beat: list = []  # fn(owned meeting ids), after each beat
+        self.peers = 0  # other processes alive at the last beat (web/health.py hands them sockets)
 
     # ----- keys ------------------------------------------------------------------------------
 
@@ -153,7 +154,9 @@ class Cluster:
     def _bury_dead(self) -> None:
         members = self.r.smembers(f"{self.prefix}:procs")
         others = set(members) - {self.id}
-        for process_id in others - self.alive(others):
+        alive = self.alive(others)
+        self.peers = len(alive)
+        for process_id in others - alive:
             # SREM answers 1 to one process only: that one clears up after the dead.
             if self.r.srem(f"{self.prefix}:procs", process_id):
                 log.info("process %s is gone; clearing what it left", process_id)
