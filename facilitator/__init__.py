@@ -58,11 +58,17 @@ def _init_sockets(app: Flask) -> None:
     # `socketio` is one object per process and keeps the queue it made for an earlier app: a
     # later app without Redis (in tests) would still get that app's message queue.
     socketio.server_options.pop("client_manager", None)
+    socketio.server_options.pop("message_queue", None)
+    queue = {}
+    if app.config["REDIS_URL"]:
+        # python-socketio's RedisManager, with a listener back within a second of Redis (queue.py)
+        from .web.queue import RedisQueue
+
+        queue["client_manager"] = RedisQueue(app.config["REDIS_URL"], f"{app.config['REDIS_PREFIX']}-socketio")
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
-        channel=f"{app.config['REDIS_PREFIX']}-socketio",
+        **queue,
         # Same origin only, the public one when behind trusted proxies: no wildcard CORS.
         cors_allowed_origins=proxy.same_origin,
         # One connection's events are handled in the order they arrived, on its reader: ops
@@ -103,8 +109,10 @@ def _init_meetings(app: Flask, store) -> None:
     )
     if cluster:
         cluster_module.attach(cluster, hub, socketio)
+        _init_health(app, cluster)
     links.attach(app, hub, cluster, socketio)
     app.extensions["facilitator"] = hub
+    app.extensions["facilitator.join_guard"] = _join_guard(app.config, cluster)
     app.extensions["facilitator.live"] = live.LiveViews(
         hub,
         socketio,
@@ -123,6 +131,40 @@ def _init_meetings(app: Flask, store) -> None:
     if cluster and app.extensions["facilitator.drafts"].enabled:
         # a new owner drafts what died queued in the last one
         cluster.on_taken.append(app.extensions["facilitator.drafts"].on_lease_taken)
+
+
+def _init_health(app: Flask, cluster) -> None:
+    """With Redis: /healthz and every request answer 503 while Redis does not, and the sockets
+    move to another process (web/health.py)."""
+    from .web import health as health_module, links
+
+    connections = app.extensions["facilitator.connections"]
+
+    def shed() -> int:
+        # each in a task of its own: a close runs the disconnect handler first, and one socket
+        # whose reader is held by a call to the lost Redis must not hold the others
+        sids = list(connections)
+        for sid in sids:
+            socketio.start_background_task(links.close, socketio.server, sid)
+        return len(sids)
+
+    health = app.extensions["facilitator.health"] = health_module.Health(
+        ping=health_module.redis_ping(app.config["REDIS_URL"]), queue=socketio.server.manager,
+        peers=lambda: cluster.peers, shed=shed)
+    app.wsgi_app = health.middleware(app.wsgi_app)
+    socketio.start_background_task(health.run, socketio.sleep, socketio.server)
+
+
+def _join_guard(config, cluster):
+    """The join budgets (meeting/joining.py): in Redis when processes share it, so that a guesser
+    behind a balancer gets one budget and not one per process."""
+    from .meeting.joining import JoinGuard, SharedJoinGuard
+
+    budgets = (config["JOIN_FAILURES"], config["JOIN_ADDRESS_FAILURES"], config["JOIN_WINDOW"],
+               config["JOIN_MAX_WAIT"])
+    if cluster:
+        return SharedJoinGuard(cluster.r, cluster.prefix, *budgets)
+    return JoinGuard(*budgets)
 
 
 def _init_web(app: Flask) -> None:

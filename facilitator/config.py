@@ -18,12 +18,15 @@ class Config:
     REDIS_PREFIX = _env("FACILITATOR_REDIS_PREFIX", "fac")
     # Links printed by create-meeting carry this origin.
     BASE_URL = _env("FACILITATOR_BASE_URL", "http://127.0.0.1:5000")
-    # Joining with the public code (docs/protocol.md, "Joining"): participants per meeting, and
-    # failed code attempts per address within JOIN_WINDOW seconds before a JOIN_BACKOFF pause.
+    # Joining with the public code (docs/protocol.md, "Joining"): participants per meeting;
+    # failed code attempts per device (the join page's cookie at one address) and per address
+    # within JOIN_WINDOW seconds, past which attempts are spaced out (never refused while the
+    # wait for a turn stays under JOIN_MAX_WAIT seconds).
     MAX_PARTICIPANTS = int(_env("FACILITATOR_MAX_PARTICIPANTS", 5000))
-    JOIN_FAILURES = int(_env("FACILITATOR_JOIN_FAILURES", 30))
+    JOIN_FAILURES = int(_env("FACILITATOR_JOIN_FAILURES", 10))
+    JOIN_ADDRESS_FAILURES = int(_env("FACILITATOR_JOIN_ADDRESS_FAILURES", 120))
     JOIN_WINDOW = float(_env("FACILITATOR_JOIN_WINDOW", 60))
-    JOIN_BACKOFF = float(_env("FACILITATOR_JOIN_BACKOFF", 30))
+    JOIN_MAX_WAIT = float(_env("FACILITATOR_JOIN_MAX_WAIT", 10))
     # Proxies in front of the server (a balancer, a TLS terminator) whose X-Forwarded-For,
     # -Proto and -Host are believed (werkzeug's ProxyFix); 0: the socket's peer and Host only.
     # FACILITATOR_TRUSTED_PROXIES is the earlier name of the same setting.

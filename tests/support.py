@@ -240,6 +240,41 @@ def processes_on_redis(tmp_path, redis_url: str, env: dict, names=("a", "b")):
         servers[0].cleanup_redis()
 
 
+class OwnRedis:
+    """A redis-server of the test's own, on a free port: the shared one on 6379 is never stopped."""
+
+    def __init__(self, directory: str):
+        self.dir = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc = None
+
+    def start(self) -> "OwnRedis":
+        import shutil
+
+        import redis
+
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        wait_until(lambda: _pings(client), what="redis-server")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
 def key_of(url: str) -> str:
     return url.split("key=", 1)[1]
 
@@ -306,6 +341,7 @@ class TcpProxy:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._up = threading.Event()
+        self._holding = threading.Event()  # a silent cut: nothing passes, nothing is closed
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -341,12 +377,25 @@ class TcpProxy:
                 conn.close()
             self._conns.clear()
 
+    def hold(self) -> None:
+        """Cut silently, as a lost route does: connections stay open and new ones are accepted,
+        but not a byte passes either way until release()."""
+        self._holding.set()
+
+    def release(self) -> None:
+        self._holding.clear()
+
+    def _wait_while_held(self) -> None:
+        while self._holding.is_set():
+            time.sleep(0.01)
+
     def _accept(self, listener):
         while self._up.is_set():
             try:
                 client, _ = listener.accept()
             except OSError:
                 return
+            self._wait_while_held()
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port))
             except OSError:
@@ -357,13 +406,14 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src, dst):
+    def _pipe(self, src, dst):
         try:
             while True:
+                self._wait_while_held()
                 data = src.recv(65536)
                 if not data:
                     break
+                self._wait_while_held()
                 dst.sendall(data)
         except OSError:
             pass

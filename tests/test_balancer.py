@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -14,8 +15,8 @@ import pytest
 import requests
 import socketio
 
-from support import (ROOT, ServerProcess, free_port, key_of, processes_on_redis, stop_process,
-                     wait_until)
+from support import (ROOT, OwnRedis, ServerProcess, TcpProxy, free_port, key_of, processes_on_redis,
+                     stop_process, wait_until)
 
 NGINX = "/usr/sbin/nginx"
 HAPROXY = "/usr/sbin/haproxy"
@@ -535,3 +536,156 @@ def test_each_meeting_has_one_owner_and_moves_when_it_dies(tmp_path, redis_url, 
         assert len([t for t in texts if "failover op" in t]) == 30
     finally:
         balancer.stop()
+
+
+# ----- a process that loses Redis (issue 20, point 5) -----------------------------------------
+
+def status(url: str) -> int | None:
+    try:
+        return requests.get(url, timeout=5).status_code
+    except requests.RequestException:
+        return None
+
+
+class Outbox:
+    """What a page's outbox does through the balancer: send an op, and resend it with the same
+    op_id, on a new connection when the old one is closed or refused, until it is acked."""
+
+    def __init__(self, connect, url: str, meeting_id: str, key: str, name: str):
+        self.connect, self.url, self.meeting_id, self.key, self.name = connect, url, meeting_id, key, name
+        self.client = None
+        self.codes: list[str] = []  # every refusal met on the way
+
+    def add(self, text: str, deadline: float = 60) -> dict:
+        import time
+
+        op_id, until = uuid.uuid4().hex, time.time() + deadline
+        while time.time() < until:
+            try:
+                if self.client is None:
+                    self.client = self.connect(self.url, self.meeting_id, self.key, name=self.name)
+                ack = add(self.client, text, 0, op_id=op_id)
+            except Exception as error:  # closed under it, or refused: a new connection
+                self.codes.append(f"{type(error).__name__}: {error}")
+                self.client = None
+                time.sleep(0.1)
+                continue
+            if ack["ok"]:
+                return ack
+            self.codes.append(ack["error"]["code"])
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} not acked; met {self.codes[-5:]}")
+
+
+def meeting_routed_to(balancer: Balancer, creator: ServerProcess, upstream: ServerProcess) -> dict:
+    for _ in range(40):
+        links = create_meeting(creator, balancer.url)
+        mid = links["meeting_id"]
+        assert requests.get(f"{balancer.url}/api/m/{mid}/state?key={key_of(links['chair_url'])}", timeout=30).ok
+        if wait_until(lambda: (balancer.routed(mid) or [None])[-1], f"the route of {mid}") == f"127.0.0.1:{upstream.port}":
+            return links
+    raise AssertionError(f"40 meetings, none routed to {upstream.port}")
+
+
+@pytest.mark.parametrize("kind", [installed("nginx", NGINX, "nginx-light"), installed("haproxy", HAPROXY, "haproxy")])
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_a_process_that_loses_redis_hands_its_traffic_over(kind, tmp_path, connect):
+    """Process `a` reaches a Redis of the test's own through a link the test cuts; `b` reaches it
+    directly. While the link is cut, `a`'s /healthz answers 503, the balancer sends its meeting to
+    `b`, and a page's ops are acked there; once the link is back, `a` says 200 again and its
+    Socket.IO listener hears the other process's events again. Nothing acked is lost or doubled."""
+    own = OwnRedis(str(tmp_path)).start()
+    link = TcpProxy(own.port)
+    prefix = f"test-cut-{uuid.uuid4().hex[:10]}"
+    env = {"FACILITATOR_PROXY_COUNT": "1", "FACILITATOR_SYNTHESIS_ENGINE": "lexical"}
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    a = ServerProcess(str(tmp_path / "a"), redis_url=f"redis://127.0.0.1:{link.port}/0", prefix=prefix, env=env)
+    b = ServerProcess(str(tmp_path / "b"), redis_url=own.url, prefix=prefix, env=env)
+    balancer = None
+    try:
+        a.start()
+        b.start()
+        balancer = Balancer(kind, str(tmp_path), [a, b]).start()
+        links = meeting_routed_to(balancer, b, a)
+        mid = links["meeting_id"]
+        via = f"{balancer.url}/?meeting={mid}"
+        outbox = Outbox(connect, via, mid, key_of(links["groups"][0]["rapporteur_url"]), "Amina")
+        acked = {f"before the cut {n}": outbox.add(f"before the cut {n}")["seq"] for n in range(3)}
+        assert lease_port(own.url, b, mid) == a.port
+
+        link.down()
+        wait_until(lambda: status(a.url + "/healthz") == 503, "a to say it lost Redis")
+        assert "store" in requests.get(a.url + "/healthz", timeout=5).json()["unreachable"]
+        assert status(b.url + "/healthz") == 200
+        # Refused at once, not held: a request to `a` itself, and its Socket.IO handshake.
+        r = requests.get(f"{a.url}/api/m/{mid}/state?key={key_of(links['chair_url'])}", timeout=5)
+        assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
+        assert status(f"{a.url}/socket.io/?EIO=4&transport=polling&meeting={mid}") == 503
+        # The page's ops, through the balancer, are acked by `b` while `a` is still cut off.
+        for n in range(10):
+            acked[f"during the cut {n}"] = outbox.add(f"during the cut {n}")["seq"]
+        assert status(a.url + "/healthz") == 503  # still cut: those acks came from `b`
+        wait_until(lambda: lease_port(own.url, b, mid) == b.port, "b to take the meeting's lease", timeout=10)
+
+        link.up()
+        wait_until(lambda: status(a.url + "/healthz") == 200, "a to be healthy again")
+        # `a` listens again: a socket on `a` gets what `b` appends.
+        on_a = connect(a.url, mid, key_of(links["plenary_url"]))
+        on_b = connect(b.url, mid, key_of(links["groups"][1]["rapporteur_url"]), name="Kofi")
+        ack = add(on_b, "after the cut, written on b", 1)
+        assert ack["ok"], ack
+        on_a.wait_for(lambda e: e.get("type") == "contribution.added" and e["seq"] == ack["seq"])
+        acked["after the cut, written on b"] = ack["seq"]
+        acked["after the cut"] = outbox.add("after the cut")["seq"]
+
+        log = on_a.sync(0)
+        assert log["ok"] and not log.get("more")
+        texts = [e["contribution"]["text"] for e in log["events"] if e["type"] == "contribution.added"]
+        assert sorted(texts) == sorted(acked), texts  # each acked op once, nothing else
+        assert "message queue: lost Redis" in a.log() and "message queue: listening again" in a.log()
+        assert "Traceback" not in a.log() + b.log(), (a.log() + b.log())[-3000:]
+    finally:
+        if balancer:
+            balancer.stop()
+        a.stop()
+        b.stop()
+        link.down()
+        own.stop()
+
+
+def test_an_owner_stopped_past_its_lease_pushes_nothing_once_resumed(tmp_path, redis_url, connect):
+    """SIGSTOP of a meeting's owner while its synthesis run waits, another process takes the
+    meeting, SIGCONT: the old owner checks its lease just before the push and stays quiet, so the
+    chair never sees an older synthesis after a newer one, nor one state twice (issue 20, point 8)."""
+    import signal
+
+    env = {"FACILITATOR_SYNTHESIS_ENGINE": "lexical"}
+    with processes_on_redis(tmp_path, redis_url, env) as (a, b):
+        links = a.create_meeting()
+        mid = links["meeting_id"]
+        chair = connect(b.url, mid, key_of(links["chair_url"]))
+        on_a = connect(a.url, mid, key_of(links["groups"][0]["rapporteur_url"]), name="Amina")
+        first = add(on_a, "owned by a", 0)
+        assert first["ok"] and lease_port(redis_url, a, mid) == a.port
+        chair.wait_for(lambda e: e["type"] == "synthesis.updated" and e["seq"] >= first["seq"], timeout=30)
+
+        second = add(on_a, "its push waits when a stops", 0)  # a's run is now marked, debouncing
+        assert second["ok"]
+        a.proc.send_signal(signal.SIGSTOP)
+        try:
+            on_b = connect(b.url, mid, key_of(links["groups"][1]["rapporteur_url"]), name="Kofi")
+            assert add(on_b, "b serves the meeting", 1)["ok"]
+            wait_until(lambda: lease_port(redis_url, a, mid) == b.port, "b to take the lease", timeout=30)
+            third = add(on_b, "b owns the meeting", 1)
+            assert third["ok"]
+            chair.wait_for(lambda e: e["type"] == "synthesis.updated" and e["seq"] >= third["seq"], timeout=30)
+        finally:
+            a.proc.send_signal(signal.SIGCONT)
+        wait_until(lambda: f"lost the lease of meeting {mid}" in a.log(), "a to find the lease gone")
+        assert add(on_a, "a serves it again, as a non-owner", 0)["ok"]
+        last = add(on_b, "the last one", 1)
+        assert last["ok"]
+        chair.wait_for(lambda e: e["type"] == "synthesis.updated" and e["seq"] >= last["seq"], timeout=30)
+        pushed = [e["seq"] for e in chair.events if e["type"] == "synthesis.updated"]
+        assert pushed == sorted(set(pushed)), f"a synthesis pushed twice, or an older one after a newer: {pushed}"

@@ -19,7 +19,7 @@ import pytest
 import requests
 import socketio
 
-from support import RawSocket, ServerProcess, free_port, key_of, wait_until
+from support import OwnRedis, RawSocket, ServerProcess, key_of, wait_until
 
 Q = "s2-q1"
 FAST = {"FACILITATOR_OP_RATE": "100000", "FACILITATOR_OP_BURST": "100000"}
@@ -198,39 +198,6 @@ def check_outage_logged_once(log: str) -> None:
     assert log.count("store outage over after") == 1, log[-3000:]
     # No traceback, from the ops nor from the live views that meet the outage in the background.
     assert "Traceback" not in log, log[-3000:]
-
-
-class OwnRedis:
-    """A redis-server of this test's own, on a free port: the shared one on 6379 is never stopped."""
-
-    def __init__(self, directory: str):
-        self.dir = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc = None
-
-    def start(self) -> "OwnRedis":
-        self.proc = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        client = redis.Redis(port=self.port)
-        wait_until(lambda: _pings(client), what="redis-server")
-        return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
-def _pings(client) -> bool:
-    try:
-        return bool(client.ping())
-    except Exception:
-        return False
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")

@@ -94,3 +94,48 @@ def test_synthesis_desk_opens_with_the_curator_or_the_chair_key_only(live_server
         # the curator's key opens no other page
         curator = key_of(links["curator_url"])
         assert requests.get(f"{live_server.url}/m/{mid}/chair?key={curator}", allow_redirects=False).status_code == 403
+
+
+def test_every_json_answer_is_no_store(live_server):
+    """Results, the synthesis, the join lookup: nothing a browser or a proxy may keep (issue 20,
+    point 8), the refusals included."""
+    from support import Client
+
+    links = live_server.create_meeting()
+    mid, chair_key = links["meeting_id"], key_of(links["chair_url"])
+    chair = Client(live_server.url, mid, chair_key)
+    rapporteur = Client(live_server.url, mid, key_of(links["groups"][0]["rapporteur_url"]))
+    try:
+        assert chair.op("session.set", session_id="s2-groups")["ok"]
+        assert rapporteur.op("contribution.add", id="practice-0001", question_id="s2-q1", text="Skills partnerships",
+                             kind="good_practice", agreement="consensus", lang="en")["ok"]
+        assert chair.op("ballot.open", contribution_ids=["practice-0001"])["ok"]
+    finally:
+        chair.close()
+        rapporteur.close()
+    base = f"{live_server.url}/api"
+    answers = [
+        requests.get(f"{base}/m/{mid}/synthesis", params={"key": chair_key}),
+        requests.get(f"{base}/m/{mid}/ballots/b1", params={"key": chair_key}),
+        requests.get(f"{base}/join/{links['join_code']}"),
+        requests.get(f"{base}/m/{mid}/state", params={"key": chair_key}),
+        requests.get(f"{base}/m/{mid}/ballots/b1", params={"key": "not-a-key"}),  # 401
+        requests.get(f"{base}/m/{mid}/nothing-here"),  # 404
+        requests.get(f"{live_server.url}/healthz"),
+    ]
+    assert [r.status_code for r in answers] == [200, 200, 200, 200, 401, 404, 200]
+    for r in answers:
+        assert r.headers.get("Cache-Control") == "no-store", (r.url, r.headers)
+
+
+def test_the_csp_lets_sockets_reach_the_pages_own_origin_only(live_server):
+    """connect-src names the WebSocket of the Host the browser used, never ws:/wss: to any host
+    (issue 20, point 8); behind proxies, the public Host (tests/test_proxy.py)."""
+    host = live_server.url.split("//", 1)[1]
+    for path in ("/join", "/"):
+        policy = requests.get(live_server.url + path).headers["Content-Security-Policy"]
+        connect = re.search(r"connect-src ([^;]*)", policy).group(1).split()
+        assert connect == ["'self'", f"ws://{host}"], policy
+    # A Host that is not a host name gives 'self' alone, and never text of its own in the header.
+    policy = requests.get(live_server.url + "/join", headers={"Host": "evil.example; script-src *"}).headers
+    assert re.search(r"connect-src ([^;]*)", policy["Content-Security-Policy"]).group(1) == "'self'"

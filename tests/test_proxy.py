@@ -86,3 +86,11 @@ def test_forwarded_headers_are_ignored_without_trusted_proxies(live_server):
     # Anyone may send X-Forwarded-*: they must not widen the Origin check.
     assert not origin_accepted(live_server.url, PUBLIC, FORWARDED, mid, key)
     assert origin_accepted(live_server.url, live_server.url, FORWARDED, mid, key)
+
+
+def test_the_csp_names_the_public_origins_socket(proxied):
+    """Behind a TLS terminator the page's sockets go to wss:// of the Host the browser used."""
+    policy = requests.get(proxied.url + "/join", headers=FORWARDED, timeout=30).headers["Content-Security-Policy"]
+    assert "connect-src 'self' wss://public.example:8443;" in policy, policy
+    assert " ws:" not in policy and " wss:;" not in policy
+

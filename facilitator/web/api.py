@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import socketio
 from ..meeting import roles, voting
 from ..meeting.errors import OpError
-from ..meeting.joining import JoinGuard
 from ..store import StoreUnavailable
-from .keys import COOKIE_MAX_AGE, cookie_name, request_key_and_actor
+from .keys import (COOKIE_MAX_AGE, cookie_name, give_device, request_actor, request_device,
+                   request_key_and_actor)
 from .wire import Refused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -56,15 +57,6 @@ def op_error(error: OpError):
     return response, HTTP_STATUS.get(error.code, 400)
 
 
-def _join_guard() -> JoinGuard:
-    guard = current_app.extensions.get("facilitator.join_guard")
-    if guard is None:
-        config = current_app.config
-        guard = current_app.extensions["facilitator.join_guard"] = JoinGuard(
-            config["JOIN_FAILURES"], config["JOIN_WINDOW"], config["JOIN_BACKOFF"])
-    return guard
-
-
 def _address() -> str:
     """The client's address: the socket's peer, or what the trusted proxies say it was (proxy.py
     has already put that in remote_addr)."""
@@ -73,14 +65,17 @@ def _address() -> str:
 
 @contextmanager
 def _code_attempt():
-    """A join-code check: refused while this address backs off; a wrong code or meeting counts."""
-    guard, address = _join_guard(), _address()
-    guard.check(address)
+    """A join-code check: slowed while this device or address is past its budget of failures
+    (meeting/joining.py); a wrong code or meeting counts for both."""
+    guard, address, device = current_app.extensions["facilitator.join_guard"], _address(), request_device()
+    wait = guard.admit(address, device)
+    if wait > 0:
+        socketio.sleep(wait)  # its turn: the check waits, the green thread only
     try:
         yield
     except OpError as error:
         if error.code in ("unauthorized", "not_found"):
-            guard.failed(address)
+            guard.failed(address, device)
         raise
 
 
@@ -182,12 +177,14 @@ def find_meeting(code):
         if meeting_id is None:
             raise OpError("not_found", "No meeting has this code. Check it on the screen.")
     meeting = hub.state(meeting_id).meeting
-    return jsonify({
+    response = jsonify({
         "meeting_id": meeting_id,
         "title": meeting["title"],
         "languages": meeting["languages"],
         "regions": meeting.get("regions", []),
     })
+    give_device(response)
+    return response
 
 
 @bp.route("/m/<meeting_id>/participants", methods=["POST"])
@@ -208,4 +205,5 @@ def join(meeting_id):
                         "rejoined": key == known})
     response.set_cookie(cookie_name(meeting_id, "vote"), key, max_age=COOKIE_MAX_AGE,
                         httponly=True, samesite="Lax", path="/", secure=request.is_secure)
+    give_device(response)
     return response

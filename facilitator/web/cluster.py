@@ -65,6 +65,7 @@ class Cluster:
         # fn(meeting id), at the first beat that finds a meeting owned here and not at the one
         # before: what the last owner had in memory for it (queued drafts) is to be done again
         self.on_taken: list = []
+        self.peers = 0  # other processes alive at the last beat (web/health.py hands them sockets)
 
     # ----- keys ------------------------------------------------------------------------------
 
@@ -156,7 +157,9 @@ class Cluster:
     def _bury_dead(self) -> None:
         members = self.r.smembers(f"{self.prefix}:procs")
         others = set(members) - {self.id}
-        for process_id in others - self.alive(others):
+        alive = self.alive(others)
+        self.peers = len(alive)
+        for process_id in others - alive:
             # SREM answers 1 to one process only: that one clears up after the dead.
             if self.r.srem(f"{self.prefix}:procs", process_id):
                 log.info("process %s is gone; clearing what it left", process_id)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+
 from flask import current_app, request
 
 from ..meeting.roles import Actor
@@ -39,3 +43,32 @@ def request_key_and_actor(meeting_id: str, page: str | None = None) -> tuple[str
             if actor is not None:
                 return cookie, actor
     return None, None
+
+
+# ----- the join page's device cookie (docs/protocol.md, "Joining") ---------------------------
+
+DEVICE_COOKIE = "fac_device"
+
+
+def _device_mac(device_id: str) -> str:
+    secret = str(current_app.secret_key or "").encode()
+    return hmac.new(secret, b"device:" + device_id.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def request_device() -> str | None:
+    """The id of the browser's device cookie, if it is one this server signed (a made-up one
+    counts as none: its failures are the address's cookieless ones)."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    device_id, _, mac = value.partition(".")
+    if len(device_id) != 16 or not device_id.isalnum():
+        return None
+    return device_id if hmac.compare_digest(mac, _device_mac(device_id)) else None
+
+
+def give_device(response) -> None:
+    """Set a device cookie on a browser that has none: its wrong join codes are then its own."""
+    if request_device() is not None:
+        return
+    device_id = secrets.token_hex(8)
+    response.set_cookie(DEVICE_COOKIE, f"{device_id}.{_device_mac(device_id)}", max_age=COOKIE_MAX_AGE,
+                        httponly=True, samesite="Lax", path="/", secure=request.is_secure)

@@ -130,8 +130,14 @@ class LiveViews:
 
     def _push_synthesis(self, meeting_id: str, _items) -> None:
         result = self.synthesis(meeting_id, fresh=True)
-        self.hub.emit_live(meeting_id, ["staff", roles.CURATORS],
-                           {"type": "synthesis.updated", "synthesis": result})
+        self._push(meeting_id, ["staff", roles.CURATORS], {"type": "synthesis.updated", "synthesis": result})
+
+    def _push(self, meeting_id: str, audiences: list[str], payload: dict) -> None:
+        """A live view goes out from the meeting's owner only, its lease checked just before:
+        a process stopped (SIGSTOP) past its lease, then resumed, finds its runs still marked
+        and must not push its older state beside the new owner's (issue 20, point 8)."""
+        if self.hub.owns(meeting_id):
+            self.hub.emit_live(meeting_id, audiences, payload)
 
     def _inputs(self, state: MeetingState) -> tuple:
         # A snapshot taken on the event loop: the worker thread never sees the state mutate.
@@ -245,13 +251,12 @@ class LiveViews:
         audiences = ["role:chair"]
         if results["revealed"]:
             audiences += ["role:plenary", "participants"]
-        self.hub.emit_live(meeting_id, audiences, payload)
+        self._push(meeting_id, audiences, payload)
         if results["status"] == "open":
             # how many have voted, for the room to see while results stay hidden; as often as
             # the results (this task's interval: a few a second at most)
-            self.hub.emit_live(meeting_id, ["role:chair", "role:plenary"],
-                               {"type": "ballot.turnout", "ballot_id": ballot_id,
-                                "voters": results["participants"]})
+            self._push(meeting_id, ["role:chair", "role:plenary"],
+                       {"type": "ballot.turnout", "ballot_id": ballot_id, "voters": results["participants"]})
 
 
 def _curation_copy(state: MeetingState) -> dict:

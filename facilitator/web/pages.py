@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from urllib.parse import urlencode
 
 import segno
@@ -18,14 +19,26 @@ from ..meeting.ops import MAX_TEXT
 from ..meeting.state import AGREEMENTS, KINDS
 from ..meeting.text import ARABIC_SHARE, detection_rule
 from .client_strings import client_strings
-from .keys import COOKIE_MAX_AGE, PAGES, cookie_name, request_actor
+from .keys import COOKIE_MAX_AGE, PAGES, cookie_name, give_device, request_actor
 
 bp = Blueprint("pages", __name__)
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
+# A Host the page may name in its CSP: a name or address, with a port (a Host with anything else
+# gets 'self' alone rather than text of its own in the header).
+HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+
+
+def csp(frame_ancestors: str = "'none'") -> str:
+    """The pages' policy. Sockets go to the page's own origin only: the WebSocket of the Host the
+    browser used (behind trusted proxies, the public one: proxy.py), not ws:/wss: to any host."""
+    connect = "'self'"
+    host = request.host
+    if HOST.fullmatch(host):
+        connect += f" {'wss' if request.is_secure else 'ws'}://{host}"
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src {connect}; frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'self'")
+
+
 # Front-end packages fetched from the npm registry at set-up; served locally (no CDN).
 VENDOR_PACKAGES = ("socket.io-client", "axe-core")
 
@@ -64,7 +77,10 @@ def page_context(page_title: str, boot: dict) -> dict:
 
 @bp.after_app_request
 def security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", csp())
+    if request.path.startswith("/api/") or response.mimetype == "application/json":
+        # answers about a meeting, its links and the join code: never kept by a browser or a proxy
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     lang = request.args.get("lang")
@@ -197,7 +213,7 @@ def meeting_page(meeting_id, page):
         _preview_plenary(response, meeting_id)
     if page == "plenary":
         # the chair's console shows it in a frame; no other site may
-        response.headers["Content-Security-Policy"] = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+        response.headers["Content-Security-Policy"] = csp(frame_ancestors="'self'")
     return response
 
 
@@ -229,4 +245,6 @@ def not_found(_error):
 def join():
     """Participants arrive here from the QR code or type the short code themselves."""
     boot = {"page": "join", "code": request.args.get("code", "")[:20]}
-    return render_template("join.html", **page_context(_("Join the vote"), boot))
+    response = make_response(render_template("join.html", **page_context(_("Join the vote"), boot)))
+    give_device(response)  # this phone's wrong codes are its own (docs/protocol.md, "Joining")
+    return response

@@ -170,6 +170,12 @@ def on_disconnect(*_reason):
     if connection is None:
         return
     _budgets().close(connection.key_id)
+    health = current_app.extensions.get("facilitator.health")
+    if health is not None and health.unreachable():
+        # Redis is lost (the socket is being handed to another process): a presence call would
+        # hold this close for the store's timeout. Other processes clear this one's entries
+        # once its heartbeat lapses.
+        return
     if connection.actor.role == roles.RAPPORTEUR:
         _presence("remove", connection.meeting_id, connection.actor, request.sid)
 

@@ -28,6 +28,6 @@ STRINGS = {
     "join_error_region": _l("Choose your region, or “Prefer not to say”."),
     "join_error_network": _l("Could not reach the server. Check your connection and try again."),
     "join_error_server": _l("The server could not add you. Try again in a moment."),
-    "join_error_wait": _l("Too many wrong codes were tried from this network. Wait {n} seconds and try again."),
+    "join_error_wait": _l("Too many wrong codes were tried from this phone or network. Wait {n} seconds and try again."),
     "join_error_full": _l("This meeting is full and cannot take more participants. Tell the organisers."),
 }
