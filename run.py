@@ -125,7 +125,8 @@ def serve(args) -> None:
     from facilitator import create_app
     from facilitator.cli import demo_links, print_links
 
-    config = {}
+    # The analysis (embedding, clustering) runs in a worker process this one starts.
+    config = {"ANALYSIS_WORKER": os.environ.get("FACILITATOR_ANALYSIS_WORKER", "1") != "0"}
     if mode == "eventlet":
         from eventlet import tpool
 
