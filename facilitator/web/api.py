@@ -126,11 +126,13 @@ def _allowed(meeting_id: str, allowed: tuple, who: str):
 @bp.route("/m/<meeting_id>/synthesis")
 def synthesis(meeting_id):
     _allowed(meeting_id, (roles.CHAIR, roles.PLENARY, roles.CURATOR), "the chair, the plenary and the curators")
-    result = _live().synthesis(meeting_id)
     question = request.args.get("question")
     if question:
-        result = dict(result, questions=[q for q in result["questions"] if q["question_id"] == question])
-    return jsonify(result)
+        result = _live().synthesis(meeting_id)
+        return jsonify(dict(result, questions=[q for q in result["questions"] if q["question_id"] == question]))
+    # the whole synthesis of a large meeting is megabytes: encoded once per result, not per request
+    return current_app.response_class(_live().synthesis_json(meeting_id, current_app.json.dumps),
+                                      mimetype="application/json")
 
 
 MAX_SUGGESTIONS = 200

@@ -142,6 +142,7 @@ class LiveViews:
         # it is a green lock, and a green lock taken inside an OS thread can deadlock it.
         self._compute_lock = threading.Lock()
         self._synthesis: dict[str, dict] = {}  # meeting -> the last result (its "seq" inside)
+        self._encoded: dict[str, tuple[dict, str]] = {}  # meeting -> (result, its JSON)
         # meeting -> seq of the last event that changes its synthesis, as this process saw it
         self._changed: dict[str, int] = {}
         self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
@@ -206,6 +207,15 @@ class LiveViews:
         if result is None or (state.seq > result["seq"] and not self.hub.owns(meeting_id)):
             self._synthesis_runs.mark(meeting_id)
         return result if result is not None else pending_synthesis()
+
+    def synthesis_json(self, meeting_id: str, dumps) -> str:
+        """``synthesis`` encoded by ``dumps``, once per result (through ``offload``: an OS
+        thread, so that the loop keeps its turns while megabytes are written)."""
+        result = self.synthesis(meeting_id)
+        cached = self._encoded.get(meeting_id)
+        if cached is None or cached[0] is not result:
+            cached = self._encoded[meeting_id] = (result, self.offload(dumps, result))
+        return cached[1]
 
     def is_fresh(self, meeting_id: str) -> bool:
         """Whether the last result reflects every event that changes the synthesis (that this
