@@ -4,6 +4,7 @@ result then comes with the seq it reflects. A real server process, SQLite, the s
 from __future__ import annotations
 
 import os
+import sqlite3
 
 import pytest
 import requests
@@ -13,6 +14,7 @@ from support import ServerProcess, key_of, synthesis_at, wait_until
 from facilitator import provisioning
 from facilitator.meeting.embedding import shared_embedder
 from facilitator.store import open_store
+from facilitator.store.sqlite import sqlite_path
 
 SEEDED = 120  # texts the worker must embed before its first result: seconds of work
 
@@ -92,6 +94,14 @@ def test_ops_are_acked_while_the_worker_embeds_a_large_meeting(tmp_path, connect
         assert result["seq"] >= ack["seq"] and result["method"]["engine"] == "semantic"
         assert sum(len(q["unique"]) + sum(len(p["contributions"]) for p in q["converging"])
                    for q in result["questions"]) == SEEDED + 1
+        # the worker wrote the vectors into the server's store, for the next start to read back
+        db = sqlite3.connect(sqlite_path(server.data_dir))
+        try:
+            (stored,) = db.execute("SELECT count(*) FROM vectors WHERE fingerprint = ?",
+                                   (result["method"]["fingerprint"],)).fetchone()
+        finally:
+            db.close()
+        assert stored == SEEDED + 1
     finally:
         server.kill()  # kill -9: the worker must not outlive its server
     wait_until(lambda: not os.path.exists(f"/proc/{worker}") or "analysis_worker" not in cmdline(worker),

@@ -30,7 +30,10 @@ SYNTHESIS_SHARE = 0.25
 # half the time and a contribution waits at most one run, the pause and its own run.
 WORKER_SHARE = 0.5
 
-SYNTHESIS_EVENTS = ("contribution.", "cluster.", "ballot.", "meeting.created")
+# The events that change what the synthesis reads (contributions, curation, votes): the others
+# (timer, locks, spotlight, translations, joins) leave the last result as fresh as it was.
+SYNTHESIS_EVENTS = ("contribution.", "cluster.", "ballot.", "meeting.created", "curation.undone",
+                    "plenary.suggestions_shown")
 
 
 class Coalescer:
@@ -218,10 +221,15 @@ class LiveViews:
         return cached[1]
 
     def is_fresh(self, meeting_id: str) -> bool:
-        """Whether the last result reflects every event that changes the synthesis (that this
-        process has seen; a restart starts from the log as it is)."""
+        """Whether the last result reflects every event that changes the synthesis: those this
+        process was told of as the meeting's owner (a restart starts from the log as it is);
+        elsewhere, every event of the log."""
         result = self._synthesis.get(meeting_id)
-        return result is not None and result["seq"] >= self._changed.get(meeting_id, 0)
+        if result is None:
+            return False
+        if not self.hub.owns(meeting_id):
+            return result["seq"] >= self.hub.state(meeting_id).seq
+        return result["seq"] >= self._changed.get(meeting_id, 0)
 
     def fresh_synthesis(self, meeting_id: str, timeout: float = 120.0, step: float = 0.1) -> dict:
         """For the outcome report and the archive: a synthesis that reflects the log, waited for
