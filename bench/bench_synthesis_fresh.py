@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import threading
@@ -79,15 +80,27 @@ def worker_pid(server_pid: int) -> int | None:
     return None
 
 
+def job_times(log_path: str) -> list[tuple[int, float]]:
+    """(texts embedded, seconds) of each synthesis the worker logged (FACILITATOR_ANALYSIS_LOG)."""
+    found = []
+    with open(log_path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            m = re.search(r"synthesis of \S+: \d+ contributions, (\d+) embedded, ([\d.]+) s", line)
+            if m:
+                found.append((int(m.group(1)), float(m.group(2))))
+    return found[1:]  # the first reads every vector back: it is the start-up figure
+
+
 def group_key(links, gid):
     return key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
 
 
 def run_size(n: int, length: int, adds: int) -> None:
-    texts = meeting_texts(n + adds + 400, length)
+    texts = meeting_texts(n + adds, length)
     seeded, extra = texts[:n], texts[n:]
     fingerprint, vectors = cached_vectors(seeded)
-    server = BenchServer("sqlite", env={"FACILITATOR_SYNTHESIS_ENGINE": "semantic"})
+    server = BenchServer("sqlite", env={"FACILITATOR_SYNTHESIS_ENGINE": "semantic",
+                                        "FACILITATOR_ANALYSIS_LOG": "1"})
     clients = []
     try:
         links = server.create_meeting()
@@ -113,14 +126,17 @@ def run_size(n: int, length: int, adds: int) -> None:
         stop = threading.Event()
         acks: list[float] = []
         gets: list[float] = []
-        pool = iter(extra[adds:])
+        mine = [c for c in requests.get(f"{server.url}/api/m/{mid}/state", timeout=60,
+                                        params={"key": group_key(links, "mena")}).json()["contributions"]
+                if not c["deleted"]]
 
-        def typing():
+        def typing():  # the room at work: moves on a board, a synthesis run each, no new text
+            rnd = random.Random(2)
             while not stop.is_set():
-                item = next(pool)
+                c = rnd.choice(mine)
                 t = time.perf_counter()
-                ack = other.op("contribution.add", question_id=item["question"], text=item["text"],
-                               lang=item["lang"], kind="recommendation", agreement="consensus", timeout=30)
+                ack = other.op("contribution.move", contribution_id=c["id"], index=rnd.randint(0, 5),
+                               timeout=30)
                 acks.append(time.perf_counter() - t)
                 assert ack["ok"], ack
                 stop.wait(0.25)
@@ -162,6 +178,11 @@ def run_size(n: int, length: int, adds: int) -> None:
         print(f"  GET /synthesis (whole meeting, {size / 1e6:.2f} MB): {ms(gets)}")
         print(f"  op ack while the worker embeds and clusters: {ms(acks)}")
         print(f"  CPU over the run: server {cpu1[0] - cpu0[0]:.1f} s, worker {cpu1[1] - cpu0[1]:.1f} s")
+        runs = job_times(server.log_path)
+        if runs:
+            print(f"  worker runs: {len(runs)}, p50 {pct([r[1] for r in runs], 0.5):.2f} s, max "
+                  f"{max(r[1] for r in runs):.2f} s, texts embedded per run p50 "
+                  f"{pct([r[0] for r in runs], 0.5)}, max {max(r[0] for r in runs)}")
     finally:
         for c in clients:
             c.close()

@@ -12,6 +12,7 @@ Nothing here decides a rule: the method is meeting/synthesis.py's; this is where
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -132,10 +133,17 @@ class Analysis:
         return cache
 
     def describe(self) -> dict:
-        return self.synthesizer.describe_method()
+        """The method; at start-up it also loads the models (a first text embedded), so that
+        the first contribution of the day does not wait for them."""
+        synth = self.synthesizer
+        if synth.embedder is not None:
+            synth.embedder.embed(["warm-up"], ["en"])
+        return synth.describe_method()
 
     def synthesis(self, meeting_id: str, contributions, sessions, groups, curation) -> dict:
+        started = time.perf_counter()
         synth = self.synthesizer
+        embedded = synth.embedded
         self._read_vectors(contributions)
         self._meeting = meeting_id
         result = synth.analyse(contributions, sessions, groups, curation)
@@ -143,6 +151,9 @@ class Analysis:
         cache = self._caches.get(meeting_id)
         if cache is not None:
             cache.prune({synth.vector_key(c) for c in contributions if not c.get("deleted")})
+        logging.getLogger(__name__).debug(
+            "synthesis of %s: %d contributions, %d embedded, %.2f s", meeting_id, len(contributions),
+            synth.embedded - embedded, time.perf_counter() - started)
         return result
 
     def suggestions(self, meeting_id: str, question_id: str, contributions, curation, limit: int) -> list:

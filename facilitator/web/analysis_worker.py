@@ -170,6 +170,8 @@ def main(argv: list[str]) -> int:
     except OSError:
         pass
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s analysis worker: %(message)s")
+    if os.environ.get("FACILITATOR_ANALYSIS_LOG"):  # each job's size and time (benches)
+        logging.getLogger("facilitator.web.analysis").setLevel(logging.DEBUG)
     # stdout carries the frames only: whatever a library prints goes to stderr
     frames_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

@@ -130,9 +130,15 @@ def synthesis(meeting_id):
     if question:
         result = _live().synthesis(meeting_id)
         return jsonify(dict(result, questions=[q for q in result["questions"] if q["question_id"] == question]))
-    # the whole synthesis of a large meeting is megabytes: encoded once per result, not per request
-    return current_app.response_class(_live().synthesis_json(meeting_id, current_app.json.dumps),
-                                      mimetype="application/json")
+    # the whole synthesis of a large meeting is megabytes: encoded (and gzipped) once per
+    # result, not per request
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = current_app.response_class(_live().synthesis_body(meeting_id, gzipped),
+                                          mimetype="application/json")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+    return response
 
 
 MAX_SUGGESTIONS = 200

@@ -11,6 +11,8 @@ domain's: meeting/voting.py and meeting/synthesis.py.
 from __future__ import annotations
 
 import copy
+import gzip
+import json
 import logging
 import threading
 import time
@@ -132,7 +134,7 @@ class LiveViews:
     ``pending_synthesis``); the report waits for a synthesis that reflects the log."""
 
     def __init__(self, hub, socketio, synthesizer_factory, offload=None, debounce: float = 1.0,
-                 analysis=None, share: float = SYNTHESIS_SHARE):
+                 analysis=None, share: float = SYNTHESIS_SHARE, dumps=None):
         from .analysis import Analysis
 
         self.hub = hub
@@ -140,12 +142,13 @@ class LiveViews:
         self.offload = offload or (lambda fn, *a: fn(*a))
         self.analysis = analysis or InProcessAnalysis(Analysis(synthesizer_factory, hub.store), self.offload)
         self.debounce = debounce
+        self.dumps = dumps  # the app's JSON encoder, for GET /synthesis's body
         # One analysis call at a time (the in-process caches are not thread-safe; the worker
         # takes one job at a time). Taken on the caller's side of the offload: under eventlet
         # it is a green lock, and a green lock taken inside an OS thread can deadlock it.
         self._compute_lock = threading.Lock()
         self._synthesis: dict[str, dict] = {}  # meeting -> the last result (its "seq" inside)
-        self._encoded: dict[str, tuple[dict, str]] = {}  # meeting -> (result, its JSON)
+        self._encoded: dict[str, list] = {}  # meeting -> [result, its JSON, gzipped]
         # meeting -> seq of the last event that changes its synthesis, as this process saw it
         self._changed: dict[str, int] = {}
         self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
@@ -189,6 +192,8 @@ class LiveViews:
             result = self.analysis.synthesis(meeting_id, *self._inputs(state))
             add_vote_divergence(result, voting.regions_split(self.hub.state(meeting_id)))
             result["seq"] = seq
+            if self.dumps is not None:  # the GETs that follow find it encoded and gzipped
+                self._encode(meeting_id, result, gzipped=True)
             self._synthesis[meeting_id] = result
         return result
 
@@ -211,14 +216,23 @@ class LiveViews:
             self._synthesis_runs.mark(meeting_id)
         return result if result is not None else pending_synthesis()
 
-    def synthesis_json(self, meeting_id: str, dumps) -> str:
-        """``synthesis`` encoded by ``dumps``, once per result (through ``offload``: an OS
-        thread, so that the loop keeps its turns while megabytes are written)."""
-        result = self.synthesis(meeting_id)
+    def synthesis_body(self, meeting_id: str, gzipped: bool) -> bytes:
+        """``synthesis`` as JSON bytes, gzipped if asked: encoded once per result, by the run
+        that computed it (``dumps`` given), else by the first request that asks."""
+        return self._encode(meeting_id, self.synthesis(meeting_id), gzipped)
+
+    def _encode(self, meeting_id: str, result: dict, gzipped: bool) -> bytes:
+        # through offload: an OS thread, so that the loop keeps its turns while megabytes are
+        # written and compressed
         cached = self._encoded.get(meeting_id)
         if cached is None or cached[0] is not result:
-            cached = self._encoded[meeting_id] = (result, self.offload(dumps, result))
-        return cached[1]
+            dumps = self.dumps or json.dumps
+            cached = self._encoded[meeting_id] = [result, self.offload(lambda: dumps(result).encode("utf-8")), None]
+        if not gzipped:
+            return cached[1]
+        if cached[2] is None:
+            cached[2] = self.offload(gzip.compress, cached[1], 6)
+        return cached[2]
 
     def is_fresh(self, meeting_id: str) -> bool:
         """Whether the last result reflects every event that changes the synthesis: those this
