@@ -126,7 +126,6 @@ def _init_meetings(app: Flask, store) -> None:
         analysis=analysis,
         # out of process the runs cost the loop nothing: only the worker's core bounds them
         share=live.WORKER_SHARE if analysis is not None else live.SYNTHESIS_SHARE,
-        max_pause=live.WORKER_MAX_PAUSE if analysis is not None else None,
         dumps=lambda value: app.json.dumps(value),
     )
 

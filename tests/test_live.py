@@ -101,21 +101,3 @@ def test_a_long_run_spaces_out_the_next_ones_to_its_share():
     coalescer.mark("m1")
     tasks.run_all()
     assert tasks.slept == [1.0, 0.9 * 3, 1.0]
-
-
-def test_the_pause_after_a_long_run_is_capped_when_asked():
-    """In the worker process the analysis holds no op: a 12 s first run (every vector read back)
-    is followed by the cap, not by 12 s more; a short run keeps the debounce."""
-    tasks, now = Tasks(), [0.0]
-    lengths = iter([12.0, 1.5, 0.1])
-
-    def work(meeting_id, items):
-        now[0] += next(lengths)
-        if len(tasks.slept) < 3:
-            coalescer.mark(meeting_id, "again")
-
-    coalescer = Coalescer(tasks, work, 1.0, wait_first=True, name="test", share=0.5,
-                          clock=lambda: now[0], max_pause=2.0)
-    coalescer.mark("m1")
-    tasks.run_all()
-    assert tasks.slept == [1.0, 2.0, 1.5, 1.0]

@@ -31,10 +31,6 @@ SYNTHESIS_SHARE = 0.25
 # half of the worker's time at most, so that a run on a huge meeting leaves the other core free
 # half the time and a contribution waits at most one run, the pause and its own run.
 WORKER_SHARE = 0.5
-# ...and never more than this after one run: the first run after a start (every vector read
-# back, the whole matrix built) or one slowed by a busy machine must not hold back the next
-# contribution by as long again.
-WORKER_MAX_PAUSE = 2.0
 
 # The events that change what the synthesis reads (contributions, curation, votes): the others
 # (timer, locks, spotlight, translations, joins) leave the last result as fresh as it was.
@@ -54,14 +50,12 @@ class Coalescer:
     """
 
     def __init__(self, socketio, work, interval: float, wait_first: bool, name: str,
-                 share: float = 1.0, clock=time.perf_counter, max_pause: float | None = None) -> None:
+                 share: float = 1.0, clock=time.perf_counter) -> None:
         self.socketio = socketio
         self.work = work
         self.interval = interval
-        # the pause after a run is at least (1 - share) / share times the run's own length, and
-        # at most max_pause (if given, and not under interval)
+        # the pause after a run is at least (1 - share) / share times the run's own length
         self.share = share
-        self.max_pause = max_pause
         self.clock = clock
         self.wait_first = wait_first
         self.name = name
@@ -99,10 +93,7 @@ class Coalescer:
                     with self._lock:
                         self._marked.setdefault(meeting_id, set()).update(items)
                 took = self.clock() - started
-                pause = max(self.interval, took * (1 - self.share) / self.share)
-                if self.max_pause is not None:
-                    pause = max(self.interval, min(pause, self.max_pause))
-                self.socketio.sleep(pause)
+                self.socketio.sleep(max(self.interval, took * (1 - self.share) / self.share))
         except Exception:  # a failed recomputation must not take the meeting down
             logging.getLogger(__name__).exception("%s failed for %s", self.name, meeting_id)
             with self._lock:
@@ -143,8 +134,7 @@ class LiveViews:
     ``pending_synthesis``); the report waits for a synthesis that reflects the log."""
 
     def __init__(self, hub, socketio, synthesizer_factory, offload=None, debounce: float = 1.0,
-                 analysis=None, share: float = SYNTHESIS_SHARE, dumps=None,
-                 max_pause: float | None = None):
+                 analysis=None, share: float = SYNTHESIS_SHARE, dumps=None):
         from .analysis import Analysis
 
         self.hub = hub
@@ -162,7 +152,7 @@ class LiveViews:
         # meeting -> seq of the last event that changes its synthesis, as this process saw it
         self._changed: dict[str, int] = {}
         self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
-                                         name="synthesis", share=share, max_pause=max_pause)
+                                         name="synthesis", share=share)
         self._ballot_runs = Coalescer(socketio, self._push_ballots, BALLOT_RESULTS_INTERVAL,
                                       wait_first=False, name="ballot results")
         hub.listeners.append(self.on_event)
