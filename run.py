@@ -108,6 +108,8 @@ def serve(args) -> None:
     # Our own lines (store outages, refused frames) at INFO; libraries stay at WARNING.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("facilitator").setLevel(logging.INFO)
+    if os.environ.get("FACILITATOR_ANALYSIS_LOG"):  # each synthesis's size and time (benches)
+        logging.getLogger("facilitator.web.analysis").setLevel(logging.DEBUG)
     mode = os.environ.get("FACILITATOR_ASYNC_MODE", "eventlet")
     if mode == "eventlet":
         import warnings

@@ -95,12 +95,14 @@ def group_key(links, gid):
     return key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
 
 
-def run_size(n: int, length: int, adds: int) -> None:
+def run_size(n: int, length: int, adds: int, in_process: bool = False) -> None:
     texts = meeting_texts(n + adds, length)
     seeded, extra = texts[:n], texts[n:]
     fingerprint, vectors = cached_vectors(seeded)
-    server = BenchServer("sqlite", env={"FACILITATOR_SYNTHESIS_ENGINE": "semantic",
-                                        "FACILITATOR_ANALYSIS_LOG": "1"})
+    env = {"FACILITATOR_SYNTHESIS_ENGINE": "semantic", "FACILITATOR_ANALYSIS_LOG": "1"}
+    if in_process:  # the analysis in an OS thread of the server, as before issue 20
+        env["FACILITATOR_ANALYSIS_WORKER"] = "0"
+    server = BenchServer("sqlite", env=env)
     clients = []
     try:
         links = server.create_meeting()
@@ -116,7 +118,7 @@ def run_size(n: int, length: int, adds: int) -> None:
         while requests.get(url, params={"key": chair_key}, timeout=60).json().get("pending"):
             time.sleep(0.2)
         first = time.perf_counter() - t0
-        worker = worker_pid(server.proc.pid)
+        worker = worker_pid(server.proc.pid) or server.proc.pid  # in process: the server itself
         cpu0 = (cpu_seconds(server.proc.pid), cpu_seconds(worker))
 
         chair = TimedClient(server.url, mid, chair_key)
@@ -170,7 +172,7 @@ def run_size(n: int, length: int, adds: int) -> None:
             t.join()
         cpu1 = (cpu_seconds(server.proc.pid), cpu_seconds(worker))
         size = len(requests.get(url, params={"key": chair_key}, timeout=60).content)
-        print(f"{n} contributions of {length} characters (load average {load:.1f} -> "
+        print(f"{n} contributions of {length} characters{' (analysis in process)' if in_process else ''} (load average {load:.1f} -> "
               f"{os.getloadavg()[0]:.1f}); worker pid {worker}")
         print(f"  first synthesis after the start (vectors read back): {first:.1f} s")
         print(f"  op ack -> synthesis pushed that reflects it: p50 {pct(fresh, 0.5):.2f} s, "
@@ -193,11 +195,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000x200,3000x200,300x2000")
     parser.add_argument("--adds", type=int, default=6)
+    parser.add_argument("--in-process", action="store_true",
+                        help="no worker process: the analysis in an OS thread of the server")
     args = parser.parse_args()
     print(machine())
     for size in args.sizes.split(","):
         n, length = (int(x) for x in size.split("x"))
-        run_size(n, length, args.adds)
+        run_size(n, length, args.adds, args.in_process)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@ BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few update
 # large that a run takes longer than a quarter of the debounce, the runs space out, and the ops
 # keep the core (the analysis is not the op path).
 SYNTHESIS_SHARE = 0.25
-# In a worker process the analysis holds no op, but on two cores it still takes one of them:
-# half of the worker's time at most, so that a run on a huge meeting leaves the other core free
-# half the time and a contribution waits at most one run, the pause and its own run.
-WORKER_SHARE = 0.5
+# In a worker process the analysis holds no op, and at nice 5 the server's process comes first
+# whenever it wants a core: no pause beyond the debounce, so that a contribution waits at most
+# the run in progress, the debounce and its own run.
+WORKER_SHARE = 1.0
 
 # The events that change what the synthesis reads (contributions, curation, votes): the others
 # (timer, locks, spotlight, translations, joins) leave the last result as fresh as it was.
