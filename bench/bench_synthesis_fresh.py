@@ -15,6 +15,10 @@ waits for the first `synthesis.updated` whose seq covers each one. Prints:
 - GET /synthesis, whole meeting, p50 / p99 / max;
 - op ack latency of the two rapporteurs while the worker embeds and clusters, p50 / p99 / max;
 - CPU seconds of the server process and of its analysis worker.
+
+``--cold SECONDS``: nothing stored, so the worker embeds every text from the start; only the acks
+and the GETs are measured, for that long. ``--in-process``: the analysis in an OS thread of the
+server (FACILITATOR_ANALYSIS_WORKER=0), for the comparison.
 """
 from __future__ import annotations
 
@@ -95,7 +99,7 @@ def group_key(links, gid):
     return key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
 
 
-def run_size(n: int, length: int, adds: int, in_process: bool = False) -> None:
+def run_size(n: int, length: int, adds: int, in_process: bool = False, cold: float = 0.0) -> None:
     texts = meeting_texts(n + adds, length)
     seeded, extra = texts[:n], texts[n:]
     fingerprint, vectors = cached_vectors(seeded)
@@ -109,13 +113,14 @@ def run_size(n: int, length: int, adds: int, in_process: bool = False) -> None:
         mid, chair_key = links["meeting_id"], key_of(links["chair_url"])
         store = open_store(server.data_dir, None)
         provisioning.seed_contributions(store, mid, seeded)
-        store.save_vectors(fingerprint, vectors)
+        if not cold:  # cold: nothing stored, the worker embeds every text from the start
+            store.save_vectors(fingerprint, vectors)
         store.close()
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
         server.start(timeout=120)
         url = f"{server.url}/api/m/{mid}/synthesis"
-        while requests.get(url, params={"key": chair_key}, timeout=60).json().get("pending"):
+        while not cold and requests.get(url, params={"key": chair_key}, timeout=60).json().get("pending"):
             time.sleep(0.2)
         first = time.perf_counter() - t0
         worker = worker_pid(server.proc.pid) or server.proc.pid  # in process: the server itself
@@ -149,7 +154,7 @@ def run_size(n: int, length: int, adds: int, in_process: bool = False) -> None:
                 t = time.perf_counter()
                 r = session.get(url, params={"key": chair_key}, timeout=60)
                 gets.append(time.perf_counter() - t)
-                assert r.ok and not r.json().get("pending")
+                assert r.ok and (cold or not r.json().get("pending"))
                 stop.wait(0.3)
 
         threads = [threading.Thread(target=typing), threading.Thread(target=reading)]
@@ -157,7 +162,9 @@ def run_size(n: int, length: int, adds: int, in_process: bool = False) -> None:
             t.start()
         fresh: list[float] = []
         rnd = random.Random(n)
-        for item in extra[:adds]:
+        if cold:  # only the acks and the GETs while the worker embeds
+            time.sleep(cold)
+        for item in ([] if cold else extra[:adds]):
             time.sleep(rnd.uniform(1.0, 3.0))
             t = time.perf_counter()
             ack = rap.op("contribution.add", question_id=item["question"], text=item["text"],
@@ -174,9 +181,13 @@ def run_size(n: int, length: int, adds: int, in_process: bool = False) -> None:
         size = len(requests.get(url, params={"key": chair_key}, timeout=60).content)
         print(f"{n} contributions of {length} characters{' (analysis in process)' if in_process else ''} (load average {load:.1f} -> "
               f"{os.getloadavg()[0]:.1f}); worker pid {worker}")
-        print(f"  first synthesis after the start (vectors read back): {first:.1f} s")
-        print(f"  op ack -> synthesis pushed that reflects it: p50 {pct(fresh, 0.5):.2f} s, "
-              f"max {max(fresh):.2f} s (n={len(fresh)}): {', '.join(f'{x:.2f}' for x in fresh)}")
+        if cold:
+            print(f"  cold: no vector stored, {cold:.0f} s measured while the worker embeds "
+                  f"(still pending at the end: {requests.get(url, params={'key': chair_key}, timeout=60).json().get('pending', False)})")
+        else:
+            print(f"  first synthesis after the start (vectors read back): {first:.1f} s")
+            print(f"  op ack -> synthesis pushed that reflects it: p50 {pct(fresh, 0.5):.2f} s, "
+                  f"max {max(fresh):.2f} s (n={len(fresh)}): {', '.join(f'{x:.2f}' for x in fresh)}")
         print(f"  GET /synthesis (whole meeting, {size / 1e6:.2f} MB): {ms(gets)}")
         print(f"  op ack while the worker embeds and clusters: {ms(acks)}")
         print(f"  CPU over the run: server {cpu1[0] - cpu0[0]:.1f} s, worker {cpu1[1] - cpu0[1]:.1f} s")
@@ -195,13 +206,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000x200,3000x200,300x2000")
     parser.add_argument("--adds", type=int, default=6)
+    parser.add_argument("--cold", type=float, default=0.0, metavar="SECONDS",
+                        help="no vectors stored: measure acks and GETs for SECONDS while the worker embeds")
     parser.add_argument("--in-process", action="store_true",
                         help="no worker process: the analysis in an OS thread of the server")
     args = parser.parse_args()
     print(machine())
     for size in args.sizes.split(","):
         n, length = (int(x) for x in size.split("x"))
-        run_size(n, length, args.adds, args.in_process)
+        run_size(n, length, args.adds, args.in_process, args.cold)
 
 
 if __name__ == "__main__":
