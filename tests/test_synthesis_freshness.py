@@ -108,3 +108,17 @@ def test_a_chair_decision_and_a_vote_mark_the_synthesis_a_timer_does_not(meeting
     assert not tasks.started and live.is_fresh(meeting.id)
     assert chair.op("plenary.show_suggestions", shown=True)["ok"]
     assert len(tasks.started) == 1 and not live.is_fresh(meeting.id)
+
+
+def test_a_pushed_synthesis_is_the_same_bytes_when_encoded_beforehand():
+    """The run encodes the synthesis in an OS thread (wire.remember); the loop splices it into
+    the live event: the same JSON as encoding the whole payload there."""
+    from facilitator.web import wire
+
+    synthesis = {"questions": [{"question_id": "q1", "converging": [{"title": "مرصد", "score": 0.5}]}],
+                 "seq": 7}
+    payload = {"type": "synthesis.updated", "synthesis": synthesis, "live": True, "seq": 9, "ts": 1.5}
+    whole = wire.dumps(payload)
+    wire.remember(synthesis, wire.dumps(synthesis))
+    assert wire.dumps(payload) == whole
+    assert wire.dumps(dict(payload, synthesis=dict(synthesis))) == whole  # another object: encoded

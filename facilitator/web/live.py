@@ -21,6 +21,7 @@ from ..meeting import roles, voting
 from ..meeting.state import MeetingState
 from ..meeting.synthesis import add_vote_divergence
 from ..store import StoreUnavailable
+from . import wire
 
 BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few updates a second
 # At most this share of the time goes to recomputing one meeting's synthesis: on a meeting so
@@ -192,8 +193,10 @@ class LiveViews:
             result = self.analysis.synthesis(meeting_id, *self._inputs(state))
             add_vote_divergence(result, voting.regions_split(self.hub.state(meeting_id)))
             result["seq"] = seq
-            if self.dumps is not None:  # the GETs that follow find it encoded and gzipped
+            if self.dumps is not None:  # the GETs that follow find it encoded and gzipped,
                 self._encode(meeting_id, result, gzipped=True)
+                # and the push's JSON is spliced in, not written on the loop
+                wire.remember(result, self.offload(wire.dumps, result))
             self._synthesis[meeting_id] = result
         return result
 

@@ -76,8 +76,31 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def dumps(value) -> str:
-    """The JSON python-socketio writes in a packet (compact, ASCII)."""
+    """The JSON python-socketio writes in a packet (compact, ASCII). A top-level value that
+    ``remember`` was given is written as its remembered text."""
+    if _remembered and type(value) is dict:
+        for v in value.values():
+            if id(v) in _remembered and _remembered[id(v)][0] is v:
+                return "{" + ",".join(f"{_COMPACT.encode(k)}:{_remembered_text(v)}" for k, v in value.items()) + "}"
     return _COMPACT.encode(value)
+
+
+# id -> (value, its JSON): a few large values (a meeting's synthesis) encoded beforehand, in an
+# OS thread, so that the event loop only splices them into the payload it sends
+_remembered: dict[int, tuple] = {}
+REMEMBERED = 16
+
+
+def remember(value, text: str) -> None:
+    """``text`` is ``dumps(value)``, made elsewhere; ``value`` must not change afterwards."""
+    _remembered[id(value)] = (value, text)
+    while len(_remembered) > REMEMBERED:
+        _remembered.pop(next(iter(_remembered)))
+
+
+def _remembered_text(value) -> str:
+    found = _remembered.get(id(value))
+    return found[1] if found is not None and found[0] is value else _COMPACT.encode(value)
 
 
 class Encoded:
