@@ -126,7 +126,7 @@ def _init_meetings(app: Flask, store) -> None:
         analysis=analysis,
         # out of process the runs cost the loop nothing: only the worker's core bounds them
         share=live.WORKER_SHARE if analysis is not None else live.SYNTHESIS_SHARE,
-        dumps=lambda value: app.json.dumps(value),
+        encode=True,
     )
 
     app.extensions["facilitator.drafts"] = drafts.MachineDrafts(

@@ -44,9 +44,9 @@ class Counted:
     def describe(self):
         return self.inner.describe()
 
-    def synthesis(self, *args):
+    def publish(self, *args):
         self.runs += 1
-        return self.inner.synthesis(*args)
+        return self.inner.publish(*args)
 
     def suggestions(self, *args):
         return self.inner.suggestions(*args)

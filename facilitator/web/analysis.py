@@ -11,13 +11,16 @@ Nothing here decides a rule: the method is meeting/synthesis.py's; this is where
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import time
 from collections import OrderedDict
 
 import numpy as np
 
-from ..meeting.synthesis import calibrate
+from ..meeting.synthesis import add_vote_divergence, calibrate
+from . import wire
 
 CACHED_MEETINGS = 8  # meetings whose pair scores are kept (a few megabytes each at 1,000)
 
@@ -155,6 +158,21 @@ class Analysis:
             "synthesis of %s: %d contributions, %d embedded, %.2f s", meeting_id, len(contributions),
             synth.embedded - embedded, time.perf_counter() - started)
         return result
+
+    def publish(self, meeting_id: str, contributions, sessions, groups, curation, splits, seq: int,
+                encode: bool) -> dict:
+        """The synthesis as the live views serve it: with the regions that split in a ballot
+        (``splits``: ``voting.regions_split``'s, taken with the inputs) and the ``seq`` it
+        reflects; ``encode``: also its JSON (UTF-8, for GET), that JSON gzipped, and the push's
+        (wire.dumps), made here rather than in the server's process."""
+        result = self.synthesis(meeting_id, contributions, sessions, groups, curation)
+        add_vote_divergence(result, splits)
+        result["seq"] = seq
+        out = {"result": result}
+        if encode:
+            body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            out.update(json=body, gzip=gzip.compress(body, 6), wire=wire.dumps(result))
+        return out
 
     def suggestions(self, meeting_id: str, question_id: str, contributions, curation, limit: int) -> list:
         synth = self.synthesizer

@@ -111,8 +111,8 @@ class WorkerAnalysis:
     def describe(self) -> dict:
         return self._call("describe")
 
-    def synthesis(self, meeting_id, contributions, sessions, groups, curation) -> dict:
-        return self._call("synthesis", meeting_id, contributions, sessions, groups, curation)
+    def publish(self, *args) -> dict:
+        return self._call("publish", *args)
 
     def suggestions(self, meeting_id, question_id, contributions, curation, limit) -> list:
         return self._call("suggestions", meeting_id, question_id, contributions, curation, limit)
@@ -149,7 +149,7 @@ def serve(config: dict, stdin, stdout) -> None:
 
     analysis = Analysis(lambda: Synthesizer(engine=config.get("engine") or "auto", default_lang="en"),
                         _open_store(config))
-    jobs = {"describe": analysis.describe, "synthesis": analysis.synthesis,
+    jobs = {"describe": analysis.describe, "publish": analysis.publish,
             "suggestions": analysis.suggestions}
     while True:
         try:

@@ -19,7 +19,6 @@ import time
 
 from ..meeting import roles, voting
 from ..meeting.state import MeetingState
-from ..meeting.synthesis import add_vote_divergence
 from ..store import StoreUnavailable
 from . import wire
 
@@ -112,8 +111,8 @@ class InProcessAnalysis:
     def describe(self) -> dict:
         return self.offload(self.analysis.describe)
 
-    def synthesis(self, *args) -> dict:
-        return self.offload(self.analysis.synthesis, *args)
+    def publish(self, *args) -> dict:
+        return self.offload(self.analysis.publish, *args)
 
     def suggestions(self, *args) -> list:
         return self.offload(self.analysis.suggestions, *args)
@@ -135,7 +134,7 @@ class LiveViews:
     ``pending_synthesis``); the report waits for a synthesis that reflects the log."""
 
     def __init__(self, hub, socketio, synthesizer_factory, offload=None, debounce: float = 1.0,
-                 analysis=None, share: float = SYNTHESIS_SHARE, dumps=None):
+                 analysis=None, share: float = SYNTHESIS_SHARE, encode: bool = False):
         from .analysis import Analysis
 
         self.hub = hub
@@ -143,7 +142,7 @@ class LiveViews:
         self.offload = offload or (lambda fn, *a: fn(*a))
         self.analysis = analysis or InProcessAnalysis(Analysis(synthesizer_factory, hub.store), self.offload)
         self.debounce = debounce
-        self.dumps = dumps  # the app's JSON encoder, for GET /synthesis's body
+        self.encode = encode  # a server: each result comes with GET's and the push's JSON
         # One analysis call at a time (the in-process caches are not thread-safe; the worker
         # takes one job at a time). Taken on the caller's side of the offload: under eventlet
         # it is a green lock, and a green lock taken inside an OS thread can deadlock it.
@@ -189,14 +188,14 @@ class LiveViews:
         """One run of the analysis on the state as it is now (the Coalescer's work)."""
         with self._compute_lock:
             state = self.hub.state(meeting_id)
-            seq = state.seq
-            result = self.analysis.synthesis(meeting_id, *self._inputs(state))
-            add_vote_divergence(result, voting.regions_split(self.hub.state(meeting_id)))
-            result["seq"] = seq
-            if self.dumps is not None:  # the GETs that follow find it encoded and gzipped,
-                self._encode(meeting_id, result, gzipped=True)
-                # and the push's JSON is spliced in, not written on the loop
-                wire.remember(result, self.offload(wire.dumps, result))
+            splits = [(b, copy.copy(c), d) for b, c, d in voting.regions_split(state)]
+            out = self.analysis.publish(meeting_id, *self._inputs(state), splits, state.seq, self.encode)
+            result = out["result"]
+            if self.encode:
+                # GET /synthesis sends these bytes, and the push splices its JSON in: neither
+                # is written in this process (in a worker, none of it holds this process's GIL)
+                self._encoded[meeting_id] = [result, out["json"], out["gzip"]]
+                wire.remember(result, out["wire"])
             self._synthesis[meeting_id] = result
         return result
 
@@ -221,7 +220,7 @@ class LiveViews:
 
     def synthesis_body(self, meeting_id: str, gzipped: bool) -> bytes:
         """``synthesis`` as JSON bytes, gzipped if asked: encoded once per result, by the run
-        that computed it (``dumps`` given), else by the first request that asks."""
+        that computed it (``encode``), else by the first request that asks."""
         return self._encode(meeting_id, self.synthesis(meeting_id), gzipped)
 
     def _encode(self, meeting_id: str, result: dict, gzipped: bool) -> bytes:
@@ -229,8 +228,8 @@ class LiveViews:
         # written and compressed
         cached = self._encoded.get(meeting_id)
         if cached is None or cached[0] is not result:
-            dumps = self.dumps or json.dumps
-            cached = self._encoded[meeting_id] = [result, self.offload(lambda: dumps(result).encode("utf-8")), None]
+            body = self.offload(lambda: json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            cached = self._encoded[meeting_id] = [result, body, None]
         if not gzipped:
             return cached[1]
         if cached[2] is None:
