@@ -119,6 +119,9 @@ def test_a_pushed_synthesis_is_the_same_bytes_when_encoded_beforehand():
                  "seq": 7}
     payload = {"type": "synthesis.updated", "synthesis": synthesis, "live": True, "seq": 9, "ts": 1.5}
     whole = wire.dumps(payload)
-    wire.remember(synthesis, wire.dumps(synthesis))
+    wire.remember("m-test", synthesis, wire.dumps(synthesis))
     assert wire.dumps(payload) == whole
     assert wire.dumps(dict(payload, synthesis=dict(synthesis))) == whole  # another object: encoded
+    newer = dict(synthesis, seq=8)
+    wire.remember("m-test", newer, "{}")  # the meeting's next result replaces the last
+    assert wire.dumps(payload) == whole and id(synthesis) not in wire._remembered

@@ -25,6 +25,11 @@ from . import wire
 CACHED_MEETINGS = 8  # meetings whose pair scores are kept (a few megabytes each at 1,000)
 
 
+def json_body(result: dict) -> bytes:
+    """GET /synthesis's body: compact JSON, UTF-8 (Arabic as Arabic)."""
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def dot_products(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``rows @ cols.T``, each entry summed in the same order whatever the shapes (einsum's own
     loop; BLAS blocks differently for a row than for a matrix): a row computed on its own is
@@ -170,7 +175,7 @@ class Analysis:
         result["seq"] = seq
         out = {"result": result}
         if encode:
-            body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            body = json_body(result)
             out.update(json=body, gzip=gzip.compress(body, 6), wire=wire.dumps(result))
         return out
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import gzip
-import json
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from ..meeting import roles, voting
 from ..meeting.state import MeetingState
 from ..store import StoreUnavailable
 from . import wire
+from .analysis import Analysis, json_body
 
 BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few updates a second
 # At most this share of the time goes to recomputing one meeting's synthesis: on a meeting so
@@ -135,8 +135,6 @@ class LiveViews:
 
     def __init__(self, hub, socketio, synthesizer_factory, offload=None, debounce: float = 1.0,
                  analysis=None, share: float = SYNTHESIS_SHARE, encode: bool = False):
-        from .analysis import Analysis
-
         self.hub = hub
         self.socketio = socketio
         self.offload = offload or (lambda fn, *a: fn(*a))
@@ -195,7 +193,7 @@ class LiveViews:
                 # GET /synthesis sends these bytes, and the push splices its JSON in: neither
                 # is written in this process (in a worker, none of it holds this process's GIL)
                 self._encoded[meeting_id] = [result, out["json"], out["gzip"]]
-                wire.remember(result, out["wire"])
+                wire.remember(meeting_id, result, out["wire"])
             self._synthesis[meeting_id] = result
         return result
 
@@ -228,7 +226,7 @@ class LiveViews:
         # written and compressed
         cached = self._encoded.get(meeting_id)
         if cached is None or cached[0] is not result:
-            body = self.offload(lambda: json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            body = self.offload(json_body, result)
             cached = self._encoded[meeting_id] = [result, body, None]
         if not gzipped:
             return cached[1]

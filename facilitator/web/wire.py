@@ -85,17 +85,23 @@ def dumps(value) -> str:
     return _COMPACT.encode(value)
 
 
-# id -> (value, its JSON): a few large values (a meeting's synthesis) encoded beforehand, in an
-# OS thread, so that the event loop only splices them into the payload it sends
+# id -> (value, its JSON): large values (each meeting's latest synthesis) encoded beforehand,
+# elsewhere, so that the event loop only splices them into the payload it sends
 _remembered: dict[int, tuple] = {}
-REMEMBERED = 16
+_remembered_for: dict[str, int] = {}  # whose value it is (one each: the latest)
+REMEMBERED = 64
 
 
-def remember(value, text: str) -> None:
-    """``text`` is ``dumps(value)``, made elsewhere; ``value`` must not change afterwards."""
+def remember(key: str, value, text: str) -> None:
+    """``text`` is ``dumps(value)``, made elsewhere; ``value`` must not change afterwards. It
+    replaces what ``key`` (a meeting) had remembered."""
+    old = _remembered_for.pop(key, None)
+    if old is not None:
+        _remembered.pop(old, None)
+    _remembered_for[key] = id(value)
     _remembered[id(value)] = (value, text)
-    while len(_remembered) > REMEMBERED:
-        _remembered.pop(next(iter(_remembered)))
+    while len(_remembered_for) > REMEMBERED:
+        _remembered.pop(_remembered_for.pop(next(iter(_remembered_for))), None)
 
 
 def _remembered_text(value) -> str:
