@@ -108,6 +108,8 @@ def serve(args) -> None:
     # Our own lines (store outages, refused frames) at INFO; libraries stay at WARNING.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("facilitator").setLevel(logging.INFO)
+    if os.environ.get("FACILITATOR_ANALYSIS_LOG"):  # each synthesis's size and time (benches)
+        logging.getLogger("facilitator.web.analysis").setLevel(logging.DEBUG)
     mode = os.environ.get("FACILITATOR_ASYNC_MODE", "eventlet")
     if mode == "eventlet":
         import warnings
@@ -125,7 +127,8 @@ def serve(args) -> None:
     from facilitator import create_app
     from facilitator.cli import demo_links, print_links
 
-    config = {}
+    # The analysis (embedding, clustering) runs in a worker process this one starts.
+    config = {"ANALYSIS_WORKER": os.environ.get("FACILITATOR_ANALYSIS_WORKER", "1") != "0"}
     if mode == "eventlet":
         from eventlet import tpool
 

@@ -24,6 +24,7 @@ sys.path.insert(0, ROOT)
 from tests import synthesis_eval as ev  # noqa: E402
 from facilitator.meeting.embedding import Embedder  # noqa: E402
 from facilitator.meeting.synthesis import Synthesizer  # noqa: E402
+from bench.synthesis_texts import EXTRA  # noqa: E402
 
 GROUPS = [f"g{i}" for i in range(1, 9)]
 SESSIONS = [{"id": "s1", "questions": [{"id": "q1"}, {"id": "q2"}, {"id": "q3"}]}]
@@ -32,16 +33,7 @@ def synthetic_meeting(n=1000, seed=1):
     """n contributions over 3 questions and 8 groups, built from the development texts plus clauses so
     that texts are distinct (realistic length: one to two sentences)."""
     base = ev.load("dev")
-    extra = {
-        "en": ["This was agreed after a long discussion.", "Several countries already do this.",
-               "Pilot projects should be evaluated first.", "Funding remains a challenge."],
-        "fr": ["Cela a fait l'objet d'un long débat.", "Plusieurs pays le font déjà.",
-               "Des projets pilotes devraient d'abord être évalués.", "Le financement reste un défi."],
-        "es": ["Esto se acordó tras un largo debate.", "Varios países ya lo hacen.",
-               "Primero deberían evaluarse proyectos piloto.", "La financiación sigue siendo un reto."],
-        "ar": ["تم الاتفاق على ذلك بعد نقاش طويل.", "تقوم عدة بلدان بذلك بالفعل.",
-               "ينبغي تقييم المشاريع التجريبية أولاً.", "لا يزال التمويل يمثل تحدياً."],
-    }
+    extra = EXTRA
     rnd = random.Random(seed)
     out = []
     for i in range(n):

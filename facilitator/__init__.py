@@ -113,6 +113,16 @@ def _init_meetings(app: Flask, store) -> None:
     links.attach(app, hub, cluster, socketio)
     app.extensions["facilitator"] = hub
     app.extensions["facilitator.join_guard"] = _join_guard(app.config, cluster)
+    analysis = None
+    if app.config.get("ANALYSIS_WORKER"):
+        # run.py serve: embedding and clustering in a process of their own (the models load there)
+        from .web.analysis_worker import WorkerAnalysis
+
+        analysis = WorkerAnalysis({"engine": app.config["SYNTHESIS_ENGINE"],
+                                   "data_dir": app.config["DATA_DIR"], "redis_url": redis_url,
+                                   "redis_prefix": app.config["REDIS_PREFIX"]},
+                                  offload=app.config.get("OFFLOAD"))
+        analysis.start()
     app.extensions["facilitator.live"] = live.LiveViews(
         hub,
         socketio,
@@ -121,6 +131,10 @@ def _init_meetings(app: Flask, store) -> None:
         ),
         offload=app.config.get("OFFLOAD"),
         debounce=app.config["SYNTHESIS_DEBOUNCE"],
+        analysis=analysis,
+        # out of process the runs cost the loop nothing: only the worker's core bounds them
+        share=live.WORKER_SHARE if analysis is not None else live.SYNTHESIS_SHARE,
+        encode=True,
     )
 
     app.extensions["facilitator.drafts"] = drafts.MachineDrafts(

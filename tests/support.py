@@ -120,6 +120,21 @@ def wait_until(predicate, what: str = "condition", timeout: float = 30):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def synthesis_at(server_url: str, meeting_id: str, key: str, seq: int, question: str | None = None,
+                 timeout: float = 120) -> dict:
+    """GET /synthesis until it reflects the log up to ``seq`` (an op's ack): the server answers
+    from the last synthesis computed, and computes on its own schedule (docs/protocol.md)."""
+    params = {"key": key, **({"question": question} if question else {})}
+
+    def reflected():
+        result = requests.get(f"{server_url}/api/m/{meeting_id}/synthesis", params=params, timeout=30)
+        assert result.ok, result.text
+        result = result.json()
+        return result if not result.get("pending") and result["seq"] >= seq else None
+
+    return wait_until(reflected, f"a synthesis reflecting seq {seq}", timeout=timeout)
+
+
 def stop_process(proc) -> None:
     """SIGTERM, then SIGKILL if it has not exited within 10 s."""
     if proc and proc.poll() is None:

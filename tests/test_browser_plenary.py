@@ -425,6 +425,8 @@ def add_points(chair, rapporteurs, question, points=MANY_POINTS):
         ack = chair.op("cluster.confirm", cluster_id=f"c-{cids[0]}", contribution_ids=cids)
         assert ack["ok"], ack
         ids.append(f"c-{cids[0]}")
+    # the server answers the page from its last synthesis: wait for the one with these points
+    chair.wait_for(lambda e: e["type"] == "synthesis.updated" and e["synthesis"]["seq"] >= ack["seq"], timeout=120)
     return ids
 
 

@@ -9,7 +9,7 @@ import itertools
 import pytest
 import requests
 
-from support import ServerProcess, key_of, rapporteur_key
+from support import ServerProcess, key_of, rapporteur_key, synthesis_at
 
 Q = "s2-q3"
 TEXTS = [  # (group, lang, text): one proposal raised by three groups, and others
@@ -79,11 +79,12 @@ def test_the_suggestions_endpoint_orders_and_leaves_out_what_is_decided(live_ser
     assert not {frozenset(p) for p in itertools.combinations(ids[:3], 2)} & set(left)
     # a rejection is never proposed again, whatever arrives after it
     rap = connect(live_server.url, links["meeting_id"], rapporteur_key(links, "americas"))
-    assert rap.op("contribution.add", question_id=Q, text="Un observatorio regional de datos sobre migración laboral.",
-                  lang="es", kind="recommendation", agreement="consensus")["ok"]
+    added = rap.op("contribution.add", question_id=Q, text="Un observatorio regional de datos sobre migración laboral.",
+                   lang="es", kind="recommendation", agreement="consensus")
+    assert added["ok"]
     assert rejected not in suggested(live_server, links)
 
-    result = get(live_server, links, "synthesis", question=Q).json()
+    result = synthesis_at(live_server.url, links["meeting_id"], key_of(links["curator_url"]), added["seq"], question=Q)
     (point,) = [p for p in result["questions"][0]["converging"] if p["id"] == "p-observatory"]
     assert point["status"] == "confirmed" and point["on_plenary"] and point["central"] in ids[:3]
     assert point["contributions"] == ids[:3]  # the engine adds nobody to a person's point
@@ -151,7 +152,8 @@ def test_decisions_and_their_undo_survive_kill_9(tmp_path, connect, store, reque
         assert after["points"]["p-orientation"]["members"] == ids[3:5]
         assert after["rejected_sets"] == [] and after["detached"] == []
         assert [h["undone"] for h in after["history"]].count(True) == 5
-        result = get(server, links, "synthesis", question=Q).json()
+        result = synthesis_at(server.url, links["meeting_id"], key_of(links["curator_url"]),
+                              get(server, links, "state").json()["seq"], question=Q)
         shown = {p["id"]: p for p in result["questions"][0]["converging"]}
         assert shown["p-observatory"]["title"] == "A regional data observatory"
         assert shown["p-orientation"]["status"] == "confirmed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from support import key_of
+from support import key_of, synthesis_at
 
 Q = "s2-q1"
 
@@ -62,9 +62,10 @@ def test_converging_point_and_chair_curation(live_server, connect):
     assert rap.op("cluster.title", cluster_id=cluster["id"], title="Labour mobility")["error"]["code"] == "forbidden"
     assert chair.op("cluster.title", cluster_id=cluster["id"], title="Labour mobility")["ok"]
     assert chair.op("cluster.detach", contribution_id=ids["europe-central-asia"])["ok"]
-    assert chair.op("cluster.merge", cluster_id="c-" + ids["mena"], into=cluster["id"])["ok"]
+    merged = chair.op("cluster.merge", cluster_id="c-" + ids["mena"], into=cluster["id"])
+    assert merged["ok"]
     assert chair.op("cluster.title", cluster_id="c-nope", title="x")["error"]["code"] == "not_found"
-    result = requests.get(url, params={"key": key_of(links["chair_url"]), "question": Q}).json()
+    result = synthesis_at(live_server.url, mid, key_of(links["chair_url"]), merged["seq"], question=Q)
     (question,) = result["questions"]
     cluster = next(c for c in question["converging"] if c["id"] == cluster["id"])
     assert cluster["title"] == "Labour mobility"
@@ -121,8 +122,7 @@ def test_arabic_and_english_observatory_converge_through_the_server(live_server,
                      agreement="consensus")
         assert ack["ok"], ack
         ids[gid] = rap.wait_for(lambda e: e["type"] == "contribution.added")["contribution"]["id"]
-    url = f"{live_server.url}/api/m/{mid}/synthesis"
-    result = requests.get(url, params={"key": key_of(links["chair_url"]), "question": "s2-q2"}, timeout=120).json()
+    result = synthesis_at(live_server.url, mid, key_of(links["chair_url"]), ack["seq"], question="s2-q2")
     (question,) = result["questions"]
     (point,) = question["converging"]
     assert point["contributions"] == [ids["mena"], ids["asia-pacific"]]
@@ -130,10 +130,12 @@ def test_arabic_and_english_observatory_converge_through_the_server(live_server,
     assert set(point["evidence"]["terms"]) == {"ar", "en"}
     assert result["method"]["engine"] == "semantic" and result["method"]["fingerprint"]
 
-    assert chair.op("cluster.confirm", cluster_id=point["id"], contribution_ids=point["contributions"])["ok"]
-    result = requests.get(url, params={"key": key_of(links["plenary_url"]), "question": "s2-q2"}, timeout=60).json()
+    confirmed = chair.op("cluster.confirm", cluster_id=point["id"], contribution_ids=point["contributions"])
+    assert confirmed["ok"]
+    result = synthesis_at(live_server.url, mid, key_of(links["plenary_url"]), confirmed["seq"], question="s2-q2")
     (point,) = result["questions"][0]["converging"]
     assert point["status"] == "confirmed" and point["on_plenary"]
-    assert chair.op("cluster.reject", cluster_id=point["id"], contribution_ids=point["contributions"])["ok"]
-    result = requests.get(url, params={"key": key_of(links["chair_url"]), "question": "s2-q2"}, timeout=60).json()
+    rejected = chair.op("cluster.reject", cluster_id=point["id"], contribution_ids=point["contributions"])
+    assert rejected["ok"]
+    result = synthesis_at(live_server.url, mid, key_of(links["chair_url"]), rejected["seq"], question="s2-q2")
     assert result["questions"][0]["converging"] == []

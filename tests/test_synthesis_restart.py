@@ -23,7 +23,7 @@ TEXTS = [
 
 
 class NoSockets:
-    """The live push loop is not under test here: synthesis() is called directly."""
+    """The live push loop is not under test here: compute() (its run) is called directly."""
 
     def start_background_task(self, fn, *args):
         pass
@@ -67,13 +67,13 @@ def test_vectors_are_read_back_after_a_restart(store_args):
                          {"op_id": f"op-{n:05d}", "type": "contribution.add", "question_id": "s2-q2",
                           "text": text, "lang": lang, "kind": "good_practice", "agreement": "consensus"})
         assert ack["ok"], ack
-    first = live.synthesis(meeting_id)
+    first = live.compute(meeting_id)
     assert synths[0].embedded == len(TEXTS)
     store.close()
 
     store = open_store(*store_args)  # a new process: new store object, new synthesizer
     hub, live, synths = live_views(store)
-    second = live.synthesis(meeting_id)
+    second = live.compute(meeting_id)
     assert synths[0].embedded == 0
     question = lambda r: next(q for q in r["questions"] if q["question_id"] == "s2-q2")  # noqa: E731
     assert question(second)["converging"] == question(first)["converging"]

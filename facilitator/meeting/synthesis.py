@@ -416,9 +416,8 @@ class Synthesizer:
             lexical = cosine_similarity(x)
         if self.engine != "semantic":
             return np.clip(lexical, -1.0, 1.0)
-        v = self._vectors_for(items)
         langs = [it["_lang"] for it in items]
-        sim = calibrate(v @ v.T, langs, self.embedder.calibration(), self.method["calibration"])
+        sim = self.semantic_scores(items)
         if lexical is not None:
             sim = mix_lexical(sim, lexical, langs, self.method["lexical_weight"])
         groups = [it.get("group_id") for it in items]
@@ -426,6 +425,14 @@ class Synthesizer:
         # relative evidence (matching.py): mutual best between two groups; a group's own copies
         sim = matching.mutual_bonus(sim, groups, self.method.get("mutual_weight", 0.0))
         return matching.same_group_prior(sim, groups, self.method.get("group_prior", 0.0))
+
+    def semantic_scores(self, items: list[dict]) -> np.ndarray:
+        """The calibrated cosines of the items' vectors. Each entry depends on its two
+        contributions alone (vectors and languages), so web/analysis.py keeps them between runs
+        and computes only a new contribution's row."""
+        v = self._vectors_for(items)
+        return calibrate(v @ v.T, [it["_lang"] for it in items], self.embedder.calibration(),
+                         self.method["calibration"])
 
     def _clusters(self, items: list[dict], ctx: dict, prefix: str, min_questions: int = 1) -> list[dict]:
         """The converging points among ``items``: the points people made (question level), then
@@ -724,15 +731,18 @@ def add_vote_divergence(result: dict, splits) -> None:
 
 
 # -- the method's steps, shared with bench/bench_synthesis.py ---------------------------------------
-def calibrate(sim: np.ndarray, langs: list[str], table: dict, strength: float) -> np.ndarray:
+def calibrate(sim: np.ndarray, langs: list[str], table: dict, strength: float,
+              col_langs: list[str] | None = None) -> np.ndarray:
     """Per-language-pair calibration: a cross-language score is stretched away from what that pair
     of languages gives unrelated sentences, so that a translation scores as its pair's
     ``parallel`` mean would in a monolingual pair (``strength`` 1) or part of the way (0..1).
-    Same-language scores are left as they are."""
+    Same-language scores are left as they are. Entry by entry: ``col_langs`` (the columns'
+    languages, when they are not the rows') calibrates a block of rows against other columns."""
     if not strength or not table:
         return sim
-    names = sorted(set(langs))
+    names = sorted(set(langs) | set(col_langs or ()))
     pos = np.array([names.index(x) for x in langs])
+    cols = pos if col_langs is None else np.array([names.index(x) for x in col_langs], dtype=int)
     off = np.zeros((len(names), len(names)))
     gain = np.ones((len(names), len(names)))
     for i, a in enumerate(names):
@@ -743,7 +753,7 @@ def calibrate(sim: np.ndarray, langs: list[str], table: dict, strength: float) -
             u, p = float(row["unrelated"]), float(row["parallel"])
             off[i, j] = u
             gain[i, j] = 1.0 + strength * ((1.0 - u) / max(p - u, 1e-3) - 1.0)
-    o, g = off[np.ix_(pos, pos)], gain[np.ix_(pos, pos)]
+    o, g = off[np.ix_(pos, cols)], gain[np.ix_(pos, cols)]
     return o + (sim - o) * g
 
 

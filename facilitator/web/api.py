@@ -127,11 +127,19 @@ def _allowed(meeting_id: str, allowed: tuple, who: str):
 @bp.route("/m/<meeting_id>/synthesis")
 def synthesis(meeting_id):
     _allowed(meeting_id, (roles.CHAIR, roles.PLENARY, roles.CURATOR), "the chair, the plenary and the curators")
-    result = _live().synthesis(meeting_id)
     question = request.args.get("question")
     if question:
-        result = dict(result, questions=[q for q in result["questions"] if q["question_id"] == question])
-    return jsonify(result)
+        result = _live().synthesis(meeting_id)
+        return jsonify(dict(result, questions=[q for q in result["questions"] if q["question_id"] == question]))
+    # the whole synthesis of a large meeting is megabytes: encoded (and gzipped) once per
+    # result, not per request
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = current_app.response_class(_live().synthesis_body(meeting_id, gzipped),
+                                          mimetype="application/json")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+    return response
 
 
 MAX_SUGGESTIONS = 200

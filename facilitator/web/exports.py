@@ -45,12 +45,16 @@ def _chair(meeting_id: str) -> None:
 def _report(meeting_id: str) -> dict:
     """The report as data, in ?lang=, the remembered language, or the meeting's."""
     hub = current_app.extensions["facilitator"]
-    synthesis = current_app.extensions["facilitator.live"].synthesis(meeting_id)  # may yield: state after it
+    # The record of the meeting: it waits (this request only) for a synthesis that reflects the
+    # log, computed on the analysis's own schedule; the seq it reflects goes with the report.
+    synthesis = current_app.extensions["facilitator.live"].fresh_synthesis(meeting_id)  # yields
     state = hub.state(meeting_id)
     wanted = request.args.get("lang") or request.cookies.get("lang")
     lang = report_lang(wanted, report_lang(state.meeting.get("default_language"), "en"))
     results = {bid: ballot_results(state, bid) for bid in state.ballots}
-    return build_report(state, copy.deepcopy(synthesis), results, lang)
+    report = build_report(state, copy.deepcopy(synthesis), results, lang)
+    report["synthesis_seq"] = synthesis["seq"]
+    return report
 
 
 def _download(body, fmt: str, name: str, inline: bool = False):

@@ -2,30 +2,40 @@
 
 Both are recomputed off the hot path: an event only marks a meeting dirty; one background task
 per meeting recomputes at most once per interval and pushes the result as a live event.
-The clustering (and the embedding behind it) runs through `offload` so it never blocks the event
-loop; run.py sets it to eventlet's thread pool. The rules (tallies, which splits are diverging
-points) are the domain's: meeting/voting.py and meeting/synthesis.py.
+Requests are answered from the last result. The clustering (and the embedding behind it) runs in
+the analysis worker process under run.py serve (web/analysis_worker.py), or through `offload`
+(an OS thread) in process. The rules (tallies, which splits are diverging points) are the
+domain's: meeting/voting.py and meeting/synthesis.py.
 """
 
 from __future__ import annotations
 
 import copy
+import gzip
 import logging
 import threading
 import time
 
 from ..meeting import roles, voting
 from ..meeting.state import MeetingState
-from ..meeting.synthesis import add_vote_divergence
 from ..store import StoreUnavailable
+from . import wire
+from .analysis import Analysis, json_body
 
 BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few updates a second
 # At most this share of the time goes to recomputing one meeting's synthesis: on a meeting so
 # large that a run takes longer than a quarter of the debounce, the runs space out, and the ops
 # keep the core (the analysis is not the op path).
 SYNTHESIS_SHARE = 0.25
+# In a worker process the analysis holds no op, and at nice 5 the server's process comes first
+# whenever it wants a core: no pause beyond the debounce, so that a contribution waits at most
+# the run in progress, the debounce and its own run.
+WORKER_SHARE = 1.0
 
-SYNTHESIS_EVENTS = ("contribution.", "cluster.", "ballot.", "meeting.created")
+# The events that change what the synthesis reads (contributions, curation, votes): the others
+# (timer, locks, spotlight, translations, joins) leave the last result as fresh as it was.
+SYNTHESIS_EVENTS = ("contribution.", "cluster.", "ballot.", "meeting.created", "curation.undone",
+                    "plenary.suggestions_shown")
 
 
 class Coalescer:
@@ -90,35 +100,67 @@ class Coalescer:
                 self._running.discard(meeting_id)
 
 
+class InProcessAnalysis:
+    """``analysis.Analysis`` in this process, each call through ``offload`` (an OS thread under
+    eventlet): what tests use, and a server started without its worker (ANALYSIS_WORKER off)."""
+
+    def __init__(self, analysis, offload) -> None:
+        self.analysis = analysis
+        self.offload = offload
+
+    def describe(self) -> dict:
+        return self.offload(self.analysis.describe)
+
+    def publish(self, *args) -> dict:
+        return self.offload(self.analysis.publish, *args)
+
+    def suggestions(self, *args) -> list:
+        return self.offload(self.analysis.suggestions, *args)
+
+
+def pending_synthesis() -> dict:
+    """What a request gets before the first synthesis of a meeting is computed: nothing yet,
+    reflecting no event of the log (``seq`` 0); the computation is on its way."""
+    return {"pending": True, "seq": 0, "engine": None, "method": {}, "questions": [], "sessions": []}
+
+
 class LiveViews:
-    def __init__(self, hub, socketio, synthesizer_factory, offload=None, debounce: float = 1.0):
+    """The synthesis and the ballot results of the meetings this process owns.
+
+    The synthesis is computed by ``analysis`` (a worker process under run.py serve, this
+    process's thread in tests) on the Coalescer's schedule only: a request is answered from the
+    last result, with the log ``seq`` it reflects, and never waits for a model. Only the first
+    request for a meeting with nothing computed yet schedules a computation (and gets
+    ``pending_synthesis``); the report waits for a synthesis that reflects the log."""
+
+    def __init__(self, hub, socketio, synthesizer_factory, offload=None, debounce: float = 1.0,
+                 analysis=None, share: float = SYNTHESIS_SHARE, encode: bool = False):
         self.hub = hub
         self.socketio = socketio
-        self._synthesizer_factory = synthesizer_factory
-        self._synthesizer = None
         self.offload = offload or (lambda fn, *a: fn(*a))
+        self.analysis = analysis or InProcessAnalysis(Analysis(synthesizer_factory, hub.store), self.offload)
         self.debounce = debounce
+        self.encode = encode  # a server: each result comes with GET's and the push's JSON
+        # One analysis call at a time (the in-process caches are not thread-safe; the worker
+        # takes one job at a time). Taken on the caller's side of the offload: under eventlet
+        # it is a green lock, and a green lock taken inside an OS thread can deadlock it.
         self._compute_lock = threading.Lock()
-        self._synthesis: dict[str, tuple[int, dict]] = {}  # meeting -> (seq it reflects, result)
-        # (meeting, question) -> (the texts they were computed on, the suggestions' scores)
-        self._pair_scores: dict[tuple[str, str], tuple[tuple, dict]] = {}
+        self._synthesis: dict[str, dict] = {}  # meeting -> the last result (its "seq" inside)
+        self._encoded: dict[str, list] = {}  # meeting -> [result, its JSON, gzipped]
+        # meeting -> seq of the last event that changes its synthesis, as this process saw it
+        self._changed: dict[str, int] = {}
         self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
-                                         name="synthesis", share=SYNTHESIS_SHARE)
+                                         name="synthesis", share=share)
         self._ballot_runs = Coalescer(socketio, self._push_ballots, BALLOT_RESULTS_INTERVAL,
                                       wait_first=False, name="ballot results")
         hub.listeners.append(self.on_event)
-
-    @property
-    def synthesizer(self):
-        if self._synthesizer is None:
-            self._synthesizer = self._synthesizer_factory()
-        return self._synthesizer
 
     # ----- events ------------------------------------------------------------------------------
 
     def on_event(self, meeting_id: str, state: MeetingState, event: dict) -> None:
         etype = event["type"]
         if etype.startswith(SYNTHESIS_EVENTS) or etype == "vote.cast":
+            self._changed[meeting_id] = event["seq"]
             self._synthesis_runs.mark(meeting_id)
         if etype == "vote.cast":
             self._ballot_runs.mark(meeting_id, event["ballot_id"])
@@ -129,7 +171,7 @@ class LiveViews:
     # ----- synthesis -----------------------------------------------------------------------------
 
     def _push_synthesis(self, meeting_id: str, _items) -> None:
-        result = self.synthesis(meeting_id, fresh=True)
+        result = self.compute(meeting_id)
         self._push(meeting_id, ["staff", roles.CURATORS], {"type": "synthesis.updated", "synthesis": result})
 
     def _push(self, meeting_id: str, audiences: list[str], payload: dict) -> None:
@@ -140,103 +182,99 @@ class LiveViews:
             self.hub.emit_live(meeting_id, audiences, payload)
 
     def _inputs(self, state: MeetingState) -> tuple:
-        # A snapshot taken on the event loop: the worker thread never sees the state mutate.
+        # A snapshot taken on the event loop: the analysis never sees the state mutate.
         contributions = [copy.copy(c) for c in state.live_contributions()]
         sessions = copy.deepcopy(state.meeting["sessions"])
         groups = {s["id"]: list(s["groups"]) for s in sessions}
         return contributions, sessions, groups, _curation_copy(state)
 
-    def _compute(self, contributions, sessions, groups, curation, stored=None) -> dict:
-        if stored:
-            self.synthesizer.add_vectors(stored)
-        return self.synthesizer.analyse(contributions, sessions, groups, curation)
-
-    def _missing_vectors(self, contributions) -> tuple[str | None, list[str]]:
-        synth = self.synthesizer  # built (models loaded) in the worker thread, not on the loop
-        return synth.fingerprint, synth.missing_vectors(contributions)
-
-    def _stored_vectors(self, contributions) -> dict:
-        """Vectors an earlier run of this engine left in the store: a restart need not embed."""
-        fingerprint, missing = self.offload(self._missing_vectors, contributions)
-        if not fingerprint or not missing:
-            return {}
-        try:
-            return self.hub.store.load_vectors(fingerprint, missing)
-        except Exception as error:  # derived data: without it the texts are embedded again
-            # (a store outage is logged once by the store itself)
-            logging.getLogger(__name__).debug("stored vectors not read: %s", error)
-            return {}
-
-    def _keep_vectors(self) -> None:
-        synth = self.synthesizer
-        fresh = synth.take_new_vectors()
-        if fresh and synth.fingerprint:
-            try:
-                self.hub.store.save_vectors(synth.fingerprint, {k: v.tobytes() for k, v in fresh.items()})
-            except Exception as error:  # still in memory; only a restart would embed them again
-                logging.getLogger(__name__).debug("%d vectors not stored: %s", len(fresh), error)
-
-    def warm_up(self, meeting_ids: list[str] = ()) -> None:
-        """At start-up: load the models in a worker thread, then compute the synthesis of the
-        given meetings (their vectors come back from the store), so that the first request after
-        a restart is answered from the cache."""
-        self.offload(lambda: self.synthesizer.describe_method())
-        for meeting_id in meeting_ids:
-            try:
-                self.synthesis(meeting_id)
-            except Exception:  # a meeting that cannot be analysed must not stop the others
-                logging.getLogger(__name__).warning("warm-up of %s failed", meeting_id, exc_info=True)
-
-    def synthesis(self, meeting_id: str, fresh: bool = False) -> dict:
-        state = self.hub.state(meeting_id)
-        cached = self._synthesis.get(meeting_id)
-        if cached and cached[0] == state.seq and not fresh:
-            return cached[1]
-        # One analysis at a time (the synthesizer's caches are not thread-safe). The lock is
-        # taken here, on the caller's side of the offload: under eventlet it is a green lock,
-        # and a green lock taken inside a worker OS thread can deadlock that thread forever.
+    def compute(self, meeting_id: str) -> dict:
+        """One run of the analysis on the state as it is now (the Coalescer's work)."""
         with self._compute_lock:
             state = self.hub.state(meeting_id)
-            cached = self._synthesis.get(meeting_id)
-            if cached and cached[0] == state.seq and not fresh:
-                return cached[1]  # computed by whoever held the lock before us
-            seq = state.seq
-            inputs = self._inputs(state)
-            stored = self._stored_vectors(inputs[0])
-            result = self.offload(self._compute, *inputs, stored)
-            self._keep_vectors()
-            add_vote_divergence(result, voting.regions_split(state))
-            result["seq"] = seq
-            self._synthesis[meeting_id] = (seq, result)
+            splits = [(b, copy.copy(c), d) for b, c, d in voting.regions_split(state)]
+            out = self.analysis.publish(meeting_id, *self._inputs(state), splits, state.seq, self.encode)
+            result = out["result"]
+            if self.encode:
+                # GET /synthesis sends these bytes, and the push splices its JSON in: neither
+                # is written in this process (in a worker, none of it holds this process's GIL)
+                self._encoded[meeting_id] = [result, out["json"], out["gzip"]]
+                wire.remember(meeting_id, result, out["wire"])
+            self._synthesis[meeting_id] = result
         return result
+
+    def warm_up(self, meeting_ids: list[str] = ()) -> None:
+        """At start-up: load the models (in the worker), then schedule the synthesis of the
+        given meetings (their vectors come back from the store), so that the first request
+        after a restart is answered from a result."""
+        with self._compute_lock:
+            self.analysis.describe()
+        for meeting_id in meeting_ids:
+            self._synthesis_runs.mark(meeting_id)
+
+    def synthesis(self, meeting_id: str) -> dict:
+        """The last synthesis computed, at once. A meeting with none gets ``pending_synthesis``
+        and a computation scheduled; so does a meeting whose log moved on in another process
+        (this one does not own it: no event reaches its listeners)."""
+        state = self.hub.state(meeting_id)
+        result = self._synthesis.get(meeting_id)
+        if result is None or (state.seq > result["seq"] and not self.hub.owns(meeting_id)):
+            self._synthesis_runs.mark(meeting_id)
+        return result if result is not None else pending_synthesis()
+
+    def synthesis_body(self, meeting_id: str, gzipped: bool) -> bytes:
+        """``synthesis`` as JSON bytes, gzipped if asked: encoded once per result, by the run
+        that computed it (``encode``), else by the first request that asks."""
+        return self._encode(meeting_id, self.synthesis(meeting_id), gzipped)
+
+    def _encode(self, meeting_id: str, result: dict, gzipped: bool) -> bytes:
+        # through offload: an OS thread, so that the loop keeps its turns while megabytes are
+        # written and compressed
+        cached = self._encoded.get(meeting_id)
+        if cached is None or cached[0] is not result:
+            body = self.offload(json_body, result)
+            cached = self._encoded[meeting_id] = [result, body, None]
+        if not gzipped:
+            return cached[1]
+        if cached[2] is None:
+            cached[2] = self.offload(gzip.compress, cached[1], 6)
+        return cached[2]
+
+    def is_fresh(self, meeting_id: str) -> bool:
+        """Whether the last result reflects every event that changes the synthesis: those this
+        process was told of as the meeting's owner (a restart starts from the log as it is);
+        elsewhere, every event of the log."""
+        result = self._synthesis.get(meeting_id)
+        if result is None:
+            return False
+        if not self.hub.owns(meeting_id):
+            return result["seq"] >= self.hub.state(meeting_id).seq
+        return result["seq"] >= self._changed.get(meeting_id, 0)
+
+    def fresh_synthesis(self, meeting_id: str, timeout: float = 120.0, step: float = 0.1) -> dict:
+        """For the outcome report and the archive: a synthesis that reflects the log, waited for
+        (the computation stays the worker's, on its schedule; only this request waits). After
+        ``timeout`` seconds, the last one with its seq."""
+        waited = 0.0
+        while not self.is_fresh(meeting_id) and waited < timeout:
+            self.synthesis(meeting_id)  # schedules the first computation, if none was made
+            self.socketio.sleep(step)
+            waited += step
+        return self.synthesis(meeting_id)
 
     # ----- suggestions ---------------------------------------------------------------------------
 
     def suggestions(self, meeting_id: str, question_id: str, limit: int) -> dict:
         """The pairs of one question worth a decision next. The curation is the state's at the
         time of the request, so every decision acknowledged before it counts; the scores are
-        kept while the question's texts stay the same."""
+        kept (by the analysis) while the question's texts stay the same."""
         state = self.hub.state(meeting_id)
         seq = state.seq
         contributions = [copy.copy(c) for c in state.live_contributions() if c["question_id"] == question_id]
         curation = _curation_copy(state)
-        texts = tuple((c["id"], c["group_id"], c.get("lang"), c["text"]) for c in contributions)
-        with self._compute_lock:  # the synthesizer's caches are not thread-safe (see synthesis)
-            cached = self._pair_scores.get((meeting_id, question_id))
-            if cached is not None and cached[0] == texts:
-                scored = cached[1]
-            else:
-                stored = self._stored_vectors(contributions)
-                scored = self.offload(self._scores, contributions, stored)
-                self._keep_vectors()
-                self._pair_scores[(meeting_id, question_id)] = (texts, scored)
-            pairs = self.offload(self.synthesizer.suggestions, contributions, curation, limit, scored)
+        with self._compute_lock:
+            pairs = self.analysis.suggestions(meeting_id, question_id, contributions, curation, limit)
         return {"question_id": question_id, "seq": seq, "pairs": pairs}
-
-    def _scores(self, contributions, stored=None) -> dict:
-        if stored:
-            self.synthesizer.add_vectors(stored)
-        return self.synthesizer.pair_scores(contributions)
 
     # ----- ballots -------------------------------------------------------------------------------
 

@@ -76,8 +76,37 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def dumps(value) -> str:
-    """The JSON python-socketio writes in a packet (compact, ASCII)."""
+    """The JSON python-socketio writes in a packet (compact, ASCII). A top-level value that
+    ``remember`` was given is written as its remembered text."""
+    if _remembered and type(value) is dict:
+        for v in value.values():
+            if id(v) in _remembered and _remembered[id(v)][0] is v:
+                return "{" + ",".join(f"{_COMPACT.encode(k)}:{_remembered_text(v)}" for k, v in value.items()) + "}"
     return _COMPACT.encode(value)
+
+
+# id -> (value, its JSON): large values (each meeting's latest synthesis) encoded beforehand,
+# elsewhere, so that the event loop only splices them into the payload it sends
+_remembered: dict[int, tuple] = {}
+_remembered_for: dict[str, int] = {}  # whose value it is (one each: the latest)
+REMEMBERED = 64
+
+
+def remember(key: str, value, text: str) -> None:
+    """``text`` is ``dumps(value)``, made elsewhere; ``value`` must not change afterwards. It
+    replaces what ``key`` (a meeting) had remembered."""
+    old = _remembered_for.pop(key, None)
+    if old is not None:
+        _remembered.pop(old, None)
+    _remembered_for[key] = id(value)
+    _remembered[id(value)] = (value, text)
+    while len(_remembered_for) > REMEMBERED:
+        _remembered.pop(_remembered_for.pop(next(iter(_remembered_for))), None)
+
+
+def _remembered_text(value) -> str:
+    found = _remembered.get(id(value))
+    return found[1] if found is not None and found[0] is value else _COMPACT.encode(value)
 
 
 class Encoded:

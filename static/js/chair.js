@@ -10,7 +10,7 @@
 import { MeetingClient, orderKey } from "./client.js";
 import { boot, t, lang as uiLang, formatNumber, formatDuration, languageName } from "./i18n.js";
 import { h, setText, icon, userText, replaceIfChanged } from "./dom.js";
-import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
+import { MeetingModel, laterSynthesis, questionSynthesis, sessionSynthesis } from "./model.js";
 import { mountLinks } from "./links.js";
 import { guessLanguage, languageFollowsText } from "./lang.js";
 import { kindIcon, agreementIcon, iconLabel, showStatus, announcer, renderScheduler, toast as showToast, regionRateText, readingNodes, signOffBadge } from "./ui.js";
@@ -139,7 +139,7 @@ function toast(message, { error = false } = {}) {
 // ----- live views the socket does not replay ---------------------------------------------------------
 
 async function refreshLive() {
-  try { synthesis = await model.fetchSynthesis(); } catch (err) { console.warn(err); }
+  try { synthesis = laterSynthesis(synthesis, await model.fetchSynthesis()); } catch (err) { console.warn(err); }
   for (const b of model.ballots()) {
     try { ballotResults.set(b.id, await model.fetchBallotResults(b.id)); } catch (err) { console.warn(err); }
   }

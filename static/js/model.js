@@ -292,6 +292,11 @@ function pickLang(map, lang) {
 const basisOf = (c) => `${c.lang || ""}\u0000${c.text || ""}`;
 
 // The synthesis of one question, or of one session (its converging points across questions).
+// The later of two syntheses by the log seq each reflects: a GET answered before a push may
+// arrive after it, and the server answers from its last result (or "pending", seq 0).
+export const laterSynthesis = (held, got) =>
+  (!held || !got || (got.seq ?? 0) >= (held.seq ?? 0) ? got || held : held);
+
 export const questionSynthesis = (synthesis, qid) =>
   synthesis && (synthesis.questions || []).find((q) => q.question_id === qid);
 export const sessionSynthesis = (synthesis, sid) =>

@@ -24,7 +24,7 @@ import { MeetingClient } from "./client.js";
 import { boot, t, lang as uiLang, formatNumber } from "./i18n.js";
 import { h, icon, setText, userText } from "./dom.js";
 import { renderTimer as showTimer } from "./timer.js";
-import { MeetingModel, questionSynthesis, sessionSynthesis } from "./model.js";
+import { MeetingModel, laterSynthesis, questionSynthesis, sessionSynthesis } from "./model.js";
 import { AGREEMENT_ICON, kindGlyph, kindPoints, agreementGlyph, showStatus, renderScheduler, regionRateText, readingNodes, signOffBadge } from "./ui.js";
 
 const params = new URLSearchParams(window.location.search);
@@ -95,7 +95,7 @@ function synthSession(sid) {
 
 async function refreshLive() {
   try {
-    synthesis = await model.fetchSynthesis();
+    synthesis = laterSynthesis(synthesis, await model.fetchSynthesis());
   } catch (err) { console.warn(err); }
   for (const b of model.ballots()) {
     if (!b.revealed) continue;

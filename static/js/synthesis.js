@@ -14,7 +14,7 @@
 import { MeetingClient } from "./client.js";
 import { boot, t, lang as uiLang, formatNumber, languageName } from "./i18n.js";
 import { h, icon, setText, userText, replaceIfChanged } from "./dom.js";
-import { MeetingModel, questionSynthesis } from "./model.js";
+import { MeetingModel, laterSynthesis, questionSynthesis } from "./model.js";
 import { showStatus, announcer, renderScheduler, toast as showToast } from "./ui.js";
 import {
   Curation, PairQueue, historyList, confirmFirst, contributionBody, questionChoices, newPointId, quote,
@@ -59,7 +59,7 @@ const draft = (id, fallback) => (drafts.has(id) ? drafts.get(id) : fallback);
 const versioned = new VersionedDrafts({ send: (op, doneKey) => send(op, doneKey), drafts, render: () => scheduleRender() });
 
 async function refreshSynthesis() {
-  try { synthesis = await model.fetchSynthesis(); } catch (err) { console.warn(err); }
+  try { synthesis = laterSynthesis(synthesis, await model.fetchSynthesis()); } catch (err) { console.warn(err); }
   scheduleRender();
 }
 
