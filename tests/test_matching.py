@@ -138,3 +138,45 @@ def test_mutual_bonus_needs_a_choice_in_both_groups():
     sim = sym(4, {(0, 1): 0.5, (0, 2): 0.2, (1, 2): 0.3, (1, 3): 0.1})
     out = matching.mutual_bonus(sim, ["a", "b", "c", "b"], 0.2)
     assert out[0, 1] == pytest.approx(0.5)  # group a has one contribution: no choice made
+
+
+def test_centre_on_the_cosines_equals_centring_the_vectors():
+    # the cache holds the models' cosines, not the vectors: the centred scores must be the same
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=(9, 16)) + 2.0  # a shared component: every answer to one question
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    for w in (0.5, 1.0):
+        c = v - w * v.mean(axis=0)
+        c /= np.linalg.norm(c, axis=1, keepdims=True)
+        assert np.allclose(matching.centre(v @ v.T, w), c @ c.T)
+    assert matching.centre(v @ v.T, 0.0) is not None
+    assert np.array_equal(matching.centre(v @ v.T, 0.0), v @ v.T)
+
+
+def test_centre_takes_the_shared_topic_off():
+    # three answers share one topic direction strongly; two of them share a proposal too
+    topic, p, q, r = np.eye(4)
+    v = np.stack([topic * 3 + p, topic * 3 + p + 0.1 * q, topic * 3 + q, topic * 3 + r])
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    raw, centred = v @ v.T, matching.centre(v @ v.T, 1.0)
+    assert raw[0, 2] > 0.85  # on raw scores the other proposal looks nearly the same
+    assert centred[0, 1] > 0.5 > centred[0, 2]
+
+
+def test_shared_neighbours_lift_the_pair_whose_neighbourhoods_agree():
+    # 0, 1 and 2 make one proposal (each near the others); 3 is as near 0 as 1 is, but its own
+    # neighbours are elsewhere (4, 5): the shared neighbourhood tells 1 from 3
+    pairs = {(0, 1): 0.5, (0, 2): 0.6, (1, 2): 0.6, (0, 3): 0.5, (3, 4): 0.7, (3, 5): 0.7,
+             (4, 5): 0.6}
+    sim = sym(6, pairs)
+    out = matching.shared_neighbours(sim, 0.3, k=2)
+    assert sim[0, 1] == sim[0, 3]
+    assert out[0, 1] > out[0, 3]
+    assert np.allclose(out, out.T)
+    assert np.array_equal(matching.shared_neighbours(sim, 0.0), sim)
+
+
+def test_a_small_question_is_neither_centred_nor_scored_on_neighbourhoods():
+    assert matching.question_share(6) == 0.0
+    assert 0.0 < matching.question_share(16) < 1.0
+    assert matching.question_share(24) == matching.question_share(300) == 1.0

@@ -25,7 +25,9 @@ def ids(pairs):
 
 
 NONE = {"points": [], "rejected": [], "detached": set()}
-PLAIN = {"group_prior": 0.0, "point_bonus": 0.0, "copy_penalty": 0.0, "rejection_decay": 0.0}
+# each rule alone; a point scored by its closest member, the simplest unit to reason about
+PLAIN = {"unit": "max", "group_prior": 0.0, "point_bonus": 0.0, "copy_penalty": 0.0,
+         "rejection_decay": 0.0}
 
 
 def test_best_first_and_cross_group_only():
@@ -139,3 +141,14 @@ def test_a_question_of_1000_contributions_leaves_out_what_was_decided():
     assert len(got) == 20
     together = {frozenset(p) for p in decided["points"]} | {frozenset(r) for r in decided["rejected"]}
     assert not any(frozenset((a, b)) in together for a, b, _ in got)
+
+
+def test_a_point_scored_by_the_mean_of_its_members():
+    # 2 is close to one member of the point {0, 1} only; 3 is fairly close to both
+    sim = sym(4, {(0, 1): 0.9, (1, 2): 0.7, (0, 2): 0.1, (0, 3): 0.5, (1, 3): 0.5})
+    g = items(["a", "b", "c", "d"])
+    decided = {"points": [["c0", "c1"]], "rejected": [], "detached": set()}
+    best = ids(suggest_pairs(sim, g, decided, 1, settings=dict(PLAIN, unit="mean")))[0]
+    assert "c3" in best
+    best = ids(suggest_pairs(sim, g, decided, 1, settings=dict(PLAIN, unit="max")))[0]
+    assert best == ("c1", "c2")

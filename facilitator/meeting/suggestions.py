@@ -31,8 +31,8 @@ from . import matching
 #   of a rejected pair is lowered by copy_penalty;
 # rejection_decay: taken off a pair per rejection either unit already had (a contribution
 #   rejected again and again is more likely raised by its group only).
-QUEUE = {"unit": "max", "margin_k": 0, "group_prior": 0.1, "point_bonus": 0.05,
-         "copy_level": 0.8, "copy_penalty": 0.0, "rejection_decay": 0.03}
+QUEUE = {"unit": "mean", "margin_k": 0, "group_prior": 0.1, "point_bonus": 0.05,
+         "copy_level": 0.8, "copy_penalty": 0.2, "rejection_decay": 0.0}
 _SHORTLIST = 400  # rejections' near copies are looked for among this many best pairs
 
 

@@ -51,16 +51,20 @@ from .text import (FRAMING_VERSION, LANGS, analyse_words, detect_lang, is_arabic
 #   crowded topic, says less by being close);
 # * framing: the rapporteur's frame ("The group felt that", "Rec:") is taken off before
 #   embedding (text.strip_framing);
+# * centre: the share of the question's mean vector taken off every contribution before the
+#   cosines (matching.centre: the topic every answer shares says nothing of its proposal);
 # * mutual_weight: added to a pair that is mutual best between its two groups (matching.py);
+# * shared: the weight of the shared-neighbour score (matching.shared_neighbours: twins of a
+#   proposal several groups raised share their nearest contributions);
 # * group_prior: taken off a pair of one group (a group rarely raises one proposal twice);
 # * threshold: contributions join while their average score exceeds it (suggested points);
 # * sure: which engine points reach the plenary with no person (matching.sure_points);
 # * confident: the weakest merge at which a point's reported confidence reads CONFIDENT_LEVEL
 #   (a reading for the console only: the plenary follows ``sure``).
 SEMANTIC_METHOD = {"calibration": 0.5, "lexical_weight": 0.25, "hub_weight": 0.0, "hub_k": 5,
-                   "threshold": 0.55, "confident": 0.7, "framing": False, "mutual_weight": 0.2,
-                   "group_prior": 0.2,
-                   "sure": {"confident": None, "margin": 0.225, "k": 8, "mutual": True,
+                   "threshold": 0.475, "confident": 0.7, "framing": False, "mutual_weight": 0.2,
+                   "centre": 1.0, "shared": 0.3, "group_prior": 0.1,
+                   "sure": {"confident": 0.7, "margin": 0.3, "k": 8, "mutual": True,
                             "combine": "all"}}
 DEFAULT_THRESHOLDS = {"semantic": SEMANTIC_METHOD["threshold"], "lexical": 0.30}
 # A point's confidence is 0.5 at the threshold and CONFIDENT_LEVEL at the confident score.
@@ -417,22 +421,25 @@ class Synthesizer:
         if self.engine != "semantic":
             return np.clip(lexical, -1.0, 1.0)
         langs = [it["_lang"] for it in items]
-        sim = self.semantic_scores(items)
+        share = matching.question_share(len(items))
+        # the cosines are kept between runs (web/analysis.py); what follows depends on the question
+        gram = matching.centre(self.semantic_scores(items), share * self.method.get("centre", 0.0))
+        sim = calibrate(gram, langs, self.embedder.calibration(), self.method["calibration"])
         if lexical is not None:
             sim = mix_lexical(sim, lexical, langs, self.method["lexical_weight"])
         groups = [it.get("group_id") for it in items]
         sim = correct_hubs(sim, groups, self.method["hub_weight"], int(self.method["hub_k"]))
         # relative evidence (matching.py): mutual best between two groups; a group's own copies
         sim = matching.mutual_bonus(sim, groups, self.method.get("mutual_weight", 0.0))
+        sim = matching.shared_neighbours(sim, share * self.method.get("shared", 0.0))
         return matching.same_group_prior(sim, groups, self.method.get("group_prior", 0.0))
 
     def semantic_scores(self, items: list[dict]) -> np.ndarray:
-        """The calibrated cosines of the items' vectors. Each entry depends on its two
-        contributions alone (vectors and languages), so web/analysis.py keeps them between runs
-        and computes only a new contribution's row."""
+        """The cosines of the items' vectors. Each entry depends on its two contributions alone,
+        so web/analysis.py keeps them between runs and computes only a new contribution's row;
+        the centring on the question and the calibration (``similarity``) come after."""
         v = self._vectors_for(items)
-        return calibrate(v @ v.T, [it["_lang"] for it in items], self.embedder.calibration(),
-                         self.method["calibration"])
+        return v @ v.T
 
     def _clusters(self, items: list[dict], ctx: dict, prefix: str, min_questions: int = 1) -> list[dict]:
         """The converging points among ``items``: the points people made (question level), then

@@ -19,7 +19,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..meeting.synthesis import add_vote_divergence, calibrate
+from ..meeting.synthesis import add_vote_divergence
 from . import wire
 
 CACHED_MEETINGS = 8  # meetings whose pair scores are kept (a few megabytes each at 1,000)
@@ -38,7 +38,8 @@ def dot_products(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 class ScoreCache:
-    """One meeting's calibrated cosines, one row and column per distinct (language, text): the
+    """One meeting's cosines (before the question's centring and the calibration, which depend
+    on the question: Synthesizer.similarity), one row and column per distinct (language, text): the
     vector key. ``scores(synth, items)`` computes the rows of keys it has not seen and returns
     the items' block; ``prune`` drops the rows of texts that are gone (edited, deleted) once
     they are the majority, by copying the rows kept, never by computing them again."""
@@ -81,11 +82,9 @@ class ScoreCache:
         grown = np.empty((n, n))
         grown[:old, :old] = self.matrix
         # the new rows against every column, then the old rows against the new columns
-        grown[old:, :] = calibrate(dot_products(vectors, all_vectors), langs, table, strength,
-                                   col_langs=all_langs)
+        grown[old:, :] = dot_products(vectors, all_vectors)
         if old:
-            grown[:old, old:] = calibrate(dot_products(self.vectors, vectors), self.langs, table,
-                                          strength, col_langs=langs)
+            grown[:old, old:] = dot_products(self.vectors, vectors)
         self.keys += keys
         self.langs = all_langs
         self.vectors = all_vectors
