@@ -315,7 +315,9 @@ def test_general_discussion_shows_the_sub_groups_answers(browser, live_server, m
     expect(page.locator(".pl-card--focus")).to_have_count(0)
 
     # and the chair's notes on the plenary board, shown as such
-    page.evaluate("() => { const p = window.facilitatorPlenary; p.nav.index = p.views().length - 1; p.render(); }")
+    # by its question: a session-wide view may have been added after it once the synthesis came
+    page.evaluate("() => { const p = window.facilitatorPlenary; "
+                  "p.nav.index = p.views().findIndex((v) => v.qid === 's2p-q4'); p.render(); }")
     expect(page.locator(".pl-card__text", has_text="Regional data observatories")).to_be_visible()
     expect(page.locator("#pl-from")).to_be_hidden()
     assert_fits(page)
