@@ -356,7 +356,8 @@ class TcpProxy:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._up = threading.Event()
-        self._holding = threading.Event()  # a silent cut: nothing passes, nothing is closed
+        self._flowing = threading.Event()  # cleared for a silent cut: nothing passes, nothing is closed
+        self._flowing.set()
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -395,14 +396,13 @@ class TcpProxy:
     def hold(self) -> None:
         """Cut silently, as a lost route does: connections stay open and new ones are accepted,
         but not a byte passes either way until release()."""
-        self._holding.set()
+        self._flowing.clear()
 
     def release(self) -> None:
-        self._holding.clear()
+        self._flowing.set()
 
     def _wait_while_held(self) -> None:
-        while self._holding.is_set():
-            time.sleep(0.01)
+        self._flowing.wait()
 
     def _accept(self, listener):
         while self._up.is_set():

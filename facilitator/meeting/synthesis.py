@@ -738,18 +738,15 @@ def add_vote_divergence(result: dict, splits) -> None:
 
 
 # -- the method's steps, shared with bench/bench_synthesis.py ---------------------------------------
-def calibrate(sim: np.ndarray, langs: list[str], table: dict, strength: float,
-              col_langs: list[str] | None = None) -> np.ndarray:
+def calibrate(sim: np.ndarray, langs: list[str], table: dict, strength: float) -> np.ndarray:
     """Per-language-pair calibration: a cross-language score is stretched away from what that pair
     of languages gives unrelated sentences, so that a translation scores as its pair's
     ``parallel`` mean would in a monolingual pair (``strength`` 1) or part of the way (0..1).
-    Same-language scores are left as they are. Entry by entry: ``col_langs`` (the columns'
-    languages, when they are not the rows') calibrates a block of rows against other columns."""
+    Same-language scores are left as they are."""
     if not strength or not table:
         return sim
-    names = sorted(set(langs) | set(col_langs or ()))
+    names = sorted(set(langs))
     pos = np.array([names.index(x) for x in langs])
-    cols = pos if col_langs is None else np.array([names.index(x) for x in col_langs], dtype=int)
     off = np.zeros((len(names), len(names)))
     gain = np.ones((len(names), len(names)))
     for i, a in enumerate(names):
@@ -760,7 +757,7 @@ def calibrate(sim: np.ndarray, langs: list[str], table: dict, strength: float,
             u, p = float(row["unrelated"]), float(row["parallel"])
             off[i, j] = u
             gain[i, j] = 1.0 + strength * ((1.0 - u) / max(p - u, 1e-3) - 1.0)
-    o, g = off[np.ix_(pos, cols)], gain[np.ix_(pos, cols)]
+    o, g = off[np.ix_(pos, pos)], gain[np.ix_(pos, pos)]
     return o + (sim - o) * g
 
 

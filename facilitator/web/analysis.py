@@ -45,40 +45,31 @@ class ScoreCache:
     they are the majority, by copying the rows kept, never by computing them again."""
 
     def __init__(self) -> None:
-        self.setting = None  # (calibration table id, strength): other settings, other scores
         self.computed_rows = 0  # rows computed so far (what the incremental test counts)
         self._reset()
 
     def _reset(self) -> None:
         self.keys: list[str] = []
-        self.langs: list[str] = []
         self.vectors = np.zeros((0, 0), np.float32)
         self.matrix = np.zeros((0, 0))
         self.index: dict[str, int] = {}
 
     def scores(self, synth, items: list[dict]) -> np.ndarray:
-        table, strength = synth.embedder.calibration(), synth.method["calibration"]
-        setting = (id(table), strength)
-        if setting != self.setting:
-            self._reset()
-            self.setting = setting
         keys = [synth._key(it["text"], it["_lang"]) for it in items]
         new = {}
         for key, it in zip(keys, items):
             if key not in self.index and key not in new:
                 new[key] = it
         if new:
-            self._add(synth, list(new), [new[k] for k in new], table, strength)
+            self._add(synth, list(new), [new[k] for k in new])
         rows = np.fromiter((self.index[k] for k in keys), dtype=np.intp, count=len(keys))
         return self.matrix[np.ix_(rows, rows)]
 
-    def _add(self, synth, keys, items, table, strength) -> None:
+    def _add(self, synth, keys, items) -> None:
         vectors = synth._vectors_for(items).astype(np.float32, copy=False)
-        langs = [it["_lang"] for it in items]
         old = len(self.keys)
         all_vectors = np.concatenate([self.vectors, vectors]) if old else vectors
-        all_langs = self.langs + langs
-        n = len(all_langs)
+        n = old + len(keys)
         grown = np.empty((n, n))
         grown[:old, :old] = self.matrix
         # the new rows against every column, then the old rows against the new columns
@@ -86,7 +77,6 @@ class ScoreCache:
         if old:
             grown[:old, old:] = dot_products(self.vectors, vectors)
         self.keys += keys
-        self.langs = all_langs
         self.vectors = all_vectors
         self.matrix = grown
         self.index.update((k, old + i) for i, k in enumerate(keys))
@@ -101,7 +91,6 @@ class ScoreCache:
         self.matrix = self.matrix[np.ix_(idx, idx)]
         self.vectors = self.vectors[idx]
         self.keys = [self.keys[i] for i in keep]
-        self.langs = [self.langs[i] for i in keep]
         self.index = {k: i for i, k in enumerate(self.keys)}
 
 
