@@ -157,6 +157,10 @@ def test_merge_move_out_and_not_one_point_ask_first(browser, live_server, connec
                        point_id=points[name])
         assert ack["ok"], ack
     page = open_chair(browser, created["chair_url"], "en")
+    # the synthesis of the last decision reaches the console before it is worked: its push
+    # re-renders the points (a select rebuilt under the click: seen in a loaded full run)
+    page.wait_for_function("(seq) => (window.facilitatorChair.synthesis || {}).seq >= seq", arg=ack["seq"],
+                           timeout=WAIT)
     card = page.locator(f".ch-point[data-cluster='{points['pen']}']")
     expect(card).to_be_visible()
 
