@@ -8,6 +8,7 @@ configuration change (FACILITATOR_ASYNC_MODE), not a code change.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import socket
@@ -141,6 +142,10 @@ def serve(args) -> None:
     if args.demo:
         print_links(demo_links(hub.store, app.config["DATA_DIR"], app.config["BASE_URL"]))
     print(f"Facilitator serving on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+    # What start-up made (modules, the app, the catalogs) lives as long as the process: out of
+    # the collector's generations, each full collection pauses the loop for the meetings' objects
+    # only, not for these as well (docs/performance.md, "GET /synthesis")
+    gc.freeze()
     if mode == "eventlet":
         import eventlet
         import eventlet.wsgi

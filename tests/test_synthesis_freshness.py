@@ -111,17 +111,23 @@ def test_a_chair_decision_and_a_vote_mark_the_synthesis_a_timer_does_not(meeting
 
 
 def test_a_pushed_synthesis_is_the_same_bytes_when_encoded_beforehand():
-    """The run encodes the synthesis in an OS thread (wire.remember); the loop splices it into
-    the live event: the same JSON as encoding the whole payload there."""
+    """The worker encodes the synthesis (wire.RawJSON); the loop splices it into the live
+    event, and the Redis queue into its message: the same JSON as encoding the whole payload."""
+    import json
+
     from facilitator.web import wire
 
     synthesis = {"questions": [{"question_id": "q1", "converging": [{"title": "مرصد", "score": 0.5}]}],
                  "seq": 7}
     payload = {"type": "synthesis.updated", "synthesis": synthesis, "live": True, "seq": 9, "ts": 1.5}
     whole = wire.dumps(payload)
-    wire.remember("m-test", synthesis, wire.dumps(synthesis))
-    assert wire.dumps(payload) == whole
-    assert wire.dumps(dict(payload, synthesis=dict(synthesis))) == whole  # another object: encoded
-    newer = dict(synthesis, seq=8)
-    wire.remember("m-test", newer, "{}")  # the meeting's next result replaces the last
-    assert wire.dumps(payload) == whole and id(synthesis) not in wire._remembered
+    raw = dict(payload, synthesis=wire.RawJSON(wire.dumps(synthesis)))
+    assert wire.dumps(raw) == whole
+    assert wire.dumps({"synthesis": "plain text"}) == '{"synthesis":"plain text"}'
+    # as a packet's arguments (the library's encode, when the Redis queue delivers in this host)
+    assert wire.dumps(["event", raw]) == wire.dumps(["event", payload])
+    message = {"method": "emit", "event": "event", "data": [raw], "room": "m:staff"}  # as published
+    assert json.loads(wire.QueueJSON.dumps(message)) == dict(message, data=[payload])
+    # a text that looks like the queue's mark stays a text
+    tricky = {"method": "emit", "data": [{"a": "\u0000raw-0", "b": wire.RawJSON("[1]")}]}
+    assert json.loads(wire.QueueJSON.dumps(tricky)) == {"method": "emit", "data": [{"a": "\u0000raw-0", "b": [1]}]}

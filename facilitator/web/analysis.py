@@ -156,16 +156,16 @@ class Analysis:
                 encode: bool) -> dict:
         """The synthesis as the live views serve it: with the regions that split in a ballot
         (``splits``: ``voting.regions_split``'s, taken with the inputs) and the ``seq`` it
-        reflects; ``encode``: also its JSON (UTF-8, for GET), that JSON gzipped, and the push's
-        (wire.dumps), made here rather than in the server's process."""
+        reflects; ``encode``: instead of the result, its JSON (UTF-8, for GET), that JSON
+        gzipped, and the push's (wire.dumps), made here rather than in the server's process."""
         result = self.synthesis(meeting_id, contributions, sessions, groups, curation)
         add_vote_divergence(result, splits)
         result["seq"] = seq
-        out = {"result": result}
-        if encode:
-            body = json_body(result)
-            out.update(json=body, gzip=gzip.compress(body, 6), wire=wire.dumps(result))
-        return out
+        if not encode:
+            return {"result": result}
+        # only the encodings go back to the server (live.Published): not the result as objects
+        body = json_body(result)
+        return {"seq": seq, "json": body, "gzip": gzip.compress(body, 6), "wire": wire.dumps(result)}
 
     def suggestions(self, meeting_id: str, question_id: str, contributions, curation, limit: int) -> list:
         synth = self.synthesizer

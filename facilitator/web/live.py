@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import json
 import logging
 import threading
 import time
@@ -124,6 +125,41 @@ def pending_synthesis() -> dict:
     return {"pending": True, "seq": 0, "engine": None, "method": {}, "questions": [], "sessions": []}
 
 
+class Published:
+    """One synthesis result as this process keeps it, with the log ``seq`` it reflects.
+
+    From a server's run (``encode``) it holds only the encodings the analysis made: the GET
+    body, gzipped, and the push's JSON. Bytes and strings are not scanned by the garbage
+    collector, whereas the result as objects (a hundred thousand of them at 3,000
+    contributions) made every full collection of this process longer (docs/performance.md).
+    The result as a dict is decoded on the first request that needs one (the report, one
+    question's GET) and kept with it. In process (tests), it holds the dict."""
+
+    __slots__ = ("seq", "wire", "_result", "_body", "_gzip")
+
+    def __init__(self, out: dict) -> None:
+        self._result = out.get("result")
+        self.seq = out["seq"] if "seq" in out else self._result["seq"]
+        self._body, self._gzip = out.get("json"), out.get("gzip")
+        self.wire = wire.RawJSON(out["wire"]) if out.get("wire") is not None else None
+
+    def result(self, offload) -> dict:
+        if self._result is None:
+            self._result = offload(json.loads, self._body)
+        return self._result
+
+    def body(self, offload, gzipped: bool) -> bytes:
+        # through offload: an OS thread, so that the loop keeps its turns while megabytes are
+        # written and compressed
+        if self._body is None:
+            self._body = offload(json_body, self._result)
+        if not gzipped:
+            return self._body
+        if self._gzip is None:
+            self._gzip = offload(gzip.compress, self._body, 6)
+        return self._gzip
+
+
 class LiveViews:
     """The synthesis and the ballot results of the meetings this process owns.
 
@@ -145,8 +181,7 @@ class LiveViews:
         # takes one job at a time). Taken on the caller's side of the offload: under eventlet
         # it is a green lock, and a green lock taken inside an OS thread can deadlock it.
         self._compute_lock = threading.Lock()
-        self._synthesis: dict[str, dict] = {}  # meeting -> the last result (its "seq" inside)
-        self._encoded: dict[str, list] = {}  # meeting -> [result, its JSON, gzipped]
+        self._synthesis: dict[str, Published] = {}  # meeting -> the last result
         # meeting -> seq of the last event that changes its synthesis, as this process saw it
         self._changed: dict[str, int] = {}
         self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
@@ -171,8 +206,10 @@ class LiveViews:
     # ----- synthesis -----------------------------------------------------------------------------
 
     def _push_synthesis(self, meeting_id: str, _items) -> None:
-        result = self.compute(meeting_id)
-        self._push(meeting_id, ["staff", roles.CURATORS], {"type": "synthesis.updated", "synthesis": result})
+        published = self._run(meeting_id)
+        # a result from the worker goes out as the JSON it came with, spliced in (wire.RawJSON)
+        self._push(meeting_id, ["staff", roles.CURATORS],
+                   {"type": "synthesis.updated", "synthesis": published.wire or published.result(self.offload)})
 
     def _push(self, meeting_id: str, audiences: list[str], payload: dict) -> None:
         """A live view goes out from the meeting's owner only, its lease checked just before:
@@ -189,19 +226,17 @@ class LiveViews:
         return contributions, sessions, groups, _curation_copy(state)
 
     def compute(self, meeting_id: str) -> dict:
-        """One run of the analysis on the state as it is now (the Coalescer's work)."""
+        """One run of the analysis on the state as it is now; its result."""
+        return self._run(meeting_id).result(self.offload)
+
+    def _run(self, meeting_id: str) -> "Published":
+        """One run of the analysis (the Coalescer's work), kept as the meeting's last result."""
         with self._compute_lock:
             state = self.hub.state(meeting_id)
             splits = [(b, copy.copy(c), d) for b, c, d in voting.regions_split(state)]
             out = self.analysis.publish(meeting_id, *self._inputs(state), splits, state.seq, self.encode)
-            result = out["result"]
-            if self.encode:
-                # GET /synthesis sends these bytes, and the push splices its JSON in: neither
-                # is written in this process (in a worker, none of it holds this process's GIL)
-                self._encoded[meeting_id] = [result, out["json"], out["gzip"]]
-                wire.remember(meeting_id, result, out["wire"])
-            self._synthesis[meeting_id] = result
-        return result
+            published = self._synthesis[meeting_id] = Published(out)
+        return published
 
     def warm_up(self, meeting_ids: list[str] = ()) -> None:
         """At start-up: load the models (in the worker), then schedule the synthesis of the
@@ -216,40 +251,35 @@ class LiveViews:
         """The last synthesis computed, at once. A meeting with none gets ``pending_synthesis``
         and a computation scheduled; so does a meeting whose log moved on in another process
         (this one does not own it: no event reaches its listeners)."""
+        published = self._last(meeting_id)
+        return published.result(self.offload) if published is not None else pending_synthesis()
+
+    def _last(self, meeting_id: str) -> "Published | None":
         state = self.hub.state(meeting_id)
-        result = self._synthesis.get(meeting_id)
-        if result is None or (state.seq > result["seq"] and not self.hub.owns(meeting_id)):
+        published = self._synthesis.get(meeting_id)
+        if published is None or (state.seq > published.seq and not self.hub.owns(meeting_id)):
             self._synthesis_runs.mark(meeting_id)
-        return result if result is not None else pending_synthesis()
+        return published
 
     def synthesis_body(self, meeting_id: str, gzipped: bool) -> bytes:
         """``synthesis`` as JSON bytes, gzipped if asked: encoded once per result, by the run
-        that computed it (``encode``), else by the first request that asks."""
-        return self._encode(meeting_id, self.synthesis(meeting_id), gzipped)
-
-    def _encode(self, meeting_id: str, result: dict, gzipped: bool) -> bytes:
-        # through offload: an OS thread, so that the loop keeps its turns while megabytes are
-        # written and compressed
-        cached = self._encoded.get(meeting_id)
-        if cached is None or cached[0] is not result:
-            body = self.offload(json_body, result)
-            cached = self._encoded[meeting_id] = [result, body, None]
-        if not gzipped:
-            return cached[1]
-        if cached[2] is None:
-            cached[2] = self.offload(gzip.compress, cached[1], 6)
-        return cached[2]
+        that computed it (``encode``: in the worker), else by the first request that asks."""
+        published = self._last(meeting_id)
+        if published is None:
+            body = json_body(pending_synthesis())
+            return gzip.compress(body, 6) if gzipped else body
+        return published.body(self.offload, gzipped)
 
     def is_fresh(self, meeting_id: str) -> bool:
         """Whether the last result reflects every event that changes the synthesis: those this
         process was told of as the meeting's owner (a restart starts from the log as it is);
         elsewhere, every event of the log."""
-        result = self._synthesis.get(meeting_id)
-        if result is None:
+        published = self._synthesis.get(meeting_id)
+        if published is None:
             return False
         if not self.hub.owns(meeting_id):
-            return result["seq"] >= self.hub.state(meeting_id).seq
-        return result["seq"] >= self._changed.get(meeting_id, 0)
+            return published.seq >= self.hub.state(meeting_id).seq
+        return published.seq >= self._changed.get(meeting_id, 0)
 
     def fresh_synthesis(self, meeting_id: str, timeout: float = 120.0, step: float = 0.1) -> dict:
         """For the outcome report and the archive: a synthesis that reflects the log, waited for

@@ -19,6 +19,8 @@ import socketio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from . import wire
+
 log = logging.getLogger("facilitator.queue")
 
 TICK = 0.1  # seconds a read waits for a message before the loop looks at the clock
@@ -35,6 +37,12 @@ class RedisQueue(socketio.RedisManager):
         self.clock = clock
         self.listening = False  # subscribed, and Redis answered within SILENCE
         self._down_since: float | None = None
+
+    def set_server(self, server):
+        super().set_server(server)
+        # the library puts the packets' json module here; the queue's writes wire.RawJSON
+        # values (the synthesis the worker encoded) as the JSON they are
+        self.json = wire.QueueJSON
 
     def _listener(self):
         """A client of the listener's own: a publish that fails (and reconnects) never swaps the

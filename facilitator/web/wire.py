@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 
 from engineio import json as engineio_json
 from flask.json.provider import DefaultJSONProvider
@@ -76,37 +77,64 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def dumps(value) -> str:
-    """The JSON python-socketio writes in a packet (compact, ASCII). A top-level value that
-    ``remember`` was given is written as its remembered text."""
-    if _remembered and type(value) is dict:
-        for v in value.values():
-            if id(v) in _remembered and _remembered[id(v)][0] is v:
-                return "{" + ",".join(f"{_COMPACT.encode(k)}:{_remembered_text(v)}" for k, v in value.items()) + "}"
+    """The JSON python-socketio writes in a packet (compact, ASCII). A ``RawJSON`` among the
+    top-level values of a dict (the payload), or of a dict in a list (a packet's arguments), is
+    written as its text."""
+    if type(value) is dict:
+        if any(type(v) is RawJSON for v in value.values()):
+            return "{" + ",".join(f"{_COMPACT.encode(k)}:{_value_text(v)}" for k, v in value.items()) + "}"
+    elif type(value) is list and any(type(a) is dict and any(type(v) is RawJSON for v in a.values())
+                                     for a in value):
+        return "[" + ",".join(dumps(a) for a in value) + "]"
     return _COMPACT.encode(value)
 
 
-# id -> (value, its JSON): large values (each meeting's latest synthesis) encoded beforehand,
-# elsewhere, so that the event loop only splices them into the payload it sends
-_remembered: dict[int, tuple] = {}
-_remembered_for: dict[str, int] = {}  # whose value it is (one each: the latest)
-REMEMBERED = 64
+class RawJSON(str):
+    """A value's JSON, made elsewhere (each meeting's synthesis, by the analysis worker): written
+    as it is where the value would be (``dumps``, ``QueueJSON``), so that this process neither
+    encodes it nor keeps it as objects its garbage collector would scan."""
+
+    __slots__ = ()
 
 
-def remember(key: str, value, text: str) -> None:
-    """``text`` is ``dumps(value)``, made elsewhere; ``value`` must not change afterwards. It
-    replaces what ``key`` (a meeting) had remembered."""
-    old = _remembered_for.pop(key, None)
-    if old is not None:
-        _remembered.pop(old, None)
-    _remembered_for[key] = id(value)
-    _remembered[id(value)] = (value, text)
-    while len(_remembered_for) > REMEMBERED:
-        _remembered.pop(_remembered_for.pop(next(iter(_remembered_for))), None)
+def _value_text(value) -> str:
+    return str.__str__(value) if type(value) is RawJSON else _COMPACT.encode(value)
 
 
-def _remembered_text(value) -> str:
-    found = _remembered.get(id(value))
-    return found[1] if found is not None and found[0] is value else _COMPACT.encode(value)
+class QueueJSON:
+    """The json module of the Redis message queue: a ``RawJSON`` among the top-level values of
+    an emit's payload (``data``: the emit's arguments, a list) is written as its text; the
+    other processes read it back as the value it encodes. Every other message is json's."""
+
+    @staticmethod
+    def dumps(value, **kwargs) -> str:
+        data = value.get("data") if type(value) is dict else None
+        args = data if type(data) is list else [data]
+        if not any(type(a) is dict and any(type(v) is RawJSON for v in a.values()) for a in args):
+            return json.dumps(value, **kwargs)
+        mark = f"\u0000raw-{secrets.token_hex(8)}-"  # no user text can hold it by chance
+        raws: list[str] = []
+
+        def marked(arg):
+            if type(arg) is not dict:
+                return arg
+            out = {}
+            for k, v in arg.items():
+                if type(v) is RawJSON:
+                    raws.append(v)
+                    v = f"{mark}{len(raws) - 1}"
+                out[k] = v
+            return out
+
+        data = [marked(a) for a in args] if type(data) is list else marked(data)
+        text = json.dumps(dict(value, data=data), **kwargs)
+        for n, raw in enumerate(raws):
+            text = text.replace(json.dumps(f"{mark}{n}"), str.__str__(raw), 1)
+        return text
+
+    @staticmethod
+    def loads(text, *args, **kwargs):
+        return json.loads(text, *args, **kwargs)
 
 
 class Encoded:
