@@ -22,7 +22,7 @@ Q = "s2-q3"
 CHAIR = roles.Actor(roles.CHAIR)
 CURATOR = roles.Actor(roles.CURATOR, name="Rapporteur-general")
 CURATION_OPS = ("cluster.confirm", "cluster.reject", "cluster.move", "cluster.detach", "cluster.merge",
-                "cluster.title", "curation.undo")
+                "cluster.title", "cluster.include", "curation.undo")
 TEXTS = {  # one proposal in three groups, and two ideas of their own
     "obs-africa": ("africa", "A regional observatory of labour migration data.", "en"),
     "obs-americas": ("americas", "Un sistema regional de información con datos comparables.", "es"),
@@ -218,6 +218,7 @@ UNDOABLE = {
     "cluster.reject": {"contribution_ids": ["obs-africa", "obs-americas", "ret-americas"]},
     "cluster.move": {"contribution_id": "obs-americas", "to": "p-home"},
     "cluster.detach": {"contribution_id": "obs-africa"},
+    "cluster.include": {"contribution_ids": ["ret-americas", "obs-africa"]},
     "cluster.merge": {"cluster_id": "p-home", "into": "p-data"},
     "cluster.merge/suggested": {"type": "cluster.merge", "cluster_id": "c-obs-mena", "into": "p-data"},
     "cluster.title": {"cluster_id": "p-data", "title": "Data", "lang": "es"},
