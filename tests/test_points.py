@@ -611,3 +611,20 @@ def test_suggestions_leave_out_pairs_together_in_any_point(room):
     # a contribution against a point it is not in stays proposable
     assert seen & {frozenset(("obs-mena", c)) for c in ("obs-africa", "obs-americas")}
     assert seen & {frozenset(("kids-europe", c)) for c in ("ret-africa", "ret-americas", "obs-americas")}
+
+
+def test_at_session_level_an_additional_membership_chains_no_two_points(room):
+    """A copy of a returnee note under another question joins the returnees' point across the
+    session; the observatory point, which holds one of that point's notes as an additional
+    member, stays out of it (its must-links are its own members')."""
+    hub, mid = room
+    two_points(hub, mid)
+    ok(hub, mid, roles.Actor(roles.RAPPORTEUR, group_id="mena"), type="contribution.add", question_id="s2-q2",
+       text=TEXTS["ret-americas"][1], kind="recommendation", agreement="consensus", lang="en", id="ret-mena-q2")
+    state = hub.state(mid)
+    result = Synthesizer(engine="lexical").analyse(
+        state.live_contributions(), state.meeting["sessions"],
+        {s["id"]: s["groups"] for s in state.meeting["sessions"]}, state.curation)
+    across = [cl for s in result["sessions"] for cl in s["converging"] if "ret-mena-q2" in cl["contributions"]]
+    assert len(across) == 1 and "ret-americas" in across[0]["contributions"]
+    assert "obs-africa" not in across[0]["contributions"]
