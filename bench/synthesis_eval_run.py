@@ -307,12 +307,12 @@ def _cat_spread(rows, level, key):
 
 
 def _curator_lines(nested, held):
-    print("  simulated curator (truthful, through suggest_pairs): decisions (confirm+reject) to "
+    print("  simulated curator (truthful, through suggest_pairs): decisions (confirm, includes among them, + reject) to "
           "plenary P>=0.95 R>=0.90, against the minimum (per proposal, groups - 1)")
     for f, res in [(f, s["curator"]) for f, _, s in nested] + [(f, s["curator"]) for f, s in held]:
         ratio = res["decisions"] / max(res["minimum"], 1)
         rel = res.get("relative_at")
-        print(f"    {f.name:10s} {res['confirmations']:4d} + {res['rejections']:4d} = "
+        print(f"    {f.name:10s} {res['confirmations']:4d} (incl {res.get('includes', 0)}) + {res['rejections']:4d} = "
               f"{res['decisions']:4d} / min {res['minimum']:4d} = {ratio:.2f}x "
               f"{'reached' if res['reached'] else 'NOT reached'} (P {res['precision']:.2f} R {res['recall']:.2f}); "
               f"one point a note holds R <= {res['ceiling']:.2f}: P>=0.95 R>=0.90 x that after "
