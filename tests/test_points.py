@@ -628,3 +628,62 @@ def test_at_session_level_an_additional_membership_chains_no_two_points(room):
     across = [cl for s in result["sessions"] for cl in s["converging"] if "ret-mena-q2" in cl["contributions"]]
     assert len(across) == 1 and "ret-americas" in across[0]["contributions"]
     assert "obs-africa" not in across[0]["contributions"]
+
+
+def test_include_and_a_detach_from_one_point_pass_the_archive_checks(room):
+    hub, mid = room
+    two_points(hub, mid)
+    ok(hub, mid, CURATOR, type="cluster.include", contribution_ids=["ret-americas", "kids-europe"], point_id="p-kids")
+    ok(hub, mid, CURATOR, type="cluster.detach", contribution_id="obs-americas", point_id="p-home")
+    events = [{k: v for k, v in e.items() if k not in ("prev", "op_id")} for e in hub.store.read(mid)]
+    _, cleaned = check_archive({"meeting_id": mid, "events": events})
+    assert fold(dict(e, seq=n) for n, e in enumerate(cleaned, start=1)).curation == hub.state(mid).curation
+    tampered = [dict(e) for e in events]
+    tampered[-1]["point_id"] = "p-nowhere"
+    with pytest.raises(Exception, match="point"):
+        check_archive({"meeting_id": mid, "events": tampered})
+
+
+def memberships_hold(cur: dict) -> None:
+    """Every point's members each name it (primary or additional), once; every membership named
+    is in its point; an additional membership is never the primary one, and has one beside it."""
+    for pid, point in cur["points"].items():
+        assert len(point["members"]) == len(set(point["members"])), pid
+        for cid in point["members"]:
+            assert cur["point_of"].get(cid) == pid or pid in cur["also_of"].get(cid, []), (pid, cid)
+    for cid, pid in cur["point_of"].items():
+        assert cid in cur["points"][pid]["members"]
+    for cid, pids in cur["also_of"].items():
+        assert pids and cid in cur["point_of"] and cur["point_of"][cid] not in pids and len(set(pids)) == len(pids)
+        assert all(cid in cur["points"][p]["members"] for p in pids)
+
+
+def test_memberships_stay_whole_through_any_sequence_of_decisions_and_undos(room):
+    """300 decisions drawn at random (fixed seed) over the six notes, undos among them: after
+    each, the memberships hold; a restart folds the same curation."""
+    import random
+
+    hub, mid = room
+    rnd = random.Random(18)
+    cids = sorted(TEXTS)
+    decisions = []
+    for _ in range(300):
+        pids = sorted(curation(hub, mid)["points"])
+        a, b = rnd.sample(cids, 2)
+        kind = rnd.choice(["confirm", "include", "include", "reject", "move", "detach", "detach1", "merge", "undo"])
+        message = {"confirm": dict(type="cluster.confirm", contribution_ids=[a, b]),
+                   "include": dict(type="cluster.include", contribution_ids=[a, b]),
+                   "reject": dict(type="cluster.reject", contribution_ids=[a, b]),
+                   "move": dict(type="cluster.move", contribution_id=a, to=rnd.choice(pids + [None])),
+                   "detach": dict(type="cluster.detach", contribution_id=a),
+                   "detach1": dict(type="cluster.detach", contribution_id=a, point_id=rnd.choice(pids or ["p-none"])),
+                   "merge": dict(type="cluster.merge", cluster_id=rnd.choice(pids or ["p-none"]),
+                                 into=rnd.choice(pids or ["p-none"])),
+                   "undo": dict(type="curation.undo", seq=rnd.choice(decisions or [0]))}[kind]
+        ack = send(hub, mid, CURATOR, **message)
+        if ack["ok"]:
+            decisions.append(ack["seq"])
+        memberships_hold(curation(hub, mid))
+    assert sum(h["type"] == "cluster.included" for h in curation(hub, mid)["history"]) >= 10
+    assert {k: v for k, v in Hub(hub.store, emit=lambda *a: None).state(mid).curation.items()
+            if k != "history"} == decided(hub, mid)
