@@ -1,11 +1,12 @@
 """A simulated curator through the wire: the suggestions endpoint and the curation ops.
 
-    .venv/bin/python bench/bench_curator.py [--set room|briefs|all] [--budget 3.0]
+    .venv/bin/python bench/bench_curator.py [--set room|briefs|all] [--budget 3.0] [--no-include]
 
 For each evaluation meeting (writer-free set: one meeting per question; brief-based set: the
 held-out file as one question) a real server is started (`run.py serve`, SQLite), each group's
 rapporteur adds its contributions through the socket ops, and a curator who answers truthfully
-works the queue: `GET /api/m/<id>/suggestions?question=Q&limit=1`, then `cluster.confirm` or
+works the queue: `GET /api/m/<id>/suggestions?question=Q&limit=1`, then `cluster.confirm`,
+`cluster.include` (same proposal, and the note carries another too; off with `--no-include`) or
 `cluster.reject` with the pair. After each decision the plenary is read back from
 `GET /api/m/<id>/synthesis` (the plenary's key: what the room sees) and scored pairwise against
 the gold lists. The bench prints the decisions needed to bring the plenary to P >= 0.95 and
@@ -125,45 +126,51 @@ def _wire_id(item_id: str) -> str:
 
 
 class Points:
-    """The curator's own picture of the points it confirmed (a union-find over its decisions).
+    """The points as the curator sees them (the state endpoint's curation, read before each
+    answer), and its truthful answer.
 
-    A point is one proposal, but a note can carry two: the gold lists may overlap, while a point
-    holds each contribution once. So the curator answers "same proposal" as a person looking at
-    both points would: when the pair is gold and joining the two points it sits in puts together
-    no two contributions (of different groups) that the gold keeps apart."""
+    A point is one proposal, but a note can carry two: the gold lists may overlap. So the curator
+    answers "same proposal" as a person looking at both points would: when the pair is gold and
+    joining the two points it sits in puts together no two contributions (of different groups)
+    that the gold keeps apart. When it would, a joins b's point as well (`cluster.include`) if a
+    fits every member of it, else b joins a's; else "different"."""
 
-    def __init__(self, group_of: dict):
-        self.group_of = group_of
-        self.parent: dict = {}
+    def __init__(self, group_of: dict, gold: set, include: bool):
+        self.group_of, self.gold, self.include = group_of, gold, include
+        self.curation: dict = {}
 
-    def find(self, x):
-        while self.parent.get(x, x) != x:
-            x = self.parent[x]
-        return x
+    def side(self, x) -> list:
+        pid = self.curation.get("point_of", {}).get(x)
+        return list(self.curation["points"][pid]["members"]) if pid is not None else [x]
 
-    def members(self, x) -> list:
-        root = self.find(x)
-        return [y for y in self.group_of if self.find(y) == root]
+    def fits(self, x, side) -> bool:
+        return all(self.group_of[x] == self.group_of[y] or tuple(sorted((x, y))) in self.gold
+                   for y in side if y != x)
 
-    def same(self, a, b, gold: set) -> bool:
-        if tuple(sorted((a, b))) not in gold:
-            return False
-        return all(self.group_of[x] == self.group_of[y] or tuple(sorted((x, y))) in gold
-                   for x in self.members(a) for y in self.members(b))
+    def answer(self, a, b) -> tuple[str, list]:
+        """(op, contribution_ids)."""
+        if tuple(sorted((a, b))) not in self.gold:
+            return "cluster.reject", [a, b]
+        side_a, side_b = self.side(a), self.side(b)
+        if all(self.fits(x, side_b) for x in side_a):
+            return "cluster.confirm", [a, b]
+        if self.include and a not in side_b and self.fits(a, side_b):
+            return "cluster.include", [a, b]
+        if self.include and b not in side_a and self.fits(b, side_a):
+            return "cluster.include", [b, a]
+        return "cluster.reject", [a, b]
 
-    def join(self, a, b) -> None:
-        self.parent[self.find(a)] = self.find(b)
 
-
-def curate(server, links, items, lists, budget: float) -> dict:
+def curate(server, links, items, lists, budget: float, include: bool = True) -> dict:
     wired = [dict(x, id=_wire_id(x["id"])) for x in items]
     gold = gold_pairs(wired, [[_wire_id(m) for m in members] for members in lists])
     minimum = minimum_confirmations(wired, [[_wire_id(m) for m in members] for members in lists])
     curator = Client(server.url, links["meeting_id"], key_of(links["curator_url"]))
     key = key_of(links["curator_url"])
     url = f"{server.url}/api/m/{links['meeting_id']}/suggestions"
-    decisions = confirms = 0
-    points = Points({x["id"]: x["group"] for x in wired})
+    decisions = confirms = includes = 0
+    points = Points({x["id"]: x["group"] for x in wired}, gold, include)
+    state_url = f"{server.url}/api/m/{links['meeting_id']}/state"
     reached = None
     p, r = score(plenary_pairs(server, links, wired), gold)
     start = (p, r)
@@ -177,23 +184,23 @@ def curate(server, links, items, lists, budget: float) -> dict:
             if not pairs:
                 break
             a, b = pairs[0]["a"], pairs[0]["b"]
-            same = points.same(a, b, gold)
-            ack = curator.op("cluster.confirm" if same else "cluster.reject", contribution_ids=[a, b])
+            points.curation = requests.get(state_url, params={"key": key}, timeout=120).json()["curation"]
+            op_type, ids = points.answer(a, b)
+            ack = curator.op(op_type, contribution_ids=ids)
             assert ack.get("ok"), ack
             decisions += 1
-            confirms += same
-            if same:
-                points.join(a, b)
+            confirms += op_type != "cluster.reject"
+            includes += op_type == "cluster.include"
             p, r = score(plenary_pairs(server, links, wired), gold)
     finally:
         curator.close()
     return {"items": len(items), "gold_pairs": len(gold), "minimum": minimum,
-            "decisions": decisions, "confirms": confirms, "reached_at": reached,
+            "decisions": decisions, "confirms": confirms, "includes": includes, "reached_at": reached,
             "ratio": (reached / minimum) if (reached is not None and minimum) else None,
             "start": start, "final": (p, r)}
 
 
-def run(meetings, budget: float) -> list[dict]:
+def run(meetings, budget: float, include: bool = True) -> list[dict]:
     rows = []
     for name, items, lists in meetings:
         with tempfile.TemporaryDirectory() as tmp:
@@ -206,7 +213,7 @@ def run(meetings, budget: float) -> list[dict]:
                 links = server.create_meeting(agenda_path)
                 started = time.time()
                 add_items(server, links, items)
-                row = dict(name=name, **curate(server, links, items, lists, budget))
+                row = dict(name=name, **curate(server, links, items, lists, budget, include))
                 row["seconds"] = round(time.time() - started, 1)
             finally:
                 server.stop()
@@ -221,7 +228,8 @@ def format_row(row: dict) -> str:
                else ("reached at 0" if row["reached_at"] == 0 else "NOT reached"))
     return (f"{row['name']}: {row['items']} contributions, {row['gold_pairs']} gold pairs, minimum "
             f"{row['minimum']} confirmations; {reached}; {row['decisions']} decisions "
-            f"({row['confirms']} same, {row['decisions'] - row['confirms']} different); plenary "
+            f"({row['confirms']} same, of which {row['includes']} includes, "
+            f"{row['decisions'] - row['confirms']} different); plenary "
             f"P/R {row['start'][0]:.2f}/{row['start'][1]:.2f} before, "
             f"{row['final'][0]:.2f}/{row['final'][1]:.2f} after; {row['seconds']} s")
 
@@ -231,13 +239,15 @@ def main() -> None:
     parser.add_argument("--set", choices=["room", "briefs", "all"], default="all")
     parser.add_argument("--budget", type=float, default=3.0,
                         help="stop after this many times the minimum number of decisions")
+    parser.add_argument("--no-include", action="store_true",
+                        help="the curator never answers cluster.include (the figures before it)")
     args = parser.parse_args()
     meetings = []
     if args.set in ("room", "all"):
         meetings += list(room_meetings())
     if args.set in ("briefs", "all"):
         meetings += list(brief_meetings())
-    rows = run(meetings, args.budget)
+    rows = run(meetings, args.budget, include=not args.no_include)
     total_min = sum(r["minimum"] for r in rows)
     reached = [r for r in rows if r["reached_at"] is not None]
     print(f"\n{len(reached)} of {len(rows)} meetings reached P >= {TARGET_P} and R >= {TARGET_R}; "

@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_synthesis.py eval     # cross-validated choice, then held-out figures
     .venv/bin/python bench/bench_synthesis.py time     # cost for 1,000 contributions
     .venv/bin/python bench/bench_synthesis.py restart  # a restart on 1,000 embedded contributions
+    .venv/bin/python bench/bench_synthesis.py curator  # the simulated curator only, shipped settings
     .venv/bin/python bench/bench_synthesis.py          # both
 
 ``eval``: bench/synthesis_eval_run.py (the sets, the nested choice on development folds, the
@@ -177,3 +178,7 @@ if __name__ == "__main__":
         run_time()
     if what == "restart":
         run_restart()
+    if what == "curator":
+        from bench import synthesis_eval_run
+        from bench.synthesis_sets import DiskCachedEmbedder
+        synthesis_eval_run.run_curator(DiskCachedEmbedder(Embedder()))

@@ -51,18 +51,21 @@ def minimum_decisions(items) -> int:
     return sum(len(g) - 1 for g in groups.values() if len(g) >= 2)
 
 
-def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=None):
-    """Decisions (confirmations, rejections) until the plenary reaches ``target`` P and R, or
-    the queue runs dry or ``cap`` decisions. Returns a dict of figures."""
+def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=None, include=True):
+    """Decisions (confirmations, includes, rejections) until the plenary reaches ``target`` P and
+    R, or the queue runs dry or ``cap`` decisions. ``include``: the curator may answer "same
+    proposal, and this note also carries another" (`cluster.include`), counted as a
+    confirmation. Returns a dict of figures."""
     truth = sm.truth(items)
     other = matching.other_groups([x["group"] for x in items])
     ids = [x["id"] for x in items]
     index = {c: i for i, c in enumerate(ids)}
     q_items = [{"id": x["id"], "group_id": x["group"]} for x in items]
-    point_of: dict[int, int] = {}
+    point_of: dict[int, int] = {}  # primary point
+    also: dict[int, list[int]] = {}  # additional points (includes)
     points: dict[int, list[int]] = {}
     rejected: list[list[int]] = []
-    conf = rej = 0
+    conf = rej = inc = 0
     cap = cap or 4 * max(1, minimum_decisions(items)) + 20
     # a point holds a note once: the recall one point per note can reach at all
     ceiling = sm.partition_ceiling(items)
@@ -80,19 +83,25 @@ def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=N
         if not pairs:
             break
         a, b = index[pairs[0][0]], index[pairs[0][1]]
-        if _same(truth, other, points, point_of, a, b):
+        answer = _answer(truth, other, points, point_of, a, b, include)
+        if answer == "same":
             conf += 1
-            _join(points, point_of, a, b)
+            _join(points, point_of, also, a, b)
+        elif answer is not None:
+            conf += 1
+            inc += 1
+            _include(points, point_of, also, *answer)
         else:
             rej += 1
             rejected.append([a, b])
     reached = p >= target[0] and r >= target[1]
     return {"confirmations": conf, "rejections": rej, "decisions": conf + rej, "reached": reached,
-            "precision": p, "recall": r, "minimum": minimum_decisions(items),
+            "includes": inc, "precision": p, "recall": r, "minimum": minimum_decisions(items),
             "ceiling": ceiling, "relative_at": relative_at}
 
 
-def _join(points, point_of, a, b):
+def _join(points, point_of, also, a, b):
+    """a and b's primary points become one (the older key stays); b's or a's alone joins."""
     pa, pb = point_of.get(a), point_of.get(b)
     if pa is None and pb is None:
         key = min(a, b)
@@ -101,8 +110,16 @@ def _join(points, point_of, a, b):
     elif pa is not None and pb is not None:
         keep, gone = min(pa, pb), max(pa, pb)
         for i in points.pop(gone):
-            points[keep].append(i)
-            point_of[i] = keep
+            if point_of[i] == gone:
+                point_of[i] = keep
+                if keep in also.get(i, []):  # an additional member of keep: now its primary
+                    also[i].remove(keep)
+            else:  # an additional member of gone: of keep now, unless it is in keep already
+                also[i].remove(gone)
+                if point_of[i] != keep and keep not in also[i]:
+                    also[i].append(keep)
+            if i not in points[keep]:
+                points[keep].append(i)
     else:
         keep = pa if pa is not None else pb
         new = b if pa is not None else a
@@ -110,17 +127,46 @@ def _join(points, point_of, a, b):
         point_of[new] = keep
 
 
-def _same(truth, other, points, point_of, a, b) -> bool:
-    """A truthful curator's answer. A point holds a contribution once, but a note can carry two
-    proposals (overlapping gold lists): "same proposal" is said, as a person looking at both
-    points would, when the pair is true and joining their points puts no two contributions of
-    different groups together that the gold keeps apart (same-group pairs are never true)."""
+def _include(points, point_of, also, x, y):
+    """x joins y's point (a new point {y, x} when y is in none) and keeps its own."""
+    py = point_of.get(y)
+    if py is None:  # a key no contribution's index can take (a plain join keys by those)
+        py = max(max(points, default=0), 1 << 20) + 1
+        points[py] = [y]
+        point_of[y] = py
+    points[py].append(x)
+    if point_of.get(x) is None:
+        point_of[x] = py
+    else:
+        also.setdefault(x, []).append(py)
+
+
+def _fits(truth, other, side, x) -> bool:
+    """x makes one proposal with every member of ``side`` of another group."""
+    return bool(np.all(truth[x, side] | ~other[x, side]))
+
+
+def _answer(truth, other, points, point_of, a, b, include):
+    """A truthful curator's answer: "same", (x, y) for "x joins y's point and keeps its own",
+    or None for "different". A note can carry two proposals (overlapping gold lists): "same
+    proposal" is said, as a person looking at both points would, when the pair is true and
+    joining their points puts no two contributions of different groups together that the gold
+    keeps apart (same-group pairs are never true). When it would, and ``include``: a joins b's
+    point if a fits every member of it, else b joins a's; else "different"."""
     if not truth[a, b]:
-        return False
+        return None
     side_a = points.get(point_of.get(a), [a])
     side_b = points.get(point_of.get(b), [b])
     block = np.ix_(side_a, side_b)
-    return bool(np.all(truth[block] | ~other[block]))
+    if np.all(truth[block] | ~other[block]):
+        return "same"
+    if not include:
+        return None
+    if a not in side_b and _fits(truth, other, side_b, a):
+        return (a, b)
+    if b not in side_a and _fits(truth, other, side_a, b):
+        return (b, a)
+    return None
 
 
 def _pr(together, truth, other):

@@ -228,6 +228,32 @@ def load_folds(synths) -> tuple[list[Fold], list[Fold]]:
     return dev, held
 
 
+def run_curator(embedder) -> None:
+    """``bench_synthesis.py curator``: only the simulated curator, on the eval's folds and
+    held-out parts, with the shipped settings (SEMANTIC_METHOD, QUEUE: nothing chosen here),
+    with and without `cluster.include`."""
+    t0 = time.perf_counter()
+    synths = {0: Synthesizer(engine="semantic", embedder=embedder, method=dict(SEMANTIC_METHOD, group_prior=0.0))}
+    dev, held = load_folds(synths)
+    print(f"folds ready in {time.perf_counter() - t0:.0f} s; shipped settings: threshold "
+          f"{SEMANTIC_METHOD['threshold']}, group prior {SEMANTIC_METHOD['group_prior']}, sure "
+          f"{SEMANTIC_METHOD['sure']}, queue {QUEUE}")
+    print("decisions (confirm incl. includes + reject) to plenary P>=0.95 R>=0.90, against the minimum "
+          "(per proposal, groups - 1); ceiling: the recall one point per note can reach")
+    for f in dev + held:
+        sim = f.sim(0, SEMANTIC_METHOD["group_prior"])
+        for include in (False, True):
+            res = cu.simulate(sim, f.items, SEMANTIC_METHOD["threshold"], SEMANTIC_METHOD["sure"], QUEUE,
+                              include=include)
+            part = "held-out" if f in held else "dev"
+            print(f"  {f.set:5s} {f.name:10s} {part:8s} include {'on ' if include else 'off'} "
+                  f"{res['confirmations']:4d} (incl {res['includes']:3d}) + {res['rejections']:4d} = "
+                  f"{res['decisions']:4d} / min {res['minimum']:4d} = {res['decisions'] / max(res['minimum'], 1):.2f}x "
+                  f"{'reached' if res['reached'] else 'NOT reached'} (P {res['precision']:.2f} R {res['recall']:.2f}); "
+                  f"ceiling {res['ceiling']:.2f}", flush=True)
+    print(f"(curator in {time.perf_counter() - t0:.0f} s)")
+
+
 def run(embedder, held_out: bool = True) -> dict:
     t0 = time.perf_counter()
     synths = {i: Synthesizer(engine="semantic", embedder=embedder,
@@ -281,12 +307,12 @@ def _cat_spread(rows, level, key):
 
 
 def _curator_lines(nested, held):
-    print("  simulated curator (truthful, through suggest_pairs): decisions (confirm+reject) to "
+    print("  simulated curator (truthful, through suggest_pairs): decisions (confirm, includes among them, + reject) to "
           "plenary P>=0.95 R>=0.90, against the minimum (per proposal, groups - 1)")
     for f, res in [(f, s["curator"]) for f, _, s in nested] + [(f, s["curator"]) for f, s in held]:
         ratio = res["decisions"] / max(res["minimum"], 1)
         rel = res.get("relative_at")
-        print(f"    {f.name:10s} {res['confirmations']:4d} + {res['rejections']:4d} = "
+        print(f"    {f.name:10s} {res['confirmations']:4d} (incl {res.get('includes', 0)}) + {res['rejections']:4d} = "
               f"{res['decisions']:4d} / min {res['minimum']:4d} = {ratio:.2f}x "
               f"{'reached' if res['reached'] else 'NOT reached'} (P {res['precision']:.2f} R {res['recall']:.2f}); "
               f"one point a note holds R <= {res['ceiling']:.2f}: P>=0.95 R>=0.90 x that after "

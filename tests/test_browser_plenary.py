@@ -3,7 +3,8 @@
 - a contribution added by a rapporteur client appears live, without a reload, in Arabic and English;
 - nothing overflows the screen, even when there is more than fits (the page pages instead);
 - the chair's spotlight and a revealed ballot take over the screen;
-- a projector that lost the network shows a discreet marker and catches up by itself.
+- a projector that lost the network shows a discreet marker and catches up by itself;
+- a note in two points (cluster.include) carries the mark of each on the board.
 
 Screenshots go to tests/artifacts/ (git-ignored).
 """
@@ -648,3 +649,23 @@ def test_chair_console_previews_the_plenary(browser, live_server, meeting, expec
             headers[page_name] = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in headers["plenary"], headers
     assert "frame-ancestors 'none'" in headers["chair"], headers
+
+
+def test_a_note_in_two_points_is_marked_with_both_on_the_board(browser, live_server, meeting, expect):
+    """Issue 18: a note carrying two proposals (cluster.include) is in two points: its card on the
+    board carries the mark of each."""
+    chair = meeting["chair"]
+    first, second = add_points(chair, meeting["rapporteurs"], QUESTION, [MANY_POINTS[0], MANY_POINTS[5]])
+    note = first[len("c-"):]
+    ack = chair.op("cluster.include", contribution_ids=[note, second[len("c-"):]])
+    assert ack["ok"], ack
+    chair.wait_for(lambda e: e["type"] == "synthesis.updated" and e["synthesis"]["seq"] >= ack["seq"], timeout=120)
+    page = open_plenary(browser, meeting["plenary_url"], "en")
+    marks = page.locator(f"#pc-{note} .pl-mark--converging")
+    expect(marks).to_have_count(2)
+    expect(page.locator(f"#pc-{note} .pl-mark--unique")).to_have_count(0)
+    # a note in one point carries one mark
+    expect(page.locator(f"#pc-{second[len('c-'):]} .pl-mark--converging")).to_have_count(1)
+    assert_fits(page)
+    assert not page.errors, page.errors
+    page.context.close()

@@ -7,6 +7,8 @@
   to another point, one moved out (which asks first), and a decision undone and redone from the
   history;
 - the chair's console: the same queue in a panel, and the same undo;
+- "same proposal, and the first note carries another too" (4): `cluster.include`; a note in two
+  points listed in both, and taken out of its second one only;
 - Arabic right-to-left and English at 360 px and 1366 px: no horizontal overflow, every control
   labelled, axe-core clean; screenshots in tests/artifacts/ (the four languages are in
   test_accessibility.py).
@@ -278,4 +280,45 @@ def test_desk_layout(browser, live_server, meeting, expect, lang, viewport):
     page.evaluate("document.fonts.ready")
     shot(page, f"synthesis-desk-{lang}-{viewport['width']}")
     assert_page_sound(page, live_server.url)
+    page.context.close()
+
+
+def test_key_4_puts_the_first_note_in_the_seconds_point_too_and_a_row_leaves_that_point_only(
+        browser, live_server, meeting, expect):
+    ids = meeting["ids"]
+    chair = meeting["chair"]
+    assert chair.op("cluster.confirm", point_id="p-observatory", contribution_ids=[ids["obs-africa"], ids["obs-mena"]])["ok"]
+    assert chair.op("cluster.confirm", point_id="p-pensions", contribution_ids=[ids["pen-americas"], ids["pen-mena"]])["ok"]
+    page = open_desk(browser, meeting)
+    expect(page.locator("#sdq-keys")).to_contain_text("4 same, the first note carries another too")
+    expect(page.locator("#sd-queue button[data-action=include]")).to_contain_text("the first note also carries another")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    shown_pair(page, expect)
+    a = page.locator("#sd-queue .cq-card--a").get_attribute("data-contribution")
+    b = page.locator("#sd-queue .cq-card--b").get_attribute("data-contribution")
+    before = curation(live_server, meeting)
+    kept = before["point_of"].get(a)
+    page.keyboard.press("4")
+    cur = wait_for(lambda: (lambda c: c if point_with(c, a, b) else None)(curation(live_server, meeting)),
+                   "the include", page)
+    assert [e["type"] for e in cur["history"]][-1] == "cluster.included"
+    if kept is not None:  # a keeps the point it was in, and is in b's too
+        assert cur["point_of"][a] == kept and cur["also_of"][a] == [point_with(cur, a, b)["id"]]
+    expect(page.locator("#announcer")).to_contain_text("Recorded: same proposal")
+
+    # the observatory's note is also in the pensions point: both cards list it, the second with
+    # a button that takes it out of that point only
+    assert chair.op("cluster.include", contribution_ids=[ids["obs-africa"], ids["pen-americas"]])["ok"]
+    row = page.locator(f".sd-point[data-point='p-pensions'] .sd-row[data-contribution='{ids['obs-africa']}']")
+    expect(row).to_have_count(1)
+    expect(page.locator(f".sd-point[data-point='p-observatory'] .sd-row[data-contribution='{ids['obs-africa']}']")).to_have_count(1)
+    expect(row).to_contain_text("Also in another point")
+    row.locator("button[data-action=out-of-point]").click()
+    wait_for(lambda: ids["obs-africa"] not in curation(live_server, meeting)["points"]["p-pensions"]["members"],
+             "the membership ended", page)
+    cur = curation(live_server, meeting)
+    assert cur["point_of"][ids["obs-africa"]] == "p-observatory"
+    expect(row).to_have_count(0)
+    assert_page_sound(page, live_server.url)
+    assert not page.errors, page.errors
     page.context.close()

@@ -41,6 +41,8 @@ def test_a_deleted_contribution_is_neither_forwarded_worded_nor_spotlit(room):
     assert code(chair.op("cluster.reject", contribution_ids=["gone-americas", "keep-mena"])) == "not_found"
     assert code(chair.op("cluster.move", contribution_id="gone-americas", to=None)) == "not_found"
     assert code(chair.op("cluster.detach", contribution_id="gone-americas")) == "not_found"
+    assert code(chair.op("cluster.include", contribution_ids=["gone-americas", "keep-mena"])) == "not_found"
+    assert code(chair.op("cluster.include", contribution_ids=["keep-mena", "gone-americas"])) == "not_found"
     assert code(chair.op("outcome.mark", cluster_id="c-gone-americas")) == "not_found"
     assert code(chair.op("spotlight.set", cluster_id="c-gone-americas")) == "not_found"
     # the live ones go on

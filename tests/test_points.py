@@ -22,7 +22,7 @@ Q = "s2-q3"
 CHAIR = roles.Actor(roles.CHAIR)
 CURATOR = roles.Actor(roles.CURATOR, name="Rapporteur-general")
 CURATION_OPS = ("cluster.confirm", "cluster.reject", "cluster.move", "cluster.detach", "cluster.merge",
-                "cluster.title", "curation.undo")
+                "cluster.title", "cluster.include", "curation.undo")
 TEXTS = {  # one proposal in three groups, and two ideas of their own
     "obs-africa": ("africa", "A regional observatory of labour migration data.", "en"),
     "obs-americas": ("americas", "Un sistema regional de información con datos comparables.", "es"),
@@ -218,6 +218,7 @@ UNDOABLE = {
     "cluster.reject": {"contribution_ids": ["obs-africa", "obs-americas", "ret-americas"]},
     "cluster.move": {"contribution_id": "obs-americas", "to": "p-home"},
     "cluster.detach": {"contribution_id": "obs-africa"},
+    "cluster.include": {"contribution_ids": ["ret-americas", "obs-africa"]},
     "cluster.merge": {"cluster_id": "p-home", "into": "p-data"},
     "cluster.merge/suggested": {"type": "cluster.merge", "cluster_id": "c-obs-mena", "into": "p-data"},
     "cluster.title": {"cluster_id": "p-data", "title": "Data", "lang": "es"},
@@ -453,3 +454,236 @@ def test_suggestions_leave_out_what_is_decided(room):
     assert frozenset((best["a"], best["b"])) not in seen
     assert not seen & {frozenset(p) for p in itertools.combinations(["obs-africa", "obs-americas", "obs-mena"], 2)}
     assert engine.suggestions(contributions, hub.state(mid).curation, 2, scored) == left[:2]
+
+
+# ----- a contribution in two points (cluster.include) ----------------------------------------------
+
+
+def two_points(hub, mid):
+    """p-data and p-home, and obs-americas (its note carries both) in p-home as well."""
+    prepare(hub, mid)
+    return ok(hub, mid, CURATOR, type="cluster.include", contribution_ids=["obs-americas", "ret-africa"])
+
+
+def test_include_makes_an_additional_membership_and_a_restart_keeps_it(room):
+    hub, mid = room
+    ack = two_points(hub, mid)
+    cur = curation(hub, mid)
+    assert cur["points"]["p-home"]["members"] == ["ret-africa", "ret-americas", "obs-americas"]
+    assert cur["points"]["p-data"]["members"] == ["obs-africa", "obs-americas"]
+    assert cur["point_of"]["obs-americas"] == "p-data" and cur["also_of"] == {"obs-americas": ["p-home"]}
+    entry = next(h for h in cur["history"] if h["seq"] == ack["seq"])
+    assert entry["type"] == "cluster.included" and entry["point_id"] == "p-home"
+    # b in no point: a new point {b, a}; a keeps its own
+    ok(hub, mid, CHAIR, type="cluster.include", contribution_ids=["ret-americas", "kids-europe"], point_id="p-kids")
+    cur = curation(hub, mid)
+    assert cur["points"]["p-kids"]["members"] == ["kids-europe", "ret-americas"]
+    assert cur["point_of"]["ret-americas"] == "p-home" and cur["also_of"]["ret-americas"] == ["p-kids"]
+    assert {k: v for k, v in Hub(hub.store, emit=lambda *a: None).state(mid).curation.items()
+            if k != "history"} == decided(hub, mid)
+
+
+def test_include_refuses_what_means_nothing(room):
+    hub, mid = room
+    two_points(hub, mid)
+    include = dict(type="cluster.include")
+    assert code(send(hub, mid, CURATOR, contribution_ids=["obs-americas", "ret-africa"], **include)) == "conflict"
+    assert code(send(hub, mid, CURATOR, contribution_ids=["obs-americas", "obs-africa"], **include)) == "conflict"
+    assert code(send(hub, mid, CURATOR, contribution_ids=["ret-africa", "obs-africa"], **include)) == "invalid"  # one group
+    assert code(send(hub, mid, CURATOR, contribution_ids=["obs-mena", "obs-mena"], **include)) == "invalid"
+    assert code(send(hub, mid, CURATOR, contribution_ids=["obs-mena", "kids-europe", "obs-africa"], **include)) == "invalid"
+    assert code(send(hub, mid, CURATOR, contribution_ids=["obs-mena", "nobody"], **include)) == "not_found"
+    assert code(send(hub, mid, roles.Actor(roles.PLENARY), contribution_ids=["obs-mena", "obs-africa"], **include)) == "forbidden"
+
+
+def test_undo_and_redo_of_an_include(room):
+    hub, mid = room
+    prepare(hub, mid)
+    before = decided(hub, mid)
+    ack = ok(hub, mid, CURATOR, type="cluster.include", contribution_ids=["obs-americas", "ret-africa"])
+    after = decided(hub, mid)
+    undo = ok(hub, mid, CURATOR, type="curation.undo", seq=ack["seq"])
+    assert decided(hub, mid) == before and curation(hub, mid)["also_of"] == {}
+    ok(hub, mid, CHAIR, type="curation.undo", seq=undo["seq"])
+    assert decided(hub, mid) == after
+
+
+def test_detach_and_move_of_an_additional_membership(room):
+    hub, mid = room
+    two_points(hub, mid)
+    assert code(send(hub, mid, CURATOR, type="cluster.detach", contribution_id="obs-americas", point_id="p-nope")) == "not_found"
+    assert code(send(hub, mid, CURATOR, type="cluster.detach", contribution_id="obs-mena", point_id="p-home")) == "conflict"
+    # out of the point it is an additional member of: that membership only
+    ack = ok(hub, mid, CURATOR, type="cluster.detach", contribution_id="obs-americas", point_id="p-home")
+    cur = curation(hub, mid)
+    assert cur["points"]["p-home"]["members"] == ["ret-africa", "ret-americas"] and cur["also_of"] == {}
+    assert cur["point_of"]["obs-americas"] == "p-data" and "obs-americas" not in cur["detached"]
+    ok(hub, mid, CURATOR, type="curation.undo", seq=ack["seq"])
+    # out of its primary point: its additional one becomes its primary one
+    ok(hub, mid, CURATOR, type="cluster.detach", contribution_id="obs-americas", point_id="p-data")
+    cur = curation(hub, mid)
+    assert cur["point_of"]["obs-americas"] == "p-home" and cur["also_of"] == {}
+    assert cur["points"]["p-data"]["members"] == ["obs-africa"]
+    two_points_again = ok(hub, mid, CURATOR, type="cluster.include", contribution_ids=["obs-americas", "obs-africa"])
+    assert curation(hub, mid)["also_of"] == {"obs-americas": ["p-data"]}
+    # a move takes its primary membership elsewhere; the additional one stays
+    ok(hub, mid, CURATOR, type="cluster.confirm", point_id="p-kids", contribution_ids=["kids-europe", "obs-mena"])
+    assert code(send(hub, mid, CURATOR, type="cluster.move", contribution_id="obs-americas", to="p-data")) == "conflict"
+    ok(hub, mid, CURATOR, type="cluster.move", contribution_id="obs-americas", to="p-kids")
+    cur = curation(hub, mid)
+    assert cur["point_of"]["obs-americas"] == "p-kids" and cur["also_of"] == {"obs-americas": ["p-data"]}
+    assert "obs-americas" not in cur["points"]["p-home"]["members"]
+    # standing alone: out of every point
+    ok(hub, mid, CURATOR, type="cluster.detach", contribution_id="obs-americas")
+    cur = curation(hub, mid)
+    assert "obs-americas" not in cur["point_of"] and cur["also_of"] == {} and "obs-americas" in cur["detached"]
+    assert all("obs-americas" not in p["members"] for p in cur["points"].values())
+    assert two_points_again["ok"]
+
+
+def test_merge_and_reject_over_an_additional_membership(room):
+    hub, mid = room
+    two_points(hub, mid)
+    ok(hub, mid, CURATOR, type="cluster.confirm", point_id="p-kids", contribution_ids=["kids-europe", "obs-mena"])
+    # the additional member of the merged point is an additional member of the point it joins
+    merge = ok(hub, mid, CURATOR, type="cluster.merge", cluster_id="p-home", into="p-kids")
+    cur = curation(hub, mid)
+    assert cur["points"]["p-kids"]["members"] == ["kids-europe", "obs-mena", "ret-africa", "ret-americas", "obs-americas"]
+    assert cur["point_of"]["obs-americas"] == "p-data" and cur["also_of"] == {"obs-americas": ["p-kids"]}
+    ok(hub, mid, CURATOR, type="curation.undo", seq=merge["seq"])
+    # into the point it is primary in: one membership, its primary one
+    ok(hub, mid, CURATOR, type="cluster.merge", cluster_id="p-home", into="p-data")
+    cur = curation(hub, mid)
+    assert cur["points"]["p-data"]["members"] == ["obs-africa", "obs-americas", "ret-africa", "ret-americas"]
+    assert cur["also_of"] == {}
+
+
+def test_a_rejection_ends_the_later_membership_only(room):
+    hub, mid = room
+    two_points(hub, mid)
+    ok(hub, mid, CURATOR, type="cluster.reject", contribution_ids=["obs-americas", "ret-africa"])
+    cur = curation(hub, mid)
+    assert cur["points"]["p-home"]["members"] == ["ret-africa", "ret-americas"] and cur["also_of"] == {}
+    assert cur["points"]["p-data"]["members"] == ["obs-africa", "obs-americas"]
+
+
+def test_a_contribution_in_two_points_shows_in_both_and_the_report_prints_it_under_each(room):
+    from facilitator.meeting.synthesis import _curation
+
+    hub, mid = room
+    two_points(hub, mid)
+    ok(hub, mid, CURATOR, type="cluster.title", cluster_id="p-home", title="Rights that follow the worker home")
+    question = synthesis(hub, mid)
+    assert point_in(question, "p-home")["contributions"] == ["ret-africa", "ret-americas", "obs-americas"]
+    assert point_in(question, "p-data")["contributions"] == ["obs-africa", "obs-americas"]
+    # at session level a point's additional member chains it to no other point
+    points = {p["id"]: p for p in _curation(curation(hub, mid))["points"]}
+    assert points["p-home"]["primary"] == ["ret-africa", "ret-americas"]
+    assert points["p-data"]["primary"] == ["obs-africa", "obs-americas"]
+    ok(hub, mid, CHAIR, type="outcome.mark", cluster_id="p-data")
+    ok(hub, mid, CHAIR, type="outcome.mark", cluster_id="p-home")
+    recs = {r["cluster_id"]: r for r in recommendations(hub, mid)}
+    assert [s["id"] for s in recs["p-data"]["sources"]] == ["obs-africa", "obs-americas"]
+    assert [s["id"] for s in recs["p-home"]["sources"]] == ["ret-africa", "ret-americas", "obs-americas"]
+    assert recs["p-home"]["title"] == "Rights that follow the worker home"
+    state = hub.state(mid)
+    result = Synthesizer(engine="lexical").analyse(
+        state.live_contributions(), state.meeting["sessions"],
+        {s["id"]: s["groups"] for s in state.meeting["sessions"]}, state.curation)
+    built = report.build_report(state, result, {}, "en")
+    shown = [p for s in built["sessions"] for q in s.get("questions", []) for p in q.get("converging", [])]
+    assert shown, sorted(built)
+    under = {p["id"] for p in shown if any(m["id"] == "obs-americas" for m in p["contributions"])}
+    assert under == {"p-data", "p-home"}
+
+
+
+def test_suggestions_leave_out_pairs_together_in_any_point(room):
+    hub, mid = room
+    two_points(hub, mid)
+    state = hub.state(mid)
+    contributions = [c for c in state.live_contributions() if c["question_id"] == Q]
+    pairs = Synthesizer(engine="lexical").suggestions(contributions, state.curation, 200)
+    seen = {frozenset((p["a"], p["b"])) for p in pairs}
+    together = [("obs-americas", "ret-africa"), ("obs-americas", "ret-americas"), ("obs-americas", "obs-africa"),
+                ("ret-africa", "ret-americas")]
+    assert not seen & {frozenset(p) for p in together}
+    # a contribution against a point it is not in stays proposable
+    assert seen & {frozenset(("obs-mena", c)) for c in ("obs-africa", "obs-americas")}
+    assert seen & {frozenset(("kids-europe", c)) for c in ("ret-africa", "ret-americas", "obs-americas")}
+
+
+def test_at_session_level_an_additional_membership_chains_no_two_points(room):
+    """A copy of a returnee note under another question joins the returnees' point across the
+    session; the observatory point, which holds one of that point's notes as an additional
+    member, stays out of it (its must-links are its own members')."""
+    hub, mid = room
+    two_points(hub, mid)
+    ok(hub, mid, roles.Actor(roles.RAPPORTEUR, group_id="mena"), type="contribution.add", question_id="s2-q2",
+       text=TEXTS["ret-americas"][1], kind="recommendation", agreement="consensus", lang="en", id="ret-mena-q2")
+    state = hub.state(mid)
+    result = Synthesizer(engine="lexical").analyse(
+        state.live_contributions(), state.meeting["sessions"],
+        {s["id"]: s["groups"] for s in state.meeting["sessions"]}, state.curation)
+    across = [cl for s in result["sessions"] for cl in s["converging"] if "ret-mena-q2" in cl["contributions"]]
+    assert len(across) == 1 and "ret-americas" in across[0]["contributions"]
+    assert "obs-africa" not in across[0]["contributions"]
+
+
+def test_include_and_a_detach_from_one_point_pass_the_archive_checks(room):
+    hub, mid = room
+    two_points(hub, mid)
+    ok(hub, mid, CURATOR, type="cluster.include", contribution_ids=["ret-americas", "kids-europe"], point_id="p-kids")
+    ok(hub, mid, CURATOR, type="cluster.detach", contribution_id="obs-americas", point_id="p-home")
+    events = [{k: v for k, v in e.items() if k not in ("prev", "op_id")} for e in hub.store.read(mid)]
+    _, cleaned = check_archive({"meeting_id": mid, "events": events})
+    assert fold(dict(e, seq=n) for n, e in enumerate(cleaned, start=1)).curation == hub.state(mid).curation
+    tampered = [dict(e) for e in events]
+    tampered[-1]["point_id"] = "p-nowhere"
+    with pytest.raises(Exception, match="point"):
+        check_archive({"meeting_id": mid, "events": tampered})
+
+
+def memberships_hold(cur: dict) -> None:
+    """Every point's members each name it (primary or additional), once; every membership named
+    is in its point; an additional membership is never the primary one, and has one beside it."""
+    for pid, point in cur["points"].items():
+        assert len(point["members"]) == len(set(point["members"])), pid
+        for cid in point["members"]:
+            assert cur["point_of"].get(cid) == pid or pid in cur["also_of"].get(cid, []), (pid, cid)
+    for cid, pid in cur["point_of"].items():
+        assert cid in cur["points"][pid]["members"]
+    for cid, pids in cur["also_of"].items():
+        assert pids and cid in cur["point_of"] and cur["point_of"][cid] not in pids and len(set(pids)) == len(pids)
+        assert all(cid in cur["points"][p]["members"] for p in pids)
+
+
+def test_memberships_stay_whole_through_any_sequence_of_decisions_and_undos(room):
+    """300 decisions drawn at random (fixed seed) over the six notes, undos among them: after
+    each, the memberships hold; a restart folds the same curation."""
+    import random
+
+    hub, mid = room
+    rnd = random.Random(18)
+    cids = sorted(TEXTS)
+    decisions = []
+    for _ in range(300):
+        pids = sorted(curation(hub, mid)["points"])
+        a, b = rnd.sample(cids, 2)
+        kind = rnd.choice(["confirm", "include", "include", "reject", "move", "detach", "detach1", "merge", "undo"])
+        message = {"confirm": dict(type="cluster.confirm", contribution_ids=[a, b]),
+                   "include": dict(type="cluster.include", contribution_ids=[a, b]),
+                   "reject": dict(type="cluster.reject", contribution_ids=[a, b]),
+                   "move": dict(type="cluster.move", contribution_id=a, to=rnd.choice(pids + [None])),
+                   "detach": dict(type="cluster.detach", contribution_id=a),
+                   "detach1": dict(type="cluster.detach", contribution_id=a, point_id=rnd.choice(pids or ["p-none"])),
+                   "merge": dict(type="cluster.merge", cluster_id=rnd.choice(pids or ["p-none"]),
+                                 into=rnd.choice(pids or ["p-none"])),
+                   "undo": dict(type="curation.undo", seq=rnd.choice(decisions or [0]))}[kind]
+        ack = send(hub, mid, CURATOR, **message)
+        if ack["ok"]:
+            decisions.append(ack["seq"])
+        memberships_hold(curation(hub, mid))
+    assert sum(h["type"] == "cluster.included" for h in curation(hub, mid)["history"]) >= 10
+    assert {k: v for k, v in Hub(hub.store, emit=lambda *a: None).state(mid).curation.items()
+            if k != "history"} == decided(hub, mid)

@@ -89,6 +89,13 @@ def test_the_suggestions_endpoint_orders_and_leaves_out_what_is_decided(live_ser
     assert point["status"] == "confirmed" and point["on_plenary"] and point["central"] in ids[:3]
     assert point["contributions"] == ids[:3]  # the engine adds nobody to a person's point
 
+    # a note in two points (cluster.include): no pair it makes in either is proposed again
+    assert curator.op("cluster.confirm", point_id="p-orientation", contribution_ids=[ids[3], ids[4]])["ok"]
+    assert curator.op("cluster.include", contribution_ids=[ids[4], ids[0]])["ok"]
+    left = set(suggested(live_server, links))
+    assert not {frozenset((ids[4], x)) for x in ids[:3] + [ids[3]]} & left
+    assert frozenset((ids[5], ids[4])) in left or any(ids[5] in p for p in left)
+
 
 def test_the_curator_in_the_role_matrix_over_the_wire(live_server, connect):
     links = live_server.create_meeting()

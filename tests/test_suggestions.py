@@ -152,3 +152,18 @@ def test_a_point_scored_by_the_mean_of_its_members():
     assert "c3" in best
     best = ids(suggest_pairs(sim, g, decided, 1, settings=dict(PLAIN, unit="max")))[0]
     assert best == ("c1", "c2")
+
+
+def test_overlapping_points_never_ask_a_pair_together_in_one_of_them():
+    # c1's note carries two proposals: it is in {c0, c1} and in {c2, c1}; c3 stands alone
+    sim = sym(4, {(0, 1): 0.9, (1, 2): 0.9, (0, 2): 0.3, (1, 3): 0.5, (2, 3): 0.4})
+    decided = {"points": [["c0", "c1"], ["c2", "c1"]], "rejected": [], "detached": set()}
+    got = suggest_pairs(sim, items(["a", "b", "c", "d"]), decided, 10, settings=PLAIN)
+    assert not {("c0", "c1"), ("c1", "c2")} & set(ids(got))
+    # the two points are still asked about each other (through a pair not yet together), and
+    # a contribution about a point it is not in
+    assert ("c0", "c2") in ids(got) and any("c3" in p for p in ids(got))
+    # a rejection between the two points' other members keeps those points apart, not c1's
+    decided["rejected"] = [["c0", "c2"]]
+    got = suggest_pairs(sim, items(["a", "b", "c", "d"]), decided, 10, settings=PLAIN)
+    assert ("c0", "c2") not in ids(got) and any("c3" in p for p in ids(got))

@@ -493,6 +493,22 @@ def _point(c: _Checker, e: dict, where: str) -> None:
             c.ids(cids, f"{where}.removed.{pid}", c.contribution_id)
 
 
+def _included(c: _Checker, e: dict, where: str) -> None:
+    """cluster.included: [a, b] and the point a joins (b's, or a new one)."""
+    ids = c.ids(e["contribution_ids"], f"{where}.contribution_ids", c.contribution_id)
+    if len(ids) != 2:
+        raise ArchiveError(f"{where}.contribution_ids", "must name two distinct contributions")
+    pid = _string(e["point_id"], f"{where}.point_id", MAX_REF)
+    if not (POINT_ID.match(pid) or pid in c.state.curation["points"]):
+        raise ArchiveError(f"{where}.point_id", "is not a point id")
+
+
+def _detached(c: _Checker, e: dict, where: str) -> None:
+    c.contribution_id(e["contribution_id"], f"{where}.contribution_id")
+    if e.get("point_id") is not None and e["point_id"] not in c.state.curation["points"]:
+        raise ArchiveError(f"{where}.point_id", f"{str(e['point_id'])[:40]!r} is not a point of the log")
+
+
 def _moved(c: _Checker, e: dict, where: str) -> None:
     c.contribution_id(e["contribution_id"], f"{where}.contribution_id")
     for key in ("from", "to"):
@@ -700,7 +716,8 @@ CHECKS = {
     "cluster.merged": (("cluster_id", "into"), _merged),
     "cluster.moved": (("contribution_id", "from", "to"), _moved),
     "curation.undone": (("target_seq", "root_seq", "target_type", "undone"), _undone),
-    "cluster.detached": (("contribution_id",), lambda c, e, where: c.contribution_id(e["contribution_id"], f"{where}.contribution_id")),
+    "cluster.detached": (("contribution_id",), _detached),
+    "cluster.included": (("contribution_ids", "point_id"), _included),
     "cluster.titled": (("cluster_id", "title"), lambda c, e, where: (
         c.cluster_id(e["cluster_id"], f"{where}.cluster_id"), _optional_text(e["title"], f"{where}.title", MAX_TITLE),
         _meeting_lang(c, e.get("lang"), f"{where}.lang", required=False), _on_phones(c, e, where))),
@@ -731,6 +748,7 @@ OPTIONAL_FIELDS = {"contribution.moved": ("previous_order",), "cluster.titled": 
                    "cluster.merged": ("contribution_a", "contribution_b", "members"),
                    "cluster.confirmed": ("cluster_id", "point_id", "members", "absorbed"),
                    "cluster.rejected": ("cluster_id", "removed"),
+                   "cluster.detached": ("point_id",), "cluster.included": ("new",),
                    "translation.set": ("ballot_ids", "original_version", "stale"), "vote.cast": ("contribution_id", "point_id")}
 
 

@@ -7,14 +7,19 @@ into a state they could have made.
 
 ``view`` is the ``curation`` of the state endpoint: the legacy keys (links, detached, titles,
 titles_by_lang, confirmed, rejected, show_suggestions) beside ``points``, ``point_of``,
-``rejected_sets`` and ``history``.
+``also_of``, ``rejected_sets`` and ``history``.
+
+A note can carry two proposals, so a contribution may sit in several points: ``point_of`` is
+its primary point, ``also_of`` the points it is an additional member of (``cluster.included``);
+every point's ``members`` lists both kinds. A contribution with any membership has a primary one:
+leaving its primary point promotes its earliest additional one.
 """
 
 from __future__ import annotations
 
 # The events a person's curation logs; each can be undone (curation.undone undoes or redoes).
 DECISIONS = ("cluster.confirmed", "cluster.rejected", "cluster.moved", "cluster.detached",
-             "cluster.merged", "cluster.titled")
+             "cluster.merged", "cluster.titled", "cluster.included")
 UNDONE = "curation.undone"
 # What the history shows of an event, beside seq, type, by, ts and undone.
 HISTORY_FIELDS = ("point_id", "cluster_id", "contribution_ids", "contribution_id", "title", "lang",
@@ -32,7 +37,7 @@ class UndoRefused(Exception):
 def empty_view() -> dict:
     return {"links": [], "detached": [], "titles": {}, "confirmed": [], "rejected": [],
             "show_suggestions": False, "titles_by_lang": {},
-            "points": {}, "point_of": {}, "rejected_sets": [], "history": []}
+            "points": {}, "point_of": {}, "also_of": {}, "rejected_sets": [], "history": []}
 
 
 class CurationFold:
@@ -138,21 +143,77 @@ class CurationFold:
                             "members": [], "title": v["titles"].get(pid),
                             "titles": dict(v["titles_by_lang"].get(pid, {})), "created_seq": seq}
 
+    def points_of(self, cid: str) -> list[str]:
+        """Every point ``cid`` is in: its primary point first."""
+        primary = self.view["point_of"].get(cid)
+        return ([primary] if primary is not None else []) + list(self.view["also_of"].get(cid, ()))
+
+    def _leave_point(self, cid: str, pid: str) -> None:
+        """``cid`` leaves ``pid`` only; leaving its primary point promotes its earliest
+        additional one."""
+        v = self.view
+        also = v["also_of"].get(cid, [])
+        if v["point_of"].get(cid) == pid:
+            del v["point_of"][cid]
+            if also:
+                v["point_of"][cid] = also.pop(0)
+        elif pid in also:
+            also.remove(pid)
+        else:
+            return
+        if not also:
+            v["also_of"].pop(cid, None)
+        v["points"][pid]["members"].remove(cid)
+
     def _leave(self, cid: str) -> None:
-        pid = self.view["point_of"].pop(cid, None)
-        if pid is not None:
-            self.view["points"][pid]["members"].remove(cid)
+        """``cid`` leaves every point it is in."""
+        for pid in self.points_of(cid):
+            self._leave_point(cid, pid)
 
     def _join(self, pid: str, cids: list[str]) -> None:
-        point, point_of = self.view["points"][pid], self.view["point_of"]
+        """These make ``pid`` their primary point: each leaves its primary point (an additional
+        membership of ``pid`` becomes the primary one); other additional memberships stay."""
+        v = self.view
+        point, point_of = v["points"][pid], v["point_of"]
         for cid in cids:
-            if point_of.get(cid) != pid:
-                self._leave(cid)
+            if point_of.get(cid) == pid:
+                continue
+            old, also = point_of.get(cid), v["also_of"].get(cid, [])
+            if pid in also:
+                also.remove(pid)
+                if not also:
+                    v["also_of"].pop(cid, None)
+            else:
                 point["members"].append(cid)
-                point_of[cid] = pid
+            if old is not None:
+                v["points"][old]["members"].remove(cid)
+            point_of[cid] = pid
         joined = set(cids)
-        self.view["detached"] = [c for c in self.view["detached"] if c not in joined]
+        v["detached"] = [c for c in v["detached"] if c not in joined]
         self._lift(point["members"])
+
+    def _add_member(self, pid: str, cid: str) -> None:
+        """``cid`` joins ``pid`` as an additional member (as its primary point when it has none)."""
+        v = self.view
+        if cid in v["points"][pid]["members"]:
+            return
+        if v["point_of"].get(cid) is None:
+            self._join(pid, [cid])
+            return
+        v["points"][pid]["members"].append(cid)
+        v["also_of"].setdefault(cid, []).append(pid)
+        v["detached"] = [c for c in v["detached"] if c != cid]
+        self._lift(v["points"][pid]["members"])
+
+    def _absorb(self, pid: str, other: str) -> None:
+        """Every member of ``other`` joins ``pid`` as it was in ``other``: a primary member as a
+        primary one, an additional member as an additional one."""
+        members = list(self.view["points"][other]["members"])
+        self._join(pid, [c for c in members if self.view["point_of"].get(c) == other])
+        for cid in members:
+            if cid in self.view["points"][other]["members"]:  # an additional member still
+                self._leave_point(cid, other)
+                self._add_member(pid, cid)
 
     def _confirmed(self, e: dict) -> None:
         """These make one point: the oldest point among them (and the one the op named) keeps
@@ -169,25 +230,32 @@ class CurationFold:
             self._new_point(pid, e["seq"], ids[0])
         for other in found:
             if other != pid:
-                self._join(pid, list(points[other]["members"]))
+                self._absorb(pid, other)
         self._join(pid, ids)
         self.view["confirmed"].append(ids)
 
+    def _included(self, e: dict) -> None:
+        """a and b make one proposal and a keeps its points: a joins b's (primary) point as an
+        additional member, or a new point {b, a} is made."""
+        a, b = e["contribution_ids"]
+        pid = self.view["point_of"].get(b)
+        if pid is None:
+            pid = e["point_id"]
+            if pid not in self.view["points"]:
+                self._new_point(pid, e["seq"], b)
+            self._join(pid, [b])
+        self._add_member(pid, a)
+
     def _rejected(self, e: dict) -> None:
-        """Not one point: a cannot-link set. Where several sit in one point, all but the
-        earliest-joined of them leave it."""
+        """Not one point: a cannot-link set. Where several sit in one point (by any membership),
+        all but the earliest-joined of them leave that point."""
         ids, members = list(e["contribution_ids"]), set(e["contribution_ids"])
-        by_point: dict[str, list[str]] = {}
-        for cid in ids:
-            pid = self.view["point_of"].get(cid)
-            if pid is not None:
-                by_point.setdefault(pid, []).append(cid)
-        for pid, cids in by_point.items():
+        for pid, cids in together_in_points(self.view, ids).items():
             order = self.view["points"][pid]["members"]
             keep = min(cids, key=order.index)
             for cid in cids:
                 if cid != keep:
-                    self._leave(cid)
+                    self._leave_point(cid, pid)
         self._add_set(ids)
         v = self.view
         v["links"] = [p for p in v["links"] if not (p[0] in members and p[1] in members)]
@@ -195,15 +263,23 @@ class CurationFold:
                           if len(g) >= 2]
 
     def _moved(self, e: dict) -> None:
+        """Into a point: it becomes the primary one (its other additional memberships stay).
+        To stand alone: out of every point."""
         cid, to = e["contribution_id"], e.get("to")
-        self._leave(cid)
         if to in self.view["points"]:
             self._join(to, [cid])
-        elif to is None and cid not in self.view["detached"]:
+            return
+        self._leave(cid)
+        if to is None and cid not in self.view["detached"]:
             self.view["detached"].append(cid)  # stands alone: the engine leaves it alone too
 
     def _detached(self, e: dict) -> None:
         cid, v = e["contribution_id"], self.view
+        pid = e.get("point_id")
+        if pid is not None and len(self.points_of(cid)) > 1:
+            if pid in self.points_of(cid):  # one of its points: that membership ends, only it
+                self._leave_point(cid, pid)
+            return
         v["links"] = [pair for pair in v["links"] if cid not in pair]
         v["confirmed"] = [g for g in ([c for c in g if c != cid] for g in v["confirmed"]) if len(g) >= 2]
         self._moved({"contribution_id": cid, "to": None})
@@ -220,8 +296,10 @@ class CurationFold:
     def _merge_points(self, source: str, into: str, named: list[str]) -> None:
         """A point keeps its identity whichever side of the merge it is on."""
         points = self.view["points"]
-        if into in points:
-            self._join(into, list(points[source]["members"]) if source in points else list(named))
+        if into in points and source in points:
+            self._absorb(into, source)
+        elif into in points:
+            self._join(into, list(named))
         elif source in points:
             self._join(source, list(named))
 
@@ -268,3 +346,13 @@ class CurationFold:
             outside = [c for c in s if c not in inside]
             for cid in (c for c in s if c in inside) if outside else ():
                 self._add_set(outside + [cid])
+
+
+def together_in_points(view: dict, ids: list[str]) -> dict[str, list[str]]:
+    """point id -> those of ``ids`` in it, by any membership (primary or additional)."""
+    by_point: dict[str, list[str]] = {}
+    for cid in ids:
+        primary = view["point_of"].get(cid)
+        for pid in ([primary] if primary is not None else []) + list(view.get("also_of", {}).get(cid, ())):
+            by_point.setdefault(pid, []).append(cid)
+    return by_point

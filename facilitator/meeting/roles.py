@@ -155,6 +155,7 @@ STAFF_ONLY = {
     "cluster.confirmed",
     "cluster.rejected",
     "cluster.moved",
+    "cluster.included",
     "curation.undone",
     "plenary.suggestions_shown",
     "outcome.marked",
@@ -171,7 +172,7 @@ TRANSLATORS = "translators"
 # never votes, ballots, participants or the outcome.
 CURATORS = "curators"
 FOR_CURATORS = {"spotlight.set", "cluster.titled", "cluster.merged", "cluster.detached",
-                "cluster.confirmed", "cluster.rejected", "cluster.moved", "curation.undone",
+                "cluster.confirmed", "cluster.rejected", "cluster.moved", "cluster.included", "curation.undone",
                 "session.changed", "meeting.created"}
 # Event types the voters' phones need too.
 FOR_PARTICIPANTS = {"ballot.opened", "ballot.closed", "ballot.revealed", "session.changed", "meeting.created"}

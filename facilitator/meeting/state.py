@@ -189,6 +189,7 @@ class MeetingState:
     _on_cluster_rejected = _on_curation
     _on_cluster_moved = _on_curation
     _on_cluster_detached = _on_curation
+    _on_cluster_included = _on_curation
     _on_curation_undone = _on_curation
 
     def _on_plenary_suggestions_shown(self, e: dict) -> None:

@@ -5,6 +5,8 @@ how likely they make one proposal, given the decisions already taken:
 
 * a confirmed point is one unit: a contribution is asked about the point once (against the
   member it is closest to), never about each member, and two members of a point are never asked;
+  a contribution may sit in several points (a note carrying two proposals): two contributions
+  together in any of them are never asked, and a point is still asked about the others;
 * a rejection is a cannot-link between the units holding its members: they are not asked again,
   and a unit rejected again and again comes later (``rejection_decay``); lowering the near
   copies of a rejected pair (``copy_penalty``) is there but off: it saved no decision;
@@ -41,8 +43,10 @@ def suggest_pairs(sim, items: list[dict], decided: dict | None = None, limit: in
     """``[(a_id, b_id, score), ...]``, best first, at most ``limit``.
 
     ``sim``: n x n scores in the order of ``items`` (``[{"id", "group_id"}]``); ``decided``:
-    ``{"points": [[ids]], "rejected": [[ids]], "detached": set(ids)}``. Only pairs of different
-    groups, never two members of one point, never two units a rejection separates."""
+    ``{"points": [[ids]], "rejected": [[ids]], "detached": set(ids)}``; points may overlap (a
+    contribution in several: its first point listed is its unit when it stands on its own).
+    Only pairs of different groups, never two members of one point, never two units a
+    rejection separates."""
     st = dict(QUEUE, **(settings or {}))
     n = len(items)
     if n < 2 or limit <= 0:
@@ -52,8 +56,10 @@ def suggest_pairs(sim, items: list[dict], decided: dict | None = None, limit: in
     ids = [str(it["id"]) for it in items]
     if st["margin_k"]:
         sim = matching.margin(sim, groups, int(st["margin_k"]), "distance")
-    unit_of, units = _units(ids, (decided or {}).get("points") or [])
+    unit_of, units, units_of = _units(ids, (decided or {}).get("points") or [])
     cross = matching.other_groups(groups)
+    if any(len(u) > 1 for u in units_of):  # overlapping points: a pair together in one is out
+        cross = cross & ~_together(units, n)
     score, rep = _unit_scores(sim, cross, units, st["unit"])
     prio = score.copy()
     is_point = np.array([len(u) >= 2 for u in units])
@@ -62,9 +68,9 @@ def suggest_pairs(sim, items: list[dict], decided: dict | None = None, limit: in
     prio += st["point_bonus"] * (is_point[:, None] | is_point[None, :])
     rejected = (decided or {}).get("rejected") or []
     if st["rejection_decay"]:
-        times = _times_rejected(ids, unit_of, rejected, len(units))
+        times = _times_rejected(ids, units_of, rejected, len(units))
         prio -= st["rejection_decay"] * (times[:, None] + times[None, :])
-    apart = _separated(ids, unit_of, rejected, len(units))
+    apart = _separated(ids, units_of, rejected, len(units))
     prio[apart] = -np.inf
     iu = np.triu_indices(len(units), 1)
     cand = np.isfinite(prio[iu])
@@ -88,21 +94,36 @@ def _top(values: np.ndarray, k: int) -> np.ndarray:
     return np.lexsort((np.arange(len(values)), -values))
 
 
-def _units(ids: list[str], points) -> tuple[np.ndarray, list[list[int]]]:
-    """Each contribution's unit: its point's (members present here), else its own."""
+def _units(ids: list[str], points) -> tuple[np.ndarray, list[list[int]], list[list[int]]]:
+    """Each contribution's unit (its first point's, members present here, else its own), the
+    units, and every unit each contribution is in."""
     index = {c: i for i, c in enumerate(ids)}
     unit_of = np.full(len(ids), -1)
     units: list[list[int]] = []
+    units_of: list[list[int]] = [[] for _ in ids]
     for p in points:
-        members = [index[str(c)] for c in p if str(c) in index and unit_of[index[str(c)]] < 0]
+        members = list(dict.fromkeys(index[str(c)] for c in p if str(c) in index))
         if members:
-            unit_of[members] = len(units)
+            for i in members:
+                if unit_of[i] < 0:
+                    unit_of[i] = len(units)
+                units_of[i].append(len(units))
             units.append(members)
     for i in range(len(ids)):
         if unit_of[i] < 0:
             unit_of[i] = len(units)
+            units_of[i].append(len(units))
             units.append([i])
-    return unit_of, units
+    return unit_of, units, units_of
+
+
+def _together(units: list[list[int]], n: int) -> np.ndarray:
+    """n x n: the two contributions share a unit."""
+    together = np.zeros((n, n), dtype=bool)
+    for u in units:
+        if len(u) > 1:
+            together[np.ix_(u, u)] = True
+    return together
 
 
 def _unit_scores(sim, cross, units, how: str):
@@ -148,22 +169,28 @@ def _share_group(unit_groups: list[set]) -> np.ndarray:
     return share.astype(float)
 
 
-def _times_rejected(ids, unit_of, rejected, n_units: int) -> np.ndarray:
+def _times_rejected(ids, units_of, rejected, n_units: int) -> np.ndarray:
     """Per unit, how many rejections touched it."""
     index = {c: i for i, c in enumerate(ids)}
     times = np.zeros(n_units)
     for r in rejected:
-        for u in {int(unit_of[index[str(c)]]) for c in r if str(c) in index}:
+        for u in {u for c in r if str(c) in index for u in units_of[index[str(c)]]}:
             times[u] += 1
     return times
 
 
-def _separated(ids, unit_of, rejected, n_units: int) -> np.ndarray:
-    """Units a rejection keeps apart, and each unit with itself."""
+def _separated(ids, units_of, rejected, n_units: int) -> np.ndarray:
+    """Units a rejection keeps apart (every unit each member is in), and each unit with itself."""
     index = {c: i for i, c in enumerate(ids)}
     apart = np.eye(n_units, dtype=bool)
     for r in rejected:
-        us = sorted({int(unit_of[index[str(c)]]) for c in r if str(c) in index})
+        of = [units_of[index[str(c)]] for c in dict.fromkeys(r) if str(c) in index]
+        if any(len(u) > 1 for u in of):  # a member in several points: only across members
+            for k, us in enumerate(of):
+                others = sorted({u for m, vs in enumerate(of) if m != k for u in vs})
+                apart[np.ix_(us, others)] = apart[np.ix_(others, us)] = True
+            continue
+        us = sorted({u[0] for u in of})
         if len(us) >= 2:
             apart[np.ix_(us, us)] = True
     np.fill_diagonal(apart, True)

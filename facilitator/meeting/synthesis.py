@@ -454,7 +454,7 @@ class Synthesizer:
         clusters = [self._describe(items, idx, sim, ctx, prefix, decided=True, point=point)
                     for point, idx in made]
         # session level: a person's points hold as must-links, as confirmations did
-        confirmed = ([[index[c] for c in p["members"] if c in index] for p in ctx["points"]]
+        confirmed = ([[index[c] for c in p["primary"] if c in index] for p in ctx["points"]]
                      if prefix != QUESTION_CLUSTER else [])
         must = [(g[0], j) for g in confirmed if len(g) >= 2 for j in g[1:]]
         cannot = _cannot_links(ctx, index, fixed)
@@ -592,8 +592,13 @@ def _curation(curation: dict) -> dict:
         return [(str(p[0]), str(p[1])) for p in (curation.get(key) or [])
                 if isinstance(p, (list, tuple)) and len(p) == 2]
 
+    also = {str(c): {str(p) for p in pids} for c, pids in (curation.get("also_of") or {}).items()
+            if isinstance(pids, (list, tuple))}
+    # "primary": the members whose primary point it is; an additional member (its note carries
+    # another proposal too) shows in the point but chains no two points into one
     points = [{"id": str(p["id"]), "title": p.get("title") or None,
-               "members": [str(c) for c in p.get("members") or []]}
+               "members": [str(c) for c in p.get("members") or []],
+               "primary": [str(c) for c in p.get("members") or [] if str(p["id"]) not in also.get(str(c), ())]}
               for p in (curation.get("points") or {}).values() if isinstance(p, dict) and p.get("id")]
     return {"titles": {str(k): v for k, v in (curation.get("titles") or {}).items() if v},
             "detached": {str(x) for x in (curation.get("detached") or [])},

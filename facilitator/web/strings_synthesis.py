@@ -39,6 +39,9 @@ STRINGS = {
     "sd_to_point": _l("Point {n}:"),
     "sd_move_out": _l("Out of any point"),
     "sd_move": _l("Move"),
+    # a contribution in a second point (its note carries two proposals)
+    "sd_also_in": _l("Also in another point"),
+    "sd_out_of_this_point": _l("Out of this point only"),
     "sd_move_out_do": _l("Move it out"),
     "sd_ask_move_out": _l("“{text}” will leave the point “{point}” and stand alone."),
     "sd_ask_merge": _l("The {n} contributions of point {from} will join point {into}; point {from} will be left empty."),
@@ -46,6 +49,7 @@ STRINGS = {
     "sd_done_added": _l("Added to the point."),
     "sd_done_moved": _l("Moved."),
     "sd_done_moved_out": _l("Moved out of its point."),
+    "sd_done_out_of_this_point": _l("Taken out of this point; its other point keeps it."),
     "sd_done_titled": _l("Title saved."),
     "sd_done_rejected": _l("Recorded: not one point."),
 }

@@ -346,7 +346,9 @@ function contributionRow(c, { clusterId = null, session = null, showGroup = true
   if (clusterId) {
     actions.append(button(t("detach"), async () => {
       if (await confirmFirst(t("ask_detach", { text: c.text.slice(0, 80) }), t("detach"))) {
-        send({ type: "cluster.detach", contribution_id: c.id }, "done_saved");
+        // a note in several points leaves this one only
+        const only = curation.pointsOf(c.id).length > 1 && curation.pointsOf(c.id).includes(clusterId);
+        send({ type: "cluster.detach", contribution_id: c.id, ...(only ? { point_id: clusterId } : {}) }, "done_saved");
       }
     }, { glyph: "⇱", data: { action: "detach" } }));
   }

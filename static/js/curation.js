@@ -4,8 +4,9 @@
 //   them (GET /state `curation`, read again after every curation event: an undo recomputes the
 //   fold from the log, which only the server can do); sending the curation ops; undo and redo.
 // - PairQueue: the keyboard-driven queue over GET /suggestions: one contribution beside its
-//   candidate from another group, "same proposal" / "different" / "skip", each answer sent at
-//   once through the shared outbox, the next pair fetched after its ack.
+//   candidate from another group, "same proposal" / "different" / "skip" / "same, and the first
+//   note carries another too" (cluster.include: it joins the second's point and keeps its own),
+//   each answer sent at once through the shared outbox, the next pair fetched after its ack.
 // - historyList: the decisions, newest first, each with Undo (Redo once undone).
 // - confirmFirst: a destructive action says what it will do and asks first.
 //
@@ -21,6 +22,7 @@ const CURATION_EVENT = /^(cluster\.|curation\.)/;
 // History entries that are decisions (an undo is shown on the decision it undid).
 const DECISIONS = new Set([
   "cluster.confirmed", "cluster.rejected", "cluster.moved", "cluster.detached", "cluster.merged", "cluster.titled",
+  "cluster.included",
 ]);
 const SUGGESTIONS_LIMIT = 20;
 
@@ -73,7 +75,14 @@ export class Curation {
 
   point(pid) { return (this.data().points || {})[pid] || null; }
 
+  // A contribution's primary point (a note carrying two proposals is in another one as well).
   pointOf(cid) { return (this.data().point_of || {})[cid] || null; }
+
+  // Every point a contribution is in: its primary point first, then those it was included in.
+  pointsOf(cid) {
+    const first = this.pointOf(cid);
+    return [...(first ? [first] : []), ...((this.data().also_of || {})[cid] || [])];
+  }
 
   // The decisions, newest first.
   history() {
@@ -243,9 +252,11 @@ export class PairQueue {
       same: answer("same", "=", false, () => this.answer("same"), "button--primary"),
       different: answer("different", "≠", false, () => this.answer("different")),
       skip: answer("skip", "↷", true, () => this.answer("skip")),
+      include: answer("include", "⊂", false, () => this.answer("include")),
       undo: answer("undo", "↶", true, () => this.undoLast(), "button--quiet"),
     };
-    this.els.answers.append(this.buttons.same, this.buttons.different, this.buttons.skip, this.buttons.undo);
+    this.els.answers.append(this.buttons.same, this.buttons.different, this.buttons.skip, this.buttons.include,
+      this.buttons.undo);
     this.els.again = h("button", { type: "button", class: "button button--small", "data-action": "again",
       onclick: () => { this.skipped.clear(); this.fetch(); } });
     this.container.replaceChildren(
@@ -314,18 +325,18 @@ export class PairQueue {
       this._focusAnswer();
       return;
     }
-    const op = kind === "same"
-      ? { type: "cluster.confirm", contribution_ids: [pair.a, pair.b] }
-      : { type: "cluster.reject", contribution_ids: [pair.a, pair.b] };
+    const type = { same: "cluster.confirm", include: "cluster.include" }[kind] || "cluster.reject";
+    const op = { type, contribution_ids: [pair.a, pair.b] };
     // joining a point already made keeps that point; otherwise the desk names the new one
     if (kind === "same" && !this.curation.pointOf(pair.a) && !this.curation.pointOf(pair.b)) op.point_id = newPointId();
+    if (kind === "include" && !this.curation.pointOf(pair.b)) op.point_id = newPointId();
     this.state = "sending";
     this.sendingPair = pair;
     this.render();
     this.curation.send(op).then(async (ack) => {
       if (ack && ack.ok) {
         this.pairs = this.pairs.filter((p) => pairKey(p) !== pairKey(pair));
-        this.announce(t(kind === "same" ? "cq_done_same" : "cq_done_different"));
+        this.announce(t({ same: "cq_done_same", include: "cq_done_include" }[kind] || "cq_done_different"));
       } else {
         this.toast(t("cq_not_saved"), { error: true });
       }
@@ -372,6 +383,7 @@ export class PairQueue {
       Digit1: "same", Numpad1: "same", KeyY: "same",
       Digit2: "different", Numpad2: "different", KeyN: "different",
       Digit3: "skip", Numpad3: "skip",
+      Digit4: "include", Numpad4: "include",
     }[e.code] || (e.code === "Space" && !target.closest(INTERACTIVE) ? "skip" : null);
     if (!action || !this.current()) return;
     e.preventDefault();
@@ -404,7 +416,8 @@ export class PairQueue {
       : this.state === "failed" ? t("cq_failed") : t("cq_count", { n: formatNumber(left) }));
     setText(this.els.prompt, t("cq_prompt"));
     this.els.prompt.hidden = !pair;
-    const labels = { same: ["cq_same", "1"], different: ["cq_different", "2"], skip: ["cq_skip", "3"], undo: ["cq_undo", "Ctrl+Z"] };
+    const labels = { same: ["cq_same", "1"], different: ["cq_different", "2"], skip: ["cq_skip", "3"],
+      include: ["cq_include", "4"], undo: ["cq_undo", "Ctrl+Z"] };
     for (const [name, [key, combo]] of Object.entries(labels)) {
       const b = this.buttons[name];
       setText(b.querySelector(".cq-answer__label"), t(key));
@@ -464,6 +477,7 @@ export class PairQueue {
 const HISTORY_LABEL = {
   "cluster.confirmed": "hist_confirmed", "cluster.rejected": "hist_rejected", "cluster.moved": "hist_moved",
   "cluster.detached": "hist_detached", "cluster.merged": "hist_merged", "cluster.titled": "hist_titled",
+  "cluster.included": "hist_included",
 };
 
 // A move with no point to go to: out of any point (the event says `to: null`; a history entry

@@ -366,14 +366,16 @@ function card(c, clusterOf, focus, oneBoard = false) {
     li.classList.add("pl-card--new");
     meta.prepend(h("span", { class: "pl-flag pl-flag--new", text: t("new_label") }));
   }
-  const cluster = clusterOf.get(c.id);
-  if (cluster) {
+  // a note carrying two proposals is in two points: a mark for each
+  const clusters = clusterOf.get(c.id) || [];
+  for (const cluster of clusters) {
     const n = formatNumber(cluster.n), k = formatNumber(cluster.raised_by), m = formatNumber(cluster.of);
     meta.append(h("span", { class: "pl-mark pl-mark--converging", "data-point": String(Math.min(cluster.n, 9)) },
       h("span", { class: "pl-num", "aria-hidden": "true", text: n }),
       h("span", { class: "pl-mark__ratio", "aria-hidden": "true", text: `${k}/${m}` }),
       h("span", { class: "visually-hidden", text: `${t("point_n", { n })}: ${t("card_converging", { n, k, m })}` })));
-  } else if (!oneBoard && (clusterOf.size || synthQuestion(c.question_id))) {
+  }
+  if (!clusters.length && !oneBoard && (clusterOf.size || synthQuestion(c.question_id))) {
     // (a session with a single board, the plenary's, has no "only this group")
     meta.append(badge("pl-mark pl-mark--unique", {}, "◌", false, t("card_unique_short"), t("card_unique")));
   }
@@ -464,7 +466,9 @@ function converging(qid) {
   const list = (questionSynth && questionSynth.converging) || [];
   const clusterOf = new Map();
   list.forEach((cl, i) => {
-    for (const cid of cl.contributions) clusterOf.set(cid, { n: i + 1, raised_by: cl.raised_by, of: cl.of });
+    for (const cid of cl.contributions) {
+      clusterOf.set(cid, [...(clusterOf.get(cid) || []), { n: i + 1, raised_by: cl.raised_by, of: cl.of }]);
+    }
   });
   return clusterOf;
 }

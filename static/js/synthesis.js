@@ -122,7 +122,9 @@ function makePoint() {
 function addToPoint(point) {
   const ids = [...selected].filter((cid) => live(cid) && !point.members.includes(cid));
   if (!ids.length) return;
-  send({ type: "cluster.confirm", cluster_id: point.id, contribution_ids: [...point.members, ...ids] }, "sd_done_added")
+  // its primary members only: one included from another point would bring that point along
+  const own = point.members.filter((cid) => curation.pointOf(cid) === point.id);
+  send({ type: "cluster.confirm", cluster_id: point.id, contribution_ids: [...own, ...ids] }, "sd_done_added")
     .then((ack) => { if (ack && ack.ok) unselect(ids); });
 }
 
@@ -138,8 +140,10 @@ els.clearSelection.addEventListener("click", () => { selected.clear(); scheduleR
 // ----- one row: a contribution, its tick box, and where it can go ------------------------------------
 
 function row(c, { point = null, points = [] } = {}) {
-  const boxId = `sd-pick-${c.id}`;
-  const textId = `sd-text-${c.id}`;
+  // a note in a second point shows there too: that row's ids name the point
+  const also = point && curation.pointOf(c.id) !== point.id ? `-in-${point.id}` : "";
+  const boxId = `sd-pick-${c.id}${also}`;
+  const textId = `sd-text-${c.id}${also}`;
   const box = h("input", { type: "checkbox", id: boxId, class: "sd-row__box", checked: selected.has(c.id),
     "aria-describedby": textId, onchange: (e) => {
       if (e.target.checked) selected.add(c.id); else selected.delete(c.id);
@@ -152,15 +156,25 @@ function row(c, { point = null, points = [] } = {}) {
       h("label", { for: boxId, class: "sd-row__label" }, h("span", { class: "visually-hidden", text: `${t("sd_pick")} ` }),
         h("span", { text: model.groupName(c.group_id) }))),
     body);
-  if (point) li.append(moveForm(c, point, points));
+  if (point && also) li.append(outOfThisPoint(c, point));
+  else if (point) li.append(moveForm(c, point, points));
   return li;
+}
+
+// A contribution a point holds besides its own point: it leaves this point only.
+function outOfThisPoint(c, point) {
+  return h("div", { class: "sd-move" },
+    h("span", { class: "sd-move__label", text: t("sd_also_in") }),
+    h("button", { type: "button", class: "button button--small", id: `sd-out-${point.id}-${c.id}`, "data-action": "out-of-point",
+      onclick: () => send({ type: "cluster.detach", contribution_id: c.id, point_id: point.id }, "sd_done_out_of_this_point") },
+    icon("⇱"), h("span", { text: t("sd_out_of_this_point") })));
 }
 
 // Move a member to another point of the question, or out of any point (which asks first).
 function moveForm(c, point, points) {
   const id = `sd-move-${c.id}`;
   const sel = h("select", { id, class: "sd-move__to" },
-    ...points.filter((p) => p.id !== point.id).map((p) =>
+    ...points.filter((p) => p.id !== point.id && !p.members.includes(c.id)).map((p) =>
       h("option", { value: p.id, dir: "auto", text: `${t("sd_to_point", { n: formatNumber(p.n) })} ${p.headline.text.slice(0, 50)}` })),
     h("option", { value: "", text: t("sd_move_out") }));
   sel.value = draft(id, sel.options[0].value);

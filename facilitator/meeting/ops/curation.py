@@ -11,7 +11,7 @@ import re
 import secrets
 
 from .. import roles
-from ..curation import UndoRefused
+from ..curation import UndoRefused, together_in_points
 from ..errors import OpError
 from ..ids import QUESTION_CLUSTER, SESSION_CLUSTER, cluster_anchor
 from ..state import MeetingState
@@ -23,6 +23,8 @@ MAX_POINT_MEMBERS = 200
 # included (issue 20: sixty rejections of 200 made a 17.8 MB state for every screen). The desk's
 # pair decisions name two each: 20,000 of them fit.
 MAX_CURATION_IDS = 40_000
+# The points one contribution may sit in (a note carrying that many proposals at once).
+MAX_POINTS_OF = 8
 POINT_ID = re.compile(r"^p-[A-Za-z0-9_-]{4,40}$")
 
 
@@ -150,13 +152,8 @@ def reject_cluster(state, actor, message, now):
     if message.get("cluster_id") is not None:
         _live_cluster(state, message["cluster_id"])
     ids = _within_budget(state, _point_members(state, message))
-    by_point: dict[str, list[str]] = {}
-    for cid in ids:
-        pid = state.curation["point_of"].get(cid)
-        if pid is not None:
-            by_point.setdefault(pid, []).append(cid)
     removed = {}
-    for pid, cids in by_point.items():
+    for pid, cids in together_in_points(state.curation, ids).items():
         order = state.curation["points"][pid]["members"]
         if len(cids) >= 2:
             keep = min(cids, key=order.index)
@@ -185,9 +182,47 @@ def move_to_point(state, actor, message, now):
             "from": state.curation["point_of"].get(cid), "to": to}
 
 
+@op("cluster.include", *CURATORS)
+def include_in_point(state, actor, message, now):
+    """`contribution_ids: [a, b]`: a and b make one proposal, and a keeps the point(s) it is in
+    as well (its note carries another proposal too): a joins b's point as an additional member,
+    or a new point {b, a} is made when b is in none."""
+    ids = _point_members(state, message)
+    if len(ids) != 2:
+        raise OpError("invalid", "cluster.include names two contributions: [a, b].")
+    a, b = ids
+    ca, cb = state.contributions[a], state.contributions[b]
+    if ca["question_id"] != cb["question_id"]:
+        raise OpError("invalid", "A point gathers contributions to one question.")
+    if ca["group_id"] == cb["group_id"]:
+        raise OpError("invalid", "A point is raised by two groups or more: these are one group's.")
+    fold = state.curation_fold
+    pid = state.curation["point_of"].get(b)
+    if pid is not None and pid in fold.points_of(a):
+        raise OpError("conflict", "This contribution is in that point already.")
+    if len(fold.points_of(a)) >= MAX_POINTS_OF:
+        raise OpError("invalid", f"A contribution sits in {MAX_POINTS_OF} points at most.")
+    _within_budget(state, ids)
+    if pid is None:
+        return {"type": "cluster.included", "contribution_ids": ids, "point_id": _new_point_id(state, message),
+                "new": True}
+    _check_one_point(state, state.curation["points"][pid]["members"] + [a])
+    return {"type": "cluster.included", "contribution_ids": ids, "point_id": pid, "new": False}
+
+
 @op("cluster.detach", *CURATORS)
 def detach_contribution(state, actor, message, now):
-    return {"type": "cluster.detached", "contribution_id": _live(state, message)["id"]}
+    """Out of every point, standing alone; with `point_id`, out of that point only (a
+    contribution in several points keeps the others)."""
+    cid = _live(state, message)["id"]
+    pid = message.get("point_id")
+    if pid is None:
+        return {"type": "cluster.detached", "contribution_id": cid}
+    if not isinstance(pid, str) or pid not in state.curation["points"]:
+        raise OpError("not_found", "No such point.")
+    if pid not in state.curation_fold.points_of(cid):
+        raise OpError("conflict", "This contribution is not in that point.")
+    return {"type": "cluster.detached", "contribution_id": cid, "point_id": pid}
 
 
 @op("cluster.merge", *CURATORS)
