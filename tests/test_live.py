@@ -101,3 +101,22 @@ def test_a_long_run_spaces_out_the_next_ones_to_its_share():
     coalescer.mark("m1")
     tasks.run_all()
     assert tasks.slept == [1.0, 0.9 * 3, 1.0]
+
+
+def test_work_done_elsewhere_waits_the_interval_from_each_runs_start():
+    """In the analysis worker (share 1) a run holds nothing here: runs start at most once per
+    interval, and a run as long as the interval is its own wait (a contribution made during a
+    2 s run of a 3,000-contribution meeting is not held a further second)."""
+    tasks, now = Tasks(), [0.0]
+    lengths = iter([0.3, 2.0, 0.1])
+
+    def work(meeting_id, items):
+        now[0] += next(lengths)
+        if len(tasks.slept) <= 2:
+            coalescer.mark(meeting_id, "again")
+
+    coalescer = Coalescer(tasks, work, 1.0, wait_first=True, name="test", clock=lambda: now[0],
+                          from_start=True)
+    coalescer.mark("m1")
+    tasks.run_all()
+    assert [round(t, 6) for t in tasks.slept] == [1.0, 0.7, 0.0, 0.9]

@@ -29,8 +29,9 @@ BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few update
 # keep the core (the analysis is not the op path).
 SYNTHESIS_SHARE = 0.25
 # In a worker process the analysis holds no op, and at nice 5 the server's process comes first
-# whenever it wants a core: no pause beyond the debounce, so that a contribution waits at most
-# the run in progress, the debounce and its own run.
+# whenever it wants a core: the debounce only bounds how often runs start, and a run as long as
+# the debounce is its own wait, so that a contribution waits at most the run in progress, what
+# is left of the debounce and its own run.
 WORKER_SHARE = 1.0
 
 # The events that change what the synthesis reads (contributions, curation, votes): the others
@@ -44,19 +45,21 @@ class Coalescer:
 
     ``mark`` only records (meeting, item) and starts the meeting's task if none runs; the task
     hands everything marked so far to ``work(meeting_id, items)``, then sleeps ``interval``
-    seconds (longer after a long run, if ``share`` bounds the time its runs may take), until
+    seconds (longer after a long run, if ``share`` bounds the time its runs may take; with
+    ``from_start``, for work done in another process, ``interval`` from the run's start), until
     nothing is left. ``wait_first`` sleeps before the first run too, so that a
     burst of events becomes one run. While the store is down the items stay marked and are
     retried on the next tick (the store logs its outage once).
     """
 
     def __init__(self, socketio, work, interval: float, wait_first: bool, name: str,
-                 share: float = 1.0, clock=time.perf_counter) -> None:
+                 share: float = 1.0, clock=time.perf_counter, from_start: bool = False) -> None:
         self.socketio = socketio
         self.work = work
         self.interval = interval
         # the pause after a run is at least (1 - share) / share times the run's own length
         self.share = share
+        self.from_start = from_start
         self.clock = clock
         self.wait_first = wait_first
         self.name = name
@@ -94,7 +97,10 @@ class Coalescer:
                     with self._lock:
                         self._marked.setdefault(meeting_id, set()).update(items)
                 took = self.clock() - started
-                self.socketio.sleep(max(self.interval, took * (1 - self.share) / self.share))
+                if self.from_start:
+                    self.socketio.sleep(max(0.0, self.interval - took))
+                else:
+                    self.socketio.sleep(max(self.interval, took * (1 - self.share) / self.share))
         except Exception:  # a failed recomputation must not take the meeting down
             logging.getLogger(__name__).exception("%s failed for %s", self.name, meeting_id)
             with self._lock:
@@ -185,7 +191,9 @@ class LiveViews:
         # meeting -> seq of the last event that changes its synthesis, as this process saw it
         self._changed: dict[str, int] = {}
         self._synthesis_runs = Coalescer(socketio, self._push_synthesis, debounce, wait_first=True,
-                                         name="synthesis", share=share)
+                                         name="synthesis", share=share,
+                                         # no share to bound: the runs hold nothing here
+                                         from_start=share >= WORKER_SHARE)
         self._ballot_runs = Coalescer(socketio, self._push_ballots, BALLOT_RESULTS_INTERVAL,
                                       wait_first=False, name="ballot results")
         hub.listeners.append(self.on_event)
