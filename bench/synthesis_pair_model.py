@@ -1,6 +1,7 @@
 """The desk queue's pair model (``suggestions.QUEUE["model"]``): chosen and fitted here.
 
-    nice -n 19 .venv/bin/python bench/synthesis_pair_model.py cv       # leave-one-question-out, development only
+    nice -n 19 .venv/bin/python bench/synthesis_pair_model.py cv        # leave-one-meeting-out, development only
+    nice -n 19 .venv/bin/python bench/synthesis_pair_model.py diagnose  # pairs' AP, where the decisions go (development)
     nice -n 19 .venv/bin/python bench/synthesis_pair_model.py fit CAND      # fit on all development data, print the constants
     nice -n 19 .venv/bin/python bench/synthesis_pair_model.py heldout CAND  # CAND against the shipped queue, held-out parts (once)
 
@@ -266,6 +267,47 @@ def run_heldout(cand) -> None:
     summary("held-out parts, the model", held, [measure(f, queue_of(model, cand["live"])) for f in held])
 
 
+def run_diagnose() -> None:
+    """Development only: (1) the average precision of a writer-free question's pairs, by the
+    score and by models fitted without it; (2) the shipped queue's confirmations per block of
+    25 decisions of the simulated curator (where the rejections go)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import average_precision_score
+    folds = dev_folds(synth())
+    names = FEATURE_SETS["all"]
+    for f in [f for f in folds if f.set == "room"]:
+        rest = [g for g in folds if g is not f]
+        room = [g for g in rest if g.set == "room"]
+        x, y = rows_of(f, names)
+        got = [f"score {average_precision_score(y, x[:, 0]):.3f}"]
+        for label, train, c in [("both C 0.01", rest, 0.01), ("both C 0.1", rest, 0.1),
+                                ("both C 1", rest, 1.0), ("room C 0.1", room, 0.1)]:
+            m = fit(train, names, c)
+            z = m["intercept"] + x @ np.array([m["weights"][k] for k in names])
+            got.append(f"LR {label} {average_precision_score(y, z):.3f}")
+        xs, ys = zip(*(rows_of(g, names) for g in room))
+        gb = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15)
+        gb.fit(np.concatenate(xs), np.concatenate(ys))
+        got.append(f"GBM room {average_precision_score(y, gb.predict_proba(x)[:, 1]):.3f}")
+        print(f"  {f.name} AP ({len(y)} pairs, {int(y.sum())} true): " + ", ".join(got), flush=True)
+    for f in [f for f in folds if f.set == "room"]:
+        seq = []
+        real = cu._answer
+
+        def record(*a, **k):
+            r = real(*a, **k)
+            seq.append(r is not None)
+            return r
+        cu._answer = record
+        try:
+            cu.simulate(sim_of(f), f.items, SEMANTIC_METHOD["threshold"], SEMANTIC_METHOD["sure"],
+                        sg.QUEUE, include=True)
+        finally:
+            cu._answer = real
+        print(f"  {f.name} {len(seq)} decisions, confirmations per 25: "
+              f"{[sum(seq[i:i + 25]) for i in range(0, len(seq), 25)]}")
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "cv"
     if what == "cv":
@@ -273,6 +315,8 @@ if __name__ == "__main__":
     elif what == "fit":
         import json
         run_fit(json.loads(sys.argv[2]))
+    elif what == "diagnose":
+        run_diagnose()
     elif what == "heldout":
         import json
         run_heldout(json.loads(sys.argv[2]))
