@@ -60,7 +60,7 @@ def simulate(sim, items, threshold, rule, queue=None, target=(0.95, 0.90), cap=N
     other = matching.other_groups([x["group"] for x in items])
     ids = [x["id"] for x in items]
     index = {c: i for i, c in enumerate(ids)}
-    q_items = [{"id": x["id"], "group_id": x["group"]} for x in items]
+    q_items = [{"id": x["id"], "group_id": x["group"], "lang": x["lang"]} for x in items]
     point_of: dict[int, int] = {}  # primary point
     also: dict[int, list[int]] = {}  # additional points (includes)
     points: dict[int, list[int]] = {}

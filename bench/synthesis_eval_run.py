@@ -154,7 +154,7 @@ def queue_hit3(fold: Fold, choice: dict) -> float:
     """Share of the contributions with a twin that have one among their first 3 suggestions."""
     sim = fold.sim(choice["si"], choice["group_prior"])
     n = len(fold.items)
-    items = [{"id": x["id"], "group_id": x["group"]} for x in fold.items]
+    items = [{"id": x["id"], "group_id": x["group"], "lang": x["lang"]} for x in fold.items]
     pairs = suggest_pairs(sim, items, None, limit=n * (n - 1) // 2, settings=choice["queue"])
     truth, index = sm.truth(fold.items), {x["id"]: i for i, x in enumerate(fold.items)}
     seen: dict[int, list[bool]] = {}

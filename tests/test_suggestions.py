@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from facilitator.meeting.suggestions import QUEUE, suggest_pairs, terms
+from facilitator.meeting.suggestions import FEATURES, QUEUE, pair_features, pair_logit, suggest_pairs, terms
 from facilitator.meeting.text import analyse_words
 
 
@@ -167,3 +167,51 @@ def test_overlapping_points_never_ask_a_pair_together_in_one_of_them():
     decided["rejected"] = [["c0", "c2"]]
     got = suggest_pairs(sim, items(["a", "b", "c", "d"]), decided, 10, settings=PLAIN)
     assert ("c0", "c2") not in ids(got) and any("c3" in p for p in ids(got))
+
+
+def test_pair_features_read_each_sides_place_among_its_candidates():
+    # 0 (a) and 1 (b) are each other's best; 2 (b) is 0's second; 3 (c) is 2's best
+    sim = sym(4, {(0, 1): 0.9, (0, 2): 0.6, (0, 3): 0.2, (1, 2): 0.1, (1, 3): 0.3, (2, 3): 0.7})
+    f = pair_features(sim, ["a", "b", "b", "c"], ["en", "fr", "en", "en"])
+    assert set(f) == set(FEATURES)
+    assert f["rank_lo"][0, 1] == f["rank_hi"][0, 1] == 0  # both sides' best
+    # 0-2: 2nd of 0's three candidates (0.9, 0.6, 0.2); 2's 2nd of its two (0.7, 0.6)
+    assert f["rank_lo"][0, 2] == f["rank_hi"][0, 2] == pytest.approx(np.log(2))
+    assert f["rank_hi"][0, 3] == pytest.approx(np.log(3))  # 0's last; 3's 2nd: 0.7, 0.3, 0.2 -> 3rd
+    assert f["margin1_lo"][0, 2] == pytest.approx(0.6 - 0.9)  # below 0's best
+    assert f["margin1_hi"][0, 2] == pytest.approx(0.6 - 0.7)
+    assert f["gap_lo"][0, 1] == pytest.approx(0.9 - 0.6)  # 0's next below 1 is 2; 1's is 3 (0.3)
+    assert f["gap_hi"][0, 1] == pytest.approx(0.9 - 0.3)
+    assert f["gap_lo"][0, 3] == 0  # 0's last candidate
+    assert f["best_lo"][2, 3] == pytest.approx(0.7) and f["best_hi"][0, 2] == pytest.approx(0.9)
+    assert f["mutual"][0, 1] == 1 and f["mutual"][2, 3] == 1 and f["mutual"][0, 2] == 0
+    assert f["same_lang"][0, 2] == 1 and f["same_lang"][0, 1] == 0
+    assert np.allclose(f["rank_lo"], f["rank_lo"].T) and np.allclose(f["gap_hi"], f["gap_hi"].T)
+
+
+def test_the_queue_follows_the_pair_model_when_it_has_one():
+    # 0-1 scores 0.8 but is only 1's second (1-2 scores 0.85); 4-5 scores 0.5 and is each
+    # side's best: a model that counts only the sides' ranks asks 4-5 before 0-1
+    sim = sym(6, {(0, 1): 0.8, (1, 2): 0.85, (2, 3): 0.6, (4, 5): 0.5, (0, 5): 0.1})
+    g = items(["a", "b", "c", "d", "e", "f"])
+    model = {"weights": {"rank_hi": -5.0}, "intercept": 0.0}
+    plain = suggest_pairs(sim, g, NONE, 6, settings=PLAIN)
+    assert ids(plain)[:2] == [("c1", "c2"), ("c0", "c1")]
+    got = suggest_pairs(sim, g, NONE, 6, settings=dict(PLAIN, model=model))
+    assert ids(got)[0] == ("c1", "c2")  # rank 1 on both sides
+    assert ids(got).index(("c4", "c5")) < ids(got).index(("c0", "c1"))
+    assert dict(zip(ids(got), [s for _, _, s in got]))[("c0", "c1")] == 0.8  # the score shown
+    z = pair_logit(sim, [x["group_id"] for x in g], None, model)
+    assert z[0, 1] == pytest.approx(-5.0 * np.log(2)) and z[1, 2] == 0
+
+
+def test_a_live_model_reads_ranks_among_the_pairs_still_open():
+    # 0's best (1) is rejected: live, 0-2 is 0's best of what is left and goes before 3-4
+    sim = sym(5, {(0, 1): 0.9, (0, 2): 0.6, (3, 4): 0.4, (2, 3): 0.3})
+    g = items(["a", "b", "c", "d", "e"])
+    model = {"weights": {"rank_hi": -5.0, "score": 1.0}, "intercept": 0.0}
+    decided = {"points": [], "rejected": [["c0", "c1"]], "detached": set()}
+    live = ids(suggest_pairs(sim, g, decided, 3, settings=dict(PLAIN, model=model, model_live=True)))
+    still = ids(suggest_pairs(sim, g, decided, 3, settings=dict(PLAIN, model=model)))
+    assert live[0] == ("c0", "c2") and ("c0", "c1") not in live
+    assert still[0] == ("c3", "c4")

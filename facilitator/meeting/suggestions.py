@@ -15,6 +15,10 @@ how likely they make one proposal, given the decisions already taken:
 * pairs touching a confirmed point come first among equals: completing a point is what moves
   the plenary.
 
+A pair model (``QUEUE["model"]``, ``pair_features``, ``pair_logit``) can order the queue by a
+logistic estimate that the pair makes one proposal instead of its score; it is off: it did not
+beat the score on the development questions (docs/synthesis.md, "A pair model for the queue").
+
 The settings (``QUEUE``) were chosen with a simulated curator on the development folds
 (bench/bench_synthesis.py eval; docs/synthesis.md, "The desk's queue").
 """
@@ -31,10 +35,16 @@ from . import matching
 # point_bonus: added to a pair touching a confirmed point;
 # copy_level, copy_penalty: a pair whose sides are each at least copy_level from the two sides
 #   of a rejected pair is lowered by copy_penalty;
+# model: None (the queue ranks by the score) or the pair model (``pair_logit``): the queue
+#   ranks by its probability that the pair makes one proposal (group_prior, point_bonus and
+#   rejection_decay then act on that probability); model_live: its features are read over the
+#   pairs still open (a rejected candidate no longer counts in a side's ranks and margins),
+#   and the state features (a side in a point, its rejections) are given;
 # rejection_decay: taken off a pair per rejection either unit already had (a contribution
 #   rejected again and again is more likely raised by its group only).
 QUEUE = {"unit": "mean", "margin_k": 0, "group_prior": 0.1, "point_bonus": 0.05,
-         "copy_level": 0.8, "copy_penalty": 0.2, "rejection_decay": 0.0}
+         "copy_level": 0.8, "copy_penalty": 0.2, "rejection_decay": 0.0,
+         "model": None, "model_live": False}
 _SHORTLIST = 400  # rejections' near copies are looked for among this many best pairs
 
 
@@ -60,17 +70,25 @@ def suggest_pairs(sim, items: list[dict], decided: dict | None = None, limit: in
     cross = matching.other_groups(groups)
     if any(len(u) > 1 for u in units_of):  # overlapping points: a pair together in one is out
         cross = cross & ~_together(units, n)
-    score, rep = _unit_scores(sim, cross, units, st["unit"])
+    rejected = (decided or {}).get("rejected") or []
+    apart = _separated(ids, units_of, rejected, len(units))
+    ranked = sim
+    if st["model"]:
+        langs = [it.get("lang") for it in items]
+        open_, state = cross, None
+        if st["model_live"]:
+            open_, state = _open_and_state(ids, cross, unit_of, units, units_of, rejected, apart)
+        z = np.clip(pair_logit(sim, groups, langs, st["model"], open_, state), -30, 30)
+        ranked = 1.0 / (1.0 + np.exp(-z))
+    score, rep = _unit_scores(ranked, cross, units, st["unit"])
     prio = score.copy()
     is_point = np.array([len(u) >= 2 for u in units])
     unit_groups = [{groups[i] for i in u} for u in units]
     prio -= st["group_prior"] * _share_group(unit_groups)
     prio += st["point_bonus"] * (is_point[:, None] | is_point[None, :])
-    rejected = (decided or {}).get("rejected") or []
     if st["rejection_decay"]:
         times = _times_rejected(ids, units_of, rejected, len(units))
         prio -= st["rejection_decay"] * (times[:, None] + times[None, :])
-    apart = _separated(ids, units_of, rejected, len(units))
     prio[apart] = -np.inf
     iu = np.triu_indices(len(units), 1)
     cand = np.isfinite(prio[iu])
@@ -84,6 +102,24 @@ def suggest_pairs(sim, items: list[dict], decided: dict | None = None, limit: in
         i, j = rep(int(a[k]), int(b[k]))
         out.append((ids[i], ids[j], round(float(sim[i, j]), 4)))
     return out
+
+
+def decision_state(sim, items: list[dict], decided: dict | None):
+    """What a live pair model reads the decisions through (``suggest_pairs``' arguments): the
+    contribution pairs still open and ``pair_features``' state."""
+    ids = [str(it["id"]) for it in items]
+    groups = [str(it.get("group_id")) for it in items]
+    unit_of, units, units_of = _units(ids, (decided or {}).get("points") or [])
+    rejected = (decided or {}).get("rejected") or []
+    apart = _separated(ids, units_of, rejected, len(units))
+    return _open_and_state(ids, matching.other_groups(groups), unit_of, units, units_of, rejected, apart)
+
+
+def _open_and_state(ids, cross, unit_of, units, units_of, rejected, apart):
+    open_ = cross & ~apart[np.ix_(unit_of, unit_of)] & ~_together(units, len(ids))
+    state = {"in_point": [len(units[u]) > 1 for u in unit_of],
+             "rejections": _times_rejected(ids, units_of, rejected, len(units))[unit_of]}
+    return open_, state
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:
@@ -225,6 +261,99 @@ def _copy_penalty(sim, ids, unit_of, units, decided, a, b, st) -> np.ndarray:
         # some x != y of the set with a near x and b near y: all crosswise pairs minus x == y
         hit |= (na.sum(axis=1) * nb.sum(axis=1) - (na * nb).sum(axis=1)) > 0
     return st["copy_penalty"] * hit
+
+
+
+# -- the pair model: P(one proposal | the pair's place in the score matrix) ---------------------
+# Every feature is read off the score matrix, the groups and the languages (and, for the state
+# features, the decisions taken), per side and then made symmetric (the lower and the higher of
+# the two sides): a pair's place in the queue should not depend on which side is "a".
+# bench/synthesis_pair_model.py fits the weights.
+MARGIN_KS = (1, 3, 8)
+_SIDES = ("rank", *[f"margin{k}" for k in MARGIN_KS], "best", "gap")
+FEATURES = ("score", *[f"{f}_{s}" for f in _SIDES for s in ("lo", "hi")],
+            "mutual", "groups", "same_lang")
+STATE_FEATURES = ("point_lo", "point_hi", "rejected_lo", "rejected_hi")
+
+
+def pair_features(sim, groups, langs=None, cross=None, state=None, names=None) -> dict:
+    """n x n arrays for ``names`` (default: every name of ``FEATURES`` and, with ``state``,
+    ``STATE_FEATURES``), meaningful where ``cross``: the pairs of different groups still open
+    (default: every pair of different groups). Per side: ``rank``: log(1 + the other side's place
+    among this side's open candidates; 0 = its best); ``margin{k}``: the score over this side's
+    k-th best; ``best``: its best score; ``gap``: the score over its next candidate below (0 for
+    its last). ``mutual``: each is the other's best in its group; ``groups``: log of the number
+    of groups present. ``state``: ``{"in_point": n bools, "rejections": n counts}`` gives
+    ``point`` (the side is in a confirmed point) and ``rejected`` (log(1 + its rejections))."""
+    names = names or (FEATURES + (STATE_FEATURES if state is not None else ()))
+    return dict(_features(sim, groups, langs, cross, state, set(names)))
+
+
+def pair_logit(sim, groups, langs, model: dict, cross=None, state=None) -> np.ndarray:
+    """The model's log-odds that each pair makes one proposal (``model``: ``{"weights": {name:
+    w}, "intercept": b}``, names among ``FEATURES`` and ``STATE_FEATURES``; a state feature
+    counts 0 without ``state``). One feature at a time (float32): at 1,000 contributions a
+    feature is 4 MB, all of them at once would be 80."""
+    weights = {k: w for k, w in model["weights"].items()
+               if w and (state is not None or k not in STATE_FEATURES)}
+    z = np.full(np.shape(sim), float(model["intercept"]), dtype=np.float32)
+    for name, value in _features(sim, groups, langs, cross, state, set(weights)):
+        z += np.float32(weights[name]) * value
+    return z
+
+
+def _features(sim, groups, langs, cross, state, names: set):
+    """(name, n x n array) for each of ``names``, computed as they are asked for."""
+    sim = np.asarray(sim, dtype=np.float32)
+    n = sim.shape[0]
+    if cross is None:
+        cross = matching.other_groups(groups)
+    side = {f.rsplit("_", 1)[0] for f in names if f.endswith(("_lo", "_hi"))}
+    if "score" in names:
+        yield "score", sim
+    masked = np.where(cross, sim, -np.inf).astype(np.float32)
+
+    def both(f, v):
+        v = np.broadcast_to(v, (n, n))
+        if f"{f}_lo" in names:
+            yield f"{f}_lo", np.minimum(v, v.T)
+        if f"{f}_hi" in names:
+            yield f"{f}_hi", np.maximum(v, v.T)
+
+    if side & ({"rank", "gap", "best"} | {f"margin{k}" for k in MARGIN_KS}) and n:
+        count = cross.sum(axis=1)
+        last = np.maximum(count - 1, 0)
+        srt = -np.sort(-masked, axis=1)
+        rows = np.arange(n)
+        if "best" in side:
+            yield from both("best", np.where(count > 0, srt[:, 0], 0.0).astype(np.float32)[:, None])
+        for k in MARGIN_KS:
+            if f"margin{k}" in side:
+                kth = srt[rows, np.minimum(k - 1, last)]
+                yield from both(f"margin{k}", sim - np.where(np.isfinite(kth), kth, 0.0)[:, None])
+        if side & {"rank", "gap"}:
+            # a candidate's place: how many of the side's open candidates score more
+            rank = np.empty((n, n), dtype=np.int32)
+            rank[rows[:, None], np.argsort(-masked, axis=1)] = np.arange(n, dtype=np.int32)[None, :]
+            if "rank" in side:
+                yield from both("rank", np.log1p(rank, dtype=np.float32))
+            if "gap" in side:
+                nxt = np.take_along_axis(srt, np.minimum(rank + 1, n - 1), axis=1)
+                ok = ((rank + 1) < count[:, None]) & np.isfinite(nxt)
+                yield from both("gap", np.where(ok, sim - np.where(ok, nxt, 0.0), 0.0).astype(np.float32))
+    if state is not None:
+        yield from both("point", np.asarray(state["in_point"], dtype=np.float32)[:, None])
+        yield from both("rejected", np.log1p(np.asarray(state["rejections"], dtype=np.float32))[:, None])
+    if "mutual" in names:
+        yield "mutual", (matching.mutual_best(masked, groups) & cross).astype(np.float32)
+    if "groups" in names:
+        yield "groups", np.full((n, n), np.log(max(1, len(set(map(str, groups))))), dtype=np.float32)
+    if "same_lang" in names:
+        if langs is not None and all(lang for lang in langs):
+            lg = np.unique(np.asarray([str(x) for x in langs]), return_inverse=True)[1].reshape(-1)
+            yield "same_lang", (lg[:, None] == lg[None, :]).astype(np.float32)
+        else:
+            yield "same_lang", np.zeros((n, n), dtype=np.float32)
 
 
 def terms(words_a, words_b, limit: int = 6) -> list[str]:

@@ -347,7 +347,7 @@ class Synthesizer:
         decided = {"points": [[c for c in p["members"] if c in present] for p in cur["points"]],
                    "rejected": cur["rejected_sets"] + [list(p) for p in cur["rejected"]],
                    "detached": cur["detached"] & present}
-        plain = [{"id": it["id"], "group_id": it.get("group_id")} for it in items]
+        plain = [{"id": it["id"], "group_id": it.get("group_id"), "lang": it["_lang"]} for it in items]
         by_id = {it["id"]: it for it in items}
         return [{"a": a, "b": b, "score": round(float(score), 4),
                  "terms": _pair_terms(by_id[a], by_id[b], scored["idf"])}
