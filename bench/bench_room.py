@@ -24,6 +24,10 @@ of its own latest contribution (the ids are the rapporteur's own: `contribution.
 `id`), the others `contribution.add` of a 90-character Arabic and English text. The schedule
 comes from a seeded generator: the same times and ops for every target of a round.
 
+Before the window the facilitator gets one contribution and the plenary its synthesis: a meeting
+in progress, its analysis worker started and its models loaded (the first job of a fresh server
+does both, seconds of a core at nice 5; the bare server has no such work).
+
 Measured over the `--seconds` window: op sent -> its event's arrival on the plenary screen (by
 seq), and op -> ack; the server's CPU seconds (and the analysis worker's); the client processes'
 CPU seconds (the plenary and the rapporteurs share one asyncio process, the phones are in
@@ -124,6 +128,21 @@ async def typist(conn, index, share, log, errors):
             errors.append(ack.get("error", {}).get("code", "?"))
 
 
+async def warm_up(conn, plenary, timeout: float = 120):
+    """A meeting in progress: one contribution before the window, and its synthesis pushed to the
+    plenary, so that the analysis worker has started and loaded its models (the first job of a
+    fresh server does both, seconds of a core at nice 5)."""
+    ack, _ = await conn.call("op", {"op_id": uuid.uuid4().hex, "type": "contribution.add",
+                                    "id": "warm-up-contribution", "question_id": QUESTION,
+                                    "text": TEXT.format(n="warm-up"), "kind": "recommendation",
+                                    "agreement": "consensus", "lang": "ar"}, timeout=60)
+    assert ack.get("ok"), ack
+    deadline = time.monotonic() + timeout
+    while not plenary.synthesis and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)  # the worker's job after the push is over
+
+
 async def scenario(share, control):
     host, port, mid = share["host"], share["port"], share["mid"]
     gate = asyncio.Semaphore(50)
@@ -138,6 +157,8 @@ async def scenario(share, control):
     screen = await open_conn(host, port, mid, share["plenary"], plenary)
     chair = await open_conn(host, port, mid, share["chair"])
     raps = [await open_conn(host, port, mid, auth) for auth in share["rapporteurs"]]
+    if share["warm"]:
+        await warm_up(raps[0], plenary)
     share.update(await control.report({"phones": len(phones)}))
     log, errors = [], []
     cpu0 = os.times()
@@ -222,7 +243,7 @@ def facilitator(phones, raps, args, seed) -> dict:
         shares = split(args.client_procs, [auth(k) for k in keys], auth(key_of(links["plenary_url"])),
                        auth(key_of(links["chair_url"])),
                        [auth(group_keys[S2_GROUPS[i % len(S2_GROUPS)]], name=f"R{i}") for i in range(raps)],
-                       server.port, mid)
+                       server.port, mid, warm=True)
         return drive(shares, server.proc.pid, args.seconds, args.client_procs, seed)
     finally:
         server.close()
@@ -233,16 +254,16 @@ def bare(phones, raps, store, args, seed) -> dict:
     try:
         shares = split(args.client_procs, [{"room": "participants"}] * phones, {"room": "staff"},
                        {"room": "staff"}, [{"room": f"group:{S2_GROUPS[i % len(S2_GROUPS)]}"} for i in range(raps)],
-                       server.port, "m")
+                       server.port, "m", warm=False)
         return drive(shares, server.proc.pid, args.seconds, args.client_procs, seed)
     finally:
         server.close()
 
 
-def split(procs, phones, plenary, chair, rapporteurs, port, mid) -> list[dict]:
+def split(procs, phones, plenary, chair, rapporteurs, port, mid, warm) -> list[dict]:
     """Process 0: the plenary, the chair, the rapporteurs (and no phones if there are others);
     the phones over the others."""
-    base = {"host": "127.0.0.1", "port": port, "mid": mid}
+    base = {"host": "127.0.0.1", "port": port, "mid": mid, "warm": warm}
     if procs <= 1:
         return [dict(base, main=True, phones=phones, plenary=plenary, chair=chair, rapporteurs=rapporteurs)]
     others = procs - 1
