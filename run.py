@@ -141,6 +141,7 @@ def serve(args) -> None:
     hub = app.extensions["facilitator"]
     if args.demo:
         print_links(demo_links(hub.store, app.config["DATA_DIR"], app.config["BASE_URL"]))
+    keep_startup_out_of_gc()
     print(f"Facilitator serving on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
     # What start-up made (modules, the app, the catalogs) lives as long as the process: out of
     # the collector's generations, each full collection pauses the loop for the meetings' objects
@@ -179,6 +180,19 @@ def gevent_offload(fn, *args):
     from gevent import get_hub
 
     return get_hub().threadpool.apply(fn, args)
+
+
+def keep_startup_out_of_gc() -> None:
+    """What start-up made (the modules, the app: some 160,000 objects, numpy's and scikit-learn's
+    among them) lives as long as the process: moved out of the cyclic collector's sight
+    (gc.freeze), so that each full collection, which holds the event loop, walks only what came
+    later. A full collection of the start-up objects alone took 140 to 190 ms on the loaded
+    2-vCPU bench machine (docs/performance.md, "The room gauge"): an op arriving then waited
+    that long."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def serve_gevent(app, hub, args) -> None:

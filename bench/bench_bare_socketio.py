@@ -102,7 +102,12 @@ def serve(port: int, store: str, data_dir: str, mode: str) -> None:
 
         listener = eventlet.listen(("127.0.0.1", port))
         listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        eventlet.wsgi.server(listener, app, log_output=False)
+        # as run.py: a green thread per open connection, past eventlet's default pool of 1,024
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        eventlet.wsgi.server(listener, app, log_output=False, max_size=max(hard - 64, 64))
     else:
         from gevent import pywsgi
 
