@@ -8,7 +8,6 @@ configuration change (FACILITATOR_ASYNC_MODE), not a code change.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import socket
@@ -141,12 +140,7 @@ def serve(args) -> None:
     hub = app.extensions["facilitator"]
     if args.demo:
         print_links(demo_links(hub.store, app.config["DATA_DIR"], app.config["BASE_URL"]))
-    keep_startup_out_of_gc()
     print(f"Facilitator serving on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
-    # What start-up made (modules, the app, the catalogs) lives as long as the process: out of
-    # the collector's generations, each full collection pauses the loop for the meetings' objects
-    # only, not for these as well (docs/performance.md, "GET /synthesis")
-    gc.freeze()
     if mode == "eventlet":
         import eventlet
         import eventlet.wsgi
@@ -156,6 +150,7 @@ def serve(args) -> None:
         recent = hub.store.meeting_ids()[-WARM_MEETINGS:]
         if recent:
             eventlet.spawn(app.extensions["facilitator.live"].warm_up, recent)
+        keep_the_collector_off_the_loop(app, eventlet.spawn, eventlet.sleep)
         listener = eventlet.listen((args.host, args.port))
         # Accepted sockets inherit this: acks and events go out at once instead of waiting
         # for Nagle's algorithm to coalesce small writes (~40 ms with delayed ACKs).
@@ -182,17 +177,17 @@ def gevent_offload(fn, *args):
     return get_hub().threadpool.apply(fn, args)
 
 
-def keep_startup_out_of_gc() -> None:
-    """What start-up made (the modules, the app: some 160,000 objects, numpy's and scikit-learn's
-    among them) lives as long as the process: moved out of the cyclic collector's sight
-    (gc.freeze), so that each full collection, which holds the event loop, walks only what came
-    later. A full collection of the start-up objects alone took 140 to 190 ms on the loaded
-    2-vCPU bench machine (docs/performance.md, "The room gauge"): an op arriving then waited
-    that long."""
-    import gc
+def keep_the_collector_off_the_loop(app, spawn, sleep) -> None:
+    """Start-up's objects frozen out of the cyclic collector's sight, then what survives every
+    few seconds, with a full collection now and then (web/collector.py: a full collection of
+    everything held the loop 140-190 ms at 480 phones, 0.5-0.8 s at 5,000)."""
+    from facilitator.web.collector import CollectorPolicy
 
-    gc.collect()
-    gc.freeze()
+    if not app.config["GC_FREEZE_EVERY"]:
+        return
+    policy = CollectorPolicy(app.config["GC_FREEZE_EVERY"], app.config["GC_FULL_EVERY"])
+    policy.start()
+    spawn(policy.run, sleep)
 
 
 def serve_gevent(app, hub, args) -> None:
@@ -204,6 +199,7 @@ def serve_gevent(app, hub, args) -> None:
     recent = hub.store.meeting_ids()[-WARM_MEETINGS:]
     if recent:
         gevent.spawn(app.extensions["facilitator.live"].warm_up, recent)
+    keep_the_collector_off_the_loop(app, gevent.spawn, gevent.sleep)
     fd_limit = raise_fd_limit()
     size = max(fd_limit - FD_RESERVE, 64)
     print(f"Connections: up to {size} at once (open-file limit {fd_limit})", flush=True)

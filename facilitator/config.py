@@ -59,6 +59,11 @@ class Config:
     # The analysis engine: auto (semantic where it installs, else lexical), semantic or lexical.
     SYNTHESIS_ENGINE = _env("FACILITATOR_SYNTHESIS_ENGINE", "auto")
     SYNTHESIS_DEBOUNCE = float(_env("FACILITATOR_SYNTHESIS_DEBOUNCE", 1.0))
+    # run.py serve: seconds between freezes of what the cyclic collector has seen survive, and
+    # between the full collections that free cycles among it (web/collector.py); 0: Python's
+    # own collector policy
+    GC_FREEZE_EVERY = float(_env("FACILITATOR_GC_FREEZE_EVERY", 10))
+    GC_FULL_EVERY = float(_env("FACILITATOR_GC_FULL_EVERY", 900))
     # Machine drafts of translations (docs/operations.md): a LibreTranslate-compatible endpoint,
     # its api_key if it asks for one, seconds per network operation, drafts waiting at most
     # (more are dropped, never waited for), and requests in flight at once.
