@@ -26,7 +26,11 @@ import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEADER = struct.Struct("!Q")
-NICE = 5  # on two cores the ops come first: the worker yields the CPU to the server
+# On two cores the ops come first: the worker gets the CPU the server leaves. At nice 5 it still
+# took a quarter of a core the server wanted while 40 rapporteurs typed (each new text embedded,
+# ~0.1 s of CPU): op -> plenary p99 2.6x the bare server's at 2,000 phones (docs/performance.md,
+# "The room gauge"); at 19 it takes next to nothing from a busy server, and all of an idle one.
+NICE = 19
 
 
 class WorkerGone(RuntimeError):

@@ -28,7 +28,7 @@ BALLOT_RESULTS_INTERVAL = 0.25  # seconds: a burst of votes becomes a few update
 # large that a run takes longer than a quarter of the debounce, the runs space out, and the ops
 # keep the core (the analysis is not the op path).
 SYNTHESIS_SHARE = 0.25
-# In a worker process the analysis holds no op, and at nice 5 the server's process comes first
+# In a worker process the analysis holds no op, and at nice 19 the server's process comes first
 # whenever it wants a core: the debounce only bounds how often runs start, and a run as long as
 # the debounce is its own wait, so that a contribution waits at most the run in progress, what
 # is left of the debounce and its own run.
