@@ -7,7 +7,8 @@ one GRCP7 meeting seeded with that many contributions over five groups and three
 their vectors already in the store (embedded once into bench/.cache by synthesis_texts.py), so
 that the run starts as a restart does. Then, while a second rapporteur adds a contribution
 every 0.25 s (each a new text for the worker to embed) and a reader GETs /synthesis every
-0.3 s, one rapporteur adds ``--adds`` contributions a random 1-3 s apart and the chair's socket
+0.3 s (both in a process of their own, so that the chair's parsing of each pushed synthesis
+in this one does not stretch their times), one rapporteur adds ``--adds`` contributions a random 1-3 s apart and the chair's socket
 waits for the first `synthesis.updated` whose seq covers each one. Prints:
 
 - first synthesis after the start (the warm-up reading the vectors back);
@@ -23,6 +24,7 @@ server (FACILITATOR_ANALYSIS_WORKER=0), for the comparison.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import re
@@ -95,6 +97,46 @@ def job_times(log_path: str) -> list[tuple[int, float]]:
     return found[1:]  # the first reads every vector back: it is the start-up figure
 
 
+def room_at_work(server_url, mid, typing_key, reading_key, mine, cold, stop, results):
+    """In a process of its own: a rapporteur moving contributions on its board every 0.25 s (each
+    a synthesis run, no new text) and a reader GETting the whole synthesis every 0.3 s. Puts
+    ("ok", op ack times, GET times) on ``results`` once ``stop`` is set."""
+    acks: list[float] = []
+    gets: list[float] = []
+    failed: list[str] = []
+    other = Client(server_url, mid, typing_key)
+
+    def typing():
+        rnd = random.Random(2)
+        while not stop.is_set():
+            t = time.perf_counter()
+            ack = other.op("contribution.move", contribution_id=rnd.choice(mine), index=rnd.randint(0, 5),
+                           timeout=30)
+            acks.append(time.perf_counter() - t)
+            if not ack["ok"]:
+                failed.append(f"move: {ack}")
+            stop.wait(0.25)
+
+    def reading():
+        session = requests.Session()
+        url = f"{server_url}/api/m/{mid}/synthesis"
+        while not stop.is_set():
+            t = time.perf_counter()
+            r = session.get(url, params={"key": reading_key}, timeout=60)
+            gets.append(time.perf_counter() - t)
+            if not (r.ok and (cold or not r.json().get("pending"))):
+                failed.append(f"GET: {r.status_code}")
+            stop.wait(0.3)
+
+    threads = [threading.Thread(target=typing), threading.Thread(target=reading)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    results.put(("ok" if not failed else "; ".join(failed[:3]), acks, gets))
+
+
 def group_key(links, gid):
     return key_of(next(g for g in links["groups"] if g["id"] == gid)["rapporteur_url"])
 
@@ -128,38 +170,18 @@ def run_size(n: int, length: int, adds: int, in_process: bool = False, cold: flo
 
         chair = TimedClient(server.url, mid, chair_key)
         rap = TimedClient(server.url, mid, group_key(links, "africa"))
-        other = TimedClient(server.url, mid, group_key(links, "mena"))
-        clients += [chair, rap, other]
-        stop = threading.Event()
+        clients += [chair, rap]
         acks: list[float] = []
-        gets: list[float] = []
-        mine = [c for c in requests.get(f"{server.url}/api/m/{mid}/state", timeout=60,
-                                        params={"key": group_key(links, "mena")}).json()["contributions"]
+        mine = [c["id"] for c in requests.get(f"{server.url}/api/m/{mid}/state", timeout=60,
+                                              params={"key": group_key(links, "mena")}).json()["contributions"]
                 if not c["deleted"]]
-
-        def typing():  # the room at work: moves on a board, a synthesis run each, no new text
-            rnd = random.Random(2)
-            while not stop.is_set():
-                c = rnd.choice(mine)
-                t = time.perf_counter()
-                ack = other.op("contribution.move", contribution_id=c["id"], index=rnd.randint(0, 5),
-                               timeout=30)
-                acks.append(time.perf_counter() - t)
-                assert ack["ok"], ack
-                stop.wait(0.25)
-
-        def reading():
-            session = requests.Session()
-            while not stop.is_set():
-                t = time.perf_counter()
-                r = session.get(url, params={"key": chair_key}, timeout=60)
-                gets.append(time.perf_counter() - t)
-                assert r.ok and (cold or not r.json().get("pending"))
-                stop.wait(0.3)
-
-        threads = [threading.Thread(target=typing), threading.Thread(target=reading)]
-        for t in threads:
-            t.start()
+        # The room at work and the reader in a process of their own: this one parses every
+        # synthesis the chair is pushed (megabytes of JSON), and its GIL would stretch their times.
+        ctx = multiprocessing.get_context("spawn")
+        stop, results = ctx.Event(), ctx.Queue()
+        room = ctx.Process(target=room_at_work, args=(server.url, mid, group_key(links, "mena"), chair_key,
+                                                      mine, bool(cold), stop, results))
+        room.start()
         fresh: list[float] = []
         rnd = random.Random(n)
         if cold:  # only the acks and the GETs while the worker embeds
@@ -175,8 +197,10 @@ def run_size(n: int, length: int, adds: int, in_process: bool = False, cold: flo
                                   and e["synthesis"]["seq"] >= ack["seq"], timeout=120)
             fresh.append(push["_t"] - acked)
         stop.set()
-        for t in threads:
-            t.join()
+        outcome, room_acks, gets = results.get(timeout=120)
+        room.join(30)
+        assert outcome == "ok", outcome
+        acks += room_acks
         cpu1 = (cpu_seconds(server.proc.pid), cpu_seconds(worker))
         size = len(requests.get(url, params={"key": chair_key}, timeout=60).content)
         print(f"{n} contributions of {length} characters{' (analysis in process)' if in_process else ''} (load average {load:.1f} -> "
