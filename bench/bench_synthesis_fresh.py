@@ -5,8 +5,8 @@
 For each size (contributions x characters): a `run.py serve` on SQLite with the semantic engine,
 one GRCP7 meeting seeded with that many contributions over five groups and three questions,
 their vectors already in the store (embedded once into bench/.cache by synthesis_texts.py), so
-that the run starts as a restart does. Then, while a second rapporteur adds a contribution
-every 0.25 s (each a new text for the worker to embed) and a reader GETs /synthesis every
+that the run starts as a restart does. Then, while a second rapporteur moves a contribution
+on its board every 0.25 s (each a synthesis run, no new text) and a reader GETs /synthesis every
 0.3 s (both in a process of their own, so that the chair's parsing of each pushed synthesis
 in this one does not stretch their times), one rapporteur adds ``--adds`` contributions a random 1-3 s apart and the chair's socket
 waits for the first `synthesis.updated` whose seq covers each one. Prints:
