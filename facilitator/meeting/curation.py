@@ -145,8 +145,7 @@ class CurationFold:
 
     def points_of(self, cid: str) -> list[str]:
         """Every point ``cid`` is in: its primary point first."""
-        primary = self.view["point_of"].get(cid)
-        return ([primary] if primary is not None else []) + list(self.view["also_of"].get(cid, ()))
+        return points_of(self.view, cid)
 
     def _leave_point(self, cid: str, pid: str) -> None:
         """``cid`` leaves ``pid`` only; leaving its primary point promotes its earliest
@@ -348,11 +347,16 @@ class CurationFold:
                 self._add_set(outside + [cid])
 
 
+def points_of(view: dict, cid: str) -> list[str]:
+    """Every point ``cid`` is in, in a curation ``view``: its primary point first."""
+    primary = view["point_of"].get(cid)
+    return ([primary] if primary is not None else []) + list(view.get("also_of", {}).get(cid, ()))
+
+
 def together_in_points(view: dict, ids: list[str]) -> dict[str, list[str]]:
     """point id -> those of ``ids`` in it, by any membership (primary or additional)."""
     by_point: dict[str, list[str]] = {}
     for cid in ids:
-        primary = view["point_of"].get(cid)
-        for pid in ([primary] if primary is not None else []) + list(view.get("also_of", {}).get(cid, ())):
+        for pid in points_of(view, cid):
             by_point.setdefault(pid, []).append(cid)
     return by_point

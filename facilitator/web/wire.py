@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
 
 from engineio import json as engineio_json
 from flask.json.provider import DefaultJSONProvider
@@ -112,25 +111,9 @@ class QueueJSON:
         args = data if type(data) is list else [data]
         if not any(type(a) is dict and any(type(v) is RawJSON for v in a.values()) for a in args):
             return json.dumps(value, **kwargs)
-        mark = f"\u0000raw-{secrets.token_hex(8)}-"  # no user text can hold it by chance
-        raws: list[str] = []
-
-        def marked(arg):
-            if type(arg) is not dict:
-                return arg
-            out = {}
-            for k, v in arg.items():
-                if type(v) is RawJSON:
-                    raws.append(v)
-                    v = f"{mark}{len(raws) - 1}"
-                out[k] = v
-            return out
-
-        data = [marked(a) for a in args] if type(data) is list else marked(data)
-        text = json.dumps(dict(value, data=data), **kwargs)
-        for n, raw in enumerate(raws):
-            text = text.replace(json.dumps(f"{mark}{n}"), str.__str__(raw), 1)
-        return text
+        # the rest of the message as json writes it, the arguments as a packet's (``dumps``)
+        head = json.dumps({k: v for k, v in value.items() if k != "data"}, **kwargs)
+        return head[:-1] + ("," if len(head) > 2 else "") + '"data":' + dumps(data) + "}"
 
     @staticmethod
     def loads(text, *args, **kwargs):
